@@ -1,0 +1,343 @@
+//! The plain data that flows between pipeline stages. No I/O lives here.
+//!
+//! `Incoming` (bytes + where from) -> `Document` (stored by sha256) -> `ParsedInput`
+//! (see `parse`) -> `Vec<Order>` -> `Vec<Exception>` -> `Decision`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a document came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Folder,
+    Imap,
+    Upload,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Folder => "folder",
+            SourceKind::Imap => "imap",
+            SourceKind::Upload => "upload",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "folder" => Some(SourceKind::Folder),
+            "imap" => Some(SourceKind::Imap),
+            "upload" => Some(SourceKind::Upload),
+            _ => None,
+        }
+    }
+}
+
+/// Bytes that arrived from a source, before they are stored.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub source: SourceKind,
+    /// Which folder or mailbox it came from (shown to reviewers, used for filters).
+    pub origin: String,
+    pub file_name: String,
+    pub sender: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub bytes: Vec<u8>,
+}
+
+/// A stored original. The bytes live in the content-addressed archive under `sha256`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub id: i64,
+    pub source: SourceKind,
+    pub origin: String,
+    pub file_name: String,
+    pub sender: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub sha256: String,
+    pub media_type: String,
+    pub size: u64,
+}
+
+/// The kind of input file, as named in the extraction JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocKind {
+    Pdf,
+    Eml,
+    Txt,
+}
+
+impl DocKind {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            DocKind::Pdf => "application/pdf",
+            DocKind::Eml => "message/rfc822",
+            DocKind::Txt => "text/plain",
+        }
+    }
+}
+
+/// Where on the document a value was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SourceSpan {
+    /// Index of the part (email body / attachment) the value came from.
+    pub part: u32,
+    /// 1-based page number.
+    pub page: u32,
+    /// x0, y0, x1, y1 in page units, top-left origin.
+    pub bbox: [f32; 4],
+    /// The words as printed.
+    pub text: String,
+}
+
+/// One extracted value with how sure the extractor is and where it was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field<T> {
+    pub value: T,
+    /// 0.0 ..= 1.0.
+    pub confidence: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceSpan>,
+}
+
+impl<T> Field<T> {
+    /// A value typed or confirmed by a person or given in a file: fully trusted.
+    pub fn certain(value: T) -> Self {
+        Field {
+            value,
+            confidence: 1.0,
+            source: None,
+        }
+    }
+
+    pub fn new(value: T, confidence: f32, source: Option<SourceSpan>) -> Self {
+        Field {
+            value,
+            confidence,
+            source,
+        }
+    }
+}
+
+/// One item line of a purchase order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LineItem {
+    /// 1-based position on the order.
+    pub line_no: u32,
+    pub sku: Option<Field<String>>,
+    pub customer_part: Option<Field<String>>,
+    pub description: Option<Field<String>>,
+    pub quantity: Option<Field<f64>>,
+    pub uom: Option<Field<String>>,
+    pub unit_price: Option<Field<f64>>,
+    pub amount: Option<Field<f64>>,
+}
+
+/// Rows that change the total but are not item lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeKind {
+    Tax,
+    Freight,
+    Discount,
+    Surcharge,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Charge {
+    pub kind: ChargeKind,
+    pub label: String,
+    /// Signed: a discount is negative.
+    pub amount: Field<f64>,
+}
+
+/// One extracted purchase order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Order {
+    pub po_number: Option<Field<String>>,
+    pub order_date: Option<Field<NaiveDate>>,
+    pub buyer: Option<Field<String>>,
+    pub currency: Option<Field<String>>,
+    pub ship_to: Option<Field<String>>,
+    pub total: Option<Field<f64>>,
+    pub lines: Vec<LineItem>,
+    #[serde(default)]
+    pub charges: Vec<Charge>,
+    /// Which part of the input this order was read from (e.g. "body" or an attachment name).
+    #[serde(default)]
+    pub part: Option<String>,
+}
+
+/// Every kind of problem the rules can find. Stable snake_case codes are part of the CLI/API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionCode {
+    UnknownCustomer,
+    UnknownSku,
+    PriceMismatch,
+    CurrencyMismatch,
+    ArithmeticMismatch,
+    PackMultiple,
+    UomMismatch,
+    InsufficientStock,
+    DuplicatePo,
+    MissingField,
+    LowConfidence,
+}
+
+impl ExceptionCode {
+    pub const ALL: [ExceptionCode; 11] = [
+        ExceptionCode::UnknownCustomer,
+        ExceptionCode::UnknownSku,
+        ExceptionCode::PriceMismatch,
+        ExceptionCode::CurrencyMismatch,
+        ExceptionCode::ArithmeticMismatch,
+        ExceptionCode::PackMultiple,
+        ExceptionCode::UomMismatch,
+        ExceptionCode::InsufficientStock,
+        ExceptionCode::DuplicatePo,
+        ExceptionCode::MissingField,
+        ExceptionCode::LowConfidence,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionCode::UnknownCustomer => "unknown_customer",
+            ExceptionCode::UnknownSku => "unknown_sku",
+            ExceptionCode::PriceMismatch => "price_mismatch",
+            ExceptionCode::CurrencyMismatch => "currency_mismatch",
+            ExceptionCode::ArithmeticMismatch => "arithmetic_mismatch",
+            ExceptionCode::PackMultiple => "pack_multiple",
+            ExceptionCode::UomMismatch => "uom_mismatch",
+            ExceptionCode::InsufficientStock => "insufficient_stock",
+            ExceptionCode::DuplicatePo => "duplicate_po",
+            ExceptionCode::MissingField => "missing_field",
+            ExceptionCode::LowConfidence => "low_confidence",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// A fix the reviewer can apply with one click: set `field` (on `line`, or the header) to `value`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub field: String,
+    pub value: String,
+    /// Why this value, for the reviewer ("catalog price", "closest code AB-100").
+    pub label: String,
+}
+
+/// A problem found on an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exception {
+    pub code: ExceptionCode,
+    /// 1-based line number, or `None` for the header.
+    pub line: Option<u32>,
+    pub message: String,
+    pub suggestion: Option<Suggestion>,
+}
+
+/// Where an order goes next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "decision")]
+pub enum Decision {
+    /// No exceptions: straight to the OMS outbox.
+    Accept,
+    /// At least one exception: a person looks at it.
+    Review,
+    /// The input itself could not be read (encrypted, broken, no text, no order).
+    RejectedInput { reason: String },
+}
+
+impl Decision {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Decision::Accept => "accept",
+            Decision::Review => "review",
+            Decision::RejectedInput { .. } => "rejected_input",
+        }
+    }
+
+    pub fn from_exceptions(exceptions: &[Exception]) -> Decision {
+        if exceptions.is_empty() {
+            Decision::Accept
+        } else {
+            Decision::Review
+        }
+    }
+}
+
+/// Lifecycle of a stored order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// Waiting for a reviewer.
+    Review,
+    /// Accepted by the rules or approved by a reviewer; queued in the outbox.
+    Accepted,
+    Rejected,
+    Delivered,
+    DeliveryFailed,
+}
+
+impl OrderState {
+    pub const ALL: [OrderState; 5] = [
+        OrderState::Review,
+        OrderState::Accepted,
+        OrderState::Rejected,
+        OrderState::Delivered,
+        OrderState::DeliveryFailed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Review => "review",
+            OrderState::Accepted => "accepted",
+            OrderState::Rejected => "rejected",
+            OrderState::Delivered => "delivered",
+            OrderState::DeliveryFailed => "delivery_failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// What the rules learned about one line: how its SKU was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    Exact,
+    Crossref,
+    Normalised,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineMatch {
+    pub line_no: u32,
+    pub matched_sku: Option<String>,
+    #[serde(rename = "match")]
+    pub kind: MatchKind,
+}
+
+/// The full result of running the rules on one order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub customer_id: Option<String>,
+    pub exceptions: Vec<Exception>,
+    pub lines: Vec<LineMatch>,
+}
+
+impl CheckResult {
+    pub fn decision(&self) -> Decision {
+        Decision::from_exceptions(&self.exceptions)
+    }
+}

@@ -1,0 +1,179 @@
+//! Versioned schema. Each migration runs in its own transaction together with the
+//! `PRAGMA user_version` bump, so a crash leaves the database at a whole version.
+//! Append new migrations at the end; never edit a released one.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// The ordered list of migrations; index + 1 is the schema version it produces.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: documents, orders, exceptions, review actions, audit log, outbox, cursors.
+    r#"
+    CREATE TABLE documents (
+        id            INTEGER PRIMARY KEY,
+        sha256        TEXT NOT NULL UNIQUE,
+        source        TEXT NOT NULL,
+        origin        TEXT NOT NULL,
+        file_name     TEXT NOT NULL,
+        sender        TEXT,
+        received_at   TEXT NOT NULL,
+        media_type    TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        message_id    TEXT,
+        -- stored: bytes archived, not yet processed; processed; failed (reason below)
+        status        TEXT NOT NULL DEFAULT 'stored',
+        fail_code     TEXT,
+        fail_reason   TEXT,
+        created_at    TEXT NOT NULL,
+        processed_at  TEXT
+    );
+    CREATE INDEX documents_status ON documents(status);
+    CREATE INDEX documents_message_id ON documents(message_id);
+
+    CREATE TABLE orders (
+        id            INTEGER PRIMARY KEY,
+        document_id   INTEGER NOT NULL REFERENCES documents(id),
+        seq           INTEGER NOT NULL,
+        part          TEXT,
+        po_number     TEXT,
+        customer_id   TEXT,
+        state         TEXT NOT NULL,
+        order_json    TEXT NOT NULL,
+        check_json    TEXT NOT NULL,
+        -- optimistic locking: every update bumps it and names the version it read
+        version       INTEGER NOT NULL DEFAULT 1,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        UNIQUE(document_id, seq)
+    );
+    CREATE INDEX orders_state ON orders(state);
+    CREATE INDEX orders_customer_po ON orders(customer_id, po_number);
+
+    CREATE TABLE exceptions (
+        id            INTEGER PRIMARY KEY,
+        order_id      INTEGER NOT NULL REFERENCES orders(id),
+        code          TEXT NOT NULL,
+        line          INTEGER,
+        message       TEXT NOT NULL,
+        suggestion    TEXT
+    );
+    CREATE INDEX exceptions_order ON exceptions(order_id);
+    CREATE INDEX exceptions_code ON exceptions(code);
+
+    CREATE TABLE review_actions (
+        id            INTEGER PRIMARY KEY,
+        order_id      INTEGER NOT NULL REFERENCES orders(id),
+        actor         TEXT NOT NULL,
+        action        TEXT NOT NULL,
+        detail        TEXT,
+        at            TEXT NOT NULL
+    );
+    CREATE INDEX review_actions_order ON review_actions(order_id);
+
+    CREATE TABLE audit_log (
+        id            INTEGER PRIMARY KEY,
+        at            TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        entity        TEXT NOT NULL,
+        entity_id     INTEGER,
+        action        TEXT NOT NULL,
+        detail        TEXT
+    );
+    CREATE INDEX audit_entity ON audit_log(entity, entity_id);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        order_id        INTEGER NOT NULL UNIQUE REFERENCES orders(id),
+        idempotency_key TEXT NOT NULL UNIQUE,
+        payload         TEXT NOT NULL,
+        -- pending, delivered, delivery_failed
+        state           TEXT NOT NULL DEFAULT 'pending',
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_at         TEXT NOT NULL,
+        last_status     INTEGER,
+        last_error      TEXT,
+        created_at      TEXT NOT NULL,
+        delivered_at    TEXT
+    );
+    CREATE INDEX outbox_due ON outbox(state, next_at);
+
+    CREATE TABLE intake_cursors (
+        source        TEXT NOT NULL,
+        key           TEXT NOT NULL,
+        uid_validity  INTEGER,
+        last_uid      INTEGER,
+        detail        TEXT,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (source, key)
+    );
+    "#,
+    // 2: master data (catalog import replaces it atomically, keeping a version number).
+    r#"
+    CREATE TABLE master_versions (
+        version       INTEGER PRIMARY KEY,
+        imported_at   TEXT NOT NULL,
+        source_dir    TEXT NOT NULL,
+        counts        TEXT NOT NULL
+    );
+    CREATE TABLE catalog (
+        sku           TEXT PRIMARY KEY,
+        description   TEXT NOT NULL,
+        uom           TEXT NOT NULL,
+        unit_price    REAL NOT NULL,
+        currency      TEXT NOT NULL,
+        pack_size     REAL NOT NULL DEFAULT 1,
+        min_qty       REAL NOT NULL DEFAULT 0,
+        stock         REAL
+    );
+    CREATE TABLE customers (
+        customer_id   TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        email_domains TEXT NOT NULL,
+        currency      TEXT
+    );
+    CREATE TABLE crossref (
+        customer_id   TEXT NOT NULL,
+        customer_part TEXT NOT NULL,
+        sku           TEXT NOT NULL,
+        -- import: from crossref.csv; review: learned from a reviewer (survives re-import)
+        origin        TEXT NOT NULL DEFAULT 'import',
+        PRIMARY KEY (customer_id, customer_part)
+    );
+    CREATE TABLE contract_prices (
+        customer_id   TEXT NOT NULL,
+        sku           TEXT NOT NULL,
+        unit_price    REAL NOT NULL,
+        PRIMARY KEY (customer_id, sku)
+    );
+    -- buyer names a reviewer confirmed as a customer (learned; survives re-import)
+    CREATE TABLE buyer_aliases (
+        alias         TEXT PRIMARY KEY,
+        customer_id   TEXT NOT NULL,
+        created_at    TEXT NOT NULL
+    );
+    "#,
+];
+
+/// Bring `conn` up to the latest schema version. Safe to call on every open.
+pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
+    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current as usize > MIGRATIONS.len() {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known: MIGRATIONS.len() as u32,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i as u32 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(MIGRATIONS.len() as u32)
+}
