@@ -1,0 +1,169 @@
+//! The extraction JSON contract (`po-intake extract FILE`), relied on by evaluation tools
+//! and by `po-intake check`. Key names here must never change; extra keys may be added.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{DocKind, Field, LineItem, Order};
+
+/// One line item, plain values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ContractLine {
+    pub sku: Option<String>,
+    pub customer_part: Option<String>,
+    pub description: Option<String>,
+    pub quantity: Option<f64>,
+    pub uom: Option<String>,
+    pub unit_price: Option<f64>,
+    pub amount: Option<f64>,
+    /// Extra: per-field confidence (0..1) for the fields present.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub confidence: BTreeMap<String, f32>,
+}
+
+/// One order, plain values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ContractOrder {
+    pub po_number: Option<String>,
+    /// ISO date, YYYY-MM-DD.
+    pub order_date: Option<String>,
+    pub buyer: Option<String>,
+    pub currency: Option<String>,
+    pub ship_to: Option<String>,
+    pub total: Option<f64>,
+    #[serde(default)]
+    pub lines: Vec<ContractLine>,
+    /// Extra: per-field confidence for the header.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub confidence: BTreeMap<String, f32>,
+    /// Extra: which part of the input the order came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+}
+
+/// The whole output of `extract` for one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extraction {
+    pub file: String,
+    pub kind: DocKind,
+    pub orders: Vec<ContractOrder>,
+    /// Extra: parts that could not be read or flags worth knowing (e.g. `no_text_layer`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+fn val<T: Clone>(f: &Option<Field<T>>, name: &str, conf: &mut BTreeMap<String, f32>) -> Option<T> {
+    f.as_ref().map(|f| {
+        conf.insert(name.to_string(), (f.confidence * 1000.0).round() / 1000.0);
+        f.value.clone()
+    })
+}
+
+impl From<&LineItem> for ContractLine {
+    fn from(l: &LineItem) -> Self {
+        let mut c = BTreeMap::new();
+        ContractLine {
+            sku: val(&l.sku, "sku", &mut c),
+            customer_part: val(&l.customer_part, "customer_part", &mut c),
+            description: val(&l.description, "description", &mut c),
+            quantity: val(&l.quantity, "quantity", &mut c),
+            uom: val(&l.uom, "uom", &mut c),
+            unit_price: val(&l.unit_price, "unit_price", &mut c),
+            amount: val(&l.amount, "amount", &mut c),
+            confidence: c,
+        }
+    }
+}
+
+impl From<&Order> for ContractOrder {
+    fn from(o: &Order) -> Self {
+        let mut c = BTreeMap::new();
+        ContractOrder {
+            po_number: val(&o.po_number, "po_number", &mut c),
+            order_date: val(&o.order_date, "order_date", &mut c).map(|d| d.to_string()),
+            buyer: val(&o.buyer, "buyer", &mut c),
+            currency: val(&o.currency, "currency", &mut c),
+            ship_to: val(&o.ship_to, "ship_to", &mut c),
+            total: val(&o.total, "total", &mut c),
+            lines: o.lines.iter().map(ContractLine::from).collect(),
+            confidence: c,
+            part: o.part.clone(),
+        }
+    }
+}
+
+fn field<T>(v: Option<T>, name: &str, conf: &BTreeMap<String, f32>) -> Option<Field<T>> {
+    v.map(|value| Field::new(value, conf.get(name).copied().unwrap_or(1.0), None))
+}
+
+impl ContractOrder {
+    /// Back to a domain order (for `check` and for gold files). Missing confidences are 1.0:
+    /// a value given in a file is taken as certain.
+    pub fn to_order(&self) -> Order {
+        let c = &self.confidence;
+        Order {
+            po_number: field(self.po_number.clone(), "po_number", c),
+            order_date: field(
+                self.order_date
+                    .as_deref()
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+                "order_date",
+                c,
+            ),
+            buyer: field(self.buyer.clone(), "buyer", c),
+            currency: field(self.currency.clone(), "currency", c),
+            ship_to: field(self.ship_to.clone(), "ship_to", c),
+            total: field(self.total, "total", c),
+            lines: self
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let c = &l.confidence;
+                    LineItem {
+                        line_no: i as u32 + 1,
+                        sku: field(l.sku.clone(), "sku", c),
+                        customer_part: field(l.customer_part.clone(), "customer_part", c),
+                        description: field(l.description.clone(), "description", c),
+                        quantity: field(l.quantity, "quantity", c),
+                        uom: field(l.uom.clone(), "uom", c),
+                        unit_price: field(l.unit_price, "unit_price", c),
+                        amount: field(l.amount, "amount", c),
+                    }
+                })
+                .collect(),
+            charges: vec![],
+            part: self.part.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_keys_are_exact_and_roundtrip() {
+        let json = r#"{"file":"x.pdf","kind":"pdf","orders":[{"po_number":"PO-1","order_date":"2025-03-07",
+            "buyer":"Acme","currency":"USD","ship_to":null,"total":15.0,
+            "lines":[{"sku":"AB-100","customer_part":null,"description":"Widget","quantity":10,
+            "uom":"EA","unit_price":1.5,"amount":15.0}]}]}"#;
+        let ex: Extraction = serde_json::from_str(json).unwrap();
+        let order = ex.orders[0].to_order();
+        assert_eq!(order.order_date.as_ref().unwrap().value.to_string(), "2025-03-07");
+        let back = ContractOrder::from(&order);
+        let v = serde_json::to_value(&back).unwrap();
+        for k in ["po_number", "order_date", "buyer", "currency", "ship_to", "total", "lines"] {
+            assert!(v.get(k).is_some(), "missing key {k}");
+        }
+        assert_eq!(v["ship_to"], serde_json::Value::Null);
+        let line = &v["lines"][0];
+        for k in ["sku", "customer_part", "description", "quantity", "uom", "unit_price", "amount"] {
+            assert!(line.get(k).is_some(), "missing line key {k}");
+        }
+        assert_eq!(line["quantity"], 10.0);
+        assert_eq!(back.lines[0].sku.as_deref(), Some("AB-100"));
+    }
+}

@@ -1,0 +1,193 @@
+//! Documents: stored once by content hash, bytes in the archive before the row commits.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Row};
+use serde_json::json;
+
+use super::{audit, now, sha256_hex, Result, Store, StoreError};
+use crate::domain::{Document, Incoming, SourceKind};
+
+/// What happened when bytes were offered to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IngestOutcome {
+    /// First time these bytes were seen.
+    New(Document),
+    /// The same bytes are already stored as this document.
+    Duplicate(Document),
+}
+
+impl IngestOutcome {
+    pub fn document(&self) -> &Document {
+        match self {
+            IngestOutcome::New(d) | IngestOutcome::Duplicate(d) => d,
+        }
+    }
+}
+
+/// Processing state of a stored document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocStatus {
+    /// Archived, not yet (fully) processed: a crash happened, or it is being worked on.
+    Stored,
+    Processed,
+    Failed { code: String, reason: String },
+}
+
+const DOC_COLS: &str =
+    "id, source, origin, file_name, sender, received_at, sha256, media_type, size";
+
+fn row_to_doc(r: &Row<'_>) -> rusqlite::Result<Document> {
+    let source: String = r.get(1)?;
+    let received: String = r.get(5)?;
+    Ok(Document {
+        id: r.get(0)?,
+        source: SourceKind::parse(&source).unwrap_or(SourceKind::Upload),
+        origin: r.get(2)?,
+        file_name: r.get(3)?,
+        sender: r.get(4)?,
+        received_at: DateTime::parse_from_rfc3339(&received)
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default(),
+        sha256: r.get(6)?,
+        media_type: r.get(7)?,
+        size: r.get::<_, i64>(8)? as u64,
+    })
+}
+
+impl Store {
+    /// Store `incoming` unless the same bytes are already here. The bytes are written to
+    /// the archive (fsynced) before the row is committed, so a row always has its bytes.
+    pub fn ingest(
+        &mut self,
+        incoming: &Incoming,
+        media_type: &str,
+        message_id: Option<&str>,
+    ) -> Result<IngestOutcome> {
+        let sha = sha256_hex(&incoming.bytes);
+        if let Some(doc) = self.document_by_sha(&sha)? {
+            return Ok(IngestOutcome::Duplicate(doc));
+        }
+        self.archive_bytes(&sha, &incoming.bytes)?;
+        let tx = self.conn_mut().transaction()?;
+        tx.execute(
+            "INSERT INTO documents (sha256, source, origin, file_name, sender, received_at, media_type, size, message_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                sha,
+                incoming.source.as_str(),
+                incoming.origin,
+                incoming.file_name,
+                incoming.sender,
+                incoming.received_at.to_rfc3339(),
+                media_type,
+                incoming.bytes.len() as i64,
+                message_id,
+                now()
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        audit::append(
+            &tx,
+            "system",
+            "document",
+            Some(id),
+            "stored",
+            Some(&json!({"file": incoming.file_name, "sha256": sha, "origin": incoming.origin})),
+        )?;
+        tx.commit()?;
+        let doc = self
+            .document(id)?
+            .ok_or(StoreError::NotFound { what: "document", id })?;
+        Ok(IngestOutcome::New(doc))
+    }
+
+    pub fn document(&self, id: i64) -> Result<Option<Document>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {DOC_COLS} FROM documents WHERE id = ?1"),
+                [id],
+                row_to_doc,
+            )
+            .optional()?)
+    }
+
+    pub fn document_by_sha(&self, sha256: &str) -> Result<Option<Document>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {DOC_COLS} FROM documents WHERE sha256 = ?1"),
+                [sha256],
+                row_to_doc,
+            )
+            .optional()?)
+    }
+
+    pub fn document_by_message_id(&self, message_id: &str) -> Result<Option<Document>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {DOC_COLS} FROM documents WHERE message_id = ?1 ORDER BY id LIMIT 1"),
+                [message_id],
+                row_to_doc,
+            )
+            .optional()?)
+    }
+
+    pub fn document_status(&self, id: i64) -> Result<DocStatus> {
+        let (status, code, reason): (String, Option<String>, Option<String>) = self
+            .conn()
+            .query_row(
+                "SELECT status, fail_code, fail_reason FROM documents WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound { what: "document", id })?;
+        Ok(match status.as_str() {
+            "processed" => DocStatus::Processed,
+            "failed" => DocStatus::Failed {
+                code: code.unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
+            },
+            _ => DocStatus::Stored,
+        })
+    }
+
+    /// Documents stored but never finished (a crash during processing): reprocess these.
+    pub fn unfinished_documents(&self) -> Result<Vec<Document>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {DOC_COLS} FROM documents WHERE status = 'stored' ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([], row_to_doc)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Record that a document could not be read; the original stays in the archive.
+    pub fn mark_failed(&mut self, id: i64, code: &str, reason: &str) -> Result<()> {
+        let tx = self.conn_mut().transaction()?;
+        tx.execute(
+            "UPDATE documents SET status = 'failed', fail_code = ?2, fail_reason = ?3, processed_at = ?4 WHERE id = ?1",
+            params![id, code, reason, now()],
+        )?;
+        audit::append(
+            &tx,
+            "system",
+            "document",
+            Some(id),
+            "failed",
+            Some(&json!({"code": code, "reason": reason})),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Number of documents per status.
+    pub fn document_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT status, COUNT(*) FROM documents GROUP BY status ORDER BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}

@@ -1,0 +1,1 @@
+//! Master data tables (filled in by the rules issue).

@@ -1,0 +1,336 @@
+//! Orders and their exceptions. Recording a document's orders, their exceptions, the audit
+//! entries and (for accepted ones) the outbox entries happens in one transaction, so a crash
+//! leaves either all of it or none (and the document is then reprocessed on restart).
+
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{audit, now, outbox, Result, Store, StoreError};
+use crate::domain::{CheckResult, Decision, Exception, Order, OrderState};
+
+/// An order ready to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub order: Order,
+    pub check: CheckResult,
+}
+
+/// A stored order.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderRow {
+    pub id: i64,
+    pub document_id: i64,
+    pub seq: i64,
+    pub part: Option<String>,
+    pub po_number: Option<String>,
+    pub customer_id: Option<String>,
+    pub state: OrderState,
+    pub order: Order,
+    pub check: CheckResult,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Counts of orders per state, for `status`.
+pub type StateCounts = Vec<(String, i64)>;
+
+const ORDER_COLS: &str = "id, document_id, seq, part, po_number, customer_id, state, order_json, check_json, version, created_at, updated_at";
+
+fn row_to_order(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
+    let state: String = r.get(6)?;
+    let order_json: String = r.get(7)?;
+    let check_json: String = r.get(8)?;
+    let bad = |i, e: serde_json::Error| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
+    Ok(OrderRow {
+        id: r.get(0)?,
+        document_id: r.get(1)?,
+        seq: r.get(2)?,
+        part: r.get(3)?,
+        po_number: r.get(4)?,
+        customer_id: r.get(5)?,
+        state: OrderState::parse(&state).unwrap_or(OrderState::Review),
+        order: serde_json::from_str(&order_json).map_err(|e| bad(7, e))?,
+        check: serde_json::from_str(&check_json).map_err(|e| bad(8, e))?,
+        version: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+    })
+}
+
+fn insert_exceptions(tx: &Transaction<'_>, order_id: i64, exceptions: &[Exception]) -> Result<()> {
+    tx.execute("DELETE FROM exceptions WHERE order_id = ?1", [order_id])?;
+    for e in exceptions {
+        tx.execute(
+            "INSERT INTO exceptions (order_id, code, line, message, suggestion) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                order_id,
+                e.code.as_str(),
+                e.line,
+                e.message,
+                e.suggestion.as_ref().map(serde_json::to_string).transpose()?
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Record the outcome of processing document `document_id`: its orders (accepted ones
+    /// enqueued for delivery) and the document marked processed, all in one transaction.
+    /// Returns the new order ids with their decisions. A document already processed is left
+    /// alone and its existing orders are returned.
+    pub fn record_orders(
+        &mut self,
+        document_id: i64,
+        orders: &[NewOrder],
+    ) -> Result<Vec<(i64, Decision)>> {
+        let tx = self.conn_mut().transaction()?;
+        let status: Option<String> = tx
+            .query_row(
+                "SELECT status FROM documents WHERE id = ?1",
+                [document_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match status.as_deref() {
+            None => {
+                return Err(StoreError::NotFound {
+                    what: "document",
+                    id: document_id,
+                })
+            }
+            Some("stored") => {}
+            Some(_) => {
+                drop(tx);
+                return Ok(self
+                    .orders_for_document(document_id)?
+                    .into_iter()
+                    .map(|o| (o.id, o.check.decision()))
+                    .collect());
+            }
+        }
+        let mut out = Vec::new();
+        let ts = now();
+        for (seq, new) in orders.iter().enumerate() {
+            let decision = new.check.decision();
+            let state = match decision {
+                Decision::Accept => OrderState::Accepted,
+                _ => OrderState::Review,
+            };
+            tx.execute(
+                &format!("INSERT INTO orders (document_id, seq, part, po_number, customer_id, state, order_json, check_json, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"),
+                params![
+                    document_id,
+                    seq as i64,
+                    new.order.part,
+                    new.order.po_number.as_ref().map(|f| f.value.clone()),
+                    new.check.customer_id,
+                    state.as_str(),
+                    serde_json::to_string(&new.order)?,
+                    serde_json::to_string(&new.check)?,
+                    ts
+                ],
+            )?;
+            let order_id = tx.last_insert_rowid();
+            insert_exceptions(&tx, order_id, &new.check.exceptions)?;
+            let codes: Vec<&str> = new.check.exceptions.iter().map(|e| e.code.as_str()).collect();
+            audit::append(
+                &tx,
+                "system",
+                "order",
+                Some(order_id),
+                state.as_str(),
+                Some(&json!({"document_id": document_id, "exceptions": codes})),
+            )?;
+            if state == OrderState::Accepted {
+                outbox::enqueue(&tx, order_id, document_id, &new.order, &new.check)?;
+            }
+            out.push((order_id, decision));
+        }
+        tx.execute(
+            "UPDATE documents SET status = 'processed', processed_at = ?2 WHERE id = ?1",
+            params![document_id, ts],
+        )?;
+        audit::append(
+            &tx,
+            "system",
+            "document",
+            Some(document_id),
+            "processed",
+            Some(&json!({"orders": out.len()})),
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn order(&self, id: i64) -> Result<Option<OrderRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {ORDER_COLS} FROM orders WHERE id = ?1"),
+                [id],
+                row_to_order,
+            )
+            .optional()?)
+    }
+
+    pub fn orders_for_document(&self, document_id: i64) -> Result<Vec<OrderRow>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {ORDER_COLS} FROM orders WHERE document_id = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map([document_id], row_to_order)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Orders in a state, oldest first.
+    pub fn orders_in_state(&self, state: OrderState) -> Result<Vec<OrderRow>> {
+        let mut stmt = self.conn().prepare(&format!(
+            "SELECT {ORDER_COLS} FROM orders WHERE state = ?1 ORDER BY created_at, id"
+        ))?;
+        let rows = stmt.query_map([state.as_str()], row_to_order)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Is there already an accepted or queued order with this customer and PO number
+    /// (other than `except_order`)? Used by the duplicate-PO check.
+    pub fn po_exists(
+        &self,
+        customer_id: &str,
+        po_number: &str,
+        except_order: Option<i64>,
+    ) -> Result<bool> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM orders WHERE customer_id = ?1 AND po_number = ?2
+             AND state IN ('review', 'accepted', 'delivered', 'delivery_failed') AND id != ?3",
+            params![customer_id, po_number, except_order.unwrap_or(-1)],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Replace an order's extraction and check result (a reviewer's edit or a rules re-run).
+    /// `expected_version` is the version the caller read: a concurrent change is a Conflict.
+    pub fn update_order(
+        &mut self,
+        id: i64,
+        expected_version: i64,
+        actor: &str,
+        order: &Order,
+        check: &CheckResult,
+    ) -> Result<i64> {
+        let tx = self.conn_mut().transaction()?;
+        let n = tx.execute(
+            "UPDATE orders SET order_json = ?3, check_json = ?4, po_number = ?5, customer_id = ?6,
+             version = version + 1, updated_at = ?7 WHERE id = ?1 AND version = ?2 AND state = 'review'",
+            params![
+                id,
+                expected_version,
+                serde_json::to_string(order)?,
+                serde_json::to_string(check)?,
+                order.po_number.as_ref().map(|f| f.value.clone()),
+                check.customer_id,
+                now()
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "order {id} was changed by someone else or is no longer in review; reload it"
+            )));
+        }
+        insert_exceptions(&tx, id, &check.exceptions)?;
+        tx.execute(
+            "INSERT INTO review_actions (order_id, actor, action, detail, at) VALUES (?1, ?2, 'edit', NULL, ?3)",
+            params![id, actor, now()],
+        )?;
+        audit::append(
+            &tx,
+            actor,
+            "order",
+            Some(id),
+            "edited",
+            Some(&json!({"exceptions": check.exceptions.iter().map(|e| e.code.as_str()).collect::<Vec<_>>()})),
+        )?;
+        tx.commit()?;
+        Ok(expected_version + 1)
+    }
+
+    /// A reviewer approves an order in review: it moves to accepted and into the outbox in one
+    /// transaction. `expected_version` guards against two reviewers approving at once.
+    pub fn approve_order(&mut self, id: i64, expected_version: Option<i64>, actor: &str) -> Result<()> {
+        self.finish_review(id, expected_version, actor, OrderState::Accepted, None)
+    }
+
+    /// A reviewer rejects an order in review, with a reason.
+    pub fn reject_order(
+        &mut self,
+        id: i64,
+        expected_version: Option<i64>,
+        actor: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.finish_review(id, expected_version, actor, OrderState::Rejected, Some(reason))
+    }
+
+    fn finish_review(
+        &mut self,
+        id: i64,
+        expected_version: Option<i64>,
+        actor: &str,
+        to: OrderState,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let row = self
+            .order(id)?
+            .ok_or(StoreError::NotFound { what: "order", id })?;
+        let version = expected_version.unwrap_or(row.version);
+        let tx = self.conn_mut().transaction()?;
+        let n = tx.execute(
+            "UPDATE orders SET state = ?3, version = version + 1, updated_at = ?4
+             WHERE id = ?1 AND version = ?2 AND state = 'review'",
+            params![id, version, to.as_str(), now()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "order {id} is {} (version {}), not open for review at version {version}: someone else may have acted on it",
+                row.state.as_str(),
+                row.version
+            )));
+        }
+        let action = if to == OrderState::Accepted { "approve" } else { "reject" };
+        let detail = reason.map(|r| json!({ "reason": r }));
+        tx.execute(
+            "INSERT INTO review_actions (order_id, actor, action, detail, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, actor, action, detail.as_ref().map(|d| d.to_string()), now()],
+        )?;
+        audit::append(&tx, actor, "order", Some(id), to.as_str(), detail.as_ref())?;
+        if to == OrderState::Accepted {
+            outbox::enqueue(&tx, id, row.document_id, &row.order, &row.check)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Orders per state, for `status`.
+    pub fn order_counts(&self) -> Result<StateCounts> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT state, COUNT(*) FROM orders GROUP BY state ORDER BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Open exceptions per code (orders in review), for `status` and the queue.
+    pub fn exception_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT e.code, COUNT(*) FROM exceptions e JOIN orders o ON o.id = e.order_id
+             WHERE o.state = 'review' GROUP BY e.code ORDER BY e.code",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
