@@ -1,7 +1,20 @@
 //! po-intake: purchase orders in (PDF, email, text), checked orders out to the OMS.
+//!
+//! ```text
+//!  drop folder ─┐                                              ┌─ accept ─> outbox ─> OMS
+//!  IMAP inbox ──┼─> store (sha256, archive) ─> parse ─> extract ─> rules ─┤
+//!  upload ──────┘                                              └─ review queue ─> reviewer
+//! ```
+//!
+//! Each stage is a module; plain data flows between them (see [`domain`]).
+
+pub mod config;
 pub mod contract;
 pub mod domain;
+pub mod extract;
+pub mod intake;
 pub mod oms;
 pub mod parse;
+pub mod pipeline;
 pub mod rules;
 pub mod store;

@@ -1,1 +1,593 @@
-fn main(){}
+//! The `po-intake` command line: clap -> library calls. Errors are printed with their chain.
+//!
+//! Exit codes: 0 success; 1 an operational error (config, store, I/O); 2 bad usage;
+//! 3 an input was rejected (`extract`/`parse` on an unreadable file, `ingest` with at least
+//! one failed file); 4 a conflict (e.g. approving an order someone else already handled).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use po_intake::config::Config;
+use po_intake::contract::{ContractOrder, Extraction};
+use po_intake::domain::OrderState;
+use po_intake::extract::Extractor;
+use po_intake::intake::folder;
+use po_intake::parse::{self, PartContent};
+use po_intake::pipeline::{self, FileOutcome, FileStatus, Pipeline};
+use po_intake::rules::{self, CheckContext};
+use po_intake::store::{Store, StoreError};
+
+const DEFAULT_CONFIG: &str = "config/po-intake.toml";
+
+#[derive(Parser)]
+#[command(
+    name = "po-intake",
+    version,
+    about = "Purchase orders in, checked orders out"
+)]
+struct Cli {
+    /// Config file (TOML). The default path may be absent: embedded defaults then apply.
+    #[arg(long, global = true, default_value = DEFAULT_CONFIG)]
+    config: PathBuf,
+    /// Where the store, the archive and the file outbox live (overrides the config).
+    #[arg(long, global = true, env = "PO_INTAKE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print the extraction of one file as JSON (no store needed).
+    Extract { file: PathBuf },
+    /// Print the parsed words (JSON) or the page text of one file (no store needed).
+    Parse {
+        file: PathBuf,
+        /// Print the page text in reading order instead of JSON.
+        #[arg(long)]
+        text: bool,
+    },
+    /// Ingest every file in DIR once, then move each to processed/ or failed/.
+    Ingest {
+        dir: PathBuf,
+        /// Leave the files where they are (for read-only or bundled folders).
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Watch the configured drop folders and process files as they arrive.
+    Watch,
+    /// Run the reviewer web UI (not built yet).
+    Serve {
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Work the review queue from the command line.
+    Review {
+        #[command(subcommand)]
+        action: ReviewCmd,
+    },
+    /// Master data.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogCmd,
+    },
+    /// Run the rules on an extraction-contract JSON file against the imported master data.
+    Check {
+        file: PathBuf,
+        /// The sender's email address (for customer detection).
+        #[arg(long)]
+        sender: Option<String>,
+    },
+    /// Counts per state.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum ReviewCmd {
+    /// Orders waiting for review, oldest first.
+    List,
+    /// One order with its exceptions.
+    Show { id: i64 },
+    /// Approve an order (it goes to the outbox).
+    Approve {
+        id: i64,
+        #[arg(long, default_value = "cli")]
+        user: String,
+    },
+    /// Reject an order with a reason.
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "cli")]
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCmd {
+    /// Import catalog.csv, customers.csv, crossref.csv, contract_prices.csv from DIR.
+    Import { dir: PathBuf },
+}
+
+/// An error that maps to a specific exit code.
+#[derive(Debug, thiserror::Error)]
+enum Exit {
+    #[error("{0}")]
+    Rejected(String),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    // Parser panics are caught and recorded per document; keep their noise off the terminal.
+    std::panic::set_hook(Box::new(|info| {
+        tracing::debug!("caught panic: {info}");
+    }));
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<Exit>().is_some() {
+                ExitCode::from(3)
+            } else if matches!(
+                e.downcast_ref::<StoreError>(),
+                Some(StoreError::Conflict(_))
+            ) {
+                ExitCode::from(4)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let explicit = cli.config.as_path() != Path::new(DEFAULT_CONFIG);
+    let mut cfg = Config::load(&cli.config, explicit)?;
+    if let Some(d) = &cli.data_dir {
+        cfg.data_dir = d.clone();
+    }
+    Ok(cfg)
+}
+
+fn open_store(cfg: &Config) -> Result<Store> {
+    Store::open(&cfg.data_dir)
+        .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    println!("{}", serde_json::to_string(v)?);
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let cfg = load_config(&cli)?;
+    match &cli.cmd {
+        Cmd::Extract { file } => cmd_extract(&cfg, file),
+        Cmd::Parse { file, text } => cmd_parse(&cfg, file, *text),
+        Cmd::Ingest { dir, keep } => cmd_ingest(&cfg, dir, *keep, cli.json),
+        Cmd::Watch => cmd_watch(&cfg, cli.json),
+        Cmd::Serve { .. } => bail!("the reviewer web UI is not built yet; use `po-intake review`"),
+        Cmd::Review { action } => cmd_review(&cfg, action, cli.json),
+        Cmd::Catalog {
+            action: CatalogCmd::Import { dir },
+        } => cmd_catalog_import(&cfg, dir, cli.json),
+        Cmd::Check { file, sender } => cmd_check(&cfg, file, sender.as_deref()),
+        Cmd::Status => cmd_status(&cfg, cli.json),
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn cmd_extract(cfg: &Config, file: &Path) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let extractor = Extractor::from_config(&cfg.extract)?;
+    let name = file_name(file);
+    match pipeline::read_document(&bytes, &name, cfg, &extractor) {
+        Ok((parsed, extracted)) => {
+            let out = Extraction {
+                file: name,
+                kind: parsed.kind,
+                orders: extracted.orders.iter().map(ContractOrder::from).collect(),
+                warnings: extracted.warnings,
+            };
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(r) => {
+            Err(Exit::Rejected(format!("{}: {}: {}", file.display(), r.code, r.reason)).into())
+        }
+    }
+}
+
+fn cmd_parse(cfg: &Config, file: &Path, text: bool) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let parsed = std::panic::catch_unwind(|| parse::parse(&bytes, &file_name(file), &cfg.limits))
+        .map_err(|_| Exit::Rejected(format!("{}: malformed: the reader crashed", file.display())))?
+        .map_err(|e| Exit::Rejected(format!("{}: {}: {e}", file.display(), e.code())))?;
+    if text {
+        for part in &parsed.parts {
+            println!("=== {} ({:?})", part.name, part.kind);
+            match &part.content {
+                PartContent::Parsed { doc } => print!("{}", doc.text()),
+                PartContent::Failed { code, reason } => println!("[failed: {code}: {reason}]"),
+            }
+        }
+    } else {
+        println!("{}", serde_json::to_string(&parsed)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Default, serde::Serialize)]
+struct Summary {
+    files: usize,
+    documents: usize,
+    duplicates: usize,
+    orders: usize,
+    accepted: usize,
+    to_review: usize,
+    rejected: usize,
+    seconds: f64,
+}
+
+impl Summary {
+    fn add(&mut self, o: &FileOutcome) {
+        self.files += 1;
+        match o.status {
+            FileStatus::Processed => self.documents += 1,
+            FileStatus::Duplicate => self.duplicates += 1,
+            FileStatus::Failed => self.rejected += 1,
+        }
+        if o.status == FileStatus::Processed {
+            self.orders += o.orders.len();
+            self.accepted += o.orders.iter().filter(|x| x.decision == "accept").count();
+            self.to_review += o.orders.iter().filter(|x| x.decision == "review").count();
+        }
+    }
+
+    fn print(&self) {
+        eprintln!();
+        eprintln!("  files       {:>6}", self.files);
+        eprintln!("  documents   {:>6}   (new)", self.documents);
+        eprintln!("  duplicates  {:>6}   (already stored)", self.duplicates);
+        eprintln!("  orders      {:>6}", self.orders);
+        eprintln!("  accepted    {:>6}", self.accepted);
+        eprintln!("  to review   {:>6}", self.to_review);
+        eprintln!("  rejected    {:>6}", self.rejected);
+        eprintln!("  seconds     {:>6.2}", self.seconds);
+    }
+}
+
+fn describe(o: &FileOutcome) -> String {
+    let mut s = format!(
+        "{:<9} {}",
+        match o.status {
+            FileStatus::Processed => "processed",
+            FileStatus::Duplicate => "duplicate",
+            FileStatus::Failed => "FAILED",
+        },
+        o.file
+    );
+    if let Some(id) = o.document_id {
+        s.push_str(&format!("  [doc {id}]"));
+    }
+    for ord in &o.orders {
+        s.push_str(&format!(
+            "\n          order {} PO {} customer {} -> {}{}",
+            ord.order_id,
+            ord.po_number.as_deref().unwrap_or("?"),
+            ord.customer_id.as_deref().unwrap_or("?"),
+            ord.decision,
+            if ord.exceptions.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", ord.exceptions.join(", "))
+            }
+        ));
+    }
+    if let Some(r) = &o.reason {
+        s.push_str(&format!("\n          {r}"));
+    }
+    s
+}
+
+fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    let mut store = open_store(cfg)?;
+    let extractor = Extractor::from_config(&cfg.extract)?;
+    let pipeline = Pipeline::new(&store, cfg, &extractor)?;
+    let mut summary = Summary::default();
+    // Documents a crash left half-done are finished first.
+    for o in pipeline.resume(&mut store)? {
+        summary.add(&o);
+        if json {
+            print_json(&o)?;
+        }
+    }
+    let files = folder::scan(dir)?;
+    let bar = indicatif::ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    for file in &files {
+        bar.set_message(file_name(file));
+        match folder::ingest_file(&pipeline, &mut store, dir, file, !keep) {
+            Ok(o) => {
+                summary.add(&o);
+                if json {
+                    print_json(&o)?;
+                } else {
+                    bar.suspend(|| println!("{}", describe(&o)));
+                }
+            }
+            Err(folder::FolderError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                // An unreadable file is reported and the batch goes on.
+                summary.rejected += 1;
+                summary.files += 1;
+                let o = serde_json::json!({"file": file_name(file), "document_id": null,
+                    "status": "failed", "reason": e.to_string(), "orders": []});
+                if json {
+                    print_json(&o)?;
+                } else {
+                    bar.suspend(|| eprintln!("FAILED    {}: {e}", file.display()));
+                }
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    summary.seconds = started.elapsed().as_secs_f64();
+    if !json {
+        summary.print();
+    }
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
+    if cfg.drop_folders.is_empty() {
+        bail!("no drop folders configured: add a [[drop_folders]] table to the config");
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut handles = Vec::new();
+    for folder_cfg in cfg.drop_folders.clone() {
+        let cfg = cfg.clone();
+        let stop = stop.clone();
+        handles.push(std::thread::spawn(move || -> Result<()> {
+            let mut store = open_store(&cfg)?;
+            let extractor = Extractor::from_config(&cfg.extract)?;
+            let pipeline = Pipeline::new(&store, &cfg, &extractor)?;
+            pipeline.resume(&mut store)?;
+            eprintln!(
+                "watching {} ({:?})",
+                folder_cfg.path.display(),
+                folder_cfg.mode
+            );
+            folder::watch(
+                &pipeline,
+                &mut store,
+                &folder_cfg,
+                &stop,
+                &mut |file, res| match res {
+                    Ok(o) if json => {
+                        let _ = print_json(&o);
+                    }
+                    Ok(o) => println!("{}", describe(&o)),
+                    Err(e) => eprintln!("FAILED    {}: {e}", file.display()),
+                },
+            )?;
+            Ok(())
+        }));
+    }
+    for h in handles {
+        match h.join() {
+            Ok(r) => r?,
+            Err(_) => bail!("a watcher thread crashed"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_review(cfg: &Config, action: &ReviewCmd, json: bool) -> Result<ExitCode> {
+    let mut store = open_store(cfg)?;
+    match action {
+        ReviewCmd::List => {
+            let rows = store.orders_in_state(OrderState::Review)?;
+            if json {
+                for r in &rows {
+                    print_json(
+                        &serde_json::json!({"order_id": r.id, "document_id": r.document_id,
+                        "po_number": r.po_number, "customer_id": r.customer_id, "created_at": r.created_at,
+                        "exceptions": r.check.exceptions.iter().map(|e| e.code.as_str()).collect::<Vec<_>>()}),
+                    )?;
+                }
+            } else {
+                println!(
+                    "{:>6}  {:<18} {:<12} {:<20} exceptions",
+                    "order", "po", "customer", "received"
+                );
+                for r in &rows {
+                    println!(
+                        "{:>6}  {:<18} {:<12} {:<20} {}",
+                        r.id,
+                        r.po_number.as_deref().unwrap_or("-"),
+                        r.customer_id.as_deref().unwrap_or("-"),
+                        r.created_at.get(..19).unwrap_or(&r.created_at),
+                        r.check
+                            .exceptions
+                            .iter()
+                            .map(|e| e.code.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                println!("{} order(s) in review", rows.len());
+            }
+        }
+        ReviewCmd::Show { id } => {
+            let row = store
+                .order(*id)?
+                .ok_or_else(|| anyhow::anyhow!("order {id} not found"))?;
+            if json {
+                print_json(&row)?;
+            } else {
+                let c = ContractOrder::from(&row.order);
+                println!(
+                    "order {} (document {}), state {}, version {}",
+                    row.id,
+                    row.document_id,
+                    row.state.as_str(),
+                    row.version
+                );
+                println!(
+                    "  PO {}  date {}  buyer {}  customer {}",
+                    c.po_number.as_deref().unwrap_or("-"),
+                    c.order_date.as_deref().unwrap_or("-"),
+                    c.buyer.as_deref().unwrap_or("-"),
+                    row.customer_id.as_deref().unwrap_or("-")
+                );
+                println!(
+                    "  currency {}  total {}",
+                    c.currency.as_deref().unwrap_or("-"),
+                    c.total.map(|t| t.to_string()).unwrap_or_else(|| "-".into())
+                );
+                for (l, m) in c.lines.iter().zip(
+                    row.check
+                        .lines
+                        .iter()
+                        .map(Some)
+                        .chain(std::iter::repeat(None)),
+                ) {
+                    println!(
+                        "  {:>3}. {:<16} qty {:>8} {:<4} @ {:>10}  = {:>10}  {} -> {}",
+                        m.map(|m| m.line_no).unwrap_or(0),
+                        l.sku.as_deref().unwrap_or("-"),
+                        l.quantity
+                            .map(|q| q.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        l.uom.as_deref().unwrap_or(""),
+                        l.unit_price
+                            .map(|q| q.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        l.amount
+                            .map(|q| q.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        l.description.as_deref().unwrap_or(""),
+                        m.and_then(|m| m.matched_sku.clone())
+                            .unwrap_or_else(|| "unmatched".into())
+                    );
+                }
+                for e in &row.check.exceptions {
+                    let line = e
+                        .line
+                        .map(|l| format!("line {l}"))
+                        .unwrap_or_else(|| "header".into());
+                    print!("  ! {} [{line}] {}", e.code.as_str(), e.message);
+                    if let Some(s) = &e.suggestion {
+                        print!("  (suggest {} = {}: {})", s.field, s.value, s.label);
+                    }
+                    println!();
+                }
+            }
+        }
+        ReviewCmd::Approve { id, user } => {
+            store.approve_order(*id, None, user)?;
+            println!("order {id} approved and queued for delivery");
+        }
+        ReviewCmd::Reject { id, reason, user } => {
+            store.reject_order(*id, None, user, reason)?;
+            println!("order {id} rejected");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_catalog_import(_cfg: &Config, _dir: &Path, _json: bool) -> Result<ExitCode> {
+    bail!("catalog import is not built yet")
+}
+
+fn cmd_check(cfg: &Config, file: &Path, sender: Option<&str>) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let ex: Extraction = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not extraction JSON", file.display()))?;
+    let store = open_store(cfg)?;
+    let master = store.load_master()?;
+    for co in &ex.orders {
+        let order = co.to_order();
+        let dup = |c: &str, p: &str| store.po_exists(c, p, None).unwrap_or(false);
+        let ctx = CheckContext {
+            sender: sender.map(str::to_string),
+            is_duplicate: &dup,
+        };
+        let res = rules::check(&order, &ctx, &master, &cfg.rules);
+        print_json(&serde_json::json!({
+            "po_number": co.po_number,
+            "decision": res.decision().as_str(),
+            "customer_id": res.customer_id,
+            "exceptions": res.exceptions,
+            "lines": res.lines,
+        }))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
+    let store = open_store(cfg)?;
+    let docs = store.document_counts()?;
+    let orders = store.order_counts()?;
+    let exceptions = store.exception_counts()?;
+    if json {
+        let m = |v: &[(String, i64)]| {
+            v.iter()
+                .cloned()
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        print_json(
+            &serde_json::json!({"documents": m(&docs), "orders": m(&orders), "open_exceptions": m(&exceptions)}),
+        )?;
+    } else {
+        println!("store: {}", cfg.data_dir.display());
+        println!("documents:");
+        for (k, v) in &docs {
+            println!("  {k:<16} {v:>6}");
+        }
+        println!("orders:");
+        for (k, v) in &orders {
+            println!("  {k:<16} {v:>6}");
+        }
+        if !exceptions.is_empty() {
+            println!("open exceptions (orders in review):");
+            for (k, v) in &exceptions {
+                println!("  {k:<20} {v:>6}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

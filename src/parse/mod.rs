@@ -212,10 +212,10 @@ pub fn detect_kind(bytes: &[u8], file_name: &str) -> Option<DocKind> {
     if lower.ends_with(".eml") || lower.ends_with(".msg.txt") || looks_like_email(head) {
         return Some(DocKind::Eml);
     }
-    if std::str::from_utf8(bytes).is_ok() || lower.ends_with(".txt") || lower.ends_with(".csv") {
-        if !bytes.contains(&0) {
-            return Some(DocKind::Txt);
-        }
+    if (std::str::from_utf8(bytes).is_ok() || lower.ends_with(".txt") || lower.ends_with(".csv"))
+        && !bytes.contains(&0)
+    {
+        return Some(DocKind::Txt);
     }
     None
 }
@@ -231,7 +231,17 @@ fn looks_like_email(head: &[u8]) -> bool {
         if line.is_empty() {
             break;
         }
-        for h in ["from:", "to:", "subject:", "date:", "message-id:", "mime-version:", "received:", "return-path:", "content-type:"] {
+        for h in [
+            "from:",
+            "to:",
+            "subject:",
+            "date:",
+            "message-id:",
+            "mime-version:",
+            "received:",
+            "return-path:",
+            "content-type:",
+        ] {
             if line.starts_with(h) {
                 headers += 1;
             }
