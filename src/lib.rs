@@ -11,6 +11,7 @@
 pub mod config;
 pub mod contract;
 pub mod domain;
+pub mod eval;
 pub mod extract;
 pub mod intake;
 pub mod oms;
