@@ -398,7 +398,7 @@ def render_docx(doc, path):
             n = len(b["head"])
             sz = b.get("size", base)
             aligns = b.get("align") or ["L"] * n
-            widths = b.get("widths") or [1] * n
+            widths = [max(w, 1.0) for w in (b.get("widths") or [1] * n)]
             tot = sum(widths)
             tb = d.add_table(rows=1, cols=n)
             tb.autofit = False
@@ -419,6 +419,8 @@ def render_docx(doc, path):
                 else:
                     for i, c in enumerate(r):
                         add_par(c, sz=sz, align=aligns[i], cell=cells[i])
+            for i, col in enumerate(tb.columns):
+                col.width = int(avail * widths[i] / tot)
             for row in tb.rows:
                 for i, cell in enumerate(row.cells):
                     cell.width = int(avail * widths[i] / tot)
@@ -472,7 +474,9 @@ def render_html(doc, email=False):
             n = len(b["head"])
             aligns = b.get("align") or ["L"] * n
             g = b.get("grid", "full")
-            out.append("<table class=\"%s\" width=\"100%%\"><thead><tr>" % {"full": "g", "h": "h", "none": ""}[g])
+            out.append("<table class=\"%s\" width=\"100%%\">" % {"full": "g", "h": "h", "none": ""}[g])
+            ws = b.get("widths") or [1] * n
+            out.append("".join(f"<col width=\"{100 * w / sum(ws):.0f}%\">" for w in ws) + "<thead><tr>")
             out += [f"<th{cls[aligns[i]]}>{br(h)}</th>" for i, h in enumerate(b["head"])]
             out.append("</tr></thead><tbody>")
             for r in b["rows"]:
