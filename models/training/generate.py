@@ -58,7 +58,7 @@ def currency_printed(text, cur):
 
 def style_for(rng, family, o):
     lang = "de" if family == "german_bestellung" else "en"
-    if family == "german_bestellung":
+    if family == "german_bestellung" and not o.get("customer_id"):
         o["currency"] = rng.choice(["EUR"] * 6 + ["USD", "GBP"])
     kw = {}
     if family in ("email_text", "email_html", "qty_x_code"):
@@ -130,9 +130,9 @@ def make_eml(rng, o, subject, text_body=None, html_body=None, attachments=(), wh
     when = when or dt.datetime.combine(o["date"], dt.time(rng.randint(7, 17), rng.randint(0, 59)), tzinfo=dt.timezone.utc)
     msg["Date"] = email.utils.format_datetime(when)
     msg["Message-ID"] = f"<{rng.randint(10 ** 9, 10 ** 10)}.{rng.randint(1000, 9999)}@{dom}>"
-    msg.set_content(text_body or "Please see attached.\n")
+    msg.set_content(text_body or "Please see attached.\n", cte="8bit")
     if html_body:
-        msg.add_alternative(html_body, subtype="html")
+        msg.add_alternative(html_body, subtype="html", cte="8bit")
     for name, data, ctype in attachments:
         mt, st = ctype.split("/")
         msg.add_attachment(data, maintype=mt, subtype=st, filename=name)
@@ -173,28 +173,35 @@ class Job:
         self.pending = []
 
 
-def generate_doc(job, rng, idx, family, producer, customer=None):
-    base = f"{idx:05d}_{family}_{producer}"
+def generate_doc(job, rng, idx, family, producer, customer=None, name=None, order_hook=None, make_kw=None,
+                 n_orders=None, country=None, disc_p=None):
+    base = name or f"{idx:05d}_{family}_{producer}"
     # --- orders
-    n_orders = 1
-    if family == "multi_po":
+    if n_orders:
+        pass
+    elif family == "multi_po":
         n_orders = rng.choice([2, 2, 3])
     elif producer == "eml_pdf" and rng.random() < 0.25:
         n_orders = 2
+    else:
+        n_orders = 1
     built = []
     cust = customer
     for k in range(n_orders):
         fam = family if family != "multi_po" else rng.choice(["erp_minimal", "boxed_table"])
-        country = "DE" if fam == "german_bestellung" and rng.random() < 0.8 else None
-        o = O.make_order(rng, country=country, customer=cust,
+        ctry = country or ("DE" if fam == "german_bestellung" and rng.random() < 0.8 else None)
+        o = O.make_order(rng, country=ctry, customer=cust, **(make_kw or {}),
                          n_lines=rng.choice([1, 2, 3, 4, 6]) if family in ("email_text", "email_html", "qty_x_code", "letter_list") else
                          (rng.choice([12, 18, 25, 40]) if family == "sap_dense" and rng.random() < 0.6 else None),
-                         code_mode="ours" if family in ("qty_x_code", "letter_list") else None)
+                         **({} if make_kw and "code_mode" in make_kw else
+                            dict(code_mode="ours" if family in ("qty_x_code", "letter_list") else None)))
+        if order_hook:
+            order_hook(o, k, rng)
         if family == "multi_po" and k > 0:
             for key in ("buyer", "country", "currency", "contact", "phone", "bill_to"):
                 o[key] = built[0][1][key]
         st = style_for(rng, fam, o)
-        O.finish_amounts(rng, o, st, disc_p=0.0 if fam in ("letter_list", "qty_x_code", "email_text", "email_html") else 0.1)
+        O.finish_amounts(rng, o, st, disc_p=disc_p if disc_p is not None else 0.0 if fam in ("letter_list", "qty_x_code", "email_text", "email_html") else 0.1)
         omit_date = family in ("email_text", "email_html", "qty_x_code") and rng.random() < 0.3
         if omit_date:
             o["omit_date"] = True

@@ -187,14 +187,23 @@ def rand_date(rng):
 
 
 def make_order(rng, country=None, n_lines=None, currency=None, use_master_p=0.3, long_desc_p=0.25,
-               code_mode=None, notes_p=0.12, customer=None):
+               code_mode=None, notes_p=0.12, customer=None, items=None):
     """Values for one purchase order (nothing printed yet)."""
     ctx = context()
+    if customer and not country:
+        doms = customer["email_domains"]
+        cur = customer["currency"]
+        n = customer["name"]
+        country = ("UK" if cur == "GBP" else "FR" if any(x in n for x in ("SAS", "S.A.", "SARL")) else
+                   "NL" if ("BV" in n or "B.V." in n) else "DE" if cur == "EUR" else
+                   "AE" if ".ae" in doms or "FZ" in n else "IN" if ".in" in doms else "US")
     country = country or rng.choice(["US"] * 5 + ["UK"] * 2 + ["DE"] * 3 + ["FR", "NL", "IN", "AE"])
     currency = currency or pools.COUNTRY_CURRENCY[country]
     if currency in ("INR", "AED") and rng.random() < 0.4:
         currency = "USD"
     buyer = customer["name"] if customer else pools.company_name(rng, country)
+    if customer:
+        currency = customer["currency"]
     sup_name, sup_c = rng.choice(SUPPLIERS)
     date = rand_date(rng)
     ship_lines = pools.address(rng, country)
@@ -203,7 +212,7 @@ def make_order(rng, country=None, n_lines=None, currency=None, use_master_p=0.3,
     bill_to = [buyer] + pools.address(rng, country)
     n = n_lines or rng.choice([1, 2, 2, 3, 3, 4, 5, 6, 8, 10, 14, 22, 35])
     pool = ctx["master"] if (ctx["master"] and rng.random() < use_master_p) else ctx["items"]
-    picks = rng.sample(pool, min(n, len(pool)))
+    picks = items if items is not None else rng.sample(pool, min(n, len(pool)))
     code_mode = code_mode or rng.choice(["ours"] * 4 + ["both", "both", "buyer", "other"])
     cstyle = rng.choice(CODE_STYLES)
     lines = []
@@ -235,12 +244,12 @@ def make_order(rng, country=None, n_lines=None, currency=None, use_master_p=0.3,
             cpart = xr.get(it["sku"]) or cstyle(rng)
         note = None
         if rng.random() < notes_p:
-            note = rng.choice(LINE_NOTES).format(q=rng.randint(1000, 99999), d=rand_date(rng).strftime("%d.%m.%Y"))
+            note = rng.choice([x for x in LINE_NOTES if (country == "DE") == any(w in x for w in ("Bitte", "Werks"))] or LINE_NOTES).format(q=rng.randint(1000, 99999), d=rand_date(rng).strftime("%d.%m.%Y"))
         lines.append(dict(no=i + 1, sku=sku, cpart=cpart, desc=desc, qty=q, uom=it["uom"], price=price, disc=0.0,
                           tax=0.0, delivery=date + dt.timedelta(days=rng.randint(3, 60)), note=note,
                           upc=f"{rng.randint(10 ** 11, 10 ** 12 - 1)}", hts=f"{rng.randint(7300, 9999)}.{rng.randint(10, 99)}.{rng.randint(1000, 9999)}",
                           cost=f"{rng.randint(1000, 9999)}-{rng.randint(100, 999)}", mfr=it.get("mfr", ""), mfr_part=it.get("mfr_part", "")))
-    return dict(country=country, currency=currency, buyer=buyer, supplier=sup_name, supplier_country=sup_c,
+    return dict(email_domain=customer["email_domains"].split(";")[0] if customer else None, country=country, currency=currency, buyer=buyer, supplier=sup_name, supplier_country=sup_c,
                 supplier_addr=pools.address(rng, sup_c), date=date, ship_to=ship_to, bill_to=bill_to,
                 code_mode=code_mode, po_number=po_number(rng), contact=pools.person(rng, country),
                 phone=pools.phone(rng, country), lines=lines, customer_id=customer["customer_id"] if customer else None)
