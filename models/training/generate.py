@@ -209,10 +209,13 @@ def generate_doc(job, rng, idx, family, producer, customer=None, name=None, orde
         if omit_date:
             # remove the printed date (email families print it on one header line)
             ds = meta["order_date_text"]
-            for b in blocks:
+            for b in (blocks if ds else []):
                 if b.get("lines"):
                     b["lines"] = [x for x in b["lines"] if ds not in x]
             meta["order_date_text"] = None
+            meta["order_date_source"] = "email Date header"
+        if producer in ("eml_text", "eml_html") and g["order_date"] is None:
+            g["order_date"] = o["date"].isoformat()  # the e-mail's Date header carries it
             meta["order_date_source"] = "email Date header"
         built.append((fam, o, st, blocks, g, meta))
     pg = page_setup(rng, built[0][0], built[0][1])
