@@ -136,6 +136,9 @@ def make_eml(rng, o, subject, text_body=None, html_body=None, attachments=(), wh
     for name, data, ctype in attachments:
         mt, st = ctype.split("/")
         msg.add_attachment(data, maintype=mt, subtype=st, filename=name)
+    for i, part in enumerate(msg.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"==po-{rng.randint(10 ** 8, 10 ** 9)}-{i}==")  # deterministic boundaries
     return bytes(msg)
 
 
