@@ -1,14 +1,22 @@
 //! Extraction: parsed words -> `Order`s. Until the ONNX model lands (its own issue) the
 //! pipeline uses [`placeholder`], a layout heuristic, behind the same interface.
 
+pub mod decode;
+pub mod model;
 pub mod normalize;
 pub mod placeholder;
+pub mod tokenize;
+
+use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
 
 use crate::config::ExtractConfig;
 use crate::domain::{Field, Order};
-use crate::parse::{DocFlag, ParsedInput, PartContent};
+use crate::parse::{DocFlag, ParsedDocument, ParsedInput, PartContent};
+use decode::LabeledWord;
+use model::Model;
+use tokenize::{Encoder, WordInput};
 
 /// What came out of one input: its orders and anything the reviewer should know.
 #[derive(Debug, Clone, Default)]
@@ -25,16 +33,140 @@ pub struct Extracted {
 pub enum ExtractError {
     #[error("extractor setup: {0}")]
     Setup(String),
+    #[error("model inference: {0}")]
+    Inference(String),
+}
+
+/// The ONNX model with its tokenizer.
+pub struct ModelExtractor {
+    model: Model,
+    encoder: Encoder,
+}
+
+/// Windows per model run: bounds memory on long documents.
+const MAX_BATCH: usize = 8;
+
+impl ModelExtractor {
+    pub fn load(dir: &Path, threads: usize) -> Result<Self, ExtractError> {
+        Ok(ModelExtractor {
+            model: Model::load(dir, threads)?,
+            encoder: Encoder::load(&dir.join("tokenizer.json"))?,
+        })
+    }
+
+    /// Label every word of `doc` and decode the orders.
+    pub fn extract_doc(&self, doc: &ParsedDocument, part: u32) -> Result<Vec<Order>, ExtractError> {
+        let mut flat = Vec::new();
+        let mut inputs = Vec::new();
+        for page in &doc.pages {
+            let (w, h) = (page.width.max(1.0), page.height.max(1.0));
+            let scale = |v: f32, d: f32| ((v / d) * 1000.0).round().clamp(0.0, 1000.0) as i64;
+            for word in &page.words {
+                let b = &word.bbox;
+                inputs.push(WordInput {
+                    text: word.text.clone(),
+                    bbox: [
+                        scale(b.x0, w),
+                        scale(b.y0, h),
+                        scale(b.x1, w),
+                        scale(b.y1, h),
+                    ],
+                });
+                flat.push((page.number, word));
+            }
+        }
+        if inputs.is_empty() {
+            return Ok(vec![]);
+        }
+        let meta = &self.model.meta;
+        let batch = self.encoder.encode(&inputs, meta.max_len, meta.stride)?;
+        let n_labels = meta.labels.len();
+        let mut logits = Vec::with_capacity(batch.batch * batch.seq * n_labels);
+        let per = batch.seq;
+        let mut start = 0;
+        while start < batch.batch {
+            let end = (start + MAX_BATCH).min(batch.batch);
+            let r = start * per..end * per;
+            let out = self.model.run(
+                batch.input_ids[r.clone()].to_vec(),
+                batch.attention_mask[r.clone()].to_vec(),
+                batch.bbox[r.start * 4..r.end * 4].to_vec(),
+                end - start,
+                per,
+            )?;
+            logits.extend_from_slice(&out);
+            start = end;
+        }
+        let labels = tokenize::word_labels(&batch, &logits, n_labels);
+        let words: Vec<LabeledWord<'_>> = flat
+            .iter()
+            .zip(labels.iter())
+            .map(|((page, w), (li, p))| LabeledWord {
+                text: &w.text,
+                page: *page,
+                line: w.line,
+                bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1],
+                label: meta.labels.get(*li).map(String::as_str).unwrap_or("O"),
+                prob: *p,
+            })
+            .collect();
+        let locale = normalize::detect_locale(&doc.text());
+        Ok(decode::decode(&words, part, locale))
+    }
+}
+
+enum Backend {
+    Model(Box<ModelExtractor>),
+    Placeholder,
 }
 
 /// The extractor used by the pipeline and by `po-intake extract`.
 pub struct Extractor {
-    _private: (),
+    backend: Backend,
+}
+
+/// Where the model lives when the config does not say: `models/` in the working directory,
+/// else beside the crate (for tests and `cargo run`).
+fn default_model_dir() -> PathBuf {
+    let local = PathBuf::from("models");
+    if local.join("model.onnx").is_file() {
+        return local;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
 }
 
 impl Extractor {
-    pub fn from_config(_cfg: &ExtractConfig) -> Result<Extractor, ExtractError> {
-        Ok(Extractor { _private: () })
+    /// The model from `cfg.model_dir` (default `models/`). Without a model file there, the
+    /// placeholder heuristic is used.
+    pub fn from_config(cfg: &ExtractConfig) -> Result<Extractor, ExtractError> {
+        let dir = cfg.model_dir.clone().unwrap_or_else(default_model_dir);
+        if dir.join("model.onnx").is_file() {
+            let m = ModelExtractor::load(&dir, cfg.threads)?;
+            return Ok(Extractor {
+                backend: Backend::Model(Box::new(m)),
+            });
+        }
+        Ok(Extractor {
+            backend: Backend::Placeholder,
+        })
+    }
+
+    /// The heuristic extractor, whatever the config says (tests, comparisons).
+    pub fn placeholder() -> Extractor {
+        Extractor {
+            backend: Backend::Placeholder,
+        }
+    }
+
+    pub fn uses_model(&self) -> bool {
+        matches!(self.backend, Backend::Model(_))
+    }
+
+    fn extract_doc(&self, doc: &ParsedDocument, part: u32) -> Result<Vec<Order>, ExtractError> {
+        match &self.backend {
+            Backend::Model(m) => m.extract_doc(doc, part),
+            Backend::Placeholder => Ok(placeholder::extract(doc, part)),
+        }
     }
 
     /// Extract every order in every readable part of `input`.
@@ -64,7 +196,15 @@ impl Extractor {
                         continue;
                     }
                     readable += 1;
-                    for mut order in placeholder::extract(doc, idx as u32) {
+                    let orders = match self.extract_doc(doc, idx as u32) {
+                        Ok(o) => o,
+                        Err(e) => {
+                            out.warnings
+                                .push(format!("{}: extraction failed: {e}", part.name));
+                            continue;
+                        }
+                    };
+                    for mut order in orders {
                         order.part = Some(part.name.clone());
                         if order.order_date.is_none() {
                             // An email PO with no date printed takes the email's date.

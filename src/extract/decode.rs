@@ -1,0 +1,443 @@
+//! Word labels -> `Order`s.
+//!
+//! Labels are `O` or `<tag>-<field>` with the field names of the extraction contract. Tags:
+//! `B` begins a value, `I` continues it (on the same or the next line), and for line-item
+//! fields `S` begins a value that also starts a new line item. A line item also starts when
+//! a field it already has appears again (so a missed `S` costs little), and a new order
+//! starts when a different PO number appears after line items (several POs in one file).
+//! Values are normalised with the document's locale; a field's confidence is the mean
+//! probability of its words.
+
+use chrono::NaiveDate;
+
+use super::normalize::{currency_code, parse_date, parse_number, Locale};
+use crate::domain::{Field, LineItem, Order, SourceSpan};
+
+/// One word as the decoder sees it.
+#[derive(Debug, Clone)]
+pub struct LabeledWord<'a> {
+    pub text: &'a str,
+    pub page: u32,
+    pub line: u32,
+    /// x0, y0, x1, y1 in page units.
+    pub bbox: [f32; 4],
+    pub label: &'a str,
+    pub prob: f32,
+}
+
+pub const HEADER_FIELDS: [&str; 6] = [
+    "po_number",
+    "order_date",
+    "buyer",
+    "currency",
+    "ship_to",
+    "total",
+];
+pub const ITEM_FIELDS: [&str; 7] = [
+    "sku",
+    "customer_part",
+    "description",
+    "quantity",
+    "uom",
+    "unit_price",
+    "amount",
+];
+
+/// Every label a model for this decoder may emit, in a stable order.
+pub fn label_set() -> Vec<String> {
+    let mut v = vec!["O".to_string()];
+    for f in HEADER_FIELDS {
+        v.push(format!("B-{f}"));
+        v.push(format!("I-{f}"));
+    }
+    for f in ITEM_FIELDS {
+        v.push(format!("S-{f}"));
+        v.push(format!("B-{f}"));
+        v.push(format!("I-{f}"));
+    }
+    v
+}
+
+#[derive(Debug, Clone)]
+struct Span {
+    field: String,
+    starts_item: bool,
+    words: Vec<usize>,
+}
+
+fn split_label(label: &str) -> Option<(char, &str)> {
+    let (tag, field) = label.split_once('-')?;
+    let t = tag.chars().next()?;
+    Some((t, field))
+}
+
+fn spans(words: &[LabeledWord<'_>]) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    let mut open: Option<Span> = None;
+    for (i, w) in words.iter().enumerate() {
+        let Some((tag, field)) = split_label(w.label) else {
+            if let Some(s) = open.take() {
+                out.push(s);
+            }
+            continue;
+        };
+        if tag == 'I' {
+            if let Some(s) = &mut open {
+                let last = s.words.last().and_then(|&j| words.get(j));
+                let adjacent = last.is_some_and(|l| l.page == w.page && w.line <= l.line + 2);
+                if s.field == field && adjacent {
+                    s.words.push(i);
+                    continue;
+                }
+            }
+        }
+        if let Some(s) = open.take() {
+            out.push(s);
+        }
+        open = Some(Span {
+            field: field.to_string(),
+            starts_item: tag == 'S',
+            words: vec![i],
+        });
+    }
+    if let Some(s) = open {
+        out.push(s);
+    }
+    out
+}
+
+fn span_text(words: &[LabeledWord<'_>], s: &Span, line_sep: &str) -> String {
+    let mut out = String::new();
+    let mut last_line: Option<(u32, u32)> = None;
+    for &i in &s.words {
+        let Some(w) = words.get(i) else { continue };
+        if let Some(l) = last_line {
+            out.push_str(if l == (w.page, w.line) { " " } else { line_sep });
+        }
+        out.push_str(w.text);
+        last_line = Some((w.page, w.line));
+    }
+    out
+}
+
+fn span_conf(words: &[LabeledWord<'_>], s: &Span) -> f32 {
+    let probs: Vec<f32> = s
+        .words
+        .iter()
+        .filter_map(|&i| words.get(i).map(|w| w.prob))
+        .collect();
+    if probs.is_empty() {
+        0.0
+    } else {
+        probs.iter().sum::<f32>() / probs.len() as f32
+    }
+}
+
+fn span_source(words: &[LabeledWord<'_>], s: &Span, part: u32, text: &str) -> Option<SourceSpan> {
+    let first = words.get(*s.words.first()?)?;
+    let mut b = first.bbox;
+    for &i in &s.words {
+        if let Some(w) = words.get(i) {
+            if w.page == first.page {
+                b[0] = b[0].min(w.bbox[0]);
+                b[1] = b[1].min(w.bbox[1]);
+                b[2] = b[2].max(w.bbox[2]);
+                b[3] = b[3].max(w.bbox[3]);
+            }
+        }
+    }
+    Some(SourceSpan {
+        part,
+        page: first.page,
+        bbox: b,
+        text: text.to_string(),
+    })
+}
+
+#[derive(Default)]
+struct OrderAcc {
+    header: Vec<Span>,
+    items: Vec<Vec<Span>>,
+}
+
+impl OrderAcc {
+    fn is_empty(&self) -> bool {
+        self.header.is_empty() && self.items.is_empty()
+    }
+}
+
+/// Turn labelled words of one part into orders. Returns no order when nothing was labelled
+/// as an order field (a chatty email, a terms page).
+pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order> {
+    let mut orders: Vec<OrderAcc> = vec![OrderAcc::default()];
+    for span in spans(words) {
+        let Some(acc) = orders.last_mut() else { break };
+        if HEADER_FIELDS.contains(&span.field.as_str()) {
+            if span.field == "po_number" && !acc.items.is_empty() {
+                let new_po = span_text(words, &span, " ");
+                let current = acc
+                    .header
+                    .iter()
+                    .find(|s| s.field == "po_number")
+                    .map(|s| span_text(words, s, " "));
+                if current.is_some_and(|c| c != new_po) {
+                    orders.push(OrderAcc {
+                        header: vec![span],
+                        items: vec![],
+                    });
+                    continue;
+                }
+            }
+            acc.header.push(span);
+        } else if ITEM_FIELDS.contains(&span.field.as_str()) {
+            let new_item = match acc.items.last() {
+                None => true,
+                Some(item) => {
+                    span.starts_item
+                        || (span.field != "description"
+                            && item.iter().any(|s| s.field == span.field))
+                }
+            };
+            if new_item {
+                acc.items.push(vec![span]);
+            } else if let Some(item) = acc.items.last_mut() {
+                item.push(span);
+            }
+        }
+    }
+    orders
+        .into_iter()
+        .filter(|o| !o.is_empty())
+        .filter_map(|o| build_order(words, &o, part, locale))
+        .collect()
+}
+
+fn text_field(words: &[LabeledWord<'_>], s: &Span, part: u32, sep: &str) -> Field<String> {
+    let text = span_text(words, s, sep);
+    let src = span_source(words, s, part, &text);
+    Field::new(text.trim().to_string(), span_conf(words, s), src)
+}
+
+fn num_field(words: &[LabeledWord<'_>], s: &Span, part: u32, locale: Locale) -> Option<Field<f64>> {
+    let text = span_text(words, s, " ");
+    let v = parse_number(&text, locale)?;
+    let src = span_source(words, s, part, &text);
+    Some(Field::new(v, span_conf(words, s), src))
+}
+
+fn build_order(
+    words: &[LabeledWord<'_>],
+    acc: &OrderAcc,
+    part: u32,
+    locale: Locale,
+) -> Option<Order> {
+    let header = |f: &'static str| acc.header.iter().filter(move |s| s.field == f);
+    let best = |f: &'static str| {
+        header(f).max_by(|a, b| span_conf(words, a).total_cmp(&span_conf(words, b)))
+    };
+    let po_number = best("po_number").map(|s| {
+        let mut f = text_field(words, s, part, " ");
+        f.value = f
+            .value
+            .trim_matches(|c: char| c == ':' || c == '#' || c == ',')
+            .to_string();
+        f
+    });
+    let order_date = header("order_date").find_map(|s| {
+        let text = span_text(words, s, " ");
+        let d: NaiveDate = parse_date(&text, locale)?;
+        Some(Field::new(
+            d,
+            span_conf(words, s),
+            span_source(words, s, part, &text),
+        ))
+    });
+    let buyer = header("buyer")
+        .next()
+        .map(|s| text_field(words, s, part, " "));
+    let ship_to = header("ship_to")
+        .next()
+        .map(|s| text_field(words, s, part, ", "));
+    // The grand total is printed last (totals only on the last page).
+    let total = header("total")
+        .rev()
+        .find_map(|s| num_field(words, s, part, locale));
+    let currency = header("currency")
+        .find_map(|s| {
+            let text = span_text(words, s, " ");
+            let code =
+                currency_code(&text).or_else(|| text.split_whitespace().find_map(currency_code))?;
+            Some(Field::new(
+                code.to_string(),
+                span_conf(words, s),
+                span_source(words, s, part, &text),
+            ))
+        })
+        .or_else(|| currency_from_symbols(words));
+    let mut lines = Vec::new();
+    for item in &acc.items {
+        let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
+        let mut li = LineItem {
+            line_no: lines.len() as u32 + 1,
+            sku: get("sku").next().map(|s| text_field(words, s, part, "")),
+            customer_part: get("customer_part")
+                .next()
+                .map(|s| text_field(words, s, part, "")),
+            description: None,
+            quantity: get("quantity").find_map(|s| num_field(words, s, part, locale)),
+            uom: get("uom").next().map(|s| text_field(words, s, part, " ")),
+            unit_price: get("unit_price").find_map(|s| num_field(words, s, part, locale)),
+            amount: get("amount").find_map(|s| num_field(words, s, part, locale)),
+        };
+        let descs: Vec<Field<String>> = get("description")
+            .map(|s| text_field(words, s, part, " "))
+            .collect();
+        if let Some(first) = descs.first() {
+            let text = descs
+                .iter()
+                .map(|d| d.value.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let conf = descs.iter().map(|d| d.confidence).sum::<f32>() / descs.len() as f32;
+            li.description = Some(Field::new(text, conf, first.source.clone()));
+        }
+        // A row with neither a code, a description nor a quantity is noise, not an item.
+        if li.sku.is_none()
+            && li.customer_part.is_none()
+            && li.description.is_none()
+            && li.quantity.is_none()
+        {
+            continue;
+        }
+        lines.push(li);
+    }
+    if po_number.is_none() && lines.is_empty() {
+        return None;
+    }
+    Some(Order {
+        po_number,
+        order_date,
+        buyer,
+        currency,
+        ship_to,
+        total,
+        lines,
+        charges: vec![],
+        part: None,
+    })
+}
+
+/// No currency field: a symbol or code printed next to the money values tells it.
+fn currency_from_symbols(words: &[LabeledWord<'_>]) -> Option<Field<String>> {
+    words.iter().find_map(|w| {
+        let money = w.label.ends_with("total")
+            || w.label.ends_with("unit_price")
+            || w.label.ends_with("amount");
+        if !money {
+            return None;
+        }
+        let sym: String = w
+            .text
+            .chars()
+            .filter(|c| !c.is_ascii_digit() && !matches!(c, '.' | ',' | '-' | '(' | ')'))
+            .collect();
+        currency_code(&sym).map(|c| Field::new(c.to_string(), w.prob * 0.8, None))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w<'a>(text: &'a str, line: u32, label: &'a str) -> LabeledWord<'a> {
+        LabeledWord {
+            text,
+            page: 1,
+            line,
+            bbox: [0.0, line as f32 * 10.0, 10.0, line as f32 * 10.0 + 8.0],
+            label,
+            prob: 0.9,
+        }
+    }
+
+    #[test]
+    fn items_headers_and_wrapped_descriptions() {
+        let words = vec![
+            w("PO", 0, "O"),
+            w("4711", 0, "B-po_number"),
+            w("Date:", 1, "O"),
+            w("07.03.2025", 1, "B-order_date"),
+            w("Ship", 2, "O"),
+            w("Acme", 3, "B-ship_to"),
+            w("Inc", 3, "I-ship_to"),
+            w("Berlin", 4, "I-ship_to"),
+            w("AB-100", 5, "S-sku"),
+            w("Widget", 5, "B-description"),
+            w("blue", 5, "I-description"),
+            w("10", 5, "B-quantity"),
+            w("1.234,50", 5, "B-unit_price"),
+            w("12.345,00", 5, "B-amount"),
+            w("extra", 6, "B-description"),
+            w("long", 6, "I-description"),
+            w("CD-200", 7, "B-sku"),
+            w("2", 7, "B-quantity"),
+            w("Total", 8, "O"),
+            w("EUR", 8, "B-currency"),
+            w("12.345,00", 8, "B-total"),
+        ];
+        let orders = decode(&words, 0, Locale::De);
+        assert_eq!(orders.len(), 1);
+        let o = &orders[0];
+        assert_eq!(o.po_number.as_ref().unwrap().value, "4711");
+        assert_eq!(
+            o.order_date.as_ref().unwrap().value.to_string(),
+            "2025-03-07"
+        );
+        assert_eq!(o.ship_to.as_ref().unwrap().value, "Acme Inc, Berlin");
+        assert_eq!(o.currency.as_ref().unwrap().value, "EUR");
+        assert_eq!(o.total.as_ref().unwrap().value, 12345.0);
+        assert_eq!(
+            o.lines.len(),
+            2,
+            "a repeated sku starts a new item even with B-"
+        );
+        assert_eq!(
+            o.lines[0].description.as_ref().unwrap().value,
+            "Widget blue extra long"
+        );
+        assert_eq!(o.lines[0].unit_price.as_ref().unwrap().value, 1234.5);
+        assert_eq!(o.lines[1].sku.as_ref().unwrap().value, "CD-200");
+        assert_eq!(o.lines[1].quantity.as_ref().unwrap().value, 2.0);
+        assert!((o.lines[0].sku.as_ref().unwrap().confidence - 0.9).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_second_po_number_after_items_starts_a_second_order() {
+        let words = vec![
+            w("A1", 0, "B-po_number"),
+            w("X-1", 1, "S-sku"),
+            w("1", 1, "B-quantity"),
+            w("A2", 2, "B-po_number"),
+            w("X-2", 3, "S-sku"),
+            w("5", 3, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        assert_eq!(orders.len(), 2);
+        assert_eq!(orders[1].po_number.as_ref().unwrap().value, "A2");
+        assert_eq!(orders[1].lines[0].quantity.as_ref().unwrap().value, 5.0);
+    }
+
+    #[test]
+    fn nothing_labelled_is_no_order() {
+        let words = vec![w("Thanks", 0, "O"), w("Jo", 1, "O")];
+        assert!(decode(&words, 0, Locale::Us).is_empty());
+    }
+
+    #[test]
+    fn label_set_is_stable() {
+        let l = label_set();
+        assert_eq!(l.len(), 1 + 6 * 2 + 7 * 3);
+        assert_eq!(l[0], "O");
+        assert_eq!(l[1], "B-po_number");
+    }
+}

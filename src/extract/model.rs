@@ -1,0 +1,177 @@
+//! The ONNX token classifier: finding the ONNX Runtime library, loading the model once, and
+//! running batched windows.
+//!
+//! Model contract (written by `models/training/`, described in `models/MODEL.md`):
+//! inputs `input_ids` i64 [B,T], `attention_mask` i64 [B,T], `bbox` i64 [B,T,4] (x0,y0,x1,y1
+//! scaled to 0..=1000 of the page); output `logits` f32 [B,T,L]; `model.json` beside it names
+//! the L labels and the window length.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::session::Session;
+use serde::Deserialize;
+
+use super::ExtractError;
+
+/// `models/model.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelMeta {
+    pub version: String,
+    pub labels: Vec<String>,
+    /// Tokens per window, special tokens included.
+    pub max_len: usize,
+    /// Tokens shared by consecutive windows.
+    pub stride: usize,
+}
+
+/// The ONNX Runtime version the model and the `ort` crate are built for.
+pub const ORT_VERSION: &str = "1.31.1";
+
+/// Where the ONNX Runtime shared library is: `ORT_DYLIB_PATH`, next to the binary, then
+/// Python's installed `onnxruntime` package.
+pub fn find_ort_library() -> Result<PathBuf, ExtractError> {
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Ok(p);
+        }
+        return Err(ExtractError::Setup(format!(
+            "ORT_DYLIB_PATH points to {}, which is not a file",
+            p.display()
+        )));
+    }
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        dirs.push(exe_dir.clone());
+        dirs.push(exe_dir.join("lib"));
+    }
+    // Ask Python where its onnxruntime package lives (pip install onnxruntime==1.31.1).
+    for py in ["python3", "python"] {
+        let out = std::process::Command::new(py)
+            .args([
+                "-c",
+                "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))",
+            ])
+            .stderr(std::process::Stdio::null())
+            .output();
+        if let Ok(out) = out {
+            if out.status.success() {
+                let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                if !dir.is_empty() {
+                    dirs.push(PathBuf::from(dir).join("capi"));
+                    break;
+                }
+            }
+        }
+    }
+    for d in &dirs {
+        let Ok(rd) = std::fs::read_dir(d) else {
+            continue;
+        };
+        let mut found: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .map(|n| n.to_string_lossy().starts_with("libonnxruntime.so"))
+                    .unwrap_or(false)
+            })
+            .collect();
+        found.sort();
+        // Prefer the fully versioned name (libonnxruntime.so.1.31.1).
+        if let Some(p) = found.pop() {
+            return Ok(p);
+        }
+    }
+    Err(ExtractError::Setup(format!(
+        "the ONNX Runtime library was not found. Install it with `pip install onnxruntime=={ORT_VERSION}` \
+         (po-intake finds it through python3), or set ORT_DYLIB_PATH to libonnxruntime.so.{ORT_VERSION}, \
+         or put it next to the po-intake binary"
+    )))
+}
+
+static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+fn environment() -> Result<&'static ort::environment::Environment, ExtractError> {
+    let env = ENV.get_or_init(|| {
+        let lib = find_ort_library().map_err(|e| e.to_string())?;
+        let builder = ort::init_from(&lib)
+            .map_err(|e| format!("loading ONNX Runtime from {}: {e}", lib.display()))?;
+        builder
+            .with_name("po-intake")
+            .build()
+            .map_err(|e| format!("starting ONNX Runtime: {e}"))
+    });
+    env.as_ref().map_err(|e| ExtractError::Setup(e.clone()))
+}
+
+/// A loaded model. One `Session` shared by every caller (runs are serialised by a mutex;
+/// ONNX Runtime parallelises inside a run).
+pub struct Model {
+    session: Mutex<Session>,
+    pub meta: ModelMeta,
+}
+
+impl Model {
+    /// Load `model.onnx` and `model.json` from `dir`. `threads` = 0 lets the runtime pick.
+    pub fn load(dir: &Path, threads: usize) -> Result<Model, ExtractError> {
+        let meta_path = dir.join("model.json");
+        let meta_text = std::fs::read_to_string(&meta_path)
+            .map_err(|e| ExtractError::Setup(format!("reading {}: {e}", meta_path.display())))?;
+        let meta: ModelMeta = serde_json::from_str(&meta_text)
+            .map_err(|e| ExtractError::Setup(format!("{} is invalid: {e}", meta_path.display())))?;
+        let env = environment()?;
+        let onnx = dir.join("model.onnx");
+        let setup = |e: String| ExtractError::Setup(format!("loading {}: {e}", onnx.display()));
+        let mut builder = Session::builder(env).map_err(|e| setup(e.to_string()))?;
+        if threads > 0 {
+            builder = builder
+                .with_intra_threads(threads)
+                .map_err(|e| setup(e.to_string()))?;
+        }
+        let session = builder
+            .commit_from_file(&onnx)
+            .map_err(|e| setup(e.to_string()))?;
+        Ok(Model {
+            session: Mutex::new(session),
+            meta,
+        })
+    }
+
+    /// Run a batch of `batch` windows of `seq` tokens. Returns logits, row-major
+    /// [batch, seq, labels].
+    pub fn run(
+        &self,
+        input_ids: Vec<i64>,
+        attention_mask: Vec<i64>,
+        bbox: Vec<i64>,
+        batch: usize,
+        seq: usize,
+    ) -> Result<Vec<f32>, ExtractError> {
+        let err = |e: ort::Error| ExtractError::Inference(e.to_string());
+        let ids = ort::value::Tensor::from_array((vec![batch as i64, seq as i64], input_ids))
+            .map_err(err)?;
+        let mask = ort::value::Tensor::from_array((vec![batch as i64, seq as i64], attention_mask))
+            .map_err(err)?;
+        let boxes = ort::value::Tensor::from_array((vec![batch as i64, seq as i64, 4], bbox))
+            .map_err(err)?;
+        let mut session = self.session.lock().map_err(|_| {
+            ExtractError::Inference("the model session was poisoned by a panic".into())
+        })?;
+        let outputs = session
+            .run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "bbox" => boxes])
+            .map_err(err)?;
+        let (shape, data) = outputs["logits"].try_extract_tensor::<f32>().map_err(err)?;
+        let want = batch * seq * self.meta.labels.len();
+        if data.len() != want {
+            return Err(ExtractError::Inference(format!(
+                "the model returned logits of shape {shape:?}, expected [{batch}, {seq}, {}]",
+                self.meta.labels.len()
+            )));
+        }
+        Ok(data.to_vec())
+    }
+}
