@@ -136,10 +136,10 @@ fn pdf_wild_corpus() {
     );
     // Image-only files are flagged, not turned into empty documents.
     for f in [
-        "007-imagemagick-images_imagemagick-images",
         "007-imagemagick-images_imagemagick-lzw",
         "007-imagemagick-images_imagemagick-ASCII85Decode",
-        "019-grayscale-image",
+        "007-imagemagick-images_imagemagick-CCITTFaxDecode",
+        "023-cmyk-image",
     ] {
         let d = doc(get(f));
         assert!(
@@ -148,6 +148,17 @@ fn pdf_wild_corpus() {
             d.flags
         );
         assert_eq!(d.word_count(), 0, "{f}");
+    }
+    // Six pages of images, one with a caption: flagged for the pages without text.
+    let d = doc(get("007-imagemagick-images_imagemagick-images"));
+    assert!(d.flags.contains(&DocFlag::NoTextLayer), "{:?}", d.flags);
+    assert!(d.pages.iter().filter(|p| p.words.is_empty()).count() >= 5);
+    // An image-only file with a broken xref table: never an unflagged empty document.
+    match get("019-grayscale-image") {
+        Ok(_) => assert!(doc(get("019-grayscale-image"))
+            .flags
+            .contains(&DocFlag::NoTextLayer)),
+        Err(e) => assert_eq!(e.code(), "malformed"),
     }
     // Known text PDFs give their words.
     let text = doc(get("002-trivial-libre-office-writer")).text();

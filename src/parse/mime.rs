@@ -129,6 +129,19 @@ pub fn sanitize_file_name(name: &str) -> Option<String> {
     Some(out)
 }
 
+/// Decode RFC 2047 encoded words (`=?utf-8?B?...?=`), which many mailers put in file-name
+/// parameters although the RFC only allows them in headers.
+fn decode_encoded_words(s: &str) -> String {
+    if !s.contains("=?") {
+        return s.to_string();
+    }
+    let header = format!("X: {s}");
+    match mailparse::parse_header(header.as_bytes()) {
+        Ok((h, _)) => h.get_value(),
+        Err(_) => s.to_string(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Candidate {
     Pdf,
@@ -255,6 +268,8 @@ impl Walk<'_> {
         };
         let name = raw_name
             .as_deref()
+            .map(decode_encoded_words)
+            .as_deref()
             .and_then(sanitize_file_name)
             .unwrap_or(fallback);
         self.attachments.push(AttachmentInfo {
@@ -376,6 +391,14 @@ mod tests {
         let long = format!("{}.pdf", "x".repeat(300));
         let s = sanitize_file_name(&long).unwrap_or_default();
         assert!(s.ends_with(".pdf") && s.chars().count() <= 150, "{s}");
+    }
+
+    #[test]
+    fn encoded_word_file_names_are_decoded() {
+        assert_eq!(
+            decode_encoded_words("=?utf-8?B?VGhpcyBpcyBhIHRlc3QucGRm?="),
+            "This is a test.pdf"
+        );
     }
 
     #[test]
