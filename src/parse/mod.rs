@@ -4,9 +4,16 @@
 //! Why one shape: the extractor, the training pipeline and the reviewer's view all read
 //! words with boxes, so an email body and a PDF page look the same to the model.
 
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 
 use crate::domain::DocKind;
+
+pub mod html;
+pub mod layout;
+pub mod mime;
+pub mod pdf;
 
 /// Hard limits that protect the process from hostile or absurd inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +85,8 @@ pub enum DocFlag {
     NoTextLayer,
     /// The page limit cut the document short.
     Truncated,
+    /// Some pages could not be interpreted (malformed content); the others were read.
+    UnreadablePages,
 }
 
 /// Pages of positioned words: the input the extractor reads.
@@ -263,26 +272,138 @@ pub fn parse(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<ParsedInp
     }
     let kind = detect_kind(bytes, file_name)
         .ok_or_else(|| ParseError::Unsupported(format!("cannot tell what {file_name} is")))?;
+    let deadline = Instant::now() + Duration::from_millis(limits.time_budget_ms);
+    let single = |doc: ParsedDocument| ParsedInput {
+        kind,
+        email: None,
+        parts: vec![ParsedPart {
+            name: "document".into(),
+            kind,
+            content: PartContent::Parsed { doc },
+        }],
+    };
     match kind {
-        DocKind::Txt => {
-            let text = String::from_utf8_lossy(bytes);
-            Ok(ParsedInput {
-                kind,
-                email: None,
-                parts: vec![ParsedPart {
-                    name: "document".into(),
-                    kind,
-                    content: PartContent::Parsed {
-                        doc: text_to_doc(&text),
-                    },
-                }],
-            })
-        }
-        // Filled in by the parsing issue.
-        DocKind::Pdf | DocKind::Eml => Err(ParseError::Unsupported(format!(
-            "{kind:?} parsing is not implemented yet"
-        ))),
+        DocKind::Txt => Ok(single(text_file_to_doc(bytes, file_name))),
+        DocKind::Pdf => pdf::parse_pdf_until(bytes, limits, deadline).map(single),
+        DocKind::Eml => mime::parse_email(bytes, limits, deadline),
     }
+}
+
+/// A text file (or an HTML / CSV file) as a positioned document. HTML is turned into text that
+/// keeps table rows as lines; CSV rows become aligned columns.
+pub fn text_file_to_doc(bytes: &[u8], file_name: &str) -> ParsedDocument {
+    let text = decode_text(bytes);
+    let lower = file_name.to_ascii_lowercase();
+    if lower.ends_with(".html") || lower.ends_with(".htm") || html::looks_like_html(&text) {
+        text_to_doc(&html::html_to_text(&text))
+    } else if lower.ends_with(".csv") || lower.ends_with(".tsv") {
+        text_to_doc(&html::csv_to_text(&text))
+    } else {
+        text_to_doc(&text)
+    }
+}
+
+/// Bytes of unknown charset as text: UTF-8 (with or without BOM) when valid, else Windows-1252,
+/// the usual charset of text files exported on Windows.
+pub fn decode_text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => bytes
+            .iter()
+            .map(|&b| match b {
+                0x80..=0x9f => char::from_u32(u32::from(CP1252_HIGH[usize::from(b - 0x80)]))
+                    .unwrap_or('\u{fffd}'),
+                _ => char::from(b),
+            })
+            .collect(),
+    }
+}
+
+/// Windows-1252 code points for bytes 0x80..=0x9F (the rest is Latin-1).
+const CP1252_HIGH: [u16; 32] = [
+    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+];
+
+/// Threads that run parsers are named with this prefix; the panic hook keeps them quiet.
+const WORKER_PREFIX: &str = "po-intake-parse-";
+
+/// Run `f` on a worker thread and wait for it until `deadline`. A panic in `f` becomes
+/// `Malformed`; a worker still running at the deadline is left behind (it stops at its next
+/// deadline check, or when it finishes) and the caller gets `Timeout`.
+pub(crate) fn run_with_deadline<T, F>(
+    what: &'static str,
+    deadline: Instant,
+    budget_ms: u64,
+    f: F,
+) -> Result<T, ParseError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ParseError> + Send + 'static,
+{
+    install_quiet_panic_hook();
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name(format!("{WORKER_PREFIX}{what}"))
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+                Err(ParseError::Malformed {
+                    kind: what,
+                    detail: format!("parser panicked: {}", panic_message(&p)),
+                })
+            });
+            // The receiver is gone when the caller timed out; nothing to do then.
+            let _ = tx.send(r);
+        });
+    if let Err(e) = spawned {
+        return Err(ParseError::Malformed {
+            kind: what,
+            detail: format!("cannot start a parser thread: {e}"),
+        });
+    }
+    let wait = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(wait) {
+        Ok(r) => r,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(ParseError::Timeout(budget_ms)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(ParseError::Malformed {
+            kind: what,
+            detail: "parser thread died".into(),
+        }),
+    }
+}
+
+/// The text of a caught panic.
+pub(crate) fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}
+
+/// Panics inside third-party parsers are expected on hostile input and are turned into
+/// `ParseError::Malformed`; printing each to stderr would only scare the operator. The hook
+/// logs them at debug level and hands every other panic to the previous hook.
+fn install_quiet_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let ours = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with(WORKER_PREFIX));
+            if ours {
+                tracing::debug!(%info, "parser panic caught");
+            } else {
+                prev(info);
+            }
+        }));
+    });
 }
 
 /// Plain text as words on a character grid: a text line is a row, a character column gives x.
@@ -292,8 +413,21 @@ pub fn text_to_doc(text: &str) -> ParsedDocument {
     let mut words = Vec::new();
     let mut max_cols = 0usize;
     let mut n_lines = 0u32;
+    // Blocks are runs of non-blank lines.
+    let mut block = 0u32;
+    let mut seen_text = false;
+    let mut blank_since_text = false;
     for (li, line) in text.lines().enumerate() {
         n_lines = li as u32 + 1;
+        if line.trim().is_empty() {
+            blank_since_text = seen_text;
+            continue;
+        }
+        if blank_since_text {
+            block += 1;
+            blank_since_text = false;
+        }
+        seen_text = true;
         let mut col = 0usize;
         let mut start: Option<(usize, String)> = None;
         for ch in line.chars().chain(std::iter::once(' ')) {
@@ -310,7 +444,7 @@ pub fn text_to_doc(text: &str) -> ParsedDocument {
                         text: w,
                         font_size: 10.0,
                         line: li as u32,
-                        block: 0,
+                        block,
                     });
                 }
             } else {

@@ -1,0 +1,412 @@
+//! Email (MIME) -> [`ParsedInput`]: headers, the best body, and each order candidate as a part.
+//!
+//! mailparse does the RFC 5322 / MIME work (transfer encodings, charsets, encoded words,
+//! RFC 2231 parameters). On top of it we decide what is a candidate:
+//! - the body: the first inline `text/plain` (more inline text parts are appended), else the
+//!   `text/html` turned into text with table rows kept as lines; a part named `body`;
+//! - each PDF attachment, recognised by content type, by `.pdf` name or by a `%PDF-` header
+//!   (PDFs sent as `application/octet-stream` are common); a part named by its file name;
+//! - `.txt` / `.csv` / `.html` attachments, as text parts;
+//! - forwarded messages (`message/rfc822`), recursively, their parts named `fwd/...`.
+//!
+//! Everything else (images, calendars, signatures) is only listed in [`EmailMeta::attachments`].
+//! A PDF attachment that cannot be read (encrypted, over a limit) becomes
+//! [`PartContent::Failed`] and the other parts go on.
+
+use std::time::Instant;
+
+use mailparse::{DispositionType, MailHeaderMap, ParsedMail};
+
+use super::{
+    decode_text, pdf, AttachmentInfo, EmailMeta, Limits, ParseError, ParsedInput, ParsedPart,
+    PartContent,
+};
+use crate::domain::DocKind;
+
+/// Parse an email on a worker thread, within the time budget.
+pub fn parse_email(
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<ParsedInput, ParseError> {
+    let owned = bytes.to_vec();
+    let limits2 = limits.clone();
+    super::run_with_deadline("email", deadline, limits.time_budget_ms, move || {
+        parse_email_inline(&owned, &limits2, deadline)
+    })
+}
+
+/// Parse an email on the calling thread (see [`parse_email`]).
+pub fn parse_email_inline(
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<ParsedInput, ParseError> {
+    // mailparse builds the whole multipart tree recursively; bound it before it starts.
+    let boundaries = count_ci(bytes, b"boundary=");
+    if boundaries > limits.max_mime_parts as usize {
+        return Err(ParseError::LimitExceeded(format!(
+            "{boundaries} multipart boundaries, over the {}-part limit",
+            limits.max_mime_parts
+        )));
+    }
+    let mail = mailparse::parse_mail(bytes).map_err(|e| ParseError::Malformed {
+        kind: "email",
+        detail: e.to_string(),
+    })?;
+    let headers = mail.get_headers();
+    let header = |name: &str| {
+        headers
+            .get_first_value(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let mut meta = EmailMeta {
+        from: header("From"),
+        to: header("To"),
+        subject: header("Subject"),
+        date: header("Date").and_then(|d| rfc3339(&d)),
+        message_id: header("Message-ID"),
+        attachments: Vec::new(),
+    };
+    let mut walk = Walk {
+        limits,
+        deadline,
+        parts: Vec::new(),
+        attachments: Vec::new(),
+        seen_parts: 0,
+    };
+    walk.message(&mail, "", 0)?;
+    meta.attachments = walk.attachments;
+    Ok(ParsedInput {
+        kind: DocKind::Eml,
+        email: Some(meta),
+        parts: walk.parts,
+    })
+}
+
+fn count_ci(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len())
+        .filter(|w| w.eq_ignore_ascii_case(needle))
+        .count()
+}
+
+/// A Date header as RFC 3339 (keeping its offset when it is a clean RFC 2822 date).
+pub fn rfc3339(date: &str) -> Option<String> {
+    if let Ok(d) = chrono::DateTime::parse_from_rfc2822(date.trim()) {
+        return Some(d.to_rfc3339());
+    }
+    let ts = mailparse::dateparse(date).ok()?;
+    chrono::DateTime::from_timestamp(ts, 0).map(|d| d.to_rfc3339())
+}
+
+/// A file name that is safe to show and to use as a path component: the last path component,
+/// without control characters or characters Windows refuses, no leading dots, at most 150
+/// characters. `None` when nothing usable is left.
+pub fn sanitize_file_name(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .map(|c| match c {
+            ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c => c,
+        })
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    let mut out: String = trimmed.chars().take(150).collect();
+    if trimmed.chars().count() > 150 {
+        // Keep the extension, it says what the file is.
+        if let Some(ext) = trimmed.rsplit_once('.').map(|(_, e)| e) {
+            if ext.len() <= 8 {
+                out = trimmed.chars().take(140).collect::<String>() + "." + ext;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Decode RFC 2047 encoded words (`=?utf-8?B?...?=`), which many mailers put in file-name
+/// parameters although the RFC only allows them in headers.
+fn decode_encoded_words(s: &str) -> String {
+    if !s.contains("=?") {
+        return s.to_string();
+    }
+    let header = format!("X: {s}");
+    match mailparse::parse_header(header.as_bytes()) {
+        Ok((h, _)) => h.get_value(),
+        Err(_) => s.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Candidate {
+    Pdf,
+    Text,
+    None,
+}
+
+fn classify(media_type: &str, name: &str, data: &[u8]) -> Candidate {
+    let lower = name.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    let head = data.get(..data.len().min(1024)).unwrap_or(data);
+    if media_type.contains("pdf") || ext == "pdf" || head.windows(5).any(|w| w == b"%PDF-") {
+        return Candidate::Pdf;
+    }
+    if matches!(
+        media_type,
+        "text/plain" | "text/csv" | "text/html" | "text/tab-separated-values"
+    ) || matches!(ext, "txt" | "csv" | "tsv" | "html" | "htm")
+    {
+        return Candidate::Text;
+    }
+    Candidate::None
+}
+
+struct Walk<'l> {
+    limits: &'l Limits,
+    deadline: Instant,
+    parts: Vec<ParsedPart>,
+    attachments: Vec<AttachmentInfo>,
+    seen_parts: u32,
+}
+
+/// Body text found while walking one message.
+#[derive(Default)]
+struct Body {
+    plain: Option<String>,
+    html: Option<String>,
+}
+
+impl Walk<'_> {
+    /// One message (the top level or a forwarded one): its body first, then its attachments.
+    fn message(&mut self, mail: &ParsedMail, prefix: &str, depth: u32) -> Result<(), ParseError> {
+        let body_at = self.parts.len();
+        let mut body = Body::default();
+        self.entity(mail, prefix, depth, &mut body)?;
+        let text = match body.plain.filter(|t| !t.trim().is_empty()) {
+            Some(t) => Some(t),
+            None => body.html.map(|h| super::html::html_to_text(&h)),
+        };
+        if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+            let name = self.unique_name(format!("{prefix}body"));
+            self.parts.insert(
+                body_at,
+                ParsedPart {
+                    name,
+                    kind: DocKind::Txt,
+                    content: PartContent::Parsed {
+                        doc: super::text_to_doc(&text),
+                    },
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn entity(
+        &mut self,
+        part: &ParsedMail,
+        prefix: &str,
+        depth: u32,
+        body: &mut Body,
+    ) -> Result<(), ParseError> {
+        self.seen_parts += 1;
+        if self.seen_parts > self.limits.max_mime_parts {
+            return Err(ParseError::LimitExceeded(format!(
+                "more than {} MIME parts",
+                self.limits.max_mime_parts
+            )));
+        }
+        let mt = part.ctype.mimetype.as_str();
+        if mt.starts_with("multipart/") && !part.subparts.is_empty() {
+            for sub in &part.subparts {
+                self.entity(sub, prefix, depth, body)?;
+            }
+            return Ok(());
+        }
+        let disp = part.get_content_disposition();
+        let raw_name = disp
+            .params
+            .get("filename")
+            .or_else(|| part.ctype.params.get("name"))
+            .cloned();
+        let is_attachment = disp.disposition == DispositionType::Attachment || raw_name.is_some();
+        let is_message = mt == "message/rfc822" || mt == "message/global";
+        if !is_attachment && !is_message {
+            let is_text = mt == "text/plain" || mt.starts_with("multipart/");
+            if is_text || mt == "text/html" {
+                let text = part
+                    .get_body()
+                    .unwrap_or_else(|_| decode_text(&part.get_body_raw().unwrap_or_default()));
+                let slot = if is_text {
+                    &mut body.plain
+                } else {
+                    &mut body.html
+                };
+                match slot {
+                    Some(prev) if is_text => {
+                        prev.push('\n');
+                        prev.push_str(&text);
+                    }
+                    Some(_) => {}
+                    None => *slot = Some(text),
+                }
+                return Ok(());
+            }
+        }
+        let data = part.get_body_raw().unwrap_or_default();
+        let n = self.attachments.len() + 1;
+        let fallback = match (is_message, classify(mt, "", &data)) {
+            (true, _) => format!("forwarded-{n}.eml"),
+            (_, Candidate::Pdf) => format!("attachment-{n}.pdf"),
+            (_, Candidate::Text) if mt == "text/html" => format!("attachment-{n}.html"),
+            _ => format!("attachment-{n}"),
+        };
+        let name = raw_name
+            .as_deref()
+            .map(decode_encoded_words)
+            .as_deref()
+            .and_then(sanitize_file_name)
+            .unwrap_or(fallback);
+        self.attachments.push(AttachmentInfo {
+            name: format!("{prefix}{name}"),
+            media_type: mt.to_string(),
+            size: data.len() as u64,
+        });
+        if is_message {
+            let part_name = format!("{prefix}fwd");
+            if depth + 1 > self.limits.max_mime_depth {
+                self.failed(
+                    part_name,
+                    DocKind::Eml,
+                    "limit_exceeded",
+                    format!(
+                        "forwarded message nested deeper than {}",
+                        self.limits.max_mime_depth
+                    ),
+                );
+                return Ok(());
+            }
+            match mailparse::parse_mail(&data) {
+                Ok(inner) => self.message(&inner, &format!("{part_name}/"), depth + 1)?,
+                Err(e) => self.failed(part_name, DocKind::Eml, "malformed", e.to_string()),
+            }
+            return Ok(());
+        }
+        match classify(mt, &name, &data) {
+            Candidate::Pdf => {
+                let part_name = self.unique_name(format!("{prefix}{name}"));
+                let content = match pdf::parse_pdf_until(&data, self.limits, self.deadline) {
+                    Ok(doc) => PartContent::Parsed { doc },
+                    Err(e) => PartContent::Failed {
+                        code: e.code().to_string(),
+                        reason: e.to_string(),
+                    },
+                };
+                self.parts.push(ParsedPart {
+                    name: part_name,
+                    kind: DocKind::Pdf,
+                    content,
+                });
+            }
+            Candidate::Text => {
+                let part_name = self.unique_name(format!("{prefix}{name}"));
+                let text = if mt.starts_with("text/") {
+                    part.get_body().unwrap_or_else(|_| decode_text(&data))
+                } else {
+                    decode_text(&data)
+                };
+                let lower = name.to_ascii_lowercase();
+                let as_name = if mt == "text/html" && !lower.ends_with(".htm") {
+                    format!("{lower}.html")
+                } else if mt == "text/csv" {
+                    format!("{lower}.csv")
+                } else {
+                    lower
+                };
+                self.parts.push(ParsedPart {
+                    name: part_name,
+                    kind: DocKind::Txt,
+                    content: PartContent::Parsed {
+                        doc: super::text_file_to_doc(text.as_bytes(), &as_name),
+                    },
+                });
+            }
+            Candidate::None => {}
+        }
+        Ok(())
+    }
+
+    fn failed(&mut self, name: String, kind: DocKind, code: &str, reason: String) {
+        let name = self.unique_name(name);
+        self.parts.push(ParsedPart {
+            name,
+            kind,
+            content: PartContent::Failed {
+                code: code.to_string(),
+                reason,
+            },
+        });
+    }
+
+    /// Part names are unique within an input: a second `order.pdf` becomes `order-2.pdf`.
+    fn unique_name(&self, name: String) -> String {
+        if !self.parts.iter().any(|p| p.name == name) {
+            return name;
+        }
+        let (stem, ext) = match name.rsplit_once('.') {
+            Some((s, e)) if !s.is_empty() && !e.contains('/') => (s.to_string(), format!(".{e}")),
+            _ => (name.clone(), String::new()),
+        };
+        (2..)
+            .map(|i| format!("{stem}-{i}{ext}"))
+            .find(|n| !self.parts.iter().any(|p| &p.name == n))
+            .unwrap_or(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_sanitised() {
+        assert_eq!(
+            sanitize_file_name("../../etc/passwd").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            sanitize_file_name("C:\\Users\\bob\\PO 17.pdf").as_deref(),
+            Some("PO 17.pdf")
+        );
+        assert_eq!(
+            sanitize_file_name("a\u{0}b\nc:d.pdf").as_deref(),
+            Some("abc_d.pdf")
+        );
+        assert_eq!(sanitize_file_name(" .. "), None);
+        let long = format!("{}.pdf", "x".repeat(300));
+        let s = sanitize_file_name(&long).unwrap_or_default();
+        assert!(s.ends_with(".pdf") && s.chars().count() <= 150, "{s}");
+    }
+
+    #[test]
+    fn encoded_word_file_names_are_decoded() {
+        assert_eq!(
+            decode_encoded_words("=?utf-8?B?VGhpcyBpcyBhIHRlc3QucGRm?="),
+            "This is a test.pdf"
+        );
+    }
+
+    #[test]
+    fn dates_become_rfc3339() {
+        assert_eq!(
+            rfc3339("Tue, 5 Mar 2024 09:15:00 +0100").as_deref(),
+            Some("2024-03-05T09:15:00+01:00")
+        );
+        assert_eq!(rfc3339("yesterday-ish"), None);
+    }
+}

@@ -1,0 +1,574 @@
+//! PDF -> [`ParsedDocument`]: glyphs from pdf-extract's interpreter, layout by us.
+//!
+//! pdf-extract walks the content streams (fonts, encodings, ToUnicode CMaps, CID fonts, Form
+//! XObjects) and hands every glyph to an [`OutputDev`] with its text rendering matrix. Our
+//! [`Collector`] turns each into a [`Glyph`] in page display space (top-left origin, page
+//! `/Rotate` applied); [`layout::build_words`] then builds words, lines and blocks.
+//!
+//! pdf-extract panics on many malformed inputs (`unwrap`, `panic!`, `todo!`), so each page runs
+//! under `catch_unwind`, and the whole document runs on a worker thread with a deadline (see
+//! [`super::run_with_deadline`]). Before interpretation we also:
+//! - refuse encrypted files we cannot open with the empty user password;
+//! - inflate every Flate stream into a sink with a byte cap (flate bombs), see [`check_streams`];
+//! - blank the data of image XObjects, which pdf-extract would otherwise try to run as a
+//!   content stream (slow, and a source of panics);
+//! - follow `Do` chains of Form XObjects to refuse cycles, which would overflow the stack.
+//!
+//! Known gaps: object streams (`/Type /ObjStm`) are inflated by lopdf while loading, before our
+//! byte cap can look at them (the file-size limit bounds their input only); streams whose first
+//! filter is not Flate (LZW, ASCII85 + Flate chains) are not measured; pdf-extract ignores the
+//! CTM and `/Matrix` in effect at a Form XObject's `Do`, so text in a transformed form is placed
+//! as if the form were drawn untransformed.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use pdf_extract::{
+    Dictionary, Document, MediaBox, Object, ObjectId, OutputDev, OutputError, Transform,
+};
+
+use super::layout::{build_words, Glyph};
+use super::{panic_message, DocFlag, Limits, Page, ParseError, ParsedDocument};
+
+/// Most glyphs kept from one page (a hostile page could draw millions).
+const MAX_GLYPHS_PER_PAGE: usize = 200_000;
+/// Deepest chain of Form XObjects drawn from one another.
+const MAX_FORM_DEPTH: usize = 16;
+
+/// Parse a PDF in a worker thread, within the time budget in `limits`.
+pub fn parse_pdf(bytes: &[u8], limits: &Limits) -> Result<ParsedDocument, ParseError> {
+    let deadline = Instant::now() + std::time::Duration::from_millis(limits.time_budget_ms);
+    parse_pdf_until(bytes, limits, deadline)
+}
+
+/// Like [`parse_pdf`] with an absolute deadline (an email shares its budget with its attachments).
+pub(crate) fn parse_pdf_until(
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<ParsedDocument, ParseError> {
+    let owned = bytes.to_vec();
+    let limits2 = limits.clone();
+    super::run_with_deadline("pdf", deadline, limits.time_budget_ms, move || {
+        parse_pdf_inline(&owned, &limits2, deadline)
+    })
+}
+
+/// Parse a PDF on the calling thread. Panics inside pdf-extract are caught, but a hang is not
+/// bounded here: callers outside tests and benchmarks should use [`parse_pdf`].
+pub fn parse_pdf_inline(
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<ParsedDocument, ParseError> {
+    let loaded = catch_unwind(AssertUnwindSafe(|| Document::load_mem(bytes)));
+    let mut doc = match loaded {
+        Ok(Ok(doc)) => doc,
+        Ok(Err(pdf_extract::Error::Decryption(_) | pdf_extract::Error::InvalidPassword)) => {
+            return Err(ParseError::Encrypted)
+        }
+        Ok(Err(pdf_extract::Error::UnsupportedSecurityHandler(_))) => {
+            return Err(ParseError::Encrypted)
+        }
+        Ok(Err(e)) => return Err(malformed(e.to_string())),
+        Err(p) => return Err(malformed(format!("reader panicked: {}", panic_message(&p)))),
+    };
+    // lopdf opens files that need only the empty user password by itself; when that fails the
+    // /Encrypt entry stays and nothing was decrypted.
+    if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
+        return Err(ParseError::Encrypted);
+    }
+    check_streams(&doc, limits.max_stream_bytes)?;
+    let pages: BTreeMap<u32, ObjectId> = doc.get_pages();
+    if pages.is_empty() {
+        return Err(malformed("no pages".into()));
+    }
+    let mut flags = Vec::new();
+    let wanted: Vec<(u32, ObjectId)> = pages
+        .iter()
+        .take(limits.max_pages as usize)
+        .map(|(n, id)| (*n, *id))
+        .collect();
+    if wanted.len() < pages.len() {
+        flags.push(DocFlag::Truncated);
+    }
+    // Look for images and form cycles before the image data is blanked.
+    let mut has_image = Vec::with_capacity(wanted.len());
+    for &(n, id) in &wanted {
+        has_image.push(page_has_image(&doc, id));
+        check_forms(&doc, id).map_err(|d| malformed(format!("page {n}: {d}")))?;
+    }
+    blank_images(&mut doc);
+
+    let mut out_pages = Vec::with_capacity(wanted.len());
+    let mut failed = 0usize;
+    let mut no_text = false;
+    for (i, &(n, id)) in wanted.iter().enumerate() {
+        if Instant::now() > deadline {
+            return Err(ParseError::Timeout(limits.time_budget_ms));
+        }
+        let geom = PageGeom::of(&doc, id);
+        let mut dev = Collector {
+            geom,
+            glyphs: Vec::new(),
+            deadline,
+            timed_out: false,
+        };
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            pdf_extract::output_doc_page(&doc, &mut dev, n)
+        }));
+        if dev.timed_out {
+            return Err(ParseError::Timeout(limits.time_budget_ms));
+        }
+        let ok = match run {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::debug!(page = n, error = %e, "pdf page failed");
+                false
+            }
+            Err(p) => {
+                tracing::debug!(page = n, panic = %panic_message(&p), "pdf page panicked");
+                false
+            }
+        };
+        if !ok {
+            failed += 1;
+        }
+        let words = build_words(&dev.glyphs);
+        if words.is_empty() && ok && has_image.get(i).copied().unwrap_or(false) {
+            no_text = true;
+        }
+        let (width, height) = geom.display_size();
+        out_pages.push(Page {
+            number: n,
+            width,
+            height,
+            words,
+        });
+    }
+    if failed == out_pages.len() {
+        return Err(malformed(format!(
+            "no page could be read ({failed} failed in the interpreter)"
+        )));
+    }
+    if failed > 0 {
+        flags.push(DocFlag::UnreadablePages);
+    }
+    if no_text || out_pages.iter().all(|p| p.words.is_empty()) {
+        flags.push(DocFlag::NoTextLayer);
+    }
+    Ok(ParsedDocument {
+        pages: out_pages,
+        flags,
+    })
+}
+
+fn malformed(detail: String) -> ParseError {
+    ParseError::Malformed {
+        kind: "pdf",
+        detail,
+    }
+}
+
+/// Where a page's user space lands on the displayed page.
+#[derive(Debug, Clone, Copy)]
+struct PageGeom {
+    llx: f64,
+    lly: f64,
+    w: f64,
+    h: f64,
+    /// Clockwise quarter turns from /Rotate.
+    quarter_turns: u8,
+}
+
+impl PageGeom {
+    fn of(doc: &Document, page: ObjectId) -> PageGeom {
+        let mb = inherited(doc, page, b"MediaBox")
+            .and_then(|o| o.as_array().ok())
+            .map(|a| a.iter().filter_map(num).collect::<Vec<f64>>())
+            .filter(|v| v.len() == 4)
+            .unwrap_or_else(|| vec![0.0, 0.0, 612.0, 792.0]);
+        let (x0, y0, x1, y1) = (
+            mb.first().copied().unwrap_or(0.0),
+            mb.get(1).copied().unwrap_or(0.0),
+            mb.get(2).copied().unwrap_or(612.0),
+            mb.get(3).copied().unwrap_or(792.0),
+        );
+        let rotate = inherited(doc, page, b"Rotate")
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(0);
+        PageGeom {
+            llx: x0.min(x1),
+            lly: y0.min(y1),
+            w: (x1 - x0).abs(),
+            h: (y1 - y0).abs(),
+            quarter_turns: (rotate.rem_euclid(360) / 90) as u8,
+        }
+    }
+
+    fn display_size(&self) -> (f32, f32) {
+        if self.quarter_turns % 2 == 1 {
+            (self.h as f32, self.w as f32)
+        } else {
+            (self.w as f32, self.h as f32)
+        }
+    }
+
+    /// PDF user space (y up) -> displayed page (top-left origin, y down).
+    fn map(&self, x: f64, y: f64) -> (f64, f64) {
+        let (x, y) = (x - self.llx, y - self.lly);
+        match self.quarter_turns {
+            1 => (y, x),
+            2 => (self.w - x, y),
+            3 => (self.h - y, self.w - x),
+            _ => (x, self.h - y),
+        }
+    }
+}
+
+fn num(o: &Object) -> Option<f64> {
+    match o {
+        Object::Integer(i) => Some(*i as f64),
+        Object::Real(r) => Some(f64::from(*r)),
+        _ => None,
+    }
+}
+
+/// A page attribute, looked up the page tree (MediaBox, Rotate, Resources are inheritable).
+fn inherited<'a>(doc: &'a Document, page: ObjectId, key: &[u8]) -> Option<&'a Object> {
+    let mut id = page;
+    for _ in 0..32 {
+        let dict = doc.get_dictionary(id).ok()?;
+        if let Ok(v) = dict.get(key) {
+            return doc.dereference(v).ok().map(|(_, o)| o);
+        }
+        id = dict.get(b"Parent").and_then(Object::as_reference).ok()?;
+    }
+    None
+}
+
+/// Receives glyphs from pdf-extract.
+struct Collector {
+    geom: PageGeom,
+    glyphs: Vec<Glyph>,
+    deadline: Instant,
+    timed_out: bool,
+}
+
+impl OutputDev for Collector {
+    fn begin_page(
+        &mut self,
+        _page_num: u32,
+        _media_box: &MediaBox,
+        _art_box: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_page(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn output_character(
+        &mut self,
+        trm: &Transform,
+        width: f64,
+        _spacing: f64,
+        font_size: f64,
+        ch: &str,
+    ) -> Result<(), OutputError> {
+        if self.glyphs.len() >= MAX_GLYPHS_PER_PAGE {
+            return Err(OutputError::FormatError(std::fmt::Error));
+        }
+        if self.glyphs.len() % 4096 == 4095 && Instant::now() > self.deadline {
+            self.timed_out = true;
+            return Err(OutputError::FormatError(std::fmt::Error));
+        }
+        if ch.is_empty() || !font_size.is_finite() {
+            return Ok(());
+        }
+        // Trm = Tsm x Tm x CTM, without the font size: the glyph's x axis is (m11, m12) and its
+        // y axis (m21, m22), per unit of font size; the origin is (m31, m32).
+        let (ox, oy) = (trm.m31, trm.m32);
+        let (hx, hy) = (trm.m11 * font_size, trm.m12 * font_size);
+        let (vx, vy) = (trm.m21 * font_size, trm.m22 * font_size);
+        let size = vx.hypot(vy);
+        let advance = width * hx.hypot(hy);
+        let (x, y) = self.geom.map(ox, oy);
+        let (x2, y2) = self.geom.map(ox + hx, oy + hy);
+        let (dx, dy) = (x2 - x, y2 - y);
+        let dir = if dx.abs() >= dy.abs() {
+            if dx >= 0.0 {
+                0
+            } else {
+                2
+            }
+        } else if dy >= 0.0 {
+            1
+        } else {
+            3
+        };
+        self.glyphs.push(Glyph {
+            text: ch.to_string(),
+            x: x as f32,
+            y: y as f32,
+            advance: advance as f32,
+            size: size as f32,
+            dir,
+        });
+        Ok(())
+    }
+
+    fn begin_word(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_word(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    fn end_line(&mut self) -> Result<(), OutputError> {
+        Ok(())
+    }
+}
+
+fn is_name(o: Option<&Object>, name: &[u8]) -> bool {
+    matches!(o.and_then(|o| o.as_name().ok()), Some(n) if n == name)
+}
+
+/// Inflate every Flate stream into a sink, refusing the document if one stream, or all of them
+/// together, would decompress to more than `max` bytes. Image data is skipped (it is never
+/// decompressed by us: see [`blank_images`]).
+fn check_streams(doc: &Document, max: u64) -> Result<(), ParseError> {
+    let mut total = 0u64;
+    for (id, obj) in &doc.objects {
+        let Object::Stream(s) = obj else { continue };
+        if is_name(s.dict.get(b"Subtype").ok(), b"Image") {
+            continue;
+        }
+        let first_is_flate = matches!(
+            s.filters().ok().as_deref().and_then(|f| f.first().copied()),
+            Some(b"FlateDecode" | b"Fl")
+        );
+        if !first_is_flate {
+            continue;
+        }
+        let mut dec = flate2::read::ZlibDecoder::new(s.content.as_slice()).take(max + 1);
+        // A stream that does not inflate cleanly is counted up to where it broke.
+        let n = std::io::copy(&mut dec, &mut std::io::sink()).unwrap_or(0);
+        total = total.saturating_add(n);
+        if n > max || total > max {
+            return Err(ParseError::LimitExceeded(format!(
+                "PDF stream {} {} inflates past the {max}-byte limit",
+                id.0, id.1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Replace image XObject data by nothing: pdf-extract runs every `Do` target as a content stream.
+fn blank_images(doc: &mut Document) {
+    for obj in doc.objects.values_mut() {
+        if let Object::Stream(s) = obj {
+            if is_name(s.dict.get(b"Subtype").ok(), b"Image") {
+                s.dict.remove(b"Filter");
+                s.dict.remove(b"DecodeParms");
+                s.set_content(Vec::new());
+            }
+        }
+    }
+}
+
+fn xobjects<'a>(doc: &'a Document, resources: &'a Dictionary) -> Option<&'a Dictionary> {
+    let x = resources.get(b"XObject").ok()?;
+    doc.dereference(x).ok()?.1.as_dict().ok()
+}
+
+fn page_resources(doc: &Document, page: ObjectId) -> Option<&Dictionary> {
+    inherited(doc, page, b"Resources").and_then(|o| o.as_dict().ok())
+}
+
+/// Does the page draw an image (directly, in a form, or inline)?
+fn page_has_image(doc: &Document, page: ObjectId) -> bool {
+    fn in_resources(doc: &Document, res: &Dictionary, depth: usize) -> bool {
+        if depth > 4 {
+            return false;
+        }
+        let Some(xo) = xobjects(doc, res) else {
+            return false;
+        };
+        xo.iter().any(|(_, v)| {
+            let Ok((_, Object::Stream(s))) = doc.dereference(v) else {
+                return false;
+            };
+            let sub = s.dict.get(b"Subtype").ok();
+            if is_name(sub, b"Image") {
+                return true;
+            }
+            if is_name(sub, b"Form") {
+                let res = s
+                    .dict
+                    .get(b"Resources")
+                    .ok()
+                    .and_then(|r| doc.dereference(r).ok())
+                    .and_then(|(_, r)| r.as_dict().ok());
+                if let Some(res) = res {
+                    return in_resources(doc, res, depth + 1);
+                }
+            }
+            false
+        })
+    }
+    if let Some(res) = page_resources(doc, page) {
+        if in_resources(doc, res, 0) {
+            return true;
+        }
+    }
+    // Inline images: a `BI ... ID` operator pair in the content.
+    doc.get_page_content(page)
+        .map(|c| has_token(&c, b"BI") && has_token(&c, b"ID"))
+        .unwrap_or(false)
+}
+
+fn is_delim(b: u8) -> bool {
+    b.is_ascii_whitespace() || b"()<>[]{}/%".contains(&b)
+}
+
+fn has_token(hay: &[u8], tok: &[u8]) -> bool {
+    hay.windows(tok.len()).enumerate().any(|(i, w)| {
+        w == tok
+            && (i == 0 || hay.get(i - 1).is_some_and(|b| is_delim(*b)))
+            && hay.get(i + tok.len()).is_none_or(|b| is_delim(*b))
+    })
+}
+
+/// Names drawn with `Do` in a content stream (`/Name Do`).
+fn do_names(content: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = content
+        .get(i..)
+        .and_then(|rest| rest.windows(2).position(|w| w == b"Do"))
+    {
+        let at = i + pos;
+        i = at + 2;
+        let before_ok = at > 0 && content.get(at - 1).is_some_and(|b| is_delim(*b));
+        let after_ok = content.get(at + 2).is_none_or(|b| is_delim(*b));
+        if !(before_ok && after_ok) {
+            continue;
+        }
+        // Walk back over whitespace, then over the name.
+        let mut end = at;
+        while end > 0
+            && content
+                .get(end - 1)
+                .is_some_and(|b| b.is_ascii_whitespace())
+        {
+            end -= 1;
+        }
+        let mut start = end;
+        while start > 0 && content.get(start - 1).is_some_and(|b| !is_delim(*b)) {
+            start -= 1;
+        }
+        if start > 0 && content.get(start - 1) == Some(&b'/') {
+            if let Some(name) = content.get(start..end) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// Refuse pages whose Form XObjects draw themselves (pdf-extract would recurse until the stack
+/// overflows, which no `catch_unwind` can stop) or nest deeper than [`MAX_FORM_DEPTH`].
+fn check_forms(doc: &Document, page: ObjectId) -> Result<(), String> {
+    let Some(res) = page_resources(doc, page) else {
+        return Ok(());
+    };
+    let has_forms = xobjects(doc, res).is_some_and(|xo| {
+        xo.iter().any(|(_, v)| {
+            matches!(doc.dereference(v), Ok((_, Object::Stream(s))) if is_name(s.dict.get(b"Subtype").ok(), b"Form"))
+        })
+    });
+    if !has_forms {
+        return Ok(());
+    }
+    let content = doc.get_page_content(page).unwrap_or_default();
+    let mut path = Vec::new();
+    walk_forms(doc, &content, res, &mut path)
+}
+
+fn walk_forms(
+    doc: &Document,
+    content: &[u8],
+    res: &Dictionary,
+    path: &mut Vec<ObjectId>,
+) -> Result<(), String> {
+    if path.len() > MAX_FORM_DEPTH {
+        return Err(format!("Form XObjects nested deeper than {MAX_FORM_DEPTH}"));
+    }
+    let Some(xo) = xobjects(doc, res) else {
+        return Ok(());
+    };
+    let mut seen: Vec<&[u8]> = Vec::new();
+    for name in do_names(content) {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let Ok(Object::Reference(id)) = xo.get(name) else {
+            continue;
+        };
+        let Ok(Object::Stream(s)) = doc.get_object(*id) else {
+            continue;
+        };
+        if !is_name(s.dict.get(b"Subtype").ok(), b"Form") {
+            continue;
+        }
+        if path.contains(id) {
+            return Err("a Form XObject draws itself".into());
+        }
+        let inner = s
+            .decompressed_content()
+            .unwrap_or_else(|_| s.content.clone());
+        let inner_res = s
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|r| doc.dereference(r).ok())
+            .and_then(|(_, r)| r.as_dict().ok())
+            .unwrap_or(res);
+        path.push(*id);
+        walk_forms(doc, &inner, inner_res, path)?;
+        path.pop();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_do_names() {
+        let c = b"q 1 0 0 1 0 0 cm /Fm1 Do Q /X2\nDo BT /F1 12 Tf (Do) Tj ET";
+        assert_eq!(do_names(c), vec![&b"Fm1"[..], &b"X2"[..]]);
+    }
+
+    #[test]
+    fn rotation_maps_corners() {
+        let g = PageGeom {
+            llx: 0.0,
+            lly: 0.0,
+            w: 600.0,
+            h: 800.0,
+            quarter_turns: 1,
+        };
+        assert_eq!(g.map(0.0, 0.0), (0.0, 0.0));
+        assert_eq!(g.map(0.0, 800.0), (800.0, 0.0));
+        assert_eq!(g.display_size(), (800.0, 600.0));
+    }
+}
