@@ -8,10 +8,95 @@
 //! (else by position); lines are paired greedily by how many fields agree.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Serialize;
 
+use crate::config::Config;
 use crate::contract::{ContractLine, ContractOrder, Extraction};
+use crate::extract::Extractor;
+use crate::pipeline;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("gold file {path} is not extraction JSON: {source}")]
+    Gold {
+        path: std::path::PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("no document in {0} has a gold file")]
+    NoGold(std::path::PathBuf),
+}
+
+/// Extract every document in `docs` that has a gold file `gold/<file name>.json` and score it.
+pub fn evaluate_dir(
+    docs: &Path,
+    gold: &Path,
+    cfg: &Config,
+    extractor: &Extractor,
+) -> Result<Report, EvalError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EvalError::Io { path, source }
+    };
+    let mut files: Vec<_> = std::fs::read_dir(docs)
+        .map_err(io(docs))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let mut report = Report::default();
+    for file in &files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let gold_path = gold.join(format!("{name}.json"));
+        let Ok(gold_text) = std::fs::read_to_string(&gold_path) else {
+            continue;
+        };
+        let gold: Extraction =
+            serde_json::from_str(&gold_text).map_err(|source| EvalError::Gold {
+                path: gold_path.clone(),
+                source,
+            })?;
+        let bytes = std::fs::read(file).map_err(io(file))?;
+        let (pred, error) = match pipeline::read_document(&bytes, &name, cfg, extractor) {
+            Ok((parsed, ex)) => (
+                Extraction {
+                    file: name.clone(),
+                    kind: parsed.kind,
+                    orders: ex.orders.iter().map(ContractOrder::from).collect(),
+                    warnings: ex.warnings,
+                },
+                None,
+            ),
+            Err(r) => (
+                Extraction {
+                    file: name.clone(),
+                    kind: gold.kind,
+                    orders: vec![],
+                    warnings: vec![],
+                },
+                Some(format!("{}: {}", r.code, r.reason)),
+            ),
+        };
+        let mut s = score_document(&pred, &gold);
+        s.error = error;
+        report.add(s);
+    }
+    if report.documents == 0 {
+        return Err(EvalError::NoGold(docs.to_path_buf()));
+    }
+    Ok(report)
+}
 
 pub const HEADER_FIELDS: [&str; 6] = [
     "po_number",

@@ -599,59 +599,31 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
 }
 
 fn cmd_eval(cfg: &Config, docs: &Path, gold: &Path, json: bool) -> Result<ExitCode> {
-    use po_intake::eval::{score_document, Report};
     let extractor = Extractor::from_config(&cfg.extract)?;
-    let mut report = Report::default();
-    let files = folder::scan(docs)?;
     let started = Instant::now();
-    for file in &files {
-        let name = file_name(file);
-        let gold_path = gold.join(format!("{name}.json"));
-        let Ok(gold_text) = std::fs::read_to_string(&gold_path) else {
-            continue;
-        };
-        let gold: Extraction = serde_json::from_str(&gold_text)
-            .with_context(|| format!("gold file {} is not extraction JSON", gold_path.display()))?;
-        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-        let (pred, error) = match pipeline::read_document(&bytes, &name, cfg, &extractor) {
-            Ok((parsed, ex)) => (
-                Extraction {
-                    file: name.clone(),
-                    kind: parsed.kind,
-                    orders: ex.orders.iter().map(ContractOrder::from).collect(),
-                    warnings: ex.warnings,
-                },
-                None,
-            ),
-            Err(r) => (
-                Extraction {
-                    file: name.clone(),
-                    kind: gold.kind,
-                    orders: vec![],
-                    warnings: vec![],
-                },
-                Some(format!("{}: {}", r.code, r.reason)),
-            ),
-        };
-        let mut s = score_document(&pred, &gold);
-        s.error = error;
-        report.add(s);
-    }
-    if report.documents == 0 {
-        bail!(
-            "no document in {} has a gold file in {}",
-            docs.display(),
-            gold.display()
-        );
-    }
+    let report = po_intake::eval::evaluate_dir(docs, gold, cfg, &extractor)?;
     if json {
         let mut v = serde_json::to_value(&report)?;
+        v["extractor"] = if extractor.uses_model() {
+            "model"
+        } else {
+            "placeholder"
+        }
+        .into();
         v["header_f1"] = report.header_total.f1().into();
         v["lines_f1"] = report.lines_total.f1().into();
         v["exact_share"] = report.exact_share().into();
         v["seconds"] = started.elapsed().as_secs_f64().into();
         print_json(&v)?;
     } else {
+        println!(
+            "extractor: {}",
+            if extractor.uses_model() {
+                "model"
+            } else {
+                "placeholder"
+            }
+        );
         print!("{}", report.render());
         println!("({:.2} s)", started.elapsed().as_secs_f64());
     }

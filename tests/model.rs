@@ -1,0 +1,60 @@
+//! The shipped extraction model: it loads, it is what the pipeline uses, and its accuracy on
+//! the held-out evaluation set (layout families it never trained on) stays above a floor.
+
+use std::path::Path;
+
+use po_intake::config::{Config, ExtractConfig};
+use po_intake::eval::evaluate_dir;
+use po_intake::extract::Extractor;
+
+/// Floors a little under the figures in models/MODEL.md, so a regression fails CI.
+const LINES_F1_FLOOR: f64 = 0.80;
+const HEADER_F1_FLOOR: f64 = 0.80;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn extractor() -> Extractor {
+    let dir = root().join("models");
+    assert!(
+        dir.join("model.onnx").is_file(),
+        "models/model.onnx must ship with the crate"
+    );
+    let cfg = ExtractConfig {
+        model_dir: Some(dir),
+        threads: 2,
+    };
+    match Extractor::from_config(&cfg) {
+        Ok(e) => e,
+        Err(e) => panic!("the model did not load: {e}"),
+    }
+}
+
+#[test]
+fn the_model_is_the_extractor() {
+    assert!(extractor().uses_model());
+    assert!(Extractor::from_config(&ExtractConfig::default())
+        .unwrap()
+        .uses_model());
+}
+
+#[test]
+fn accuracy_on_held_out_families_stays_above_the_floor() {
+    let ex = extractor();
+    let cfg = Config::embedded_default();
+    let eval = root().join("fixtures/eval");
+    let report = evaluate_dir(&eval.join("docs"), &eval.join("gold"), &cfg, &ex).unwrap();
+    println!("{}", report.render());
+    assert!(
+        report.documents >= 20,
+        "the eval set shrank: {}",
+        report.documents
+    );
+    let (l, h) = (report.lines_total.f1(), report.header_total.f1());
+    assert!(
+        l >= LINES_F1_FLOOR,
+        "line-item F1 {l:.3} < {LINES_F1_FLOOR}"
+    );
+    assert!(h >= HEADER_F1_FLOOR, "header F1 {h:.3} < {HEADER_F1_FLOOR}");
+}
