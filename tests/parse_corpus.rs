@@ -28,7 +28,8 @@ type Outcome = Result<ParsedInput, ParseError>;
 
 fn run_all(dir: &str, ext: &str) -> BTreeMap<String, Outcome> {
     let limits = Limits {
-        time_budget_ms: 10_000,
+        // Generous: the 117-page thesis takes ~7 s in a debug build on a busy machine.
+        time_budget_ms: 30_000,
         ..Limits::default()
     };
     let mut out = BTreeMap::new();
@@ -160,16 +161,32 @@ fn pdf_wild_corpus() {
             .contains(&DocFlag::NoTextLayer)),
         Err(e) => assert_eq!(e.code(), "malformed"),
     }
-    // Known text PDFs give their words.
+    // Known text PDFs give their words (as `pdftotext` reads them), in reading order.
     let text = doc(get("002-trivial-libre-office-writer")).text();
-    assert!(text.contains("Hello"), "{text}");
+    assert!(
+        text.starts_with(
+            "Lorem ipsum dolor sit amet, consetetur sadipscing elitr, sed diam nonumy"
+        ),
+        "{text}"
+    );
     let d = doc(get("004-pdflatex-4-pages"));
     assert_eq!(d.pages.len(), 4);
-    assert!(d.text().contains("Lorem"), "{}", d.text());
+    assert!(
+        d.text()
+            .starts_with("Hello, here is some text without a meaning."),
+        "{}",
+        d.text()
+    );
     let text = doc(get("011-google-doc-document")).text();
-    assert!(text.to_lowercase().contains("google"), "{text}");
+    assert!(
+        text.contains(
+            "Example document\nBeautiful is better than ugly.\nExplicit is better than implicit."
+        ),
+        "{text}"
+    );
     let text = doc(get("022-pdfkit")).text();
-    assert!(!text.trim().is_empty());
+    assert!(text.contains("Foo: bar"), "{text}");
+    assert!(doc(get("015-arabic_habibi.pdf")).text().contains("habibi"));
 
     // No text PDF is reported without text, and every outcome is parsed or a coded rejection.
     for (name, r) in &all {

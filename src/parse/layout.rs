@@ -125,6 +125,7 @@ pub fn build_words(glyphs: &[Glyph]) -> Vec<Word> {
         let mut prev: Option<(f32, f32, f32, f32, f32)> = None; // v, size, u0, u1, gap
         for mut line in lines {
             line.glyphs.sort_by(|a, b| a.u0.total_cmp(&b.u0));
+            estimate_missing_widths(&mut line.glyphs);
             let words = line_words(&line);
             if words.is_empty() {
                 continue;
@@ -172,6 +173,29 @@ pub fn build_words(glyphs: &[Glyph]) -> Vec<Word> {
         next_block += 1;
     }
     out
+}
+
+/// Some fonts come through with a zero width for some glyphs (a `Widths` array pdf-extract
+/// cannot read, e.g. in Google Docs exports); such a glyph would look like a word break before
+/// the next one. Take its advance from where the next glyph starts, when that is plausibly
+/// adjacent, else from a typical glyph width.
+fn estimate_missing_widths(glyphs: &mut [FGlyph]) {
+    for i in 0..glyphs.len() {
+        let Some(g) = glyphs.get(i) else { break };
+        if g.space || g.u1 - g.u0 >= 0.05 * g.size {
+            continue;
+        }
+        let typical = 0.5 * g.size;
+        let next = glyphs
+            .get(i + 1..)
+            .and_then(|rest| rest.iter().find(|n| n.u0 > g.u0 + 0.01))
+            .map(|n| n.u0 - g.u0)
+            .filter(|d| *d < 1.6 * typical);
+        let u1 = g.u0 + next.unwrap_or(typical);
+        if let Some(g) = glyphs.get_mut(i) {
+            g.u1 = u1;
+        }
+    }
 }
 
 /// Split one sorted line into words: (u0, u1, font size, NFKC text).
@@ -271,6 +295,15 @@ mod tests {
         assert!((words[0].bbox.x0 - 10.0).abs() < 1e-3);
         assert!((words[0].bbox.x1 - 22.0).abs() < 1e-3);
         assert!(words[0].bbox.y0 < 10.0 && words[0].bbox.y1 > 10.0);
+    }
+
+    #[test]
+    fn zero_width_glyphs_do_not_split_words() {
+        let mut a = g("a", 16.0, 10.0);
+        a.advance = 0.0;
+        let words = build_words(&[g("x", 10.0, 10.0), a, g("m", 22.0, 10.0)]);
+        assert_eq!(words.len(), 1, "{words:?}");
+        assert_eq!(words[0].text, "xam");
     }
 
     #[test]

@@ -96,7 +96,8 @@ pub fn rfc3339(date: &str) -> Option<String> {
     if let Ok(d) = chrono::DateTime::parse_from_rfc2822(date.trim()) {
         return Some(d.to_rfc3339());
     }
-    let ts = mailparse::dateparse(date).ok()?;
+    // dateparse is lenient to the point of reading garbage as the epoch: no email is that old.
+    let ts = mailparse::dateparse(date).ok().filter(|ts| *ts > 0)?;
     chrono::DateTime::from_timestamp(ts, 0).map(|d| d.to_rfc3339())
 }
 

@@ -221,9 +221,10 @@ pub fn detect_kind(bytes: &[u8], file_name: &str) -> Option<DocKind> {
     if lower.ends_with(".eml") || lower.ends_with(".msg.txt") || looks_like_email(head) {
         return Some(DocKind::Eml);
     }
-    if (std::str::from_utf8(bytes).is_ok() || lower.ends_with(".txt") || lower.ends_with(".csv"))
-        && !bytes.contains(&0)
-    {
+    let texty = [".txt", ".csv", ".tsv", ".html", ".htm"]
+        .iter()
+        .any(|e| lower.ends_with(e));
+    if (std::str::from_utf8(bytes).is_ok() || texty) && !bytes.contains(&0) {
         return Some(DocKind::Txt);
     }
     None
