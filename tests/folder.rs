@@ -453,3 +453,54 @@ fn extract_prints_the_contract_and_no_order_is_exit_zero() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.pdf"));
 }
+
+/// Every real-world file in ../shared/corpus goes through the whole pipeline (parse, extract,
+/// rules, store): each ends processed or failed with a reason, and the batch never stops.
+#[test]
+fn the_wild_corpus_goes_through_the_pipeline() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    assert!(corpus.is_dir(), "../shared/corpus is missing");
+    for sub in ["pdf-wild", "eml-wild"] {
+        let data = tempfile::tempdir().unwrap();
+        let dir = corpus.join(sub);
+        let out = bin()
+            .args(["--json", "--data-dir"])
+            .arg(data.path())
+            .arg("ingest")
+            .arg(&dir)
+            .arg("--keep")
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        assert!(
+            code == Some(0) || code == Some(3),
+            "{sub}: exit {code:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let n_files = folder::scan(&dir).unwrap().len();
+        let mut n = 0;
+        for l in stdout.lines() {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let status = v["status"].as_str().unwrap();
+            assert!(
+                status == "processed" || status == "failed" || status == "duplicate",
+                "{v}"
+            );
+            if status == "failed" {
+                assert!(v["reason"].as_str().is_some_and(|r| !r.is_empty()), "{v}");
+            }
+            n += 1;
+        }
+        assert_eq!(n, n_files, "{sub}: one line per file");
+        // Nothing lost: every distinct file is a stored document.
+        let store = Store::open(data.path()).unwrap();
+        let stored: i64 = store
+            .document_counts()
+            .unwrap()
+            .iter()
+            .map(|(_, c)| c)
+            .sum();
+        assert!(stored as usize <= n_files && stored > 0);
+    }
+}
