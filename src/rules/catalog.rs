@@ -205,9 +205,26 @@ pub fn read_master_dir(dir: &Path) -> Result<MasterFiles, ImportError> {
         });
     }
     if !errors.is_empty() {
+        sort_errors(&mut errors);
         return Err(ImportError::BadRows(errors));
     }
     Ok(files)
+}
+
+/// Files in the order they are read, then lines.
+fn sort_errors(errors: &mut [RowError]) {
+    let rank = |f: &str| {
+        [
+            CATALOG_CSV,
+            CUSTOMERS_CSV,
+            CROSSREF_CSV,
+            CONTRACT_PRICES_CSV,
+        ]
+        .iter()
+        .position(|n| *n == f)
+        .unwrap_or(usize::MAX)
+    };
+    errors.sort_by(|a, b| (rank(&a.file), a.line).cmp(&(rank(&b.file), b.line)));
 }
 
 /// Check that cross-references and contract prices name a known SKU and customer. `skus` and
@@ -241,6 +258,7 @@ pub fn check_references(
     for (line, r) in files.contract_prices.iter().flatten() {
         refs(CONTRACT_PRICES_CSV, *line, &r.customer_id, &r.sku);
     }
+    sort_errors(&mut errors);
     errors
 }
 
