@@ -12,10 +12,8 @@
 //! not scanned), else the most similar description (token index, idf-weighted Dice score).
 //! A suggestion never makes a line match.
 
-use std::collections::HashSet;
-
 use super::catalog::{code_grams, CatalogItem, ItemId, MasterData};
-use super::text::{desc_tokens, normalize_code, str_distance_within};
+use super::text::{desc_tokens, normalize_code, str_distance_within, Myers};
 use super::RulesConfig;
 use crate::domain::{LineItem, MatchKind, Suggestion};
 
@@ -33,14 +31,45 @@ pub struct LineOutcome<'m> {
 pub struct Scratch {
     scores: Vec<f32>,
     touched: Vec<ItemId>,
+    /// Per item, the stamp of the last code search that visited it.
+    seen: Vec<u32>,
+    stamp: u32,
 }
 
 impl Scratch {
-    pub fn new(master: &MasterData) -> Scratch {
+    /// Empty; grows to the catalog size only when suggestions are needed.
+    pub fn new() -> Scratch {
         Scratch {
             scores: Vec::new(),
-            touched: Vec::with_capacity(64.min(master.items.len())),
+            touched: Vec::new(),
+            seen: Vec::new(),
+            stamp: 0,
         }
+    }
+
+    fn next_stamp(&mut self, n: usize) {
+        if self.seen.len() != n || self.stamp == u32::MAX {
+            self.seen = vec![0; n];
+            self.stamp = 0;
+        }
+        self.stamp += 1;
+    }
+
+    /// True the first time `id` is visited since `next_stamp`.
+    fn first_visit(&mut self, id: ItemId) -> bool {
+        match self.seen.get_mut(id as usize) {
+            Some(s) if *s != self.stamp => {
+                *s = self.stamp;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch::new()
     }
 }
 
@@ -115,17 +144,15 @@ fn suggest(
 ) -> Option<Suggestion> {
     let mut best: Option<(usize, ItemId, &str)> = None;
     for printed in [sku, part].into_iter().flatten() {
-        if let Some((d, id)) = closest_code(printed, master, cfg.suggest_max_edits as usize) {
+        if let Some((d, id)) =
+            closest_code(printed, master, cfg.suggest_max_edits as usize, scratch)
+        {
             if best.is_none_or(|(bd, bid, _)| (d, id) < (bd, bid)) {
                 best = Some((d, id, printed));
             }
         }
     }
     let desc = text(&line.description);
-    let by_desc = desc.and_then(|d| {
-        closest_description(d, master, scratch)
-            .filter(|(score, _)| f64::from(*score) >= cfg.description_min_similarity)
-    });
     if let Some((d, id, printed)) = best {
         let item = &master.items[id as usize];
         let mut label = format!(
@@ -134,7 +161,10 @@ fn suggest(
             item.sku,
             item.description
         );
-        if by_desc.is_some_and(|(_, did)| did == id) {
+        // Only this item's description is scored: no search needed.
+        if desc.is_some_and(|q| {
+            f64::from(description_score(q, id, master)) >= cfg.description_min_similarity
+        }) {
             label.push_str("; the description matches too");
         }
         return Some(Suggestion {
@@ -143,6 +173,10 @@ fn suggest(
             label,
         });
     }
+    let by_desc = desc.and_then(|d| {
+        closest_description(d, master, scratch)
+            .filter(|(score, _)| f64::from(*score) >= cfg.description_min_similarity)
+    });
     by_desc.map(|(score, id)| {
         let item = &master.items[id as usize];
         Suggestion {
@@ -162,58 +196,68 @@ fn suggest(
 /// Candidates come from the trigram index: an edit changes at most 3 of a code's padded
 /// trigrams, so a code within `k` edits shares at least one of any `3k + 1` distinct trigrams
 /// of the query. Taking the `3k + 1` rarest ones keeps the candidate set small, and each
-/// candidate is verified with a banded edit distance.
+/// candidate is verified with a bit-parallel edit distance. `k = 1` is tried first (the
+/// usual typo) and widened only when it finds nothing.
 pub fn closest_code(
     printed: &str,
     master: &MasterData,
     max_edits: usize,
+    scratch: &mut Scratch,
 ) -> Option<(usize, ItemId)> {
     let norm = normalize_code(printed);
-    let k = max_edits.min((norm.chars().count() / 4).max(1));
-    if norm.is_empty() || k == 0 {
+    let k_max = max_edits.min((norm.chars().count() / 4).max(1));
+    if norm.is_empty() || k_max == 0 {
         return None;
     }
     let query_grams = code_grams(&norm);
     let distinct = query_grams.len();
-    let mut grams: Vec<(usize, &Vec<ItemId>)> = query_grams
+    let mut grams: Vec<&Vec<ItemId>> = query_grams
         .iter()
-        .filter_map(|g| master.code_grams.get(g).map(|p| (p.len(), p)))
+        .filter_map(|g| master.code_grams.get(g))
         .collect();
-    let needed = 3 * k + 1;
-    if distinct < needed {
-        // Too short for the filter to be sound: a candidate might share no gram at all.
-        // Such short codes are not worth guessing at.
-        return None;
-    }
-    // Grams of the query absent from the index count as "rare" (empty postings): the pigeonhole
-    // bound is over the query's distinct grams, so absent ones use up slots.
+    // Grams of the query absent from the index are the rarest of all (no postings): they
+    // use up slots of the 3k + 1 without adding candidates.
     let absent = distinct - grams.len();
-    if absent >= needed {
-        return None;
-    }
-    grams.sort_unstable_by_key(|(n, _)| *n);
-    let take = needed - absent;
+    grams.sort_unstable_by_key(|p| p.len());
+    let myers = Myers::new(&norm);
     let qlen = norm.len();
-    let mut seen: HashSet<ItemId> = HashSet::new();
-    let mut best: Option<(usize, ItemId)> = None;
-    for (_, posting) in grams.iter().take(take) {
-        for &id in posting.iter() {
-            if !seen.insert(id) {
-                continue;
-            }
-            let cand = &master.norm_codes[id as usize];
-            if cand.len().abs_diff(qlen) > k {
-                continue;
-            }
-            let limit = best.map_or(k, |(d, _)| d);
-            if let Some(d) = str_distance_within(&norm, cand, limit) {
-                if best.is_none_or(|(bd, bid)| (d, id) < (bd, bid)) {
-                    best = Some((d, id));
+    for k in 1..=k_max {
+        let needed = 3 * k + 1;
+        if distinct < needed {
+            // Too short for the filter to be sound (a candidate might share no gram); such
+            // short codes are not worth guessing at.
+            break;
+        }
+        if absent >= needed {
+            continue;
+        }
+        scratch.next_stamp(master.items.len());
+        let mut best: Option<(usize, ItemId)> = None;
+        for posting in grams.iter().take(needed - absent) {
+            for &id in posting.iter() {
+                if !scratch.first_visit(id) {
+                    continue;
+                }
+                let cand = &master.norm_codes[id as usize];
+                if cand.len().abs_diff(qlen) > k {
+                    continue;
+                }
+                let d = match &myers {
+                    Some(m) => Some(m.distance(cand.as_bytes())).filter(|d| *d <= k),
+                    None => str_distance_within(&norm, cand, k),
+                };
+                if let Some(d) = d {
+                    if best.is_none_or(|(bd, bid)| (d, id) < (bd, bid)) {
+                        best = Some((d, id));
+                    }
                 }
             }
         }
+        if best.is_some() {
+            return best;
+        }
     }
-    best
+    None
 }
 
 /// Postings longer than this fraction of the catalog are not walked (the token says little);
@@ -290,4 +334,37 @@ pub fn closest_description(
     }
     scratch.touched.clear();
     best
+}
+
+/// The similarity (same measure as [`closest_description`]) of `desc` to one item.
+pub fn description_score(desc: &str, id: ItemId, master: &MasterData) -> f32 {
+    let (Some(toks), Some(weight)) = (
+        master.item_tokens.get(id as usize),
+        master.item_weight.get(id as usize),
+    ) else {
+        return 0.0;
+    };
+    let mut q: Vec<String> = desc_tokens(desc);
+    q.sort_unstable();
+    q.dedup();
+    let unknown_idf = (1.0 + master.items.len() as f32).ln();
+    let (mut q_weight, mut shared) = (0.0f32, 0.0f32);
+    for t in &q {
+        match master.token_ids.get(t) {
+            Some(&tid) => {
+                let idf = master.token_idf[tid as usize];
+                q_weight += idf;
+                if toks.binary_search(&tid).is_ok() {
+                    shared += idf;
+                }
+            }
+            None => q_weight += unknown_idf,
+        }
+    }
+    let denom = q_weight + weight;
+    if denom <= 0.0 {
+        0.0
+    } else {
+        2.0 * shared / denom
+    }
 }

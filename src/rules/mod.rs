@@ -223,7 +223,7 @@ pub fn check(
     }
     checks::duplicate(order, customer, ctx, &mut ex);
     let currency = checks::order_currency(order, customer, &mut ex);
-    let mut scratch = matching::Scratch::new(master);
+    let mut scratch = matching::Scratch::new();
     let mut lines = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
         let line_no = if line.line_no > 0 {

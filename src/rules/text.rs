@@ -238,6 +238,58 @@ pub fn levenshtein_within<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<
     (d <= max).then_some(d)
 }
 
+/// Levenshtein distance to one fixed ASCII pattern of at most 64 bytes, bit-parallel
+/// (Myers 1999 / Hyyrö): O(len(text)) word operations per comparison, no allocation.
+/// Build once per query, compare against many candidates.
+pub struct Myers {
+    peq: [u64; 256],
+    len: usize,
+}
+
+impl Myers {
+    /// `None` when the pattern is empty, not ASCII or longer than 64 bytes.
+    pub fn new(pattern: &str) -> Option<Myers> {
+        let bytes = pattern.as_bytes();
+        if bytes.is_empty() || bytes.len() > 64 || !pattern.is_ascii() {
+            return None;
+        }
+        let mut peq = [0u64; 256];
+        for (i, &b) in bytes.iter().enumerate() {
+            peq[b as usize] |= 1u64 << i;
+        }
+        Some(Myers {
+            peq,
+            len: bytes.len(),
+        })
+    }
+
+    /// The edit distance between the pattern and `text`.
+    pub fn distance(&self, text: &[u8]) -> usize {
+        let m = self.len;
+        let last = 1u64 << (m - 1);
+        let mut pv = !0u64;
+        let mut mv = 0u64;
+        let mut score = m;
+        for &c in text {
+            let eq = self.peq[c as usize];
+            let xv = eq | mv;
+            let xh = ((eq & pv).wrapping_add(pv) ^ pv) | eq;
+            let mut ph = mv | !(xh | pv);
+            let mut mh = pv & xh;
+            if ph & last != 0 {
+                score += 1;
+            } else if mh & last != 0 {
+                score -= 1;
+            }
+            ph = (ph << 1) | 1;
+            mh <<= 1;
+            pv = mh | !(xv | ph);
+            mv = ph & xv;
+        }
+        score
+    }
+}
+
 /// Levenshtein distance on strings (bytes when both are ASCII, else chars), bounded.
 pub fn str_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
     if a.is_ascii() && b.is_ascii() {
@@ -347,6 +399,33 @@ mod tests {
         assert_eq!(str_distance_within("AB100", "AB1000", 1), Some(1));
         assert_eq!(str_distance_within("", "ab", 2), Some(2));
         assert_eq!(str_distance_within("Stück", "Stuck", 1), Some(1));
+    }
+
+    #[test]
+    fn myers_agrees_with_the_table() {
+        let words = [
+            "",
+            "A",
+            "AB",
+            "AB100",
+            "AB1000",
+            "BA100",
+            "AB10O",
+            "XYZ",
+            "AB-100-X",
+            "ZZZZZZZZ",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ01",
+        ];
+        for a in words {
+            let Some(m) = Myers::new(a) else {
+                assert!(a.is_empty());
+                continue;
+            };
+            for b in words {
+                let table = str_distance_within(a, b, 100).unwrap_or(usize::MAX);
+                assert_eq!(m.distance(b.as_bytes()), table, "{a} vs {b}");
+            }
+        }
     }
 
     #[test]
