@@ -630,14 +630,15 @@ fn quantity_pack_minimum_and_units() {
     };
     let def = RulesConfig::default();
     // (sku, qty, uom, config, expected code, suggested quantity/uom)
-    let cases: &[(
-        &str,
+    type Case<'a> = (
+        &'a str,
         f64,
-        &str,
-        &RulesConfig,
+        &'a str,
+        &'a RulesConfig,
         Option<ExceptionCode>,
-        Option<&str>,
-    )] = &[
+        Option<&'a str>,
+    );
+    let cases: &[Case] = &[
         ("CD-200", 100.0, "EA", &def, None, None),
         ("CD-200", 150.0, "EA", &def, None, None),
         (

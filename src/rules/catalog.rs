@@ -224,7 +224,7 @@ fn sort_errors(errors: &mut [RowError]) {
         .position(|n| *n == f)
         .unwrap_or(usize::MAX)
     };
-    errors.sort_by(|a, b| (rank(&a.file), a.line).cmp(&(rank(&b.file), b.line)));
+    errors.sort_by_key(|e| (rank(&e.file), e.line));
 }
 
 /// Check that cross-references and contract prices name a known SKU and customer. `skus` and
