@@ -968,3 +968,61 @@ fn config_reads_from_toml_with_defaults() {
     };
     assert_eq!(bad.validate().len(), 2);
 }
+
+/// The trigram filter must never miss: on random codes, the indexed search finds the same
+/// smallest distance as a scan of the whole catalog.
+#[test]
+fn closest_code_agrees_with_a_full_scan() {
+    use po_intake::rules::matching::{closest_code, Scratch};
+    use po_intake::rules::text::{normalize_code, str_distance_within};
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut rand = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    const ALPHA: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ123456789";
+    let mut codes: Vec<String> = (0..3000)
+        .map(|_| {
+            let len = 8 + rand(3);
+            (0..len).map(|_| ALPHA[rand(ALPHA.len())] as char).collect()
+        })
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let m = MasterData::build(MasterRows {
+        catalog: codes
+            .iter()
+            .map(|c| item(c, "x", "EA", 1.0, "USD"))
+            .collect(),
+        ..MasterRows::default()
+    });
+    let normalised: Vec<String> = codes.iter().map(|c| normalize_code(c)).collect();
+    let mut scratch = Scratch::new();
+    let mut found = 0;
+    for i in 0..400 {
+        let mut q: Vec<u8> = codes[rand(codes.len())].clone().into_bytes();
+        for _ in 0..(1 + i % 3) {
+            let p = rand(q.len());
+            match rand(3) {
+                0 => q[p] = ALPHA[rand(ALPHA.len())],
+                1 => {
+                    q.remove(p);
+                }
+                _ => q.insert(p, ALPHA[rand(ALPHA.len())]),
+            }
+        }
+        let q = String::from_utf8(q).expect("ascii");
+        let norm = normalize_code(&q);
+        let k = 2.min((norm.len() / 4).max(1));
+        let brute = normalised
+            .iter()
+            .filter_map(|c| str_distance_within(&norm, c, k))
+            .min();
+        let got = closest_code(&q, &m, 2, &mut scratch).map(|(d, _)| d);
+        assert_eq!(got, brute, "query {q}");
+        found += usize::from(got.is_some());
+    }
+    assert!(found > 200, "the test should exercise hits, got {found}");
+}
