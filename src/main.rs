@@ -534,8 +534,23 @@ fn cmd_review(cfg: &Config, action: &ReviewCmd, json: bool) -> Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn cmd_catalog_import(_cfg: &Config, _dir: &Path, _json: bool) -> Result<ExitCode> {
-    bail!("catalog import is not built yet")
+fn cmd_catalog_import(cfg: &Config, dir: &Path, json: bool) -> Result<ExitCode> {
+    let mut store = open_store(cfg)?;
+    match store.import_master(dir) {
+        Ok(report) => {
+            if json {
+                print_json(&report)?;
+            } else {
+                println!("{report}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        // Bad rows are a problem with the input: listed, nothing imported, exit 3.
+        Err(e @ po_intake::rules::ImportError::BadRows(_)) => {
+            Err(Exit::Rejected(e.to_string()).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn cmd_check(cfg: &Config, file: &Path, sender: Option<&str>) -> Result<ExitCode> {
@@ -549,7 +564,7 @@ fn cmd_check(cfg: &Config, file: &Path, sender: Option<&str>) -> Result<ExitCode
         let order = co.to_order();
         let dup = |c: &str, p: &str| store.po_exists(c, p, None).unwrap_or(false);
         let ctx = CheckContext {
-            sender: sender.map(str::to_string),
+            sender,
             is_duplicate: &dup,
         };
         let res = rules::check(&order, &ctx, &master, &cfg.rules);

@@ -215,7 +215,7 @@ impl<'a> Pipeline<'a> {
             };
             let dup = |c: &str, p: &str| is_dup(c, p) || in_batch(c, p);
             let ctx = CheckContext {
-                sender: sender.clone(),
+                sender: sender.as_deref(),
                 is_duplicate: &dup,
             };
             let check = rules::check(&order, &ctx, &self.master, &self.cfg.rules);

@@ -1,44 +1,261 @@
 //! Rules: master data (catalog, customers, cross-references, contract prices), line matching
 //! and the checks that decide whether an order may go to the OMS untouched.
-//! (Filled in by the rules issue.)
+//!
+//! [`check`] is pure: it reads an [`Order`], a [`CheckContext`] (sender, duplicate lookup), an
+//! indexed [`MasterData`] snapshot and the [`RulesConfig`], and returns a [`CheckResult`]
+//! whose exceptions decide Accept (none) or Review. Each check is one function in `checks.rs`.
+//!
+//! - `catalog.rs`: the CSV files, the row types and the indexed snapshot.
+//! - `customer.rs`: which customer sent the order.
+//! - `matching.rs`: which catalog item a line means, and suggestions for unknown ones.
+//! - `checks.rs`: price, currency, arithmetic, quantity, unit, stock, duplicate,
+//!   completeness and confidence.
+//! - `text.rs`: normalising codes, names, units and currencies; edit distance.
+
+pub mod catalog;
+mod checks;
+pub mod customer;
+pub mod matching;
+pub mod text;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use catalog::{
+    BuyerAlias, CatalogItem, ContractPrice, Crossref, CrossrefOrigin, Customer, ImportError,
+    ImportReport, MasterData, MasterRows, RowError, TableCount,
+};
+pub use customer::CustomerMatch;
+
+use crate::domain::{CheckResult, Exception, LineMatch, Order};
+
+/// What to do when an order asks for more than the stock snapshot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StockPolicy {
+    /// Raise `insufficient_stock`: a person decides.
+    #[default]
+    Review,
+    /// Accept; the OMS backorders what is missing.
+    Backorder,
+}
+
+/// The order fields the confidence check can look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfidenceField {
+    PoNumber,
+    OrderDate,
+    Buyer,
+    Currency,
+    ShipTo,
+    Total,
+    Sku,
+    CustomerPart,
+    Description,
+    Quantity,
+    Uom,
+    UnitPrice,
+    Amount,
+}
+
+impl ConfidenceField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfidenceField::PoNumber => "po_number",
+            ConfidenceField::OrderDate => "order_date",
+            ConfidenceField::Buyer => "buyer",
+            ConfidenceField::Currency => "currency",
+            ConfidenceField::ShipTo => "ship_to",
+            ConfidenceField::Total => "total",
+            ConfidenceField::Sku => "sku",
+            ConfidenceField::CustomerPart => "customer_part",
+            ConfidenceField::Description => "description",
+            ConfidenceField::Quantity => "quantity",
+            ConfidenceField::Uom => "uom",
+            ConfidenceField::UnitPrice => "unit_price",
+            ConfidenceField::Amount => "amount",
+        }
+    }
+}
+
 /// Tolerances and policies for the checks; the `[rules]` table of the config file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct RulesConfig {}
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RulesConfig {
+    /// A unit price passes when it is within this amount of the expected price (contract
+    /// price, else catalog price), in the order currency. The larger of this and
+    /// `price_tolerance_pct` applies; exactly at the tolerance passes. Default 0.01.
+    pub price_tolerance_abs: f64,
+    /// A unit price passes when it is within this percentage of the expected price
+    /// (0.5 = half a percent). Default 0 (only the absolute tolerance).
+    pub price_tolerance_pct: f64,
+    /// Allowed difference between quantity x unit price and the line amount, and between the
+    /// lines (plus charges, plus tax) and the printed total. Default 0.01.
+    pub arithmetic_tolerance: f64,
+    /// Tax rates in percent that may explain a printed total above the sum of lines when the
+    /// extraction found no tax charge (total = (lines + charges) x (1 + rate/100)).
+    /// Default [5, 7, 8, 10, 19, 20, 21, 25]; [] makes every unexplained difference a mismatch.
+    pub tax_rates_pct: Vec<f64>,
+    /// Extracted values read with a confidence below this (0..1) raise `low_confidence`.
+    /// Default 0.8.
+    pub confidence_threshold: f32,
+    /// Which fields the confidence check covers: header `po_number`, `order_date`, `buyer`,
+    /// `currency`, `ship_to`, `total`; per line `sku`, `customer_part`, `description`,
+    /// `quantity`, `uom`, `unit_price`, `amount`. Default ["po_number", "sku", "quantity",
+    /// "unit_price"].
+    pub confidence_fields: Vec<ConfidenceField>,
+    /// `review` raises `insufficient_stock` when a line asks for more than the imported stock
+    /// snapshot; `backorder` accepts it. Default "review".
+    pub stock_policy: StockPolicy,
+    /// How many "each" one unit is, for units that can be converted: `BOX = 12` means one BOX
+    /// is 12 EA. Synonyms of each (EA, EACH, PC, PCS, ST, STK, Stück ...) are always equal.
+    /// A line whose unit differs from the catalog's and cannot be converted through this
+    /// table raises `uom_mismatch`. Default { DZ = 12 }.
+    pub uom_conversions: BTreeMap<String, f64>,
+    /// Largest edit distance for a "closest code" suggestion (a quarter of the code length at
+    /// most, at least 1). 0 turns code suggestions off. Default 2.
+    pub suggest_max_edits: u32,
+    /// Smallest description similarity (0..1, idf-weighted token overlap) for a
+    /// "similar description" suggestion. Default 0.5.
+    pub description_min_similarity: f64,
+    /// Smallest similarity (0..1, edit-distance ratio of normalised names) for a buyer name to
+    /// identify a customer when neither the sender domain nor the exact name did. Default 0.85.
+    pub buyer_name_min_similarity: f64,
+}
 
-use crate::domain::{CheckResult, LineMatch, MatchKind, Order};
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            price_tolerance_abs: 0.01,
+            price_tolerance_pct: 0.0,
+            arithmetic_tolerance: 0.01,
+            tax_rates_pct: vec![5.0, 7.0, 8.0, 10.0, 19.0, 20.0, 21.0, 25.0],
+            confidence_threshold: 0.8,
+            confidence_fields: vec![
+                ConfidenceField::PoNumber,
+                ConfidenceField::Sku,
+                ConfidenceField::Quantity,
+                ConfidenceField::UnitPrice,
+            ],
+            stock_policy: StockPolicy::Review,
+            uom_conversions: BTreeMap::from([("DZ".to_string(), 12.0)]),
+            suggest_max_edits: 2,
+            description_min_similarity: 0.5,
+            buyer_name_min_similarity: 0.85,
+        }
+    }
+}
 
-/// In-memory snapshot of the master data (stub until the rules issue lands).
-#[derive(Debug, Clone, Default)]
-pub struct MasterData {}
+impl RulesConfig {
+    /// Problems with the values (each a sentence naming the key); empty when fine.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut nonneg = |key: &str, v: f64| {
+            if !v.is_finite() || v < 0.0 {
+                problems.push(format!("rules.{key} must be a number 0 or more, not {v}"));
+            }
+        };
+        nonneg("price_tolerance_abs", self.price_tolerance_abs);
+        nonneg("price_tolerance_pct", self.price_tolerance_pct);
+        nonneg("arithmetic_tolerance", self.arithmetic_tolerance);
+        for r in &self.tax_rates_pct {
+            nonneg("tax_rates_pct", *r);
+        }
+        for (key, v) in [
+            ("confidence_threshold", f64::from(self.confidence_threshold)),
+            (
+                "description_min_similarity",
+                self.description_min_similarity,
+            ),
+            ("buyer_name_min_similarity", self.buyer_name_min_similarity),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                problems.push(format!("rules.{key} must be between 0 and 1, not {v}"));
+            }
+        }
+        for (unit, n) in &self.uom_conversions {
+            if !n.is_finite() || *n <= 0.0 {
+                problems.push(format!(
+                    "rules.uom_conversions.{unit} must be a number greater than 0, not {n}"
+                ));
+            }
+        }
+        problems
+    }
+}
 
-/// What the checks need to know beyond the order itself.
+/// What `check` needs from outside the order: who sent it and whether a PO was seen before.
 pub struct CheckContext<'a> {
-    pub sender: Option<String>,
+    /// The sender's address (`Name <a@b.com>` or `a@b.com`), if the order came by email.
+    pub sender: Option<&'a str>,
+    /// Is there already an accepted or queued order with this customer id and PO number?
+    /// The pipeline passes a closure over `Store::po_exists`.
     pub is_duplicate: &'a dyn Fn(&str, &str) -> bool,
 }
 
-/// Run every check on one order (stub: matches nothing, flags nothing).
+impl<'a> CheckContext<'a> {
+    /// A context that knows no earlier orders (`po-intake check` without a store, tests).
+    pub fn new(sender: Option<&'a str>) -> CheckContext<'a> {
+        CheckContext {
+            sender,
+            is_duplicate: &|_, _| false,
+        }
+    }
+}
+
+/// Run every check on `order`. Pure: no I/O besides `ctx.is_duplicate`. Exceptions come
+/// header first, then by line, each check's in a fixed order.
 pub fn check(
     order: &Order,
-    _ctx: &CheckContext<'_>,
-    _master: &MasterData,
-    _cfg: &RulesConfig,
+    ctx: &CheckContext<'_>,
+    master: &MasterData,
+    cfg: &RulesConfig,
 ) -> CheckResult {
+    let mut ex: Vec<Exception> = Vec::new();
+    checks::completeness(order, &mut ex);
+    checks::confidence(order, cfg, &mut ex);
+    let who = customer::resolve(order, ctx.sender, master, cfg);
+    let customer = who.index().map(|i| &master.customers[i]);
+    if customer.is_none() {
+        checks::unknown_customer(&who, master, &mut ex);
+    }
+    checks::duplicate(order, customer, ctx, &mut ex);
+    let currency = checks::order_currency(order, customer, &mut ex);
+    let mut scratch = matching::Scratch::new();
+    let mut lines = Vec::with_capacity(order.lines.len());
+    for (i, line) in order.lines.iter().enumerate() {
+        let line_no = if line.line_no > 0 {
+            line.line_no
+        } else {
+            i as u32 + 1
+        };
+        let m = matching::match_line(
+            line,
+            customer.map(|c| c.customer_id.as_str()),
+            master,
+            cfg,
+            &mut scratch,
+        );
+        match m.item {
+            Some(item) => checks::matched_line(
+                line_no, line, item, customer, &currency, master, cfg, &mut ex,
+            ),
+            None => checks::unknown_sku(line_no, line, m.suggestion.clone(), &mut ex),
+        }
+        lines.push(LineMatch {
+            line_no,
+            matched_sku: m.item.map(|it| it.sku.clone()),
+            kind: m.kind,
+        });
+    }
+    checks::arithmetic(order, cfg, &mut ex);
+    // Header first, then by line; stable, so each check's order within a line is kept.
+    ex.sort_by_key(|e| e.line.map_or(0, |l| u64::from(l) + 1));
     CheckResult {
-        customer_id: None,
-        exceptions: vec![],
-        lines: order
-            .lines
-            .iter()
-            .map(|l| LineMatch {
-                line_no: l.line_no,
-                matched_sku: None,
-                kind: MatchKind::None,
-            })
-            .collect(),
+        customer_id: customer.map(|c| c.customer_id.clone()),
+        exceptions: ex,
+        lines,
     }
 }

@@ -1,0 +1,983 @@
+//! Master data: the four CSV files (`catalog.csv`, `customers.csv`, `crossref.csv`,
+//! `contract_prices.csv`) read and validated into rows, and [`MasterData`], the in-memory
+//! indexed snapshot the checks run against. The store (`store/master.rs`) owns the SQL; this
+//! module owns the file format and the indexes.
+//!
+//! Reading never stops at the first bad row: every problem is collected with its file and line
+//! so one import attempt shows them all, and the store then imports nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::text::{canonical_currency, desc_tokens, normalize_code, normalize_name};
+use crate::store::StoreError;
+
+/// One catalog item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CatalogItem {
+    pub sku: String,
+    pub description: String,
+    /// The unit the price, pack size, minimum and stock are in.
+    pub uom: String,
+    pub unit_price: f64,
+    pub currency: String,
+    /// Orders must be a multiple of this (in `uom`). 1 when not given.
+    pub pack_size: f64,
+    /// Smallest quantity that may be ordered (in `uom`). 0 when not given.
+    pub min_qty: f64,
+    /// Stock snapshot at import; `None` means unknown (not checked).
+    pub stock: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Customer {
+    pub customer_id: String,
+    pub name: String,
+    /// Lower case, without `@`.
+    pub email_domains: Vec<String>,
+    pub currency: Option<String>,
+}
+
+/// Where a cross-reference row came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrossrefOrigin {
+    /// From `crossref.csv`; replaced by the next import.
+    Import,
+    /// Learned from a reviewer; survives imports.
+    Review,
+}
+
+impl CrossrefOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrossrefOrigin::Import => "import",
+            CrossrefOrigin::Review => "review",
+        }
+    }
+}
+
+/// A customer's own part number for one of our SKUs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Crossref {
+    pub customer_id: String,
+    pub customer_part: String,
+    pub sku: String,
+    pub origin: CrossrefOrigin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContractPrice {
+    pub customer_id: String,
+    pub sku: String,
+    pub unit_price: f64,
+}
+
+/// A buyer name a reviewer confirmed as a customer. `alias` is stored normalised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BuyerAlias {
+    pub alias: String,
+    pub customer_id: String,
+}
+
+/// Master data as plain rows (what the store loads, what a test or benchmark builds).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MasterRows {
+    /// The imported version these rows are, `None` before the first import.
+    pub version: Option<i64>,
+    pub catalog: Vec<CatalogItem>,
+    pub customers: Vec<Customer>,
+    pub crossref: Vec<Crossref>,
+    pub contract_prices: Vec<ContractPrice>,
+    pub buyer_aliases: Vec<BuyerAlias>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the CSV files
+// ---------------------------------------------------------------------------------------------
+
+/// The file names looked for in an import directory.
+pub const CATALOG_CSV: &str = "catalog.csv";
+pub const CUSTOMERS_CSV: &str = "customers.csv";
+pub const CROSSREF_CSV: &str = "crossref.csv";
+pub const CONTRACT_PRICES_CSV: &str = "contract_prices.csv";
+
+/// A bad row (or header) in an import file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub file: String,
+    /// 1-based line in the file (the header is line 1).
+    pub line: u64,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// Why an import did not happen. In every case nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("reading {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no master data in {}: expected at least one of catalog.csv, customers.csv, crossref.csv, contract_prices.csv", dir.display())]
+    NoFiles { dir: PathBuf },
+    #[error("{}", bad_rows_message(.0))]
+    BadRows(Vec<RowError>),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(e: rusqlite::Error) -> Self {
+        ImportError::Store(StoreError::Sql(e))
+    }
+}
+
+fn bad_rows_message(rows: &[RowError]) -> String {
+    const SHOWN: usize = 50;
+    let mut s = format!(
+        "{} bad row{} in the master data; nothing was imported:",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
+    for r in rows.iter().take(SHOWN) {
+        s.push_str("\n  ");
+        s.push_str(&r.to_string());
+    }
+    if rows.len() > SHOWN {
+        s.push_str(&format!("\n  ... and {} more", rows.len() - SHOWN));
+    }
+    s
+}
+
+/// The rows of the files present in an import directory, each with its line number.
+/// `None`: the file is absent (its table keeps its previous rows).
+#[derive(Debug, Default)]
+pub struct MasterFiles {
+    pub catalog: Option<Vec<(u64, CatalogItem)>>,
+    pub customers: Option<Vec<(u64, Customer)>>,
+    pub crossref: Option<Vec<(u64, Crossref)>>,
+    pub contract_prices: Option<Vec<(u64, ContractPrice)>>,
+}
+
+/// Read and validate the CSV files in `dir`. Row problems within each file (bad numbers,
+/// empty keys, duplicates, wrong field counts) are all collected into `Err(BadRows)`.
+/// References between files are checked by [`check_references`], which needs the store.
+pub fn read_master_dir(dir: &Path) -> Result<MasterFiles, ImportError> {
+    if !dir.is_dir() {
+        return Err(ImportError::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        });
+    }
+    let mut errors = Vec::new();
+    let mut files = MasterFiles::default();
+    if let Some(t) = read_table(dir, CATALOG_CSV, &CATALOG_COLS, &mut errors)? {
+        files.catalog = Some(parse_catalog(&t, &mut errors));
+    }
+    if let Some(t) = read_table(dir, CUSTOMERS_CSV, &CUSTOMER_COLS, &mut errors)? {
+        files.customers = Some(parse_customers(&t, &mut errors));
+    }
+    if let Some(t) = read_table(dir, CROSSREF_CSV, &CROSSREF_COLS, &mut errors)? {
+        files.crossref = Some(parse_crossref(&t, &mut errors));
+    }
+    if let Some(t) = read_table(dir, CONTRACT_PRICES_CSV, &CONTRACT_COLS, &mut errors)? {
+        files.contract_prices = Some(parse_contract(&t, &mut errors));
+    }
+    if files.catalog.is_none()
+        && files.customers.is_none()
+        && files.crossref.is_none()
+        && files.contract_prices.is_none()
+        && errors.is_empty()
+    {
+        return Err(ImportError::NoFiles {
+            dir: dir.to_path_buf(),
+        });
+    }
+    if !errors.is_empty() {
+        sort_errors(&mut errors);
+        return Err(ImportError::BadRows(errors));
+    }
+    Ok(files)
+}
+
+/// Files in the order they are read, then lines.
+fn sort_errors(errors: &mut [RowError]) {
+    let rank = |f: &str| {
+        [
+            CATALOG_CSV,
+            CUSTOMERS_CSV,
+            CROSSREF_CSV,
+            CONTRACT_PRICES_CSV,
+        ]
+        .iter()
+        .position(|n| *n == f)
+        .unwrap_or(usize::MAX)
+    };
+    errors.sort_by_key(|e| (rank(&e.file), e.line));
+}
+
+/// Check that cross-references and contract prices name a known SKU and customer. `skus` and
+/// `customers` are what the tables will hold after the import (new rows of a present file,
+/// the stored rows of an absent one).
+pub fn check_references(
+    files: &MasterFiles,
+    skus: &HashSet<String>,
+    customers: &HashSet<String>,
+) -> Vec<RowError> {
+    let mut errors = Vec::new();
+    let mut refs = |file: &str, line: u64, customer_id: &str, sku: &str| {
+        if !customers.contains(customer_id) {
+            errors.push(RowError {
+                file: file.to_string(),
+                line,
+                message: format!("customer_id '{customer_id}' is not a known customer"),
+            });
+        }
+        if !skus.contains(sku) {
+            errors.push(RowError {
+                file: file.to_string(),
+                line,
+                message: format!("sku '{sku}' is not in the catalog"),
+            });
+        }
+    };
+    for (line, r) in files.crossref.iter().flatten() {
+        refs(CROSSREF_CSV, *line, &r.customer_id, &r.sku);
+    }
+    for (line, r) in files.contract_prices.iter().flatten() {
+        refs(CONTRACT_PRICES_CSV, *line, &r.customer_id, &r.sku);
+    }
+    sort_errors(&mut errors);
+    errors
+}
+
+/// Column set of one file: required and optional names.
+struct Cols {
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+}
+
+const CATALOG_COLS: Cols = Cols {
+    required: &["sku", "description", "uom", "unit_price", "currency"],
+    optional: &["pack_size", "min_qty", "stock"],
+};
+const CUSTOMER_COLS: Cols = Cols {
+    required: &["customer_id", "name"],
+    optional: &["email_domains", "currency"],
+};
+const CROSSREF_COLS: Cols = Cols {
+    required: &["customer_id", "customer_part", "sku"],
+    optional: &[],
+};
+const CONTRACT_COLS: Cols = Cols {
+    required: &["customer_id", "sku", "unit_price"],
+    optional: &[],
+};
+
+/// A read file: its name, column positions, and records with line numbers.
+struct Table {
+    file: &'static str,
+    cols: HashMap<String, usize>,
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Table {
+    fn get<'r>(&self, rec: &'r csv::StringRecord, col: &str) -> &'r str {
+        self.cols.get(col).and_then(|&i| rec.get(i)).unwrap_or("")
+    }
+}
+
+/// Read one CSV file if it exists. Structural problems (bad header, bad UTF-8, wrong field
+/// counts) go into `errors`; I/O errors other than "absent" end the import.
+fn read_table(
+    dir: &Path,
+    file: &'static str,
+    cols: &Cols,
+    errors: &mut Vec<RowError>,
+) -> Result<Option<Table>, ImportError> {
+    let path = dir.join(file);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(ImportError::Io { path, source }),
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let err = |line: u64, message: String| RowError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let header = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            errors.push(err(1, format!("unreadable header: {e}")));
+            return Ok(Some(Table {
+                file,
+                cols: HashMap::new(),
+                rows: vec![],
+            }));
+        }
+    };
+    let mut map = HashMap::new();
+    for (i, name) in header.iter().enumerate() {
+        let name = name.to_lowercase();
+        if map.insert(name.clone(), i).is_some() {
+            errors.push(err(
+                1,
+                format!("column '{name}' appears twice in the header"),
+            ));
+        }
+    }
+    let missing: Vec<&str> = cols
+        .required
+        .iter()
+        .copied()
+        .filter(|c| !map.contains_key(*c))
+        .collect();
+    if !missing.is_empty() {
+        errors.push(err(
+            1,
+            format!(
+                "missing column{} {} (header is: {}; expected {})",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", "),
+                header.iter().collect::<Vec<_>>().join(","),
+                cols.required
+                    .iter()
+                    .chain(cols.optional)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        ));
+        return Ok(Some(Table {
+            file,
+            cols: map,
+            rows: vec![],
+        }));
+    }
+    let width = header.len();
+    let mut rows = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = rec.position().map_or(0, |p| p.line());
+                if rec.iter().all(str::is_empty) {
+                    continue;
+                }
+                if rec.len() != width {
+                    errors.push(err(
+                        line,
+                        format!(
+                            "{} fields, the header has {width} (a comma inside a value needs \"quotes\")",
+                            rec.len()
+                        ),
+                    ));
+                    continue;
+                }
+                rows.push((line, rec.clone()));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                let message = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
+                    _ => e.to_string(),
+                };
+                errors.push(err(line, message));
+                // A UTF-8 error leaves the reader positioned after the record; anything
+                // else (I/O) would repeat, so stop reading this file.
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(Some(Table {
+        file,
+        cols: map,
+        rows,
+    }))
+}
+
+/// Collects problems of one row.
+struct RowCheck<'a> {
+    file: &'static str,
+    line: u64,
+    errors: &'a mut Vec<RowError>,
+    ok: bool,
+}
+
+impl RowCheck<'_> {
+    fn fail(&mut self, message: String) {
+        self.ok = false;
+        self.errors.push(RowError {
+            file: self.file.to_string(),
+            line: self.line,
+            message,
+        });
+    }
+
+    fn required(&mut self, col: &str, v: &str) -> String {
+        if v.is_empty() {
+            self.fail(format!("{col} is empty"));
+        }
+        v.to_string()
+    }
+
+    /// A finite number; `default` when empty (or an error when there is none).
+    fn number(&mut self, col: &str, v: &str, default: Option<f64>, min: Bound) -> f64 {
+        if v.is_empty() {
+            return match default {
+                Some(d) => d,
+                None => {
+                    self.fail(format!("{col} is empty"));
+                    0.0
+                }
+            };
+        }
+        match v.parse::<f64>() {
+            Ok(n) if n.is_finite() => {
+                let bad = match min {
+                    Bound::Any => false,
+                    Bound::NonNegative => n < 0.0,
+                    Bound::Positive => n <= 0.0,
+                };
+                if bad {
+                    let what = if matches!(min, Bound::Positive) {
+                        "greater than 0"
+                    } else {
+                        "0 or more"
+                    };
+                    self.fail(format!("{col} '{v}' must be {what}"));
+                }
+                n
+            }
+            _ => {
+                self.fail(format!(
+                    "{col} '{v}' is not a number (use . for decimals, no thousands separators)"
+                ));
+                0.0
+            }
+        }
+    }
+
+    fn currency(&mut self, col: &str, v: &str) -> String {
+        let c = canonical_currency(v);
+        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            self.fail(format!("{col} '{v}' is not a 3-letter currency code"));
+        }
+        c
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Bound {
+    Any,
+    NonNegative,
+    Positive,
+}
+
+/// Remembers the first line of each key to report duplicates.
+fn dup_check(seen: &mut HashMap<String, u64>, key: String, what: &str, rc: &mut RowCheck<'_>) {
+    if let Some(first) = seen.get(&key) {
+        rc.fail(format!("duplicate {what} (first on line {first})"));
+    } else {
+        seen.insert(key, rc.line);
+    }
+}
+
+fn parse_catalog(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, CatalogItem)> {
+    let mut out = Vec::with_capacity(t.rows.len());
+    let mut seen = HashMap::new();
+    for (line, rec) in &t.rows {
+        let mut rc = RowCheck {
+            file: t.file,
+            line: *line,
+            errors,
+            ok: true,
+        };
+        let sku = rc.required("sku", t.get(rec, "sku"));
+        let description = t.get(rec, "description").to_string();
+        let uom = rc.required("uom", t.get(rec, "uom")).to_uppercase();
+        let unit_price = rc.number(
+            "unit_price",
+            t.get(rec, "unit_price"),
+            None,
+            Bound::NonNegative,
+        );
+        let currency = rc.currency("currency", t.get(rec, "currency"));
+        let pack_size = rc.number(
+            "pack_size",
+            t.get(rec, "pack_size"),
+            Some(1.0),
+            Bound::Positive,
+        );
+        let min_qty = rc.number(
+            "min_qty",
+            t.get(rec, "min_qty"),
+            Some(0.0),
+            Bound::NonNegative,
+        );
+        let stock_raw = t.get(rec, "stock");
+        let stock = if stock_raw.is_empty() {
+            None
+        } else {
+            Some(rc.number("stock", stock_raw, None, Bound::Any))
+        };
+        if !sku.is_empty() {
+            dup_check(&mut seen, sku.clone(), &format!("sku '{sku}'"), &mut rc);
+        }
+        if rc.ok {
+            out.push((
+                *line,
+                CatalogItem {
+                    sku,
+                    description,
+                    uom,
+                    unit_price,
+                    currency,
+                    pack_size,
+                    min_qty,
+                    stock,
+                },
+            ));
+        }
+    }
+    out
+}
+
+fn parse_customers(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, Customer)> {
+    let mut out = Vec::with_capacity(t.rows.len());
+    let mut seen = HashMap::new();
+    let mut domains: HashMap<String, (String, u64)> = HashMap::new();
+    for (line, rec) in &t.rows {
+        let mut rc = RowCheck {
+            file: t.file,
+            line: *line,
+            errors,
+            ok: true,
+        };
+        let customer_id = rc.required("customer_id", t.get(rec, "customer_id"));
+        let name = rc.required("name", t.get(rec, "name"));
+        let mut email_domains = Vec::new();
+        for d in t.get(rec, "email_domains").split([';', ',', ' ']) {
+            let d = d.trim().trim_start_matches('@').to_lowercase();
+            if d.is_empty() {
+                continue;
+            }
+            if !d.contains('.') || d.contains('@') {
+                rc.fail(format!(
+                    "email domain '{d}' is not a domain like example.com"
+                ));
+                continue;
+            }
+            if let Some((other, first)) = domains.get(&d) {
+                if *other != customer_id {
+                    rc.fail(format!(
+                        "email domain '{d}' already belongs to customer '{other}' (line {first})"
+                    ));
+                }
+                continue;
+            }
+            domains.insert(d.clone(), (customer_id.clone(), *line));
+            email_domains.push(d);
+        }
+        let cur = t.get(rec, "currency");
+        let currency = if cur.is_empty() {
+            None
+        } else {
+            Some(rc.currency("currency", cur))
+        };
+        if !customer_id.is_empty() {
+            dup_check(
+                &mut seen,
+                customer_id.clone(),
+                &format!("customer_id '{customer_id}'"),
+                &mut rc,
+            );
+        }
+        if rc.ok {
+            out.push((
+                *line,
+                Customer {
+                    customer_id,
+                    name,
+                    email_domains,
+                    currency,
+                },
+            ));
+        }
+    }
+    out
+}
+
+fn parse_crossref(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, Crossref)> {
+    let mut out = Vec::with_capacity(t.rows.len());
+    let mut seen = HashMap::new();
+    for (line, rec) in &t.rows {
+        let mut rc = RowCheck {
+            file: t.file,
+            line: *line,
+            errors,
+            ok: true,
+        };
+        let customer_id = rc.required("customer_id", t.get(rec, "customer_id"));
+        let customer_part = rc.required("customer_part", t.get(rec, "customer_part"));
+        let sku = rc.required("sku", t.get(rec, "sku"));
+        dup_check(
+            &mut seen,
+            format!("{customer_id}\u{0}{customer_part}"),
+            &format!("customer_part '{customer_part}' for customer '{customer_id}'"),
+            &mut rc,
+        );
+        if rc.ok {
+            out.push((
+                *line,
+                Crossref {
+                    customer_id,
+                    customer_part,
+                    sku,
+                    origin: CrossrefOrigin::Import,
+                },
+            ));
+        }
+    }
+    out
+}
+
+fn parse_contract(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, ContractPrice)> {
+    let mut out = Vec::with_capacity(t.rows.len());
+    let mut seen = HashMap::new();
+    for (line, rec) in &t.rows {
+        let mut rc = RowCheck {
+            file: t.file,
+            line: *line,
+            errors,
+            ok: true,
+        };
+        let customer_id = rc.required("customer_id", t.get(rec, "customer_id"));
+        let sku = rc.required("sku", t.get(rec, "sku"));
+        let unit_price = rc.number(
+            "unit_price",
+            t.get(rec, "unit_price"),
+            None,
+            Bound::NonNegative,
+        );
+        dup_check(
+            &mut seen,
+            format!("{customer_id}\u{0}{sku}"),
+            &format!("contract price for customer '{customer_id}' and sku '{sku}'"),
+            &mut rc,
+        );
+        if rc.ok {
+            out.push((
+                *line,
+                ContractPrice {
+                    customer_id,
+                    sku,
+                    unit_price,
+                },
+            ));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The indexed snapshot
+// ---------------------------------------------------------------------------------------------
+
+/// Index of an item in [`MasterData`]'s catalog.
+pub(crate) type ItemId = u32;
+
+/// An in-memory, indexed snapshot of the master data, built once (`Store::load_master` or
+/// [`MasterData::build`]) and shared by many `check` calls. Read-only and `Sync`.
+#[derive(Debug, Default)]
+pub struct MasterData {
+    pub(crate) version: Option<i64>,
+    pub(crate) items: Vec<CatalogItem>,
+    pub(crate) by_sku: HashMap<String, ItemId>,
+    /// Normalised code -> items (more than one: ambiguous, never an automatic match).
+    pub(crate) by_norm: HashMap<String, Vec<ItemId>>,
+    /// Normalised code of each item, by `ItemId`.
+    pub(crate) norm_codes: Vec<String>,
+    /// Trigram of normalised codes (padded) -> items containing it, ascending.
+    pub(crate) code_grams: HashMap<u32, Vec<ItemId>>,
+    /// Description token -> id; postings by token id; idf by token id.
+    pub(crate) token_ids: HashMap<String, u32>,
+    pub(crate) token_postings: Vec<Vec<ItemId>>,
+    pub(crate) token_idf: Vec<f32>,
+    /// Distinct token ids of each item's description, sorted; and their idf sum.
+    pub(crate) item_tokens: Vec<Vec<u32>>,
+    pub(crate) item_weight: Vec<f32>,
+    pub(crate) customers: Vec<Customer>,
+    pub(crate) customer_by_id: HashMap<String, usize>,
+    pub(crate) customer_by_domain: HashMap<String, usize>,
+    /// Normalised name (or learned alias) -> customer; `None`: two customers share it.
+    pub(crate) customer_by_name: HashMap<String, Option<usize>>,
+    /// (customer_id, part as printed) -> sku, and (customer_id, normalised part) -> sku
+    /// (`None` when two parts normalise alike to different SKUs).
+    pub(crate) crossref_exact: HashMap<(String, String), String>,
+    pub(crate) crossref_norm: HashMap<(String, String), Option<String>>,
+    pub(crate) contract: HashMap<(String, String), f64>,
+}
+
+/// Pack three bytes into a trigram key.
+pub(crate) fn gram_key(a: u8, b: u8, c: u8) -> u32 {
+    (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c)
+}
+
+/// The distinct trigrams of a normalised code, padded with `\x01` at the start and `\x02` at
+/// the end so prefixes and suffixes count.
+pub(crate) fn code_grams(norm: &str) -> Vec<u32> {
+    let mut padded = Vec::with_capacity(norm.len() + 2);
+    padded.push(1u8);
+    padded.extend_from_slice(norm.as_bytes());
+    padded.push(2u8);
+    let mut grams: Vec<u32> = padded
+        .windows(3)
+        .map(|w| gram_key(w[0], w[1], w[2]))
+        .collect();
+    grams.sort_unstable();
+    grams.dedup();
+    grams
+}
+
+impl MasterData {
+    /// Build the indexes. Rows referring to unknown SKUs or customers are ignored (they can
+    /// only be learned rows whose SKU has since left the catalog).
+    pub fn build(rows: MasterRows) -> MasterData {
+        let mut m = MasterData {
+            version: rows.version,
+            ..MasterData::default()
+        };
+        let n = rows.catalog.len();
+        m.items = rows.catalog;
+        m.by_sku.reserve(n);
+        m.norm_codes.reserve(n);
+        for (i, item) in m.items.iter().enumerate() {
+            let id = i as ItemId;
+            m.by_sku.insert(item.sku.clone(), id);
+            let norm = normalize_code(&item.sku);
+            if !norm.is_empty() {
+                m.by_norm.entry(norm.clone()).or_default().push(id);
+                for g in code_grams(&norm) {
+                    m.code_grams.entry(g).or_default().push(id);
+                }
+            }
+            m.norm_codes.push(norm);
+            let mut toks: Vec<u32> = desc_tokens(&item.description)
+                .into_iter()
+                .map(|t| {
+                    let next = m.token_ids.len() as u32;
+                    *m.token_ids.entry(t).or_insert(next)
+                })
+                .collect();
+            toks.sort_unstable();
+            toks.dedup();
+            for &t in &toks {
+                if t as usize >= m.token_postings.len() {
+                    m.token_postings.resize_with(t as usize + 1, Vec::new);
+                }
+                m.token_postings[t as usize].push(id);
+            }
+            m.item_tokens.push(toks);
+        }
+        let total = n.max(1) as f32;
+        m.token_idf = m
+            .token_postings
+            .iter()
+            .map(|p| (1.0 + total / p.len().max(1) as f32).ln())
+            .collect();
+        m.item_weight = m
+            .item_tokens
+            .iter()
+            .map(|ts| ts.iter().map(|&t| m.token_idf[t as usize]).sum())
+            .collect();
+
+        m.customers = rows.customers;
+        for (i, c) in m.customers.iter().enumerate() {
+            m.customer_by_id.insert(c.customer_id.clone(), i);
+            for d in &c.email_domains {
+                m.customer_by_domain.entry(d.clone()).or_insert(i);
+            }
+            let key = normalize_name(&c.name);
+            if !key.is_empty() {
+                m.customer_by_name
+                    .entry(key)
+                    .and_modify(|e| {
+                        if *e != Some(i) {
+                            *e = None
+                        }
+                    })
+                    .or_insert(Some(i));
+            }
+        }
+        for a in rows.buyer_aliases {
+            let Some(&i) = m.customer_by_id.get(&a.customer_id) else {
+                continue;
+            };
+            let key = normalize_name(&a.alias);
+            if !key.is_empty() {
+                // A reviewer's alias overrides a name clash.
+                m.customer_by_name.insert(key, Some(i));
+            }
+        }
+        // Learned rows first so an imported row with the same key (cannot exist in the
+        // store, but can in hand-built rows) does not override them.
+        let mut xrefs = rows.crossref;
+        xrefs.sort_by_key(|x| x.origin != CrossrefOrigin::Review);
+        for x in xrefs {
+            if !m.by_sku.contains_key(&x.sku) || !m.customer_by_id.contains_key(&x.customer_id) {
+                continue;
+            }
+            let nk = (x.customer_id.clone(), normalize_code(&x.customer_part));
+            if !nk.1.is_empty() {
+                match m.crossref_norm.get_mut(&nk) {
+                    Some(e) => {
+                        if e.as_deref() != Some(x.sku.as_str()) {
+                            *e = None;
+                        }
+                    }
+                    None => {
+                        m.crossref_norm.insert(nk, Some(x.sku.clone()));
+                    }
+                }
+            }
+            m.crossref_exact
+                .entry((x.customer_id, x.customer_part))
+                .or_insert(x.sku);
+        }
+        for c in rows.contract_prices {
+            m.contract.insert((c.customer_id, c.sku), c.unit_price);
+        }
+        m
+    }
+
+    /// The imported version this snapshot is, `None` if nothing was ever imported.
+    pub fn version(&self) -> Option<i64> {
+        self.version
+    }
+
+    pub fn item(&self, sku: &str) -> Option<&CatalogItem> {
+        self.by_sku.get(sku).map(|&i| &self.items[i as usize])
+    }
+
+    pub fn customer(&self, customer_id: &str) -> Option<&Customer> {
+        self.customer_by_id
+            .get(customer_id)
+            .map(|&i| &self.customers[i])
+    }
+
+    pub fn catalog_len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn customers(&self) -> &[Customer] {
+        &self.customers
+    }
+
+    /// The contract price of `sku` for `customer_id`, if there is one.
+    pub fn contract_price(&self, customer_id: &str, sku: &str) -> Option<f64> {
+        self.contract
+            .get(&(customer_id.to_string(), sku.to_string()))
+            .copied()
+    }
+
+    /// The SKU a customer's part number maps to: the part as printed first, then normalised
+    /// (only when the normalised form is unambiguous).
+    pub fn crossref(&self, customer_id: &str, part: &str) -> Option<&str> {
+        let part = part.trim();
+        if let Some(s) = self
+            .crossref_exact
+            .get(&(customer_id.to_string(), part.to_string()))
+        {
+            return Some(s);
+        }
+        let norm = normalize_code(part);
+        if norm.is_empty() {
+            return None;
+        }
+        self.crossref_norm
+            .get(&(customer_id.to_string(), norm))
+            .and_then(|s| s.as_deref())
+    }
+}
+
+/// What an import did, for people (`Display`) and for `--json` (`Serialize`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// The new master-data version.
+    pub version: i64,
+    pub imported_at: String,
+    pub source_dir: String,
+    pub catalog: TableCount,
+    pub customers: TableCount,
+    pub crossref: TableCount,
+    pub contract_prices: TableCount,
+    /// Cross-references learned from reviewers, kept across the import.
+    pub learned_crossref: usize,
+    /// Rows of crossref.csv not applied because a learned row has the same customer part.
+    pub crossref_overridden_by_learned: usize,
+}
+
+/// Rows of one table after an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TableCount {
+    /// Rows read from the file, `None` when the file was absent (previous rows kept).
+    pub imported: Option<usize>,
+    /// Rows in the table now.
+    pub total: usize,
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "master data version {} imported from {}",
+            self.version, self.source_dir
+        )?;
+        for (file, c) in [
+            (CATALOG_CSV, self.catalog),
+            (CUSTOMERS_CSV, self.customers),
+            (CROSSREF_CSV, self.crossref),
+            (CONTRACT_PRICES_CSV, self.contract_prices),
+        ] {
+            match c.imported {
+                Some(n) => writeln!(f, "  {file:<20} {n} rows")?,
+                None => writeln!(f, "  {file:<20} absent: kept the previous {} rows", c.total)?,
+            }
+        }
+        write!(
+            f,
+            "  learned cross-references kept: {}",
+            self.learned_crossref
+        )?;
+        if self.crossref_overridden_by_learned > 0 {
+            write!(
+                f,
+                " ({} rows of crossref.csv were overridden by them)",
+                self.crossref_overridden_by_learned
+            )?;
+        }
+        Ok(())
+    }
+}

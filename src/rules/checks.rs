@@ -1,0 +1,678 @@
+//! One function per check. Each appends `Exception`s with a sentence that names the values
+//! and, where one exists, a one-click `Suggestion`.
+//!
+//! Decisions worth knowing:
+//! - Amounts are compared with a small epsilon on top of the configured tolerance so that a
+//!   difference exactly at the tolerance passes despite binary floating point.
+//! - A line whose unit cannot be converted to the catalog's raises `uom_mismatch` only: its
+//!   price, pack size and stock are in a different unit and are not compared.
+//! - A line priced in another currency than the order raises `currency_mismatch` (unless the
+//!   header already did for the same reason) and its price is not compared.
+//! - The printed total: lines + extracted charges must equal it. Without an extracted tax
+//!   charge, a total equal to (lines + charges) x (1 + rate) for a configured tax rate is
+//!   explained (the printed total usually includes tax). No total: no check. A line without
+//!   an amount counts as quantity x unit price; a line with neither skips the total check
+//!   (its missing quantity is already an exception).
+//! - A line without a unit price is not a problem here: the OMS prices it from the catalog.
+
+use super::catalog::{CatalogItem, Customer, MasterData};
+use super::customer::CustomerMatch;
+use super::text::{canonical_currency, canonical_uom, fmt_money, fmt_qty};
+use super::{CheckContext, ConfidenceField, RulesConfig, StockPolicy};
+use crate::domain::{ChargeKind, Exception, ExceptionCode, Field, LineItem, Order, Suggestion};
+
+fn push(
+    ex: &mut Vec<Exception>,
+    code: ExceptionCode,
+    line: Option<u32>,
+    message: String,
+    suggestion: Option<Suggestion>,
+) {
+    ex.push(Exception {
+        code,
+        line,
+        message,
+        suggestion,
+    });
+}
+
+fn suggest(field: &str, value: String, label: impl Into<String>) -> Option<Suggestion> {
+    Some(Suggestion {
+        field: field.to_string(),
+        value,
+        label: label.into(),
+    })
+}
+
+/// `a` is within `tol` of `b`, allowing for floating-point noise.
+fn within(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol + 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn blank(f: &Option<Field<String>>) -> bool {
+    f.as_ref().is_none_or(|f| f.value.trim().is_empty())
+}
+
+/// No PO number, no lines, a line without a (positive) quantity.
+pub fn completeness(order: &Order, ex: &mut Vec<Exception>) {
+    if blank(&order.po_number) {
+        push(
+            ex,
+            ExceptionCode::MissingField,
+            None,
+            "The order has no PO number.".into(),
+            None,
+        );
+    }
+    if order.lines.is_empty() {
+        push(
+            ex,
+            ExceptionCode::MissingField,
+            None,
+            "The order has no item lines.".into(),
+            None,
+        );
+    }
+    for (i, l) in order.lines.iter().enumerate() {
+        let n = line_no(l, i);
+        match &l.quantity {
+            None => push(
+                ex,
+                ExceptionCode::MissingField,
+                Some(n),
+                format!("Line {n} has no quantity."),
+                None,
+            ),
+            Some(q) if !(q.value.is_finite() && q.value > 0.0) => push(
+                ex,
+                ExceptionCode::MissingField,
+                Some(n),
+                format!(
+                    "Line {n} has quantity {}; a line needs a quantity above 0.",
+                    fmt_qty(q.value)
+                ),
+                None,
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+fn line_no(l: &LineItem, index: usize) -> u32 {
+    if l.line_no > 0 {
+        l.line_no
+    } else {
+        index as u32 + 1
+    }
+}
+
+/// Fields below the confidence threshold (only those present and configured).
+pub fn confidence(order: &Order, cfg: &RulesConfig, ex: &mut Vec<Exception>) {
+    let th = cfg.confidence_threshold;
+    let mut low = |line: Option<u32>, field: ConfidenceField, value: String, conf: f32| {
+        if conf < th {
+            let at = line.map_or("The header".to_string(), |n| format!("Line {n}"));
+            push(
+                ex,
+                ExceptionCode::LowConfidence,
+                line,
+                format!(
+                    "{at}: {} '{value}' was read with confidence {conf:.2}, below {th:.2}; check it against the document.",
+                    field.as_str()
+                ),
+                None,
+            );
+        }
+    };
+    use ConfidenceField as F;
+    for &f in &cfg.confidence_fields {
+        match f {
+            F::PoNumber => {
+                if let Some(v) = &order.po_number {
+                    low(None, f, v.value.clone(), v.confidence)
+                }
+            }
+            F::OrderDate => {
+                if let Some(v) = &order.order_date {
+                    low(None, f, v.value.to_string(), v.confidence)
+                }
+            }
+            F::Buyer => {
+                if let Some(v) = &order.buyer {
+                    low(None, f, v.value.clone(), v.confidence)
+                }
+            }
+            F::Currency => {
+                if let Some(v) = &order.currency {
+                    low(None, f, v.value.clone(), v.confidence)
+                }
+            }
+            F::ShipTo => {
+                if let Some(v) = &order.ship_to {
+                    low(None, f, v.value.clone(), v.confidence)
+                }
+            }
+            F::Total => {
+                if let Some(v) = &order.total {
+                    low(None, f, fmt_money(v.value), v.confidence)
+                }
+            }
+            _ => {}
+        }
+    }
+    for (i, l) in order.lines.iter().enumerate() {
+        let n = Some(line_no(l, i));
+        for &f in &cfg.confidence_fields {
+            let s = |v: &Option<Field<String>>| v.as_ref().map(|v| (v.value.clone(), v.confidence));
+            let q = |v: &Option<Field<f64>>| v.as_ref().map(|v| (fmt_qty(v.value), v.confidence));
+            let m = |v: &Option<Field<f64>>| v.as_ref().map(|v| (fmt_money(v.value), v.confidence));
+            let got = match f {
+                F::Sku => s(&l.sku),
+                F::CustomerPart => s(&l.customer_part),
+                F::Description => s(&l.description),
+                F::Quantity => q(&l.quantity),
+                F::Uom => s(&l.uom),
+                F::UnitPrice => m(&l.unit_price),
+                F::Amount => m(&l.amount),
+                _ => None,
+            };
+            if let Some((v, c)) = got {
+                low(n, f, v, c);
+            }
+        }
+    }
+}
+
+/// No customer found.
+pub fn unknown_customer(who: &CustomerMatch, master: &MasterData, ex: &mut Vec<Exception>) {
+    let CustomerMatch::Unknown {
+        domain,
+        buyer,
+        closest,
+    } = who
+    else {
+        return;
+    };
+    let mut why = Vec::new();
+    match domain {
+        Some(d) => why.push(format!("the sender domain '{d}' belongs to no customer")),
+        None => why.push("there is no sender address".to_string()),
+    }
+    match buyer {
+        Some(b) => why.push(format!("the buyer name '{b}' matches no customer name")),
+        None => why.push("no buyer name was read".to_string()),
+    }
+    let suggestion = closest.and_then(|(i, score)| {
+        let c = master.customers.get(i)?;
+        Some(Suggestion {
+            field: "customer_id".into(),
+            value: c.customer_id.clone(),
+            label: format!(
+                "closest customer name: '{}' (similarity {score:.2})",
+                c.name
+            ),
+        })
+    });
+    push(
+        ex,
+        ExceptionCode::UnknownCustomer,
+        None,
+        format!(
+            "Unknown customer: {} ({} customers known).",
+            why.join(" and "),
+            master.customers.len()
+        ),
+        suggestion,
+    );
+}
+
+/// Same customer + PO number already accepted or queued. Needs a known customer.
+pub fn duplicate(
+    order: &Order,
+    customer: Option<&Customer>,
+    ctx: &CheckContext<'_>,
+    ex: &mut Vec<Exception>,
+) {
+    let (Some(c), Some(po)) = (customer, order.po_number.as_ref()) else {
+        return;
+    };
+    let po = po.value.trim();
+    if po.is_empty() {
+        return;
+    }
+    if (ctx.is_duplicate)(&c.customer_id, po) {
+        push(
+            ex,
+            ExceptionCode::DuplicatePo,
+            None,
+            format!(
+                "PO {po} from {} ({}) was already received: an order with this number is accepted or in review.",
+                c.customer_id, c.name
+            ),
+            None,
+        );
+    }
+}
+
+/// The currency the order is in, and whether the header already reported a mismatch.
+pub struct OrderCurrency {
+    /// The order's printed currency, else the customer's.
+    pub code: Option<String>,
+    pub customer: Option<String>,
+    pub header_mismatch: bool,
+}
+
+/// Order currency vs the customer's currency.
+pub fn order_currency(
+    order: &Order,
+    customer: Option<&Customer>,
+    ex: &mut Vec<Exception>,
+) -> OrderCurrency {
+    let printed = order
+        .currency
+        .as_ref()
+        .map(|c| canonical_currency(&c.value))
+        .filter(|c| !c.is_empty());
+    let cust = customer.and_then(|c| c.currency.clone());
+    let mut header_mismatch = false;
+    if let (Some(p), Some(c), Some(cu)) = (&printed, &cust, customer) {
+        if p != c {
+            header_mismatch = true;
+            push(
+                ex,
+                ExceptionCode::CurrencyMismatch,
+                None,
+                format!(
+                    "The order is in {p} but customer {} is billed in {c}.",
+                    cu.customer_id
+                ),
+                suggest("currency", c.clone(), "customer currency"),
+            );
+        }
+    }
+    OrderCurrency {
+        code: printed.or_else(|| cust.clone()),
+        customer: cust,
+        header_mismatch,
+    }
+}
+
+/// A line with no catalog match.
+pub fn unknown_sku(
+    n: u32,
+    line: &LineItem,
+    suggestion: Option<Suggestion>,
+    ex: &mut Vec<Exception>,
+) {
+    let val = |f: &Option<Field<String>>| {
+        f.as_ref()
+            .map(|f| f.value.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let mut what = Vec::new();
+    if let Some(s) = val(&line.sku) {
+        what.push(format!("SKU '{s}'"));
+    }
+    if let Some(p) = val(&line.customer_part) {
+        what.push(format!("customer part '{p}'"));
+    }
+    let message = if what.is_empty() {
+        match val(&line.description) {
+            Some(d) => format!("Line {n} has no SKU or part number, only the description '{d}'."),
+            None => format!("Line {n} has no SKU, part number or description."),
+        }
+    } else {
+        format!(
+            "Line {n}: {} matches no catalog item or cross-reference.",
+            what.join(" / ")
+        )
+    };
+    push(ex, ExceptionCode::UnknownSku, Some(n), message, suggestion);
+}
+
+/// How many catalog units one order unit is; `None` when they cannot be converted.
+pub fn uom_factor(order_uom: &str, catalog_uom: &str, cfg: &RulesConfig) -> Option<f64> {
+    let o = canonical_uom(order_uom);
+    let c = canonical_uom(catalog_uom);
+    if o == c {
+        return Some(1.0);
+    }
+    let base = |u: &str| -> Option<f64> {
+        if u == "EA" {
+            return Some(1.0);
+        }
+        cfg.uom_conversions
+            .iter()
+            .find(|(k, _)| canonical_uom(k) == u)
+            .map(|(_, v)| *v)
+            .filter(|v| v.is_finite() && *v > 0.0)
+    };
+    Some(base(&o)? / base(&c)?)
+}
+
+/// The checks on a matched line: unit, pack and minimum, stock, currency, price.
+#[allow(clippy::too_many_arguments)]
+pub fn matched_line(
+    n: u32,
+    line: &LineItem,
+    item: &CatalogItem,
+    customer: Option<&Customer>,
+    currency: &OrderCurrency,
+    master: &MasterData,
+    cfg: &RulesConfig,
+    ex: &mut Vec<Exception>,
+) {
+    let sku = &item.sku;
+    // Unit of measure.
+    let order_uom = line
+        .uom
+        .as_ref()
+        .map(|u| u.value.trim())
+        .filter(|u| !u.is_empty());
+    let factor = match order_uom {
+        None => 1.0,
+        Some(u) => match uom_factor(u, &item.uom, cfg) {
+            Some(f) => f,
+            None => {
+                push(
+                    ex,
+                    ExceptionCode::UomMismatch,
+                    Some(n),
+                    format!(
+                        "Line {n}: unit '{u}' does not match the catalog unit '{}' of {sku}, and rules.uom_conversions has no conversion between them; quantity and price were not checked.",
+                        item.uom
+                    ),
+                    suggest("uom", item.uom.clone(), "catalog unit"),
+                );
+                return;
+            }
+        },
+    };
+    let unit_note = |q: f64| {
+        if factor == 1.0 {
+            String::new()
+        } else {
+            format!(" (= {} {})", fmt_qty(q * factor), item.uom)
+        }
+    };
+    let in_order_units = |q_cat: f64| q_cat / factor;
+    let order_unit = order_uom.unwrap_or(&item.uom);
+
+    // Quantity: minimum and pack multiple (in catalog units).
+    if let Some(q) = line
+        .quantity
+        .as_ref()
+        .map(|q| q.value)
+        .filter(|q| q.is_finite() && *q > 0.0)
+    {
+        let q_cat = q * factor;
+        let pack = item.pack_size;
+        let next_multiple = |x: f64| {
+            let k = (x / pack - 1e-9).ceil().max(1.0);
+            k * pack
+        };
+        if q_cat + 1e-9 < item.min_qty {
+            let target = next_multiple(item.min_qty);
+            push(
+                ex,
+                ExceptionCode::PackMultiple,
+                Some(n),
+                format!(
+                    "Line {n}: {} {order_unit}{} of {sku} is below the minimum order quantity {} {}.",
+                    fmt_qty(q),
+                    unit_note(q),
+                    fmt_qty(item.min_qty),
+                    item.uom
+                ),
+                suggest(
+                    "quantity",
+                    fmt_qty(in_order_units(target)),
+                    format!("minimum order quantity ({} {})", fmt_qty(target), item.uom),
+                ),
+            );
+        } else if pack > 0.0 {
+            let ratio = q_cat / pack;
+            if (ratio - ratio.round()).abs() > 1e-9 * ratio.abs().max(1.0) {
+                let target = next_multiple(q_cat);
+                push(
+                    ex,
+                    ExceptionCode::PackMultiple,
+                    Some(n),
+                    format!(
+                        "Line {n}: {} {order_unit}{} of {sku} is not a multiple of the pack size {} {}.",
+                        fmt_qty(q),
+                        unit_note(q),
+                        fmt_qty(pack),
+                        item.uom
+                    ),
+                    suggest(
+                        "quantity",
+                        fmt_qty(in_order_units(target)),
+                        format!("next multiple of the pack size ({} {})", fmt_qty(target), item.uom),
+                    ),
+                );
+            }
+        }
+        // Stock snapshot.
+        if let Some(stock) = item.stock {
+            if q_cat > stock + 1e-9 && cfg.stock_policy == StockPolicy::Review {
+                let version = master
+                    .version
+                    .map_or(String::new(), |v| format!(" (master data version {v})"));
+                let available = in_order_units(stock.max(0.0)).floor();
+                push(
+                    ex,
+                    ExceptionCode::InsufficientStock,
+                    Some(n),
+                    format!(
+                        "Line {n}: {} {order_unit}{} of {sku} ordered, {} {} in stock{version}.",
+                        fmt_qty(q),
+                        unit_note(q),
+                        fmt_qty(stock),
+                        item.uom
+                    ),
+                    (available > 0.0)
+                        .then(|| suggest("quantity", fmt_qty(available), "quantity in stock"))
+                        .flatten(),
+                );
+            }
+        }
+    }
+
+    // Currency and price.
+    let contract = customer.and_then(|c| {
+        master
+            .contract_price(&c.customer_id, sku)
+            .map(|p| (p, c.customer_id.as_str()))
+    });
+    let (basis_price, basis_ccy, basis_label) = match contract {
+        // Contract prices are in the customer's currency (else assumed the order's).
+        Some((p, cid)) => (
+            p,
+            currency.customer.clone().or_else(|| currency.code.clone()),
+            format!("contract price for {cid}"),
+        ),
+        None => (
+            item.unit_price,
+            Some(item.currency.clone()),
+            "catalog price".to_string(),
+        ),
+    };
+    if let (Some(order_ccy), Some(basis_ccy)) = (&currency.code, &basis_ccy) {
+        if order_ccy != basis_ccy {
+            let covered = currency.header_mismatch && currency.customer.as_ref() == Some(basis_ccy);
+            if !covered {
+                push(
+                    ex,
+                    ExceptionCode::CurrencyMismatch,
+                    Some(n),
+                    format!(
+                        "Line {n}: {sku} is priced in {basis_ccy} ({basis_label}) but the order is in {order_ccy}; the price was not compared."
+                    ),
+                    None,
+                );
+            }
+            return;
+        }
+    }
+    let Some(price) = line.unit_price.as_ref().map(|p| p.value) else {
+        return;
+    };
+    let expected = basis_price * factor;
+    let allowed = cfg
+        .price_tolerance_abs
+        .max(expected.abs() * cfg.price_tolerance_pct / 100.0);
+    if !within(price, expected, allowed) {
+        let per = if factor == 1.0 {
+            String::new()
+        } else {
+            format!(
+                " per {order_unit} ({} {} x {})",
+                fmt_qty(factor),
+                item.uom,
+                fmt_money(basis_price)
+            )
+        };
+        push(
+            ex,
+            ExceptionCode::PriceMismatch,
+            Some(n),
+            format!(
+                "Line {n}: unit price {} for {sku} differs from the {basis_label} {}{per} by {} (tolerance {}).",
+                fmt_money(price),
+                fmt_money(expected),
+                fmt_money((price - expected).abs()),
+                fmt_money(allowed)
+            ),
+            suggest("unit_price", fmt_money(expected), basis_label),
+        );
+    }
+}
+
+/// Quantity x unit price vs amount per line; lines + charges (+ tax) vs the total.
+pub fn arithmetic(order: &Order, cfg: &RulesConfig, ex: &mut Vec<Exception>) {
+    let tol = cfg.arithmetic_tolerance;
+    let mut subtotal = 0.0;
+    let mut computable = !order.lines.is_empty();
+    for (i, l) in order.lines.iter().enumerate() {
+        let n = line_no(l, i);
+        let q = l
+            .quantity
+            .as_ref()
+            .map(|f| f.value)
+            .filter(|v| v.is_finite());
+        let p = l
+            .unit_price
+            .as_ref()
+            .map(|f| f.value)
+            .filter(|v| v.is_finite());
+        let a = l.amount.as_ref().map(|f| f.value).filter(|v| v.is_finite());
+        if let (Some(q), Some(p), Some(a)) = (q, p, a) {
+            let expected = q * p;
+            if !within(a, expected, tol) {
+                push(
+                    ex,
+                    ExceptionCode::ArithmeticMismatch,
+                    Some(n),
+                    format!(
+                        "Line {n}: {} x {} = {} but the line amount is {}.",
+                        fmt_qty(q),
+                        fmt_money(p),
+                        fmt_money(expected),
+                        fmt_money(a)
+                    ),
+                    suggest(
+                        "amount",
+                        fmt_money(round2(expected)),
+                        "quantity x unit price",
+                    ),
+                );
+            }
+        }
+        match (a, q, p) {
+            (Some(a), _, _) => subtotal += a,
+            (None, Some(q), Some(p)) => subtotal += round2(q * p),
+            _ => computable = false,
+        }
+    }
+    let Some(total) = order
+        .total
+        .as_ref()
+        .map(|t| t.value)
+        .filter(|t| t.is_finite())
+    else {
+        return;
+    };
+    if !computable {
+        return;
+    }
+    let charges: f64 = order
+        .charges
+        .iter()
+        .map(|c| {
+            let v = c.amount.value;
+            if c.kind == ChargeKind::Discount && v > 0.0 {
+                -v
+            } else {
+                v
+            }
+        })
+        .filter(|v| v.is_finite())
+        .sum();
+    let base = subtotal + charges;
+    if within(total, base, tol) {
+        return;
+    }
+    let has_tax = order.charges.iter().any(|c| c.kind == ChargeKind::Tax);
+    if !has_tax
+        && cfg
+            .tax_rates_pct
+            .iter()
+            .any(|r| within(total, round2(base * (1.0 + r / 100.0)), tol))
+    {
+        return;
+    }
+    let charges_note = if order.charges.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", with charges {} that is {}",
+            fmt_money(charges),
+            fmt_money(base)
+        )
+    };
+    let tax_note = if has_tax || cfg.tax_rates_pct.is_empty() {
+        String::new()
+    } else {
+        let pct = if base != 0.0 {
+            format!(" ({:.2}%)", (total - base) / base * 100.0)
+        } else {
+            String::new()
+        };
+        format!("{pct}, which is not tax at any rate in rules.tax_rates_pct")
+    };
+    push(
+        ex,
+        ExceptionCode::ArithmeticMismatch,
+        None,
+        format!(
+            "The lines sum to {}{charges_note}, but the total is {}: a difference of {}{tax_note}.",
+            fmt_money(subtotal),
+            fmt_money(total),
+            fmt_money(total - base),
+        ),
+        suggest(
+            "total",
+            fmt_money(round2(base)),
+            if order.charges.is_empty() {
+                "sum of lines"
+            } else {
+                "sum of lines and charges"
+            },
+        ),
+    );
+}
