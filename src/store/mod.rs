@@ -6,8 +6,8 @@
 //! overwritten by a different file.
 
 mod audit;
-mod master;
 mod documents;
+mod master;
 pub mod migrations;
 mod orders;
 pub mod outbox;
