@@ -152,34 +152,15 @@ mod tests {
             "uom":"EA","unit_price":1.5,"amount":15.0}]}]}"#;
         let ex: Extraction = serde_json::from_str(json).unwrap();
         let order = ex.orders[0].to_order();
-        assert_eq!(
-            order.order_date.as_ref().unwrap().value.to_string(),
-            "2025-03-07"
-        );
+        assert_eq!(order.order_date.as_ref().unwrap().value.to_string(), "2025-03-07");
         let back = ContractOrder::from(&order);
         let v = serde_json::to_value(&back).unwrap();
-        for k in [
-            "po_number",
-            "order_date",
-            "buyer",
-            "currency",
-            "ship_to",
-            "total",
-            "lines",
-        ] {
+        for k in ["po_number", "order_date", "buyer", "currency", "ship_to", "total", "lines"] {
             assert!(v.get(k).is_some(), "missing key {k}");
         }
         assert_eq!(v["ship_to"], serde_json::Value::Null);
         let line = &v["lines"][0];
-        for k in [
-            "sku",
-            "customer_part",
-            "description",
-            "quantity",
-            "uom",
-            "unit_price",
-            "amount",
-        ] {
+        for k in ["sku", "customer_part", "description", "quantity", "uom", "unit_price", "amount"] {
             assert!(line.get(k).is_some(), "missing line key {k}");
         }
         assert_eq!(line["quantity"], 10.0);

@@ -231,17 +231,7 @@ fn looks_like_email(head: &[u8]) -> bool {
         if line.is_empty() {
             break;
         }
-        for h in [
-            "from:",
-            "to:",
-            "subject:",
-            "date:",
-            "message-id:",
-            "mime-version:",
-            "received:",
-            "return-path:",
-            "content-type:",
-        ] {
+        for h in ["from:", "to:", "subject:", "date:", "message-id:", "mime-version:", "received:", "return-path:", "content-type:"] {
             if line.starts_with(h) {
                 headers += 1;
             }

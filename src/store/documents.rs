@@ -30,10 +30,7 @@ pub enum DocStatus {
     /// Archived, not yet (fully) processed: a crash happened, or it is being worked on.
     Stored,
     Processed,
-    Failed {
-        code: String,
-        reason: String,
-    },
+    Failed { code: String, reason: String },
 }
 
 const DOC_COLS: &str =
@@ -98,10 +95,9 @@ impl Store {
             Some(&json!({"file": incoming.file_name, "sha256": sha, "origin": incoming.origin})),
         )?;
         tx.commit()?;
-        let doc = self.document(id)?.ok_or(StoreError::NotFound {
-            what: "document",
-            id,
-        })?;
+        let doc = self
+            .document(id)?
+            .ok_or(StoreError::NotFound { what: "document", id })?;
         Ok(IngestOutcome::New(doc))
     }
 
@@ -131,9 +127,7 @@ impl Store {
         Ok(self
             .conn()
             .query_row(
-                &format!(
-                    "SELECT {DOC_COLS} FROM documents WHERE message_id = ?1 ORDER BY id LIMIT 1"
-                ),
+                &format!("SELECT {DOC_COLS} FROM documents WHERE message_id = ?1 ORDER BY id LIMIT 1"),
                 [message_id],
                 row_to_doc,
             )
@@ -149,10 +143,7 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?
-            .ok_or(StoreError::NotFound {
-                what: "document",
-                id,
-            })?;
+            .ok_or(StoreError::NotFound { what: "document", id })?;
         Ok(match status.as_str() {
             "processed" => DocStatus::Processed,
             "failed" => DocStatus::Failed {

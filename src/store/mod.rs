@@ -6,8 +6,8 @@
 //! overwritten by a different file.
 
 mod audit;
-mod documents;
 mod master;
+mod documents;
 pub mod migrations;
 mod orders;
 pub mod outbox;

@@ -138,12 +138,7 @@ impl Store {
             )?;
             let order_id = tx.last_insert_rowid();
             insert_exceptions(&tx, order_id, &new.check.exceptions)?;
-            let codes: Vec<&str> = new
-                .check
-                .exceptions
-                .iter()
-                .map(|e| e.code.as_str())
-                .collect();
+            let codes: Vec<&str> = new.check.exceptions.iter().map(|e| e.code.as_str()).collect();
             audit::append(
                 &tx,
                 "system",
@@ -258,9 +253,7 @@ impl Store {
             "order",
             Some(id),
             "edited",
-            Some(
-                &json!({"exceptions": check.exceptions.iter().map(|e| e.code.as_str()).collect::<Vec<_>>()}),
-            ),
+            Some(&json!({"exceptions": check.exceptions.iter().map(|e| e.code.as_str()).collect::<Vec<_>>()})),
         )?;
         tx.commit()?;
         Ok(expected_version + 1)
@@ -268,12 +261,7 @@ impl Store {
 
     /// A reviewer approves an order in review: it moves to accepted and into the outbox in one
     /// transaction. `expected_version` guards against two reviewers approving at once.
-    pub fn approve_order(
-        &mut self,
-        id: i64,
-        expected_version: Option<i64>,
-        actor: &str,
-    ) -> Result<()> {
+    pub fn approve_order(&mut self, id: i64, expected_version: Option<i64>, actor: &str) -> Result<()> {
         self.finish_review(id, expected_version, actor, OrderState::Accepted, None)
     }
 
@@ -285,13 +273,7 @@ impl Store {
         actor: &str,
         reason: &str,
     ) -> Result<()> {
-        self.finish_review(
-            id,
-            expected_version,
-            actor,
-            OrderState::Rejected,
-            Some(reason),
-        )
+        self.finish_review(id, expected_version, actor, OrderState::Rejected, Some(reason))
     }
 
     fn finish_review(
@@ -319,11 +301,7 @@ impl Store {
                 row.version
             )));
         }
-        let action = if to == OrderState::Accepted {
-            "approve"
-        } else {
-            "reject"
-        };
+        let action = if to == OrderState::Accepted { "approve" } else { "reject" };
         let detail = reason.map(|r| json!({ "reason": r }));
         tx.execute(
             "INSERT INTO review_actions (order_id, actor, action, detail, at) VALUES (?1, ?2, ?3, ?4, ?5)",
