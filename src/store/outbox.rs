@@ -27,8 +27,18 @@ use super::{audit, now, Result, Store, StoreError};
 use crate::domain::{CheckResult, Order};
 
 /// The idempotency key the OMS sees for an order: stable across retries and restarts.
-pub fn idempotency_key(order_id: i64, document_id: i64) -> String {
-    format!("po-intake-{document_id}-{order_id}")
+///
+/// Derived from the order id, its document id and the start of the document's sha256: ids
+/// alone restart at 1 in a new data dir, and a fresh install sending to the same OMS would
+/// then have its new orders refused as "already exists". With the content hash in it, the
+/// same key means the same document's same order.
+pub fn idempotency_key(order_id: i64, document_id: i64, document_sha256: &str) -> String {
+    let h: String = document_sha256
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(12)
+        .collect();
+    format!("po-intake-{h}-{document_id}-{order_id}")
 }
 
 /// Enqueue delivery of an accepted order (inside the accepting transaction).
@@ -39,7 +49,12 @@ pub(crate) fn enqueue(
     order: &Order,
     check: &CheckResult,
 ) -> Result<()> {
-    let key = idempotency_key(order_id, document_id);
+    let sha: String = tx.query_row(
+        "SELECT sha256 FROM documents WHERE id = ?1",
+        [document_id],
+        |r| r.get(0),
+    )?;
+    let key = idempotency_key(order_id, document_id, &sha);
     let payload = crate::oms::payload(order_id, document_id, &key, order, check);
     tx.execute(
         "INSERT OR IGNORE INTO outbox (order_id, idempotency_key, payload, state, next_at, created_at)
