@@ -866,3 +866,73 @@ async fn killing_push_mid_delivery_and_running_it_again_delivers_the_rest_withou
         "created before the kill: {created_before}, repeated requests after restart: {repeats}"
     );
 }
+
+// ---------------------------------------------------------------- the store's queue
+
+#[test]
+fn a_claimed_entry_is_leased_and_comes_back_when_the_lease_runs_out() {
+    use po_intake::store::outbox::{AttemptOutcome, AttemptRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let orders = accepted_orders(dir.path(), 2);
+    let mut store = Store::open(dir.path()).unwrap();
+    let lease = Duration::from_secs(60);
+
+    let a = store.claim_due_deliveries(1, lease).unwrap();
+    assert_eq!((a.len(), a[0].order_id, a[0].attempt), (1, orders[0].0, 1));
+    let b = store.claim_due_deliveries(10, lease).unwrap();
+    assert_eq!(b.len(), 1, "the leased entry is not handed out twice");
+    assert_eq!(b[0].order_id, orders[1].0);
+    assert!(store.claim_due_deliveries(10, lease).unwrap().is_empty());
+    assert!(store.next_delivery_due().unwrap().unwrap() > Utc::now());
+
+    // A lease that has run out (as after a crash) makes the entry due again; the lost
+    // attempt still counts towards the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let orders = accepted_orders(dir.path(), 1);
+    let mut store = Store::open(dir.path()).unwrap();
+    store.claim_due_deliveries(5, Duration::ZERO).unwrap();
+    let again = store.claim_due_deliveries(5, Duration::ZERO).unwrap();
+    assert_eq!((again[0].order_id, again[0].attempt), (orders[0].0, 2));
+    let counts = store.outbox_counts().unwrap();
+    assert_eq!((counts.pending, counts.retrying), (1, 0));
+    assert!(counts.oldest_pending_at.is_some());
+
+    let changed = store
+        .record_attempt(
+            again[0].id,
+            &AttemptRecord {
+                outcome: AttemptOutcome::RetryAt(Utc::now()),
+                status: Some(502),
+                error: Some("HTTP 502 Bad Gateway".into()),
+                latency_ms: 3,
+                attempt: 2,
+            },
+        )
+        .unwrap();
+    assert!(changed);
+    assert_eq!(store.outbox_counts().unwrap().retrying, 1);
+    // A person marks it delivered while an attempt is in flight: the attempt's late
+    // result changes nothing.
+    let c = store.claim_due_deliveries(5, lease).unwrap();
+    store.mark_delivered_by_hand(orders[0].0, "carol").unwrap();
+    let changed = store
+        .record_attempt(
+            c[0].id,
+            &AttemptRecord {
+                outcome: AttemptOutcome::Parked,
+                status: Some(400),
+                error: Some("late".into()),
+                latency_ms: 3,
+                attempt: 3,
+            },
+        )
+        .unwrap();
+    assert!(!changed);
+    let e = store.outbox_entry(orders[0].0).unwrap().unwrap();
+    assert_eq!(e.state, DeliveryState::Delivered);
+    assert_eq!(
+        store.order(orders[0].0).unwrap().unwrap().state,
+        OrderState::Delivered
+    );
+    assert!(store.mark_delivered_by_hand(orders[0].0, "carol").is_err());
+}

@@ -29,6 +29,9 @@ use crate::store::{Store, StoreError};
 /// Added to the connector's longest send to make the claim lease.
 const LEASE_MARGIN: Duration = Duration::from_secs(2);
 
+/// The longest wait between attempts, whatever the config says (a year).
+const LONGEST_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// What one `push` did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PushReport {
@@ -120,8 +123,12 @@ pub fn decide(
                 Some(a) => (*a).min(Duration::from_millis(policy.max_retry_after_ms)),
                 None => policy.jittered(attempt, r),
             };
-            let wait = chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-            let at = now.checked_add_signed(wait).unwrap_or(now);
+            // Bounded so the arithmetic below cannot overflow whatever the config says.
+            let wait = chrono::Duration::from_std(wait.min(LONGEST_WAIT))
+                .unwrap_or(chrono::Duration::days(365));
+            let at = now
+                .checked_add_signed(wait)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
             (AttemptOutcome::RetryAt(at), Some(reason.clone()))
         }
     }
@@ -288,7 +295,10 @@ async fn drive(
                         break;
                     };
                     let wait = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-                    if Instant::now() + wait > deadline {
+                    if Instant::now()
+                        .checked_add(wait)
+                        .is_none_or(|t| t > deadline)
+                    {
                         break;
                     }
                     tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
@@ -344,7 +354,9 @@ pub async fn push_with_connector(
     let started = Instant::now();
     let db = Db::open(data_dir).await?;
     let mode = Mode::Push {
-        deadline: started + cfg.push_max_wait(),
+        deadline: started
+            .checked_add(cfg.push_max_wait().min(LONGEST_WAIT))
+            .unwrap_or(started),
     };
     let never: Shutdown = Box::pin(std::future::pending());
     let mut report = drive(db.clone(), connector, cfg, mode, never).await?;
