@@ -87,6 +87,8 @@ enum Cmd {
         #[arg(long)]
         sender: Option<String>,
     },
+    /// Deliver pending outbox entries to the OMS once (retrying as configured), then stop.
+    Push,
     /// Counts per state.
     Status,
     /// Score extraction against gold files (GOLD_DIR/<file name>.json, the extraction contract).
@@ -104,6 +106,20 @@ enum ReviewCmd {
     Show { id: i64 },
     /// Approve an order (it goes to the outbox).
     Approve {
+        id: i64,
+        #[arg(long, default_value = "cli")]
+        user: String,
+    },
+    /// Orders whose delivery to the OMS failed and is parked for a person.
+    Parked,
+    /// Send a parked delivery again.
+    Retry {
+        id: i64,
+        #[arg(long, default_value = "cli")]
+        user: String,
+    },
+    /// Record that a parked delivery was entered in the OMS by hand.
+    Delivered {
         id: i64,
         #[arg(long, default_value = "cli")]
         user: String,
@@ -194,6 +210,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             action: CatalogCmd::Import { dir },
         } => cmd_catalog_import(&cfg, dir, cli.json),
         Cmd::Check { file, sender } => cmd_check(&cfg, file, sender.as_deref()),
+        Cmd::Push => cmd_push(&cfg, cli.json),
         Cmd::Status => cmd_status(&cfg, cli.json),
         Cmd::Eval { docs_dir, gold_dir } => cmd_eval(&cfg, docs_dir, gold_dir, cli.json),
     }
@@ -380,6 +397,8 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
     if cfg.drop_folders.is_empty() {
         bail!("no drop folders configured: add a [[drop_folders]] table to the config");
     }
+    drop(open_store(cfg)?);
+    let _worker = spawn_delivery_worker(cfg);
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
     for folder_cfg in cfg.drop_folders.clone() {
@@ -526,6 +545,39 @@ fn cmd_review(cfg: &Config, action: &ReviewCmd, json: bool) -> Result<ExitCode> 
             store.approve_order(*id, None, user)?;
             println!("order {id} approved and queued for delivery");
         }
+        ReviewCmd::Parked => {
+            let parked = store.parked_deliveries()?;
+            if json {
+                for p in &parked {
+                    print_json(p)?;
+                }
+            } else {
+                println!(
+                    "{:>6}  {:>8}  {:>6}  last error",
+                    "order", "attempts", "status"
+                );
+                for p in &parked {
+                    println!(
+                        "{:>6}  {:>8}  {:>6}  {}",
+                        p.order_id,
+                        p.attempts,
+                        p.last_status
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        p.last_error.as_deref().unwrap_or("")
+                    );
+                }
+                println!("{} parked deliver(ies)", parked.len());
+            }
+        }
+        ReviewCmd::Retry { id, user } => {
+            store.retry_delivery(*id, user)?;
+            println!("order {id}: delivery queued again");
+        }
+        ReviewCmd::Delivered { id, user } => {
+            store.mark_delivered_by_hand(*id, user)?;
+            println!("order {id}: marked as delivered by hand");
+        }
         ReviewCmd::Reject { id, reason, user } => {
             store.reject_order(*id, None, user, reason)?;
             println!("order {id} rejected");
@@ -591,7 +643,7 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
                 .collect::<std::collections::BTreeMap<_, _>>()
         };
         print_json(
-            &serde_json::json!({"documents": m(&docs), "orders": m(&orders), "open_exceptions": m(&exceptions)}),
+            &serde_json::json!({"documents": m(&docs), "orders": m(&orders), "open_exceptions": m(&exceptions), "outbox": store.outbox_counts()?}),
         )?;
     } else {
         println!("store: {}", cfg.data_dir.display());
@@ -602,6 +654,17 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
         println!("orders:");
         for (k, v) in &orders {
             println!("  {k:<16} {v:>6}");
+        }
+        let ob = store.outbox_counts()?;
+        println!("outbox:");
+        println!(
+            "  pending          {:>6}   (of which retrying: {})",
+            ob.pending, ob.retrying
+        );
+        println!("  delivered        {:>6}", ob.delivered);
+        println!("  delivery_failed  {:>6}", ob.delivery_failed);
+        if let Some(t) = &ob.oldest_pending_at {
+            println!("  oldest pending since {t}");
         }
         if !exceptions.is_empty() {
             println!("open exceptions (orders in review):");
@@ -643,4 +706,45 @@ fn cmd_eval(cfg: &Config, docs: &Path, gold: &Path, json: bool) -> Result<ExitCo
         println!("({:.2} s)", started.elapsed().as_secs_f64());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_push(cfg: &Config, json: bool) -> Result<ExitCode> {
+    // Make sure the store exists and is migrated before the delivery loop opens it.
+    drop(open_store(cfg)?);
+    let report = po_intake::oms::push_once_blocking(&cfg.data_dir, &cfg.oms)?;
+    if json {
+        print_json(&report)?;
+    } else {
+        println!("{report}");
+    }
+    Ok(if report.parked > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Run the OMS delivery worker on its own thread for the life of the process (watch/serve).
+fn spawn_delivery_worker(cfg: &Config) -> std::thread::JoinHandle<()> {
+    let (data_dir, oms) = (cfg.data_dir.clone(), cfg.oms.clone());
+    std::thread::spawn(move || {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("error: cannot start the delivery worker: {e}");
+                return;
+            }
+        };
+        if let Err(e) = rt.block_on(po_intake::oms::run_worker(
+            data_dir,
+            oms,
+            std::future::pending::<()>(),
+        )) {
+            eprintln!("error: the delivery worker stopped: {e:#}");
+        }
+    })
 }

@@ -1,5 +1,23 @@
-//! Clean orders to the OMS: the payload sent for an accepted order. (The outbox worker and the
-//! connectors come with the OMS issue.)
+//! Clean orders to the OMS.
+//!
+//! - [`payload`]: the JSON an accepted order is delivered as (built when it is enqueued).
+//! - [`Connector`]: one way of handing a payload to an OMS ([`http::HttpConnector`],
+//!   [`file::FileConnector`]). A connector only *classifies* what happened into a
+//!   [`SendOutcome`]; it never sleeps or retries.
+//! - [`outbox`]: the delivery loop that owns retries, backoff, jitter, limits and parking:
+//!   [`push_once`] (drain once, for `po-intake push`) and [`run_worker`] (inside
+//!   `watch`/`serve`).
+//! - [`OmsConfig`]: the `[oms]` table of the config file.
+
+pub mod config;
+pub mod file;
+pub mod http;
+pub mod outbox;
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -50,7 +68,87 @@ pub fn payload(
     })
 }
 
-/// Where accepted orders go; the `[oms]` table of the config file.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Default)]
-#[serde(default)]
-pub struct OmsConfig {}
+pub use config::{AuthConfig, ConnectorConfig, HttpConfig, OmsConfig, RetryConfig};
+pub use outbox::{push_once, push_once_blocking, push_with_connector, run_worker, PushReport};
+
+/// Errors that stop the delivery stage as a whole (a single failed delivery is never one of
+/// these: it is recorded on its outbox row).
+#[derive(Debug, thiserror::Error)]
+pub enum OmsError {
+    /// The `[oms]` config cannot work (bad URL, missing secret env var, ...).
+    #[error("OMS config: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The database thread is gone (it panicked or could not start).
+    #[error("the outbox database thread stopped unexpectedly")]
+    DbThread,
+}
+
+/// What one delivery to the OMS amounts to. Connectors only classify; the outbox loop
+/// decides what to do (retry with backoff, park, mark delivered).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendOutcome {
+    /// The OMS took the order.
+    Delivered { status: Option<u16> },
+    /// The OMS already has an order with this idempotency key (HTTP 409).
+    AlreadyExists { status: Option<u16> },
+    /// A transient failure: try again, not before `after` if the OMS said so.
+    Retry {
+        status: Option<u16>,
+        after: Option<Duration>,
+        reason: String,
+    },
+    /// The OMS refused the order; retrying will not help. `reason` carries its answer.
+    Reject { status: Option<u16>, reason: String },
+}
+
+impl SendOutcome {
+    /// The HTTP status behind the outcome, if there was a response.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            SendOutcome::Delivered { status }
+            | SendOutcome::AlreadyExists { status }
+            | SendOutcome::Retry { status, .. }
+            | SendOutcome::Reject { status, .. } => *status,
+        }
+    }
+}
+
+/// One order to hand over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub order_id: i64,
+    /// Stable per order; the OMS uses it to ignore repeats.
+    pub idempotency_key: String,
+    /// The payload JSON as enqueued (see [`payload`]).
+    pub payload: String,
+}
+
+/// The future a connector returns.
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = SendOutcome> + Send + 'a>>;
+
+/// A way to hand orders to an OMS. A new OMS is one file in `oms/` implementing this.
+pub trait Connector: Send + Sync {
+    /// Try once to deliver; classify what happened. Must not panic and must finish within
+    /// [`Connector::max_duration`].
+    fn send<'a>(&'a self, delivery: &'a Delivery) -> SendFuture<'a>;
+
+    /// An upper bound on how long one `send` takes (the outbox lease is based on it).
+    fn max_duration(&self) -> Duration;
+
+    /// For logs and `status`: where orders go.
+    fn describe(&self) -> String;
+}
+
+/// Build the connector the config names. `data_dir` is where the default file connector
+/// writes (`<data_dir>/outbox/`). Secrets are read from the environment here.
+pub fn connector(cfg: &OmsConfig, data_dir: &Path) -> Result<Box<dyn Connector>, OmsError> {
+    Ok(match &cfg.connector {
+        ConnectorConfig::File { dir } => Box::new(file::FileConnector::new(
+            // `join` keeps an absolute `dir` as it is and takes a relative one from data_dir.
+            data_dir.join(dir.as_deref().unwrap_or(Path::new("outbox"))),
+        )),
+        ConnectorConfig::Http(h) => Box::new(http::HttpConnector::new(h)?),
+    })
+}
