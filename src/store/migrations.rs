@@ -157,6 +157,27 @@ pub const MIGRATIONS: &[&str] = &[
         created_at    TEXT NOT NULL
     );
     "#,
+    // 3: IMAP intake: one row per message seen in a watched mailbox (paperless' ProcessedMail).
+    // The cursor (UIDVALIDITY, last UID, connection health) lives in intake_cursors.
+    r#"
+    CREATE TABLE mailbox_messages (
+        mailbox       TEXT NOT NULL,
+        uid_validity  INTEGER NOT NULL,
+        uid           INTEGER NOT NULL,
+        message_id    TEXT,
+        document_id   INTEGER REFERENCES documents(id),
+        -- pending_move: stored, not yet moved; done: moved (or copied + flagged);
+        -- skipped: left in place (sender not allowed)
+        status        TEXT NOT NULL,
+        -- processed, duplicate, failed, not_allowed, vanished
+        outcome       TEXT NOT NULL,
+        target        TEXT,
+        error         TEXT,
+        handled_at    TEXT NOT NULL,
+        PRIMARY KEY (mailbox, uid_validity, uid)
+    );
+    CREATE INDEX mailbox_messages_message_id ON mailbox_messages(mailbox, message_id);
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.
