@@ -294,7 +294,9 @@ fn validate_mailboxes(raw: Vec<RawMailbox>) -> Result<Vec<Mailbox>, ConfigError>
             return Err(bad("host and user must not be empty".into()));
         }
         if out.iter().any(|o| o.name == name) {
-            return Err(bad("two mailboxes have this name; give each a unique `name`".into()));
+            return Err(bad(
+                "two mailboxes have this name; give each a unique `name`".into(),
+            ));
         }
         if m.tls == TlsMode::Plain && !is_loopback_host(&m.host) {
             return Err(bad(format!(
@@ -328,7 +330,9 @@ fn validate_mailboxes(raw: Vec<RawMailbox>) -> Result<Vec<Mailbox>, ConfigError>
         // RFC 2177: servers may drop an IDLE client after 30 minutes; re-issue before 29.
         let renew = m.idle_renew_secs.unwrap_or(25 * 60);
         if renew == 0 || renew > 29 * 60 {
-            return Err(bad("idle_renew_secs must be between 1 and 1740 (29 min)".into()));
+            return Err(bad(
+                "idle_renew_secs must be between 1 and 1740 (29 min)".into()
+            ));
         }
         let chunk = m.fetch_chunk.unwrap_or(50);
         if chunk == 0 || chunk > 1000 {
@@ -392,7 +396,10 @@ mod tests {
         "#;
         let cfg = Config::from_raw(toml::from_str(ok).unwrap(), None).unwrap();
         let m = &cfg.mailboxes[0];
-        assert_eq!((m.port, m.tls, m.folder.as_str()), (993, TlsMode::Implicit, "INBOX"));
+        assert_eq!(
+            (m.port, m.tls, m.folder.as_str()),
+            (993, TlsMode::Implicit, "INBOX")
+        );
         assert_eq!(m.processed_folder, "PO-Processed");
         for bad in [
             // plaintext to a remote host

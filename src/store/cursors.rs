@@ -147,9 +147,7 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        Ok(detail
-            .flatten()
-            .and_then(|d| serde_json::from_str(&d).ok()))
+        Ok(detail.flatten().and_then(|d| serde_json::from_str(&d).ok()))
     }
 
     pub fn mailbox_message(
@@ -282,7 +280,11 @@ mod tests {
         let mut store = Store::open(dir.path()).unwrap();
         assert_eq!(store.mailbox_cursor("mb").unwrap(), None);
         store.set_mailbox_health("mb", true, true, None).unwrap();
-        assert_eq!(store.mailbox_cursor("mb").unwrap(), None, "health alone is no cursor");
+        assert_eq!(
+            store.mailbox_cursor("mb").unwrap(),
+            None,
+            "health alone is no cursor"
+        );
         let c = MailboxCursor {
             uid_validity: 7,
             last_uid: 0,
@@ -304,12 +306,17 @@ mod tests {
         store
             .finish_mailbox_messages("mb", 7, &[3], MailboxCursor { last_uid: 3, ..c })
             .unwrap();
-        store.set_mailbox_health("mb", false, false, Some("connection lost")).unwrap();
+        store
+            .set_mailbox_health("mb", false, false, Some("connection lost"))
+            .unwrap();
         let s = &store.mailbox_summaries().unwrap()[0];
         assert_eq!((s.handled, s.pending, s.failed), (1, 0, 1));
         assert_eq!(s.last_uid, Some(3));
         assert!(!s.health.connected);
-        assert!(s.health.last_sync.is_some(), "an error keeps the last sync time");
+        assert!(
+            s.health.last_sync.is_some(),
+            "an error keeps the last sync time"
+        );
         assert_eq!(s.health.last_error.as_deref(), Some("connection lost"));
     }
 }
