@@ -739,3 +739,60 @@ fn a_uidvalidity_change_rescans_and_recognises_known_messages() {
         uv
     );
 }
+
+/// The figures in the README: APPEND -> order in the store, one message at a time (median
+/// and p95 over 100), and messages/second for a burst of 100. Run with
+/// `cargo test --release --test imap -- --ignored --nocapture measure`.
+#[test]
+#[ignore = "a measurement, not a check; run explicitly"]
+fn measure_latency_and_burst() {
+    let env = Env::new();
+    let w = Watcher::start(env.config("plain", PASSWORD_ENV));
+    wait_idle(&env, &w);
+    let store = env.store();
+    let has_order = |mid: &str| {
+        store
+            .document_by_message_id(mid)
+            .unwrap()
+            .is_some_and(|d| !store.orders_for_document(d.id).unwrap().is_empty())
+    };
+    let mut lat = Vec::new();
+    rt().block_on(async {
+        let mut s = login(env.dc.plain).await;
+        for i in 0..100 {
+            let (mid, msg) = po_email("lat", i);
+            s.append("INBOX", None, None, &msg).await.expect("APPEND");
+            let t0 = Instant::now();
+            while !has_order(&mid) {
+                assert!(
+                    t0.elapsed() < Duration::from_secs(10),
+                    "{mid} never arrived"
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+    });
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let median = lat[lat.len() / 2];
+    let p95 = lat[(lat.len() * 95) / 100 - 1];
+    let msgs: Vec<(String, Vec<u8>)> = (0..100).map(|i| po_email("tput", i)).collect();
+    let t0 = Instant::now();
+    append(
+        env.dc.plain,
+        &msgs.iter().map(|m| m.1.clone()).collect::<Vec<_>>(),
+    );
+    let appended = t0.elapsed().as_secs_f64();
+    wait_until("the burst", Duration::from_secs(60), || {
+        msgs.iter().all(|(mid, _)| has_order(mid))
+    });
+    let total = t0.elapsed().as_secs_f64();
+    println!(
+        "latency APPEND -> order stored over 100 messages: median {median:.0} ms, p95 {p95:.0} ms, max {:.0} ms",
+        lat[lat.len() - 1]
+    );
+    println!(
+        "burst of 100: appended in {appended:.2} s, all stored in {total:.2} s = {:.0} messages/s",
+        100.0 / total
+    );
+}

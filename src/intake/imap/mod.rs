@@ -263,7 +263,7 @@ enum Plan {
     /// Already stored: only move it to `target`.
     MoveOnly {
         target: String,
-        known: MailboxMessage,
+        known: Box<MailboxMessage>,
         note: String,
     },
     Download,
@@ -520,9 +520,8 @@ impl MailboxTask {
                     known,
                     note,
                 } => {
-                    let known2 = known.clone();
                     self.db
-                        .call(move |c| c.store.record_mailbox_message(&known2))
+                        .call(move |c| c.store.record_mailbox_message(&known))
                         .await??;
                     self.emit(MailEvent::Message {
                         mailbox: self.mb.name.clone(),
@@ -721,7 +720,7 @@ fn plan(
                     "recorded before a restart (document {}): completing the move",
                     row.document_id.unwrap_or_default()
                 ),
-                known: row,
+                known: Box::new(row),
             },
             _ => Plan::Nothing,
         });
@@ -770,7 +769,7 @@ fn plan(
             };
             return Ok(Plan::MoveOnly {
                 target,
-                known,
+                known: Box::new(known),
                 note: format!("already stored as document {doc_id}: completing the move"),
             });
         }
@@ -794,7 +793,7 @@ fn plan(
         };
         return Ok(Plan::MoveOnly {
             target: failed.into(),
-            known,
+            known: Box::new(known),
             note: reason,
         });
     }
