@@ -318,10 +318,13 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        Env {
+        let env = Env {
             dc: Dovecot::start(),
             data: tempfile::tempdir().unwrap(),
-        }
+        };
+        // Create the schema now: the watcher and the test then never race to migrate.
+        drop(env.store());
+        env
     }
 
     fn config_toml(&self, tls: &str, password_env: &str) -> String {

@@ -920,3 +920,47 @@ pub fn run_blocking(
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_are_compact() {
+        assert_eq!(uid_set(&[]), "");
+        assert_eq!(uid_set(&[7]), "7");
+        assert_eq!(uid_set(&[1, 2, 3, 5, 7, 8, 9, 12]), "1:3,5,7:9,12");
+        assert_eq!(
+            uid_set(&[u32::MAX - 1, u32::MAX]),
+            format!("{}:{}", u32::MAX - 1, u32::MAX)
+        );
+        // 1000 consecutive UIDs are one short range, not a long command line.
+        let many: Vec<u32> = (100..1100).collect();
+        assert_eq!(uid_set(&many), "100:1099");
+    }
+
+    #[test]
+    fn allow_list_matches_addresses_and_domains() {
+        let allowed = vec!["buyer@a.example".to_string(), "@b.example".to_string()];
+        assert!(sender_allowed(&[], None));
+        assert!(sender_allowed(&allowed, Some("Buyer@A.example")));
+        assert!(sender_allowed(&allowed, Some("x@b.example")));
+        assert!(!sender_allowed(&allowed, Some("x@evilb.example")));
+        assert!(!sender_allowed(&allowed, Some("other@a.example")));
+        assert!(!sender_allowed(&allowed, None));
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let base = Duration::from_secs(1);
+        let cap = Duration::from_secs(300);
+        for attempt in 0..40 {
+            let d = backoff(attempt, base, cap);
+            let full = base.saturating_mul(1 << attempt.min(20)).min(cap);
+            assert!(
+                d <= full && d >= full / 2,
+                "attempt {attempt}: {d:?} vs {full:?}"
+            );
+        }
+    }
+}
