@@ -64,6 +64,8 @@ pub struct RawConfig {
     pub oms: OmsConfig,
     #[serde(default)]
     pub extract: ExtractConfig,
+    #[serde(default)]
+    pub mailboxes: Vec<RawMailbox>,
 }
 
 /// Extraction settings.
@@ -95,6 +97,8 @@ pub struct Config {
     pub rules: RulesConfig,
     pub oms: OmsConfig,
     pub extract: ExtractConfig,
+    /// IMAP mailboxes watched by `po-intake watch`.
+    pub mailboxes: Vec<Mailbox>,
     /// The file it was read from, if any (relative paths in it are resolved against its folder).
     pub source: Option<PathBuf>,
 }
@@ -156,6 +160,7 @@ impl Config {
             rules: raw.rules,
             oms: raw.oms,
             extract: raw.extract,
+            mailboxes: validate_mailboxes(raw.mailboxes)?,
             source,
         })
     }
@@ -174,8 +179,199 @@ fn unreachable_default() -> Config {
         rules: RulesConfig::default(),
         oms: OmsConfig::default(),
         extract: ExtractConfig::default(),
+        mailboxes: vec![],
         source: None,
     }
+}
+
+/// How the connection to an IMAP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// TLS from the first byte (port 993).
+    #[default]
+    Implicit,
+    /// Plain connection upgraded with STARTTLS before login (port 143).
+    Starttls,
+    /// No encryption at all: only allowed for a loopback host (tests, a local relay).
+    Plain,
+}
+
+/// What happens to a handled message in the watched folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DoneAction {
+    /// UID MOVE to the processed/failed folder (falls back to `copy_flag` when the server
+    /// lacks the MOVE extension).
+    #[default]
+    Move,
+    /// UID COPY to the processed/failed folder and set the `$POIntakeDone` keyword on the
+    /// original, which stays where it is (for shared mailboxes where moving is not allowed).
+    CopyFlag,
+}
+
+/// A mailbox as typed in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMailbox {
+    pub name: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: TlsMode,
+    /// Extra trusted CA certificates (PEM), for servers with a private CA or self-signed cert.
+    pub ca_file: Option<PathBuf>,
+    pub user: String,
+    pub password_env: Option<String>,
+    pub oauth2_token_env: Option<String>,
+    pub oauth2_token_command: Option<String>,
+    pub folder: Option<String>,
+    pub processed_folder: Option<String>,
+    pub failed_folder: Option<String>,
+    #[serde(default)]
+    pub allowed_senders: Vec<String>,
+    #[serde(default)]
+    pub on_done: DoneAction,
+    pub idle: Option<bool>,
+    pub poll_interval_secs: Option<u64>,
+    pub idle_renew_secs: Option<u64>,
+    pub max_backoff_secs: Option<u64>,
+    pub fetch_chunk: Option<usize>,
+}
+
+/// Where a mailbox's credentials come from. The secret itself is read at connect time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailAuth {
+    /// LOGIN with the password in this environment variable (an app password).
+    PasswordEnv(String),
+    /// SASL XOAUTH2 with the access token in this environment variable.
+    OAuth2Env(String),
+    /// SASL XOAUTH2 with the access token printed by this shell command (run again when the
+    /// server rejects the token).
+    OAuth2Command(String),
+}
+
+/// A validated mailbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mailbox {
+    /// Unique name: the key of its cursor and rows in the store.
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub ca_file: Option<PathBuf>,
+    pub user: String,
+    pub auth: MailAuth,
+    pub folder: String,
+    pub processed_folder: String,
+    pub failed_folder: String,
+    /// Lower-cased addresses (`a@b.com`) or domains (`@b.com`); empty: everyone.
+    pub allowed_senders: Vec<String>,
+    pub on_done: DoneAction,
+    pub idle: bool,
+    pub poll_interval: Duration,
+    pub idle_renew: Duration,
+    pub max_backoff: Duration,
+    pub fetch_chunk: usize,
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn validate_mailboxes(raw: Vec<RawMailbox>) -> Result<Vec<Mailbox>, ConfigError> {
+    let mut out: Vec<Mailbox> = Vec::new();
+    for m in raw {
+        let folder = m.folder.unwrap_or_else(|| "INBOX".into());
+        let name = m
+            .name
+            .unwrap_or_else(|| format!("{}@{}/{}", m.user, m.host, folder));
+        let bad = |what: String| ConfigError::Invalid(format!("mailbox {name}: {what}"));
+        if m.host.trim().is_empty() || m.user.trim().is_empty() {
+            return Err(bad("host and user must not be empty".into()));
+        }
+        if out.iter().any(|o| o.name == name) {
+            return Err(bad(
+                "two mailboxes have this name; give each a unique `name`".into(),
+            ));
+        }
+        if m.tls == TlsMode::Plain && !is_loopback_host(&m.host) {
+            return Err(bad(format!(
+                "tls = \"plain\" sends the password unencrypted and is only allowed for a \
+                 loopback host, not {}",
+                m.host
+            )));
+        }
+        let auth = match (m.password_env, m.oauth2_token_env, m.oauth2_token_command) {
+            (Some(v), None, None) => MailAuth::PasswordEnv(v),
+            (None, Some(v), None) => MailAuth::OAuth2Env(v),
+            (None, None, Some(c)) => MailAuth::OAuth2Command(c),
+            _ => {
+                return Err(bad(
+                    "set exactly one of password_env, oauth2_token_env, oauth2_token_command"
+                        .into(),
+                ))
+            }
+        };
+        let processed_folder = m.processed_folder.unwrap_or_else(|| "PO-Processed".into());
+        let failed_folder = m.failed_folder.unwrap_or_else(|| "PO-Failed".into());
+        if processed_folder == folder || failed_folder == folder {
+            return Err(bad(
+                "processed_folder and failed_folder must differ from the watched folder".into(),
+            ));
+        }
+        let poll = m.poll_interval_secs.unwrap_or(60);
+        if poll == 0 {
+            return Err(bad("poll_interval_secs must be at least 1".into()));
+        }
+        // RFC 2177: servers may drop an IDLE client after 30 minutes; re-issue before 29.
+        let renew = m.idle_renew_secs.unwrap_or(25 * 60);
+        if renew == 0 || renew > 29 * 60 {
+            return Err(bad(
+                "idle_renew_secs must be between 1 and 1740 (29 min)".into()
+            ));
+        }
+        let chunk = m.fetch_chunk.unwrap_or(50);
+        if chunk == 0 || chunk > 1000 {
+            return Err(bad("fetch_chunk must be between 1 and 1000".into()));
+        }
+        let mut allowed = Vec::new();
+        for s in m.allowed_senders {
+            let s = s.trim().to_ascii_lowercase();
+            if !s.contains('@') {
+                return Err(bad(format!(
+                    "allowed_senders entry {s:?} is neither an address nor an @domain"
+                )));
+            }
+            allowed.push(s);
+        }
+        out.push(Mailbox {
+            port: m.port.unwrap_or(match m.tls {
+                TlsMode::Implicit => 993,
+                TlsMode::Starttls | TlsMode::Plain => 143,
+            }),
+            host: m.host,
+            tls: m.tls,
+            ca_file: m.ca_file,
+            user: m.user,
+            auth,
+            folder,
+            processed_folder,
+            failed_folder,
+            allowed_senders: allowed,
+            on_done: m.on_done,
+            idle: m.idle.unwrap_or(true),
+            poll_interval: Duration::from_secs(poll),
+            idle_renew: Duration::from_secs(renew),
+            max_backoff: Duration::from_secs(m.max_backoff_secs.unwrap_or(300).max(1)),
+            fetch_chunk: chunk,
+            name,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -188,6 +384,36 @@ mod tests {
         let cfg = Config::load(&path, true).expect("config/po-intake.toml must parse");
         assert!(cfg.source.is_some());
         assert!(!cfg.drop_folders.is_empty());
+    }
+
+    #[test]
+    fn mailboxes_are_validated() {
+        let ok = r#"
+            [[mailboxes]]
+            host = "imap.example.com"
+            user = "orders@example.com"
+            password_env = "PO_IMAP_PASSWORD"
+        "#;
+        let cfg = Config::from_raw(toml::from_str(ok).unwrap(), None).unwrap();
+        let m = &cfg.mailboxes[0];
+        assert_eq!(
+            (m.port, m.tls, m.folder.as_str()),
+            (993, TlsMode::Implicit, "INBOX")
+        );
+        assert_eq!(m.processed_folder, "PO-Processed");
+        for bad in [
+            // plaintext to a remote host
+            "[[mailboxes]]\nhost = \"imap.example.com\"\ntls = \"plain\"\nuser = \"u\"\npassword_env = \"P\"",
+            // two secrets
+            "[[mailboxes]]\nhost = \"h\"\nuser = \"u\"\npassword_env = \"P\"\noauth2_token_env = \"T\"",
+            // none
+            "[[mailboxes]]\nhost = \"h\"\nuser = \"u\"",
+            // IDLE renewal past the server timeout
+            "[[mailboxes]]\nhost = \"h\"\nuser = \"u\"\npassword_env = \"P\"\nidle_renew_secs = 1800",
+        ] {
+            let raw: RawConfig = toml::from_str(bad).unwrap();
+            assert!(Config::from_raw(raw, None).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use po_intake::config::Config;
 use po_intake::contract::{ContractOrder, Extraction};
 use po_intake::domain::OrderState;
 use po_intake::extract::Extractor;
-use po_intake::intake::folder;
+use po_intake::intake::{folder, imap};
 use po_intake::parse::{self, PartContent};
 use po_intake::pipeline::{self, FileOutcome, FileStatus, Pipeline};
 use po_intake::rules::{self, CheckContext};
@@ -394,10 +394,22 @@ fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCo
 }
 
 fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
-    if cfg.drop_folders.is_empty() {
-        bail!("no drop folders configured: add a [[drop_folders]] table to the config");
+    if cfg.drop_folders.is_empty() && cfg.mailboxes.is_empty() {
+        bail!("nothing to watch: add a [[drop_folders]] or a [[mailboxes]] table to the config");
     }
-    drop(open_store(cfg)?);
+    {
+        // Finish documents a crash left half-done, once, before any source starts.
+        let mut store = open_store(cfg)?;
+        let extractor = Extractor::from_config(&cfg.extract)?;
+        let pipeline = Pipeline::new(&store, cfg, &extractor)?;
+        for o in pipeline.resume(&mut store)? {
+            if json {
+                print_json(&o)?;
+            } else {
+                println!("{}", describe(&o));
+            }
+        }
+    }
     let _worker = spawn_delivery_worker(cfg);
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
@@ -408,7 +420,6 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
             let mut store = open_store(&cfg)?;
             let extractor = Extractor::from_config(&cfg.extract)?;
             let pipeline = Pipeline::new(&store, &cfg, &extractor)?;
-            pipeline.resume(&mut store)?;
             eprintln!(
                 "watching {} ({:?})",
                 folder_cfg.path.display(),
@@ -430,6 +441,22 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
             Ok(())
         }));
     }
+    if !cfg.mailboxes.is_empty() {
+        let cfg = cfg.clone();
+        let stop = stop.clone();
+        for m in &cfg.mailboxes {
+            eprintln!(
+                "watching mailbox {} ({}:{}, folder {})",
+                m.name, m.host, m.port, m.folder
+            );
+        }
+        handles.push(std::thread::spawn(move || -> Result<()> {
+            let events: Arc<dyn Fn(imap::MailEvent) + Send + Sync> =
+                Arc::new(move |e| print_mail_event(&e, json));
+            imap::run_blocking(&cfg, stop, events)?;
+            Ok(())
+        }));
+    }
     for h in handles {
         match h.join() {
             Ok(r) => r?,
@@ -437,6 +464,48 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_mail_event(e: &imap::MailEvent, json: bool) {
+    use imap::MailEvent as E;
+    match e {
+        E::Connected { mailbox } => eprintln!("mailbox {mailbox}: connected"),
+        E::Disconnected {
+            mailbox,
+            error,
+            retry_in,
+        } => eprintln!(
+            "mailbox {mailbox}: {error}; reconnecting in {:.1} s",
+            retry_in.as_secs_f64()
+        ),
+        E::UidValidityChanged { mailbox, old, new } => eprintln!(
+            "mailbox {mailbox}: UIDVALIDITY changed {old} -> {new}; rescanning (known messages are only moved)"
+        ),
+        E::Message {
+            mailbox,
+            uid,
+            target,
+            outcome,
+            note,
+        } => {
+            let to = target.as_deref().unwrap_or("(left in place)");
+            match outcome {
+                Some(o) if json => {
+                    let _ = print_json(&serde_json::json!({"mailbox": mailbox, "uid": uid,
+                        "moved_to": target, "outcome": o}));
+                }
+                Some(o) => println!("{}\n          mailbox {mailbox} uid {uid} -> {to}", describe(o)),
+                None if json => {
+                    let _ = print_json(&serde_json::json!({"mailbox": mailbox, "uid": uid,
+                        "moved_to": target, "note": note}));
+                }
+                None => println!(
+                    "mailbox {mailbox} uid {uid} -> {to}: {}",
+                    note.as_deref().unwrap_or("")
+                ),
+            }
+        }
+    }
 }
 
 fn cmd_review(cfg: &Config, action: &ReviewCmd, json: bool) -> Result<ExitCode> {
@@ -636,6 +705,7 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
     let docs = store.document_counts()?;
     let orders = store.order_counts()?;
     let exceptions = store.exception_counts()?;
+    let mailboxes = store.mailbox_summaries()?;
     if json {
         let m = |v: &[(String, i64)]| {
             v.iter()
@@ -643,7 +713,8 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
                 .collect::<std::collections::BTreeMap<_, _>>()
         };
         print_json(
-            &serde_json::json!({"documents": m(&docs), "orders": m(&orders), "open_exceptions": m(&exceptions), "outbox": store.outbox_counts()?}),
+            &serde_json::json!({"documents": m(&docs), "orders": m(&orders), "open_exceptions": m(&exceptions),
+                "outbox": store.outbox_counts()?, "mailboxes": mailboxes}),
         )?;
     } else {
         println!("store: {}", cfg.data_dir.display());
@@ -670,6 +741,29 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
             println!("open exceptions (orders in review):");
             for (k, v) in &exceptions {
                 println!("  {k:<20} {v:>6}");
+            }
+        }
+        if !mailboxes.is_empty() {
+            println!("mailboxes:");
+            for mb in &mailboxes {
+                let h = &mb.health;
+                println!(
+                    "  {}: {} (as of {}), last sync {}, handled {}, pending move {}, failed {}",
+                    mb.mailbox,
+                    if h.connected {
+                        "connected"
+                    } else {
+                        "NOT connected"
+                    },
+                    mb.updated_at,
+                    h.last_sync.as_deref().unwrap_or("never"),
+                    mb.handled,
+                    mb.pending,
+                    mb.failed
+                );
+                if let (Some(e), Some(at)) = (&h.last_error, &h.last_error_at) {
+                    println!("      last error at {at}: {e}");
+                }
             }
         }
     }

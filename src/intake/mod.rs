@@ -6,3 +6,4 @@
 //! them a `Source` trait (a trait only once there are two implementations).
 
 pub mod folder;
+pub mod imap;

@@ -157,23 +157,48 @@ pub const MIGRATIONS: &[&str] = &[
         created_at    TEXT NOT NULL
     );
     "#,
+    // 3: IMAP intake: one row per message seen in a watched mailbox (paperless' ProcessedMail).
+    // The cursor (UIDVALIDITY, last UID, connection health) lives in intake_cursors.
+    r#"
+    CREATE TABLE mailbox_messages (
+        mailbox       TEXT NOT NULL,
+        uid_validity  INTEGER NOT NULL,
+        uid           INTEGER NOT NULL,
+        message_id    TEXT,
+        document_id   INTEGER REFERENCES documents(id),
+        -- pending_move: stored, not yet moved; done: moved (or copied + flagged);
+        -- skipped: left in place (sender not allowed)
+        status        TEXT NOT NULL,
+        -- processed, duplicate, failed, not_allowed, vanished
+        outcome       TEXT NOT NULL,
+        target        TEXT,
+        error         TEXT,
+        handled_at    TEXT NOT NULL,
+        PRIMARY KEY (mailbox, uid_validity, uid)
+    );
+    CREATE INDEX mailbox_messages_message_id ON mailbox_messages(mailbox, message_id);
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.
 pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
-    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current as usize > MIGRATIONS.len() {
-        return Err(StoreError::SchemaTooNew {
-            found: current,
-            known: MIGRATIONS.len() as u32,
-        });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let version = i as u32 + 1;
-        let tx = conn.transaction()?;
+    // Each step takes the write lock first (IMMEDIATE) and reads the version under it, so
+    // two processes opening a fresh store at once never both apply the same migration.
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current as usize > MIGRATIONS.len() {
+            return Err(StoreError::SchemaTooNew {
+                found: current,
+                known: MIGRATIONS.len() as u32,
+            });
+        }
+        let Some(sql) = MIGRATIONS.get(current as usize) else {
+            tx.commit()?;
+            return Ok(MIGRATIONS.len() as u32);
+        };
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version)?;
+        tx.pragma_update(None, "user_version", current + 1)?;
         tx.commit()?;
     }
-    Ok(MIGRATIONS.len() as u32)
 }

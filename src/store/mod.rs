@@ -6,6 +6,7 @@
 //! overwritten by a different file.
 
 mod audit;
+mod cursors;
 mod documents;
 mod master;
 pub mod migrations;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 pub use audit::AuditEntry;
+pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
 pub use documents::{DocStatus, IngestOutcome};
 pub use orders::{NewOrder, OrderRow, StateCounts};
 
