@@ -8,6 +8,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{DocKind, Field, LineItem, Order};
 
+/// The header field names of the contract, in contract order.
+pub const HEADER_FIELDS: [&str; 6] = [
+    "po_number",
+    "order_date",
+    "buyer",
+    "currency",
+    "ship_to",
+    "total",
+];
+/// The line-item field names of the contract, in contract order.
+pub const LINE_FIELDS: [&str; 7] = [
+    "sku",
+    "customer_part",
+    "description",
+    "quantity",
+    "uom",
+    "unit_price",
+    "amount",
+];
+
 /// One line item, plain values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ContractLine {
@@ -171,6 +191,7 @@ mod tests {
         }
         assert_eq!(v["ship_to"], serde_json::Value::Null);
         let line = &v["lines"][0];
+        // The contract's names, spelled out: a renamed constant must not pass silently.
         for k in [
             "sku",
             "customer_part",

@@ -98,23 +98,7 @@ pub fn evaluate_dir(
     Ok(report)
 }
 
-pub const HEADER_FIELDS: [&str; 6] = [
-    "po_number",
-    "order_date",
-    "buyer",
-    "currency",
-    "ship_to",
-    "total",
-];
-pub const LINE_FIELDS: [&str; 7] = [
-    "sku",
-    "customer_part",
-    "description",
-    "quantity",
-    "uom",
-    "unit_price",
-    "amount",
-];
+pub use crate::contract::{HEADER_FIELDS, LINE_FIELDS};
 
 /// True/false positive and false negative counts.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]

@@ -25,23 +25,7 @@ pub struct LabeledWord<'a> {
     pub prob: f32,
 }
 
-pub const HEADER_FIELDS: [&str; 6] = [
-    "po_number",
-    "order_date",
-    "buyer",
-    "currency",
-    "ship_to",
-    "total",
-];
-pub const ITEM_FIELDS: [&str; 7] = [
-    "sku",
-    "customer_part",
-    "description",
-    "quantity",
-    "uom",
-    "unit_price",
-    "amount",
-];
+pub use crate::contract::{HEADER_FIELDS, LINE_FIELDS as ITEM_FIELDS};
 
 /// Every label a model for this decoder may emit, in a stable order.
 pub fn label_set() -> Vec<String> {
