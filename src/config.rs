@@ -64,6 +64,39 @@ pub struct RawConfig {
     pub oms: OmsConfig,
     #[serde(default)]
     pub extract: ExtractConfig,
+    #[serde(default)]
+    pub web: WebConfig,
+}
+
+/// The reviewer web UI; the `[web]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Address to listen on (`serve --listen` overrides it). Default 127.0.0.1:8080.
+    pub listen: String,
+    /// How long a login lasts, in hours. Default 12.
+    pub session_hours: u64,
+    /// How long an opened order stays claimed by its reviewer, in minutes. Default 15.
+    pub claim_minutes: u64,
+    /// Mark the session cookie `Secure` (behind TLS). Default false.
+    pub secure_cookie: bool,
+    /// Failed logins allowed per name and per client address within the window. Default 5.
+    pub login_max_failures: u32,
+    /// The rate-limiting window, in minutes. Default 15.
+    pub login_window_minutes: u64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: "127.0.0.1:8080".into(),
+            session_hours: 12,
+            claim_minutes: 15,
+            secure_cookie: false,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+        }
+    }
 }
 
 /// Extraction settings.
@@ -95,6 +128,7 @@ pub struct Config {
     pub rules: RulesConfig,
     pub oms: OmsConfig,
     pub extract: ExtractConfig,
+    pub web: WebConfig,
     /// The file it was read from, if any (relative paths in it are resolved against its folder).
     pub source: Option<PathBuf>,
 }
@@ -149,6 +183,19 @@ impl Config {
                 "limits.max_file_bytes and limits.max_pages must be positive".into(),
             ));
         }
+        let w = &raw.web;
+        if w.session_hours == 0 || w.claim_minutes == 0 || w.login_window_minutes == 0 {
+            return Err(ConfigError::Invalid(
+                "web.session_hours, web.claim_minutes and web.login_window_minutes must be positive"
+                    .into(),
+            ));
+        }
+        if w.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "web.listen must be an address like 127.0.0.1:8080, not '{}'",
+                w.listen
+            )));
+        }
         Ok(Config {
             data_dir,
             drop_folders,
@@ -156,6 +203,7 @@ impl Config {
             rules: raw.rules,
             oms: raw.oms,
             extract: raw.extract,
+            web: raw.web,
             source,
         })
     }
@@ -174,6 +222,7 @@ fn unreachable_default() -> Config {
         rules: RulesConfig::default(),
         oms: OmsConfig::default(),
         extract: ExtractConfig::default(),
+        web: WebConfig::default(),
         source: None,
     }
 }

@@ -11,6 +11,8 @@ mod master;
 pub mod migrations;
 mod orders;
 pub mod outbox;
+mod review;
+mod users;
 
 use std::fs;
 use std::io::Write;
@@ -21,6 +23,8 @@ use rusqlite::Connection;
 pub use audit::AuditEntry;
 pub use documents::{DocStatus, IngestOutcome};
 pub use orders::{NewOrder, OrderRow, StateCounts};
+pub use review::{Claim, QueueRow};
+pub use users::{hash_password, random_token, LoginCheck, Session, User};
 
 /// Errors from the store, with what was being done.
 #[derive(Debug, thiserror::Error)]
