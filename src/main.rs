@@ -603,10 +603,13 @@ fn cmd_review(cfg: &Config, action: &ReviewCmd, json: bool) -> Result<ExitCode> 
 }
 
 fn cmd_serve(cfg: &Config, listen: Option<&str>) -> Result<ExitCode> {
-    let addr: std::net::SocketAddr = listen
-        .unwrap_or(&cfg.web.listen)
-        .parse()
-        .with_context(|| format!("--listen {:?} is not an address like 127.0.0.1:8080", listen))?;
+    let addr: std::net::SocketAddr =
+        listen.unwrap_or(&cfg.web.listen).parse().with_context(|| {
+            format!(
+                "--listen {:?} is not an address like 127.0.0.1:8080",
+                listen
+            )
+        })?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)

@@ -49,7 +49,10 @@ async fn api_login(env: &Env, name: &str) -> Api {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     let body: Value = r.json().await.expect("json");
     Api {
         cookie: format!("po_session={token}"),
@@ -112,11 +115,23 @@ async fn without_a_session_pages_redirect_to_login_and_the_api_answers_401() {
             .await
             .expect("get");
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
-        let loc = r.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let loc = r
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         assert!(loc.starts_with("/login?next="), "{path} -> {loc}");
     }
-    for path in ["/api/queue", &format!("/api/items/{}", env.nearmiss), "/api/deliveries"] {
-        let r = c.get(format!("{}{path}", env.base)).send().await.expect("get");
+    for path in [
+        "/api/queue",
+        &format!("/api/items/{}", env.nearmiss),
+        "/api/deliveries",
+    ] {
+        let r = c
+            .get(format!("{}{path}", env.base))
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
         let v: Value = r.json().await.expect("json error");
         assert!(v["error"].as_str().is_some());
@@ -143,7 +158,11 @@ async fn without_a_session_pages_redirect_to_login_and_the_api_answers_401() {
 async fn login_form_needs_its_csrf_token_and_forms_need_the_session_token() {
     let env = start().await;
     let c = client();
-    let page = c.get(format!("{}/login", env.base)).send().await.expect("login page");
+    let page = c
+        .get(format!("{}/login", env.base))
+        .send()
+        .await
+        .expect("login page");
     let login_csrf = cookie_value(page.headers(), "po_login_csrf").expect("login csrf cookie");
     let html = page.text().await.expect("html");
     assert!(html.contains(&login_csrf), "the form carries the token");
@@ -171,7 +190,10 @@ async fn login_form_needs_its_csrf_token_and_forms_need_the_session_token() {
         .await
         .expect("post");
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/deliveries"));
+    assert_eq!(
+        r.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
+        Some("/deliveries")
+    );
     let token = cookie_value(r.headers(), "po_session").expect("session");
     let me = Api {
         cookie: format!("po_session={token}"),
@@ -184,10 +206,18 @@ async fn login_form_needs_its_csrf_token_and_forms_need_the_session_token() {
     // A form post without the token, or with another one, changes nothing.
     let r = me.form(&env, &approve, &[("version", "1")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = me.form(&env, &approve, &[("version", "1"), ("csrf", "abc")]).await;
+    let r = me
+        .form(&env, &approve, &[("version", "1"), ("csrf", "abc")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.expect("body").contains("security token"));
-    let r = me.post(&env, &format!("/api/items/{id}/approve"), json!({"version": 1})).await;
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/approve"),
+            json!({"version": 1}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(state_of(&env, env.nearmiss), OrderState::Review);
     // The session's own token (from any page) works.
@@ -198,13 +228,18 @@ async fn login_form_needs_its_csrf_token_and_forms_need_the_session_token() {
         .and_then(|s| s.split('"').next())
         .expect("csrf in page")
         .to_string();
-    let r = me.form(&env, &approve, &[("version", "1"), ("csrf", &csrf)]).await;
+    let r = me
+        .form(&env, &approve, &[("version", "1"), ("csrf", &csrf)])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
     assert_eq!(state_of(&env, env.nearmiss), OrderState::Accepted);
     // Logout ends the session.
     let r = me.form(&env, "/logout", &[("csrf", &csrf)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(me.get(&env, "/api/queue").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me.get(&env, "/api/queue").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 fn auth_next(n: &str) -> String {
@@ -221,14 +256,24 @@ async fn failed_logins_are_rate_limited() {
             .send()
     };
     for _ in 0..3 {
-        assert_eq!(login("wrong password").await.expect("login").status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            login("wrong password").await.expect("login").status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     // Over the limit (3 in the test config): even the right password is refused for now.
     let r = login(PASSWORD).await.expect("login");
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let v: Value = r.json().await.expect("json");
-    assert!(v["error"].as_str().unwrap_or("").contains("too many"), "{v}");
-    let r = c.get(format!("{}/login", env.base)).send().await.expect("page");
+    assert!(
+        v["error"].as_str().unwrap_or("").contains("too many"),
+        "{v}"
+    );
+    let r = c
+        .get(format!("{}/login", env.base))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(r.status(), StatusCode::OK);
 }
 
@@ -238,45 +283,84 @@ async fn the_second_approval_of_the_same_order_gets_409() {
     let alice = api_login(&env, "alice").await;
     let bob = api_login(&env, "bob").await;
     let id = env.nearmiss;
-    let a: Value = alice.get(&env, &format!("/api/items/{id}")).await.json().await.expect("item");
-    let b: Value = bob.get(&env, &format!("/api/items/{id}")).await.json().await.expect("item");
+    let a: Value = alice
+        .get(&env, &format!("/api/items/{id}"))
+        .await
+        .json()
+        .await
+        .expect("item");
+    let b: Value = bob
+        .get(&env, &format!("/api/items/{id}"))
+        .await
+        .json()
+        .await
+        .expect("item");
     assert_eq!(a["claim"]["user"], "alice");
     assert_eq!(b["claim"]["user"], "alice", "bob sees alice's claim");
     let version = a["order"]["version"].as_i64().expect("version");
     assert_eq!(b["order"]["version"].as_i64(), Some(version));
-    let queue: Value = bob.get(&env, "/api/queue").await.json().await.expect("queue");
+    let queue: Value = bob
+        .get(&env, "/api/queue")
+        .await
+        .json()
+        .await
+        .expect("queue");
     let row = queue["items"]
         .as_array()
         .and_then(|a| a.iter().find(|r| r["order_id"] == id))
         .expect("in queue");
     assert_eq!(row["claim"]["user"], "alice");
-    let r = alice.post(&env, &format!("/api/items/{id}/approve"), json!({"version": version})).await;
+    let r = alice
+        .post(
+            &env,
+            &format!("/api/items/{id}/approve"),
+            json!({"version": version}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = bob.post(&env, &format!("/api/items/{id}/approve"), json!({"version": version})).await;
+    let r = bob
+        .post(
+            &env,
+            &format!("/api/items/{id}/approve"),
+            json!({"version": version}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let v: Value = r.json().await.expect("json");
     let msg = v["error"].as_str().unwrap_or("");
     assert!(msg.contains("someone else"), "a clear message: {msg}");
     let r = bob
-        .post(&env, &format!("/api/items/{id}/reject"), json!({"version": version, "reason": "dup"}))
+        .post(
+            &env,
+            &format!("/api/items/{id}/reject"),
+            json!({"version": version, "reason": "dup"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(state_of(&env, id), OrderState::Accepted);
     let store = Store::open(&env.data).expect("store");
     assert!(store.outbox_entry(id).expect("outbox").is_some());
     let history = store.audit_for("order", id).expect("audit");
-    assert!(history.iter().any(|h| h.actor == "alice" && h.action == "accepted"));
-    assert!(history.iter().any(|h| h.actor == "bob" && h.action == "viewed"));
+    assert!(history
+        .iter()
+        .any(|h| h.actor == "alice" && h.action == "accepted"));
+    assert!(history
+        .iter()
+        .any(|h| h.actor == "bob" && h.action == "viewed"));
 }
 
 #[tokio::test]
 async fn document_downloads_cannot_leave_the_archive() {
     let env = start().await;
     let me = api_login(&env, "alice").await;
-    let ok = me.get(&env, &format!("/documents/{}/original", env.pdf_doc)).await;
+    let ok = me
+        .get(&env, &format!("/documents/{}/original", env.pdf_doc))
+        .await;
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(
-        ok.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        ok.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/pdf")
     );
     let bytes = ok.bytes().await.expect("bytes");
@@ -304,14 +388,19 @@ async fn document_downloads_cannot_leave_the_archive() {
             status == StatusCode::NOT_FOUND || status == StatusCode::BAD_REQUEST,
             "{path}: {status}"
         );
-        assert!(!body.contains("root:") && !body.contains("[package]") && !body.contains("SQLite"), "{path}");
+        assert!(
+            !body.contains("root:") && !body.contains("[package]") && !body.contains("SQLite"),
+            "{path}"
+        );
     }
     // The text document is served as inert plain text.
     let store = Store::open(&env.data).expect("store");
     let doc = store.order(env.xss).expect("o").expect("row").document_id;
     let r = me.get(&env, &format!("/documents/{doc}/original")).await;
     assert_eq!(
-        r.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("text/plain; charset=utf-8")
     );
     assert!(r
@@ -326,11 +415,29 @@ async fn document_downloads_cannot_leave_the_archive() {
 async fn document_strings_are_escaped_in_the_html() {
     let env = start().await;
     let me = api_login(&env, "alice").await;
-    let html = me.get(&env, &format!("/items/{}", env.xss)).await.text().await.expect("page");
-    assert!(!html.contains("<script>window.__xss"), "raw script tag in the page");
+    let html = me
+        .get(&env, &format!("/items/{}", env.xss))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        !html.contains("<script>window.__xss"),
+        "raw script tag in the page"
+    );
     assert!(!html.contains("<img src=x"), "raw img tag in the page");
-    assert!(html.contains("&#60;script&#62;window.__xss=1&#60;/script&#62;"), "{}", html.lines().filter(|l| l.contains("xss")).collect::<Vec<_>>().join("\n"));
-    assert!(html.contains("evil &#60;b&#62;po&#60;/b&#62;.txt"), "the file name is escaped too");
+    assert!(
+        html.contains("&#60;script&#62;window.__xss=1&#60;/script&#62;"),
+        "{}",
+        html.lines()
+            .filter(|l| l.contains("xss"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        html.contains("evil &#60;b&#62;po&#60;/b&#62;.txt"),
+        "the file name is escaped too"
+    );
 }
 
 #[tokio::test]
@@ -338,12 +445,24 @@ async fn fix_with_remember_teaches_the_customer_code_and_the_rules_run_again() {
     let env = start().await;
     let me = api_login(&env, "alice").await;
     let id = env.nearmiss;
-    let item: Value = me.get(&env, &format!("/api/items/{id}")).await.json().await.expect("item");
+    let item: Value = me
+        .get(&env, &format!("/api/items/{id}"))
+        .await
+        .json()
+        .await
+        .expect("item");
     let version = item["order"]["version"].as_i64().expect("version");
-    assert_eq!(item["order"]["check"]["exceptions"][0]["code"], "unknown_sku");
+    assert_eq!(
+        item["order"]["check"]["exceptions"][0]["code"],
+        "unknown_sku"
+    );
     // A stale version is refused with 409.
     let r = me
-        .post(&env, &format!("/api/items/{id}/fix"), json!({"version": version + 5, "exception": 0}))
+        .post(
+            &env,
+            &format!("/api/items/{id}/fix"),
+            json!({"version": version + 5, "exception": 0}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let r = me
@@ -364,7 +483,10 @@ async fn fix_with_remember_teaches_the_customer_code_and_the_rules_run_again() {
         && c.sku == "BRG-6001-2RS"));
     let row = store.order(id).expect("o").expect("row");
     let line = &row.order.lines[1];
-    assert_eq!(line.sku.as_ref().map(|f| f.value.as_str()), Some("BRG-6001-2RS"));
+    assert_eq!(
+        line.sku.as_ref().map(|f| f.value.as_str()),
+        Some("BRG-6001-2RS")
+    );
     assert_eq!(
         line.customer_part.as_ref().map(|f| f.value.as_str()),
         Some("BRG-6201-2RS"),
@@ -376,7 +498,11 @@ async fn fix_with_remember_teaches_the_customer_code_and_the_rules_run_again() {
         f.value = "NOT-A-SKU".into();
     }
     let r = me
-        .post(&env, &format!("/api/items/{id}/edit"), json!({"version": row.version, "order": order}))
+        .post(
+            &env,
+            &format!("/api/items/{id}/edit"),
+            json!({"version": row.version, "order": order}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.expect("json");
@@ -384,11 +510,19 @@ async fn fix_with_remember_teaches_the_customer_code_and_the_rules_run_again() {
     // Rejecting needs a reason.
     let version = v["version"].as_i64().expect("version");
     let r = me
-        .post(&env, &format!("/api/items/{id}/reject"), json!({"version": version, "reason": " "}))
+        .post(
+            &env,
+            &format!("/api/items/{id}/reject"),
+            json!({"version": version, "reason": " "}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = me
-        .post(&env, &format!("/api/items/{id}/reject"), json!({"version": version, "reason": "test"}))
+        .post(
+            &env,
+            &format!("/api/items/{id}/reject"),
+            json!({"version": version, "reason": "test"}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let history = store.audit_for("order", id).expect("audit");

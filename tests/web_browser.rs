@@ -60,7 +60,10 @@ impl Driver {
                     break;
                 }
             }
-            assert!(Instant::now() < deadline, "chromedriver did not answer on {url} within 20 s");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not answer on {url} within 20 s"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
@@ -81,9 +84,15 @@ impl Driver {
             .await
             .expect("new session request");
         let v: Value = r.json().await.expect("new session json");
-        let session = v["value"]["sessionId"].as_str().map(str::to_string).unwrap_or_else(|| {
-            panic!("Chromium could not start (is /usr/bin/chromium installed?): {}", v["value"])
-        });
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                panic!(
+                    "Chromium could not start (is /usr/bin/chromium installed?): {}",
+                    v["value"]
+                )
+            });
         Driver {
             child,
             http,
@@ -99,7 +108,13 @@ impl Driver {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let v: Value = req.send().await.expect("webdriver").json().await.expect("webdriver json");
+        let v: Value = req
+            .send()
+            .await
+            .expect("webdriver")
+            .json()
+            .await
+            .expect("webdriver json");
         if v["value"]["error"].is_string() {
             panic!("webdriver {path}: {}", v["value"]);
         }
@@ -107,7 +122,8 @@ impl Driver {
     }
 
     async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
     }
 
     async fn current_url(&self) -> String {
@@ -120,7 +136,11 @@ impl Driver {
 
     async fn find(&self, css: &str) -> String {
         let v = self
-            .cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
             .await;
         match v[ELEMENT].as_str() {
             Some(id) => id.to_string(),
@@ -130,13 +150,22 @@ impl Driver {
 
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{e}/value"), Some(json!({"text": text})))
-            .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
     }
 
     async fn click(&self, css: &str) {
         let e = self.find(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{e}/click"), Some(json!({}))).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     /// Press keys on the page (not in a field), as a person would.
@@ -155,8 +184,12 @@ impl Driver {
     }
 
     async fn js(&self, script: &str) -> Value {
-        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []})))
-            .await
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
     }
 
     /// Wait until `script` returns true (page loads after a form post are asynchronous).
@@ -186,7 +219,11 @@ impl Driver {
         self.type_into("#name", name).await;
         self.type_into("#password", PASSWORD).await;
         self.click("#login").await;
-        self.wait_for("return location.pathname === '/queue'", "the queue after login").await;
+        self.wait_for(
+            "return location.pathname === '/queue'",
+            "the queue after login",
+        )
+        .await;
     }
 }
 
@@ -220,29 +257,66 @@ async fn a_reviewer_clears_the_oldest_order_with_the_keyboard_and_it_reaches_the
     let d = Driver::start().await;
     d.login(&env, "alice").await;
     // The queue, oldest first: the first row is selected; Enter opens it.
-    d.wait_for("return document.querySelector('tr.selectable.selected') !== null", "a selected row")
-        .await;
+    d.wait_for(
+        "return document.querySelector('tr.selectable.selected') !== null",
+        "a selected row",
+    )
+    .await;
     d.keys("\u{E007}").await; // Enter
     let item = format!("/items/{}", env.nearmiss);
-    d.wait_for(&format!("return location.pathname === '{item}'"), "the oldest item").await;
-    d.wait_for("return document.querySelector('.exc.selected') !== null", "a selected exception")
+    d.wait_for(
+        &format!("return location.pathname === '{item}'"),
+        "the oldest item",
+    )
+    .await;
+    d.wait_for(
+        "return document.querySelector('.exc.selected') !== null",
+        "a selected exception",
+    )
+    .await;
+    let text = d
+        .js("return document.querySelector('.exc.selected').innerText")
         .await;
-    let text = d.js("return document.querySelector('.exc.selected').innerText").await;
-    assert!(text.as_str().unwrap_or("").contains("BRG-6001-2RS"), "{text}");
+    assert!(
+        text.as_str().unwrap_or("").contains("BRG-6001-2RS"),
+        "{text}"
+    );
+    // Give the PDF viewer a moment to paint before the picture is taken.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     d.screenshot("item.png").await;
     // f applies the suggested SKU; the rules run again and nothing is left.
     d.keys("f").await;
-    d.wait_for("return location.search.indexOf('done=fixed') >= 0", "the fix").await;
-    let sku = d.js("return document.querySelector('input[name=l1_sku]').value").await;
+    d.wait_for(
+        "return location.search.indexOf('done=fixed') >= 0",
+        "the fix",
+    )
+    .await;
+    let sku = d
+        .js("return document.querySelector('input[name=l1_sku]').value")
+        .await;
     assert_eq!(sku, json!("BRG-6001-2RS"));
-    assert_eq!(d.js("return document.querySelectorAll('.exc').length").await, json!(0));
+    assert_eq!(
+        d.js("return document.querySelectorAll('.exc').length")
+            .await,
+        json!(0)
+    );
     d.screenshot("item-fixed.png").await;
     // a approves; the next open order is shown.
     d.keys("a").await;
-    d.wait_for("return location.search.indexOf('done=approved') >= 0", "the approval").await;
-    assert!(d.current_url().await.contains(&format!("/items/{}", env.xss)));
+    d.wait_for(
+        "return location.search.indexOf('done=approved') >= 0",
+        "the approval",
+    )
+    .await;
+    assert!(d
+        .current_url()
+        .await
+        .contains(&format!("/items/{}", env.xss)));
     let store = Store::open(&env.data).expect("store");
-    assert_eq!(store.order(env.nearmiss).expect("o").expect("row").state, OrderState::Accepted);
+    assert_eq!(
+        store.order(env.nearmiss).expect("o").expect("row").state,
+        OrderState::Accepted
+    );
     drop(store);
     // The OMS delivery (default file connector) writes the order to <data>/outbox/.
     let report = po_intake::oms::push_once(&env.data, &OmsConfig::default())
@@ -256,10 +330,21 @@ async fn a_reviewer_clears_the_oldest_order_with_the_keyboard_and_it_reaches_the
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let payload = std::fs::read_to_string(&files[0]).expect("payload");
-    assert!(payload.contains("BRG-6001-2RS") && payload.contains("938409"), "{payload}");
-    let history = Store::open(&env.data).expect("store").audit_for("order", env.nearmiss).expect("audit");
+    assert!(
+        payload.contains("BRG-6001-2RS") && payload.contains("938409"),
+        "{payload}"
+    );
+    let history = Store::open(&env.data)
+        .expect("store")
+        .audit_for("order", env.nearmiss)
+        .expect("audit");
     for action in ["viewed", "edited", "accepted"] {
-        assert!(history.iter().any(|h| h.actor == "alice" && h.action == action), "{action}");
+        assert!(
+            history
+                .iter()
+                .any(|h| h.actor == "alice" && h.action == action),
+            "{action}"
+        );
     }
 }
 
@@ -269,15 +354,35 @@ async fn a_script_in_a_description_is_shown_as_text() {
     let d = Driver::start().await;
     d.login(&env, "alice").await;
     d.goto(&format!("{}/items/{}", env.base, env.xss)).await;
-    d.wait_for("return document.querySelector('input[name=l0_description]') !== null", "the item")
+    d.wait_for(
+        "return document.querySelector('input[name=l0_description]') !== null",
+        "the item",
+    )
+    .await;
+    let v = d
+        .js("return document.querySelector('input[name=l0_description]').value")
         .await;
-    let v = d.js("return document.querySelector('input[name=l0_description]').value").await;
-    assert!(v.as_str().unwrap_or("").starts_with("<script>window.__xss=1</script>"), "{v}");
-    let text = d.js("return document.querySelector('.doc-text').textContent").await;
-    assert!(text.as_str().unwrap_or("").contains("<img src=x onerror="), "{text}");
-    assert_eq!(d.js("return typeof window.__xss").await, json!("undefined"), "the script ran");
+    assert!(
+        v.as_str()
+            .unwrap_or("")
+            .starts_with("<script>window.__xss=1</script>"),
+        "{v}"
+    );
+    let text = d
+        .js("return document.querySelector('.doc-text').textContent")
+        .await;
+    assert!(
+        text.as_str().unwrap_or("").contains("<img src=x onerror="),
+        "{text}"
+    );
     assert_eq!(
-        d.js("return document.querySelectorAll('main script, main img').length").await,
+        d.js("return typeof window.__xss").await,
+        json!("undefined"),
+        "the script ran"
+    );
+    assert_eq!(
+        d.js("return document.querySelectorAll('main script, main img').length")
+            .await,
         json!(0)
     );
     d.screenshot("item-escaped.png").await;
@@ -287,22 +392,39 @@ async fn a_script_in_a_description_is_shown_as_text() {
 async fn pages_need_a_session() {
     let env = start().await;
     let d = Driver::start().await;
-    d.goto(&format!("{}/items/{}", env.base, env.nearmiss)).await;
-    d.wait_for("return location.pathname === '/login'", "the login page").await;
-    assert!(d.current_url().await.contains("next=%2Fitems%2F") || d.current_url().await.contains("next=/items/"));
+    d.goto(&format!("{}/items/{}", env.base, env.nearmiss))
+        .await;
+    d.wait_for("return location.pathname === '/login'", "the login page")
+        .await;
+    assert!(
+        d.current_url().await.contains("next=%2Fitems%2F")
+            || d.current_url().await.contains("next=/items/")
+    );
     d.goto(&format!("{}/api/queue", env.base)).await;
     let body = d.js("return document.body.innerText").await;
-    assert!(body.as_str().unwrap_or("").contains("\"status\":401"), "{body}");
+    assert!(
+        body.as_str().unwrap_or("").contains("\"status\":401"),
+        "{body}"
+    );
     // After logging in, the page asked for first is shown.
-    d.goto(&format!("{}/items/{}", env.base, env.nearmiss)).await;
+    d.goto(&format!("{}/items/{}", env.base, env.nearmiss))
+        .await;
     d.type_into("#name", "alice").await;
     d.type_into("#password", PASSWORD).await;
     d.click("#login").await;
-    d.wait_for(&format!("return location.pathname === '/items/{}'", env.nearmiss), "the item")
-        .await;
+    d.wait_for(
+        &format!("return location.pathname === '/items/{}'", env.nearmiss),
+        "the item",
+    )
+    .await;
     // Logging out ends it.
     d.click(".who button").await;
-    d.wait_for("return location.pathname === '/login'", "the login page after logout").await;
+    d.wait_for(
+        "return location.pathname === '/login'",
+        "the login page after logout",
+    )
+    .await;
     d.goto(&format!("{}/queue", env.base)).await;
-    d.wait_for("return location.pathname === '/login'", "login again").await;
+    d.wait_for("return location.pathname === '/login'", "login again")
+        .await;
 }

@@ -70,7 +70,9 @@ impl Store {
                 codes: codes
                     .map(|c| c.split(',').map(str::to_string).collect())
                     .unwrap_or_default(),
-                claim: user.zip(expires).map(|(user, expires_at)| Claim { user, expires_at }),
+                claim: user
+                    .zip(expires)
+                    .map(|(user, expires_at)| Claim { user, expires_at }),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -107,7 +107,14 @@ impl Store {
         } else {
             "created"
         };
-        audit::append(&tx, "cli", "user", Some(id), action, Some(&json!({"name": name})))?;
+        audit::append(
+            &tx,
+            "cli",
+            "user",
+            Some(id),
+            action,
+            Some(&json!({"name": name})),
+        )?;
         tx.commit()?;
         Ok(User {
             id,
@@ -135,7 +142,13 @@ impl Store {
             |r| r.get(0),
         )?;
         if failures >= i64::from(max_failures) {
-            self.audit(name, "login", None, "rate_limited", Some(&json!({"client": client})))?;
+            self.audit(
+                name,
+                "login",
+                None,
+                "rate_limited",
+                Some(&json!({"client": client})),
+            )?;
             return Ok(LoginCheck::RateLimited);
         }
         let user: Option<(i64, String)> = self
@@ -174,7 +187,14 @@ impl Store {
                     params![sha256_hex(token.as_bytes()), id, csrf, now(), expires_at],
                 )?;
                 tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [now()])?;
-                audit::append(&tx, name, "user", Some(id), "login", Some(&json!({"client": client})))?;
+                audit::append(
+                    &tx,
+                    name,
+                    "user",
+                    Some(id),
+                    "login",
+                    Some(&json!({"client": client})),
+                )?;
                 LoginCheck::Ok {
                     token,
                     session: Session {
@@ -188,7 +208,14 @@ impl Store {
                 }
             }
             _ => {
-                audit::append(&tx, name, "login", None, "failed", Some(&json!({"client": client})))?;
+                audit::append(
+                    &tx,
+                    name,
+                    "login",
+                    None,
+                    "failed",
+                    Some(&json!({"client": client})),
+                )?;
                 LoginCheck::Invalid
             }
         };

@@ -49,9 +49,7 @@ pub async fn login(
 
 pub async fn logout(State(state): State<AppState>, who: Reviewer) -> ApiResult {
     let token = who.token().to_string();
-    state
-        .db(move |store, _| Ok(store.logout(&token)?))
-        .await?;
+    state.db(move |store, _| Ok(store.logout(&token)?)).await?;
     Ok(Json(json!({"ok": true})).into_response())
 }
 
@@ -159,8 +157,15 @@ pub async fn fix(
 ) -> ApiResult {
     let v = state
         .db(move |store, cfg| {
-            let version =
-                ops::fix(store, cfg, &who.name, id, b.version, b.exception, b.remember)?;
+            let version = ops::fix(
+                store,
+                cfg,
+                &who.name,
+                id,
+                b.version,
+                b.exception,
+                b.remember,
+            )?;
             let row = ops::open_row(store, id)?;
             Ok(json!({"version": version, "check": row.check}))
         })

@@ -90,7 +90,10 @@ fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
     if ctype != "application/pdf" {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -135,7 +138,9 @@ pub async fn attachment(
             let att = email_attachments(&bytes)
                 .into_iter()
                 .nth(n)
-                .ok_or_else(|| WebError::NotFound(format!("document {id} has no attachment {n}")))?;
+                .ok_or_else(|| {
+                    WebError::NotFound(format!("document {id} has no attachment {n}"))
+                })?;
             store.audit(
                 &who.name,
                 "document",

@@ -175,7 +175,11 @@ pub fn set_line(o: &mut Order, index: usize, field: &str, value: &str) -> Result
         "quantity" => set_number(&mut line.quantity, &format!("line {n} quantity"), value)?,
         "unit_price" => set_number(&mut line.unit_price, &format!("line {n} unit price"), value)?,
         "amount" => set_number(&mut line.amount, &format!("line {n} amount"), value)?,
-        other => return Err(WebError::BadRequest(format!("'{other}' is not a line field"))),
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "'{other}' is not a line field"
+            )))
+        }
     }
     Ok(())
 }

@@ -402,7 +402,13 @@ fn item_page(
                 .iter()
                 .find(|m| m.line_no == no)
                 .map(|m| match &m.matched_sku {
-                    Some(s) => format!("{s} ({})", serde_json::to_value(m.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+                    Some(s) => format!(
+                        "{s} ({})",
+                        serde_json::to_value(m.kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default()
+                    ),
                     None => "no match".to_string(),
                 })
                 .unwrap_or_default();
@@ -420,7 +426,10 @@ fn item_page(
         "message/rfc822" => {
             let bytes = original.unwrap_or_default();
             let parsed = crate::parse::parse(&bytes, &doc.file_name, limits).ok();
-            let meta = parsed.as_ref().and_then(|p| p.email.clone()).unwrap_or_default();
+            let meta = parsed
+                .as_ref()
+                .and_then(|p| p.email.clone())
+                .unwrap_or_default();
             let body = parsed
                 .as_ref()
                 .and_then(|p| p.parts.iter().find(|p| p.name == "body"))
@@ -472,8 +481,14 @@ fn item_page(
         version: row.version,
         state: row.state.as_str(),
         open: row.state == OrderState::Review,
-        po: row.po_number.clone().unwrap_or_else(|| "(no PO number)".into()),
-        customer: row.customer_id.clone().unwrap_or_else(|| "unknown customer".into()),
+        po: row
+            .po_number
+            .clone()
+            .unwrap_or_else(|| "(no PO number)".into()),
+        customer: row
+            .customer_id
+            .clone()
+            .unwrap_or_else(|| "unknown customer".into()),
         doc,
         doc_kind,
         email,
@@ -615,7 +630,12 @@ pub async fn learn_buyer(
 }
 
 /// After finishing an order: the next one, or the queue when none is left.
-async fn to_next(state: &AppState, user: String, id: i64, done: &str) -> Result<Response, WebError> {
+async fn to_next(
+    state: &AppState,
+    user: String,
+    id: i64,
+    done: &str,
+) -> Result<Response, WebError> {
     let next = state
         .db(move |store, _| ops::next_after(store, &user, id))
         .await?;

@@ -50,9 +50,14 @@ pub fn age_text(r: &QueueRow, now: DateTime<Utc>) -> String {
 /// Apply a filter to the queue. A malformed age is a bad request, not a silent no-op.
 pub fn filter(rows: Vec<QueueRow>, f: &Filter) -> Result<Vec<QueueRow>, WebError> {
     let min_age = match set(&f.min_age_hours) {
-        Some(s) => Some(s.parse::<f64>().ok().filter(|h| h.is_finite()).ok_or_else(|| {
-            WebError::BadRequest(format!("min_age_hours '{s}' is not a number of hours"))
-        })?),
+        Some(s) => Some(
+            s.parse::<f64>()
+                .ok()
+                .filter(|h| h.is_finite())
+                .ok_or_else(|| {
+                    WebError::BadRequest(format!("min_age_hours '{s}' is not a number of hours"))
+                })?,
+        ),
         None => None,
     };
     let now = Utc::now();

@@ -91,7 +91,9 @@ pub fn seed(data: &Path) -> (i64, i64, i64) {
     );
     // 2. A text PO whose description tries to run script.
     let evil = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">";
-    let text = format!("PURCHASE ORDER X-1\nBuyer: Brennan Foods Inc\n1  BRG-6001-2RS  {evil}  2 EA 4.41\n");
+    let text = format!(
+        "PURCHASE ORDER X-1\nBuyer: Brennan Foods Inc\n1  BRG-6001-2RS  {evil}  2 EA 4.41\n"
+    );
     let order = Order {
         po_number: Some(Field::certain("X-1".into())),
         buyer: Some(Field::certain("Brennan Foods Inc".into())),
@@ -110,7 +112,11 @@ pub fn seed(data: &Path) -> (i64, i64, i64) {
     };
     let (_, xss) = record(
         &mut store,
-        &incoming("evil <b>po</b>.txt", "buyer@brennan-foods.com", text.into_bytes()),
+        &incoming(
+            "evil <b>po</b>.txt",
+            "buyer@brennan-foods.com",
+            text.into_bytes(),
+        ),
         "text/plain",
         order,
     );
