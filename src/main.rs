@@ -615,7 +615,8 @@ fn cmd_serve(cfg: &Config, listen: Option<&str>) -> Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
-        eprintln!("po-intake: reviewer UI on http://{addr}/");
+        let bound = listener.local_addr().unwrap_or(addr);
+        eprintln!("po-intake: reviewer UI on http://{bound}/");
         po_intake::web::serve(listener, cfg.clone())
             .await
             .context("serving the web UI")
