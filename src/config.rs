@@ -66,6 +66,39 @@ pub struct RawConfig {
     pub extract: ExtractConfig,
     #[serde(default)]
     pub mailboxes: Vec<RawMailbox>,
+    #[serde(default)]
+    pub web: WebConfig,
+}
+
+/// The reviewer web UI; the `[web]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Address to listen on (`serve --listen` overrides it). Default 127.0.0.1:8080.
+    pub listen: String,
+    /// How long a login lasts, in hours. Default 12.
+    pub session_hours: u64,
+    /// How long an opened order stays claimed by its reviewer, in minutes. Default 15.
+    pub claim_minutes: u64,
+    /// Mark the session cookie `Secure` (behind TLS). Default false.
+    pub secure_cookie: bool,
+    /// Failed logins allowed per name and per client address within the window. Default 5.
+    pub login_max_failures: u32,
+    /// The rate-limiting window, in minutes. Default 15.
+    pub login_window_minutes: u64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: "127.0.0.1:8080".into(),
+            session_hours: 12,
+            claim_minutes: 15,
+            secure_cookie: false,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+        }
+    }
 }
 
 /// Extraction settings.
@@ -99,6 +132,7 @@ pub struct Config {
     pub extract: ExtractConfig,
     /// IMAP mailboxes watched by `po-intake watch`.
     pub mailboxes: Vec<Mailbox>,
+    pub web: WebConfig,
     /// The file it was read from, if any (relative paths in it are resolved against its folder).
     pub source: Option<PathBuf>,
 }
@@ -153,6 +187,19 @@ impl Config {
                 "limits.max_file_bytes and limits.max_pages must be positive".into(),
             ));
         }
+        let w = &raw.web;
+        if w.session_hours == 0 || w.claim_minutes == 0 || w.login_window_minutes == 0 {
+            return Err(ConfigError::Invalid(
+                "web.session_hours, web.claim_minutes and web.login_window_minutes must be positive"
+                    .into(),
+            ));
+        }
+        if w.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "web.listen must be an address like 127.0.0.1:8080, not '{}'",
+                w.listen
+            )));
+        }
         Ok(Config {
             data_dir,
             drop_folders,
@@ -161,6 +208,7 @@ impl Config {
             oms: raw.oms,
             extract: raw.extract,
             mailboxes: validate_mailboxes(raw.mailboxes)?,
+            web: raw.web,
             source,
         })
     }
@@ -180,6 +228,7 @@ fn unreachable_default() -> Config {
         oms: OmsConfig::default(),
         extract: ExtractConfig::default(),
         mailboxes: vec![],
+        web: WebConfig::default(),
         source: None,
     }
 }

@@ -19,3 +19,4 @@ pub mod parse;
 pub mod pipeline;
 pub mod rules;
 pub mod store;
+pub mod web;

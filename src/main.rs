@@ -65,10 +65,16 @@ enum Cmd {
     },
     /// Watch the configured drop folders and process files as they arrive.
     Watch,
-    /// Run the reviewer web UI (not built yet).
+    /// Run the reviewer web UI on the configured address (`[web] listen`).
     Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (overrides the config).
         #[arg(long)]
         listen: Option<String>,
+    },
+    /// Reviewer accounts for the web UI.
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
     },
     /// Work the review queue from the command line.
     Review {
@@ -132,6 +138,13 @@ enum ReviewCmd {
         #[arg(long, default_value = "cli")]
         user: String,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a reviewer (or set a new password). The password is read from the environment
+    /// variable PO_INTAKE_PASSWORD, else from the first line of stdin; never from an argument.
+    Add { name: String },
 }
 
 #[derive(Subcommand)]
@@ -204,7 +217,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Parse { file, text } => cmd_parse(&cfg, file, *text),
         Cmd::Ingest { dir, keep } => cmd_ingest(&cfg, dir, *keep, cli.json),
         Cmd::Watch => cmd_watch(&cfg, cli.json),
-        Cmd::Serve { .. } => bail!("the reviewer web UI is not built yet; use `po-intake review`"),
+        Cmd::Serve { listen } => cmd_serve(&cfg, listen.as_deref()),
+        Cmd::User {
+            action: UserCmd::Add { name },
+        } => cmd_user_add(&cfg, name),
         Cmd::Review { action } => cmd_review(&cfg, action, cli.json),
         Cmd::Catalog {
             action: CatalogCmd::Import { dir },
@@ -652,6 +668,52 @@ fn cmd_review(cfg: &Config, action: &ReviewCmd, json: bool) -> Result<ExitCode> 
             println!("order {id} rejected");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_serve(cfg: &Config, listen: Option<&str>) -> Result<ExitCode> {
+    let addr: std::net::SocketAddr =
+        listen.unwrap_or(&cfg.web.listen).parse().with_context(|| {
+            format!(
+                "--listen {:?} is not an address like 127.0.0.1:8080",
+                listen
+            )
+        })?;
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let bound = listener.local_addr().unwrap_or(addr);
+        eprintln!("po-intake: reviewer UI on http://{bound}/");
+        po_intake::web::serve(listener, cfg.clone())
+            .await
+            .context("serving the web UI")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_user_add(cfg: &Config, name: &str) -> Result<ExitCode> {
+    let password = match std::env::var("PO_INTAKE_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                eprint!("password for {name}: ");
+            }
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.is_empty() {
+        bail!("no password: set PO_INTAKE_PASSWORD or pipe it on stdin");
+    }
+    let mut store = open_store(cfg)?;
+    let user = store.upsert_user(name, &password)?;
+    println!("reviewer '{}' can log in now", user.name);
     Ok(ExitCode::SUCCESS)
 }
 

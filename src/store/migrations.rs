@@ -178,6 +178,41 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX mailbox_messages_message_id ON mailbox_messages(mailbox, message_id);
     "#,
+    // 4: web: reviewer accounts, sessions, login attempts (rate limiting), claims on orders.
+    r#"
+    CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        -- argon2id PHC string
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        -- sha256 of the cookie token: a copy of the database cannot be replayed as a login
+        token_hash    TEXT PRIMARY KEY,
+        user_id       INTEGER NOT NULL REFERENCES users(id),
+        csrf          TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL
+    );
+    CREATE INDEX sessions_expires ON sessions(expires_at);
+    CREATE TABLE login_attempts (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL,
+        client        TEXT NOT NULL,
+        ok            INTEGER NOT NULL,
+        at            TEXT NOT NULL
+    );
+    CREATE INDEX login_attempts_name ON login_attempts(name, at);
+    CREATE INDEX login_attempts_client ON login_attempts(client, at);
+    -- who is working an order right now; a claim past expires_at is free again
+    CREATE TABLE review_claims (
+        order_id      INTEGER PRIMARY KEY REFERENCES orders(id),
+        user_name     TEXT NOT NULL,
+        claimed_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

@@ -12,6 +12,8 @@ mod master;
 pub mod migrations;
 mod orders;
 pub mod outbox;
+mod review;
+mod users;
 
 use std::fs;
 use std::io::Write;
@@ -23,6 +25,8 @@ pub use audit::AuditEntry;
 pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
 pub use documents::{DocStatus, IngestOutcome};
 pub use orders::{NewOrder, OrderRow, StateCounts};
+pub use review::{Claim, QueueRow};
+pub use users::{hash_password, random_token, LoginCheck, Session, User};
 
 /// Errors from the store, with what was being done.
 #[derive(Debug, thiserror::Error)]

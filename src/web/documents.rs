@@ -1,0 +1,155 @@
+//! The originals, served from the archive by document id (never by a path from the request):
+//! the file itself (PDFs inline with their content type, anything else as plain text or a
+//! download) and the attachments of an email, by their position in the message.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use super::auth::Reviewer;
+use super::{AppState, WebError};
+use crate::parse::mime::sanitize_file_name;
+
+/// One attachment of an email: its (sanitised) name, media type and bytes.
+pub(crate) struct Attachment {
+    pub name: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The attachments of a MIME message, in the order they appear (depth-first).
+pub(crate) fn email_attachments(bytes: &[u8]) -> Vec<Attachment> {
+    fn walk(p: &mailparse::ParsedMail<'_>, out: &mut Vec<Attachment>, depth: u32) {
+        if depth > 8 || out.len() > 200 {
+            return;
+        }
+        if !p.subparts.is_empty() {
+            for s in &p.subparts {
+                walk(s, out, depth + 1);
+            }
+            return;
+        }
+        let disp = p.get_content_disposition();
+        let name = disp
+            .params
+            .get("filename")
+            .or_else(|| p.ctype.params.get("name"))
+            .cloned();
+        let attached = matches!(disp.disposition, mailparse::DispositionType::Attachment);
+        if let Some(name) = name.or_else(|| attached.then(|| "attachment".to_string())) {
+            if let Ok(bytes) = p.get_body_raw() {
+                let mut media_type = p.ctype.mimetype.to_ascii_lowercase();
+                let lower = name.to_ascii_lowercase();
+                if lower.ends_with(".pdf") || bytes.starts_with(b"%PDF-") {
+                    media_type = "application/pdf".into();
+                }
+                out.push(Attachment {
+                    name: sanitize_file_name(&name).unwrap_or_else(|| "attachment".into()),
+                    media_type,
+                    bytes,
+                });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(m) = mailparse::parse_mail(bytes) {
+        walk(&m, &mut out, 0);
+    }
+    out
+}
+
+/// A file name safe inside a quoted Content-Disposition value.
+fn disposition(kind: &str, name: &str) -> HeaderValue {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!("{kind}; filename=\"{clean}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// Bytes with a content type that cannot run script in our origin: PDFs inline, text as
+/// plain text, everything else as a download; all sandboxed and never sniffed.
+fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
+    let (ctype, disp) = match media_type {
+        "application/pdf" => ("application/pdf", "inline"),
+        "text/plain" | "message/rfc822" | "text/csv" => ("text/plain; charset=utf-8", "inline"),
+        _ => ("application/octet-stream", "attachment"),
+    };
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(header::CONTENT_DISPOSITION, disposition(disp, name));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
+    if ctype != "application/pdf" {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'"),
+        );
+    }
+    resp
+}
+
+pub async fn original(
+    State(state): State<AppState>,
+    who: Reviewer,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let (doc, bytes) = state
+        .db(move |store, _| {
+            let doc = store
+                .document(id)?
+                .ok_or_else(|| WebError::NotFound(format!("document {id} not found")))?;
+            let bytes = store.read_original(&doc.sha256)?;
+            store.audit(&who.name, "document", Some(id), "viewed", None)?;
+            Ok((doc, bytes))
+        })
+        .await?;
+    Ok(file_response(bytes, &doc.media_type, &doc.file_name))
+}
+
+pub async fn attachment(
+    State(state): State<AppState>,
+    who: Reviewer,
+    Path((id, n)): Path<(i64, usize)>,
+) -> Result<Response, WebError> {
+    let att = state
+        .db(move |store, _| {
+            let doc = store
+                .document(id)?
+                .ok_or_else(|| WebError::NotFound(format!("document {id} not found")))?;
+            if doc.media_type != "message/rfc822" {
+                return Err(WebError::NotFound(format!("document {id} is not an email")));
+            }
+            let bytes = store.read_original(&doc.sha256)?;
+            let att = email_attachments(&bytes)
+                .into_iter()
+                .nth(n)
+                .ok_or_else(|| {
+                    WebError::NotFound(format!("document {id} has no attachment {n}"))
+                })?;
+            store.audit(
+                &who.name,
+                "document",
+                Some(id),
+                "viewed",
+                Some(&serde_json::json!({"attachment": att.name})),
+            )?;
+            Ok(att)
+        })
+        .await?;
+    Ok(file_response(att.bytes, &att.media_type, &att.name))
+}

@@ -1,0 +1,291 @@
+//! Changing an order the way a reviewer does: set one field (a typed edit or a suggested
+//! fix), then run the rules again. Pure functions over `Order`, plus [`recheck`], which reads
+//! what the rules need (master data, sender, earlier POs) from the store.
+
+use chrono::NaiveDate;
+
+use super::WebError;
+use crate::config::Config;
+use crate::domain::{CheckResult, Field, LineItem, Order};
+use crate::rules::{self, CheckContext};
+use crate::store::{OrderRow, Store};
+
+pub const HEADER_FIELDS: [(&str, &str); 6] = [
+    ("po_number", "PO number"),
+    ("order_date", "Order date"),
+    ("buyer", "Buyer"),
+    ("currency", "Currency"),
+    ("ship_to", "Ship to"),
+    ("total", "Total"),
+];
+
+pub const LINE_FIELDS: [(&str, &str); 7] = [
+    ("sku", "SKU"),
+    ("customer_part", "Customer part"),
+    ("description", "Description"),
+    ("quantity", "Qty"),
+    ("uom", "UoM"),
+    ("unit_price", "Unit price"),
+    ("amount", "Amount"),
+];
+
+/// The line number the rules use for the line at `index` (its own, else position).
+pub fn line_no(line: &LineItem, index: usize) -> u32 {
+    if line.line_no > 0 {
+        line.line_no
+    } else {
+        u32::try_from(index + 1).unwrap_or(u32::MAX)
+    }
+}
+
+pub fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// The shown value of a header field.
+pub fn header_value(o: &Order, field: &str) -> (String, Option<f32>) {
+    fn s(f: &Option<Field<String>>) -> (String, Option<f32>) {
+        f.as_ref()
+            .map(|f| (f.value.clone(), Some(f.confidence)))
+            .unwrap_or_default()
+    }
+    match field {
+        "po_number" => s(&o.po_number),
+        "order_date" => o
+            .order_date
+            .as_ref()
+            .map(|f| (f.value.format("%Y-%m-%d").to_string(), Some(f.confidence)))
+            .unwrap_or_default(),
+        "buyer" => s(&o.buyer),
+        "currency" => s(&o.currency),
+        "ship_to" => s(&o.ship_to),
+        "total" => o
+            .total
+            .as_ref()
+            .map(|f| (fmt_num(f.value), Some(f.confidence)))
+            .unwrap_or_default(),
+        _ => (String::new(), None),
+    }
+}
+
+/// The shown value of a line field.
+pub fn line_value(l: &LineItem, field: &str) -> (String, Option<f32>) {
+    fn s(f: &Option<Field<String>>) -> (String, Option<f32>) {
+        f.as_ref()
+            .map(|f| (f.value.clone(), Some(f.confidence)))
+            .unwrap_or_default()
+    }
+    fn n(f: &Option<Field<f64>>) -> (String, Option<f32>) {
+        f.as_ref()
+            .map(|f| (fmt_num(f.value), Some(f.confidence)))
+            .unwrap_or_default()
+    }
+    match field {
+        "sku" => s(&l.sku),
+        "customer_part" => s(&l.customer_part),
+        "description" => s(&l.description),
+        "quantity" => n(&l.quantity),
+        "uom" => s(&l.uom),
+        "unit_price" => n(&l.unit_price),
+        "amount" => n(&l.amount),
+        _ => (String::new(), None),
+    }
+}
+
+/// Set a text field; unchanged values keep their extraction confidence and source.
+fn set_text(slot: &mut Option<Field<String>>, value: &str) {
+    let v = value.trim();
+    if v.is_empty() {
+        *slot = None;
+    } else if slot.as_ref().map(|f| f.value.as_str()) != Some(v) {
+        *slot = Some(Field::certain(v.to_string()));
+    }
+}
+
+fn parse_number(what: &str, value: &str) -> Result<Option<f64>, WebError> {
+    let v = value.trim().replace(',', "");
+    if v.is_empty() {
+        return Ok(None);
+    }
+    match v.parse::<f64>() {
+        Ok(n) if n.is_finite() => Ok(Some(n)),
+        _ => Err(WebError::BadRequest(format!(
+            "{what}: '{}' is not a number",
+            value.trim()
+        ))),
+    }
+}
+
+fn set_number(slot: &mut Option<Field<f64>>, what: &str, value: &str) -> Result<(), WebError> {
+    match parse_number(what, value)? {
+        None => *slot = None,
+        Some(n) if slot.as_ref().map(|f| f.value) != Some(n) => *slot = Some(Field::certain(n)),
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+/// Set a header field from text.
+pub fn set_header(o: &mut Order, field: &str, value: &str) -> Result<(), WebError> {
+    match field {
+        "po_number" => set_text(&mut o.po_number, value),
+        "buyer" => set_text(&mut o.buyer, value),
+        "currency" => set_text(&mut o.currency, &value.trim().to_uppercase()),
+        "ship_to" => set_text(&mut o.ship_to, value),
+        "total" => set_number(&mut o.total, "total", value)?,
+        "order_date" => {
+            let v = value.trim();
+            if v.is_empty() {
+                o.order_date = None;
+            } else {
+                let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                    WebError::BadRequest(format!("order date: '{v}' is not a date like 2025-03-31"))
+                })?;
+                if o.order_date.as_ref().map(|f| f.value) != Some(d) {
+                    o.order_date = Some(Field::certain(d));
+                }
+            }
+        }
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "'{other}' is not a header field"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Set a field of the line at `index` from text.
+pub fn set_line(o: &mut Order, index: usize, field: &str, value: &str) -> Result<(), WebError> {
+    let n = index + 1;
+    let line = o
+        .lines
+        .get_mut(index)
+        .ok_or_else(|| WebError::BadRequest(format!("the order has no line {n}")))?;
+    match field {
+        "sku" => set_text(&mut line.sku, value),
+        "customer_part" => set_text(&mut line.customer_part, value),
+        "description" => set_text(&mut line.description, value),
+        "uom" => set_text(&mut line.uom, value),
+        "quantity" => set_number(&mut line.quantity, &format!("line {n} quantity"), value)?,
+        "unit_price" => set_number(&mut line.unit_price, &format!("line {n} unit price"), value)?,
+        "amount" => set_number(&mut line.amount, &format!("line {n} amount"), value)?,
+        other => {
+            return Err(WebError::BadRequest(format!(
+                "'{other}' is not a line field"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Apply the edit form (`h_<field>` and `l<index>_<field>` pairs) to `o`.
+pub fn apply_form(o: &mut Order, pairs: &[(String, String)]) -> Result<(), WebError> {
+    for (k, v) in pairs {
+        if let Some(f) = k.strip_prefix("h_") {
+            set_header(o, f, v)?;
+        } else if let Some(rest) = k.strip_prefix('l') {
+            let Some((idx, f)) = rest.split_once('_') else {
+                continue;
+            };
+            let Ok(idx) = idx.parse::<usize>() else {
+                continue;
+            };
+            set_line(o, idx, f, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// The index of the line the rules call `line_no`.
+pub fn line_index(o: &Order, no: u32) -> Option<usize> {
+    o.lines
+        .iter()
+        .enumerate()
+        .position(|(i, l)| line_no(l, i) == no)
+}
+
+/// The printed code a cross-reference for this line would map: its customer part, else the
+/// code printed in the SKU column.
+pub fn printed_code(l: &LineItem) -> Option<String> {
+    [&l.customer_part, &l.sku]
+        .into_iter()
+        .flatten()
+        .map(|f| f.value.trim().to_string())
+        .find(|s| !s.is_empty())
+}
+
+/// Apply the suggestion of exception `index` of `check` to `o`. A suggested SKU replaces
+/// the printed one, which is kept as the customer's part number when that column was empty.
+/// Returns the line index touched (for "remember") and the printed code it replaced.
+pub fn apply_suggestion(
+    o: &mut Order,
+    check: &CheckResult,
+    index: usize,
+) -> Result<(Option<usize>, Option<String>), WebError> {
+    let ex = check
+        .exceptions
+        .get(index)
+        .ok_or_else(|| WebError::Conflict("that exception is gone; the order changed".into()))?;
+    let s = ex
+        .suggestion
+        .as_ref()
+        .ok_or_else(|| WebError::BadRequest("that exception has no suggested fix".into()))?;
+    match ex.line {
+        None => {
+            if s.field == "customer_id" {
+                return Err(WebError::BadRequest(
+                    "a customer is confirmed with 'remember buyer', not as a field".into(),
+                ));
+            }
+            set_header(o, &s.field, &s.value)?;
+            Ok((None, None))
+        }
+        Some(no) => {
+            let i = line_index(o, no)
+                .ok_or_else(|| WebError::Conflict(format!("line {no} is gone; reload")))?;
+            let printed = o.lines.get(i).and_then(printed_code);
+            if s.field == "sku" {
+                if let Some(line) = o.lines.get_mut(i) {
+                    if line.customer_part.is_none() {
+                        line.customer_part = line.sku.take();
+                    }
+                }
+            }
+            set_line(o, i, &s.field, &s.value)?;
+            Ok((Some(i), printed))
+        }
+    }
+}
+
+/// Run the rules again on `order` (an edited version of `row`), as the pipeline would, but
+/// not counting the order itself as a duplicate of its own PO.
+pub fn recheck(
+    store: &Store,
+    cfg: &Config,
+    row: &OrderRow,
+    order: &Order,
+) -> Result<CheckResult, WebError> {
+    let master = store.load_master()?;
+    let doc = store.document(row.document_id)?;
+    let mut sender = doc.as_ref().and_then(|d| d.sender.clone());
+    if let Some(d) = doc.as_ref().filter(|d| d.media_type == "message/rfc822") {
+        if let Ok(bytes) = store.read_original(&d.sha256) {
+            if let Ok(p) = crate::parse::parse(&bytes, &d.file_name, &cfg.limits) {
+                sender = p.email.and_then(|e| e.from).or(sender);
+            }
+        }
+    }
+    let id = row.id;
+    let dup = |c: &str, p: &str| store.po_exists(c, p, Some(id)).unwrap_or(false);
+    let ctx = CheckContext {
+        sender: sender.as_deref(),
+        is_duplicate: &dup,
+    };
+    Ok(rules::check(order, &ctx, &master, &cfg.rules))
+}

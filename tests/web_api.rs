@@ -1,0 +1,533 @@
+//! The web layer over plain HTTP (no browser): sessions, CSRF, rate limiting, optimistic
+//! locking, document downloads that cannot leave the archive, escaping, and learning.
+
+mod web_common;
+
+use po_intake::domain::OrderState;
+use po_intake::store::Store;
+use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use web_common::{start, Env, PASSWORD};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+fn cookie_value(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A logged-in API session: its cookie header and CSRF token.
+struct Api {
+    cookie: String,
+    csrf: String,
+}
+
+async fn api_login(env: &Env, name: &str) -> Api {
+    let r = client()
+        .post(format!("{}/api/login", env.base))
+        .json(&json!({"name": name, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), StatusCode::OK, "login of {name}");
+    let token = cookie_value(r.headers(), "po_session").expect("session cookie");
+    let set = r
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let body: Value = r.json().await.expect("json");
+    Api {
+        cookie: format!("po_session={token}"),
+        csrf: body["csrf"].as_str().expect("csrf").to_string(),
+    }
+}
+
+impl Api {
+    async fn get(&self, env: &Env, path: &str) -> reqwest::Response {
+        client()
+            .get(format!("{}{path}", env.base))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .expect("get")
+    }
+    async fn post(&self, env: &Env, path: &str, body: Value) -> reqwest::Response {
+        client()
+            .post(format!("{}{path}", env.base))
+            .header(COOKIE, &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .expect("post")
+    }
+    async fn form(&self, env: &Env, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client()
+            .post(format!("{}{path}", env.base))
+            .header(COOKIE, &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .expect("post form")
+    }
+}
+
+fn state_of(env: &Env, id: i64) -> OrderState {
+    Store::open(&env.data)
+        .expect("store")
+        .order(id)
+        .expect("order")
+        .expect("row")
+        .state
+}
+
+#[tokio::test]
+async fn without_a_session_pages_redirect_to_login_and_the_api_answers_401() {
+    let env = start().await;
+    let c = client();
+    for path in [
+        "/queue",
+        &format!("/items/{}", env.nearmiss),
+        &format!("/documents/{}/original", env.pdf_doc),
+        "/deliveries",
+    ] {
+        let r = c
+            .get(format!("{}{path}", env.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        let loc = r
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(loc.starts_with("/login?next="), "{path} -> {loc}");
+    }
+    for path in [
+        "/api/queue",
+        &format!("/api/items/{}", env.nearmiss),
+        "/api/deliveries",
+    ] {
+        let r = c
+            .get(format!("{}{path}", env.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let v: Value = r.json().await.expect("json error");
+        assert!(v["error"].as_str().is_some());
+    }
+    let r = c
+        .post(format!("{}/api/items/{}/approve", env.base, env.nearmiss))
+        .json(&json!({"version": 1}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(state_of(&env, env.nearmiss), OrderState::Review);
+    // A made-up session cookie is no session.
+    let r = c
+        .get(format!("{}/api/queue", env.base))
+        .header(COOKIE, "po_session=deadbeef")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn login_form_needs_its_csrf_token_and_forms_need_the_session_token() {
+    let env = start().await;
+    let c = client();
+    let page = c
+        .get(format!("{}/login", env.base))
+        .send()
+        .await
+        .expect("login page");
+    let login_csrf = cookie_value(page.headers(), "po_login_csrf").expect("login csrf cookie");
+    let html = page.text().await.expect("html");
+    assert!(html.contains(&login_csrf), "the form carries the token");
+    // Wrong token: refused, no session.
+    let r = c
+        .post(format!("{}/login", env.base))
+        .header(COOKIE, format!("po_login_csrf={login_csrf}"))
+        .form(&[("csrf", "0000"), ("name", "alice"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(cookie_value(r.headers(), "po_session").is_none());
+    // Right token: a session and a redirect to where we were going.
+    let r = c
+        .post(format!("{}/login", env.base))
+        .header(COOKIE, format!("po_login_csrf={login_csrf}"))
+        .form(&[
+            ("csrf", login_csrf.as_str()),
+            ("name", "alice"),
+            ("password", PASSWORD),
+            ("next", "/deliveries"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
+        Some("/deliveries")
+    );
+    let token = cookie_value(r.headers(), "po_session").expect("session");
+    let me = Api {
+        cookie: format!("po_session={token}"),
+        csrf: String::new(),
+    };
+    // An off-site `next` is ignored.
+    assert_eq!(auth_next("//evil.example/x"), "/queue");
+    let id = env.nearmiss.to_string();
+    let approve = format!("/items/{id}/approve");
+    // A form post without the token, or with another one, changes nothing.
+    let r = me.form(&env, &approve, &[("version", "1")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = me
+        .form(&env, &approve, &[("version", "1"), ("csrf", "abc")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.expect("body").contains("security token"));
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/approve"),
+            json!({"version": 1}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(state_of(&env, env.nearmiss), OrderState::Review);
+    // The session's own token (from any page) works.
+    let html = me.get(&env, "/queue").await.text().await.expect("queue");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf in page")
+        .to_string();
+    let r = me
+        .form(&env, &approve, &[("version", "1"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    assert_eq!(state_of(&env, env.nearmiss), OrderState::Accepted);
+    // Logout ends the session.
+    let r = me.form(&env, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        me.get(&env, "/api/queue").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+fn auth_next(n: &str) -> String {
+    po_intake::web::auth::safe_next_for_tests(Some(n))
+}
+
+#[tokio::test]
+async fn failed_logins_are_rate_limited() {
+    let env = start().await;
+    let c = client();
+    let login = |password: &'static str| {
+        c.post(format!("{}/api/login", env.base))
+            .json(&json!({"name": "alice", "password": password}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            login("wrong password").await.expect("login").status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Over the limit (3 in the test config): even the right password is refused for now.
+    let r = login(PASSWORD).await.expect("login");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let v: Value = r.json().await.expect("json");
+    assert!(
+        v["error"].as_str().unwrap_or("").contains("too many"),
+        "{v}"
+    );
+    let r = c
+        .get(format!("{}/login", env.base))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_second_approval_of_the_same_order_gets_409() {
+    let env = start().await;
+    let alice = api_login(&env, "alice").await;
+    let bob = api_login(&env, "bob").await;
+    let id = env.nearmiss;
+    let a: Value = alice
+        .get(&env, &format!("/api/items/{id}"))
+        .await
+        .json()
+        .await
+        .expect("item");
+    let b: Value = bob
+        .get(&env, &format!("/api/items/{id}"))
+        .await
+        .json()
+        .await
+        .expect("item");
+    assert_eq!(a["claim"]["user"], "alice");
+    assert_eq!(b["claim"]["user"], "alice", "bob sees alice's claim");
+    let version = a["order"]["version"].as_i64().expect("version");
+    assert_eq!(b["order"]["version"].as_i64(), Some(version));
+    let queue: Value = bob
+        .get(&env, "/api/queue")
+        .await
+        .json()
+        .await
+        .expect("queue");
+    let row = queue["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["order_id"] == id))
+        .expect("in queue");
+    assert_eq!(row["claim"]["user"], "alice");
+    let r = alice
+        .post(
+            &env,
+            &format!("/api/items/{id}/approve"),
+            json!({"version": version}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = bob
+        .post(
+            &env,
+            &format!("/api/items/{id}/approve"),
+            json!({"version": version}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let v: Value = r.json().await.expect("json");
+    let msg = v["error"].as_str().unwrap_or("");
+    assert!(msg.contains("someone else"), "a clear message: {msg}");
+    let r = bob
+        .post(
+            &env,
+            &format!("/api/items/{id}/reject"),
+            json!({"version": version, "reason": "dup"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(state_of(&env, id), OrderState::Accepted);
+    let store = Store::open(&env.data).expect("store");
+    assert!(store.outbox_entry(id).expect("outbox").is_some());
+    let history = store.audit_for("order", id).expect("audit");
+    assert!(history
+        .iter()
+        .any(|h| h.actor == "alice" && h.action == "accepted"));
+    assert!(history
+        .iter()
+        .any(|h| h.actor == "bob" && h.action == "viewed"));
+}
+
+#[tokio::test]
+async fn document_downloads_cannot_leave_the_archive() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let ok = me
+        .get(&env, &format!("/documents/{}/original", env.pdf_doc))
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(
+        ok.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let bytes = ok.bytes().await.expect("bytes");
+    let fixture = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/inbox/PO_nearmiss_sku.pdf"),
+    )
+    .expect("fixture");
+    assert_eq!(bytes.as_ref(), fixture.as_slice());
+    for path in [
+        "/documents/..%2F..%2F..%2Fetc%2Fpasswd/original",
+        "/documents/1/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/documents/%2e%2e/original",
+        "/documents/-1/original",
+        "/documents/999999/original",
+        "/documents/1/attachments/..%2F..%2Fpo-intake.db",
+        "/documents/1/attachments/0",
+        "/documents/1/attachments/99999999999999999999999",
+        "/static/..%2F..%2FCargo.toml",
+        "/static/%2e%2e/%2e%2e/Cargo.toml",
+    ] {
+        let r = me.get(&env, path).await;
+        let status = r.status();
+        let body = r.text().await.unwrap_or_default();
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::BAD_REQUEST,
+            "{path}: {status}"
+        );
+        assert!(
+            !body.contains("root:") && !body.contains("[package]") && !body.contains("SQLite"),
+            "{path}"
+        );
+    }
+    // The text document is served as inert plain text.
+    let store = Store::open(&env.data).expect("store");
+    let doc = store.order(env.xss).expect("o").expect("row").document_id;
+    let r = me.get(&env, &format!("/documents/{doc}/original")).await;
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(r
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .contains("sandbox"));
+}
+
+#[tokio::test]
+async fn document_strings_are_escaped_in_the_html() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let html = me
+        .get(&env, &format!("/items/{}", env.xss))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        !html.contains("<script>window.__xss"),
+        "raw script tag in the page"
+    );
+    assert!(!html.contains("<img src=x"), "raw img tag in the page");
+    assert!(
+        html.contains("&#60;script&#62;window.__xss=1&#60;/script&#62;"),
+        "{}",
+        html.lines()
+            .filter(|l| l.contains("xss"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        html.contains("evil &#60;b&#62;po&#60;/b&#62;.txt"),
+        "the file name is escaped too"
+    );
+}
+
+#[tokio::test]
+async fn fix_with_remember_teaches_the_customer_code_and_the_rules_run_again() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let id = env.nearmiss;
+    let item: Value = me
+        .get(&env, &format!("/api/items/{id}"))
+        .await
+        .json()
+        .await
+        .expect("item");
+    let version = item["order"]["version"].as_i64().expect("version");
+    assert_eq!(
+        item["order"]["check"]["exceptions"][0]["code"],
+        "unknown_sku"
+    );
+    // A stale version is refused with 409.
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/fix"),
+            json!({"version": version + 5, "exception": 0}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/fix"),
+            json!({"version": version, "exception": 0, "remember": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["version"].as_i64(), Some(version + 1));
+    assert_eq!(v["check"]["exceptions"], json!([]), "{v}");
+    let store = Store::open(&env.data).expect("store");
+    let master = store.master_rows().expect("master");
+    assert!(master.crossref.iter().any(|c| c.customer_id == "C1009"
+        && c.customer_part == "BRG-6201-2RS"
+        && c.sku == "BRG-6001-2RS"));
+    let row = store.order(id).expect("o").expect("row");
+    let line = &row.order.lines[1];
+    assert_eq!(
+        line.sku.as_ref().map(|f| f.value.as_str()),
+        Some("BRG-6001-2RS")
+    );
+    assert_eq!(
+        line.customer_part.as_ref().map(|f| f.value.as_str()),
+        Some("BRG-6201-2RS"),
+        "the printed code is kept as the customer's part number"
+    );
+    // Editing through the API runs the rules again too: an unknown SKU comes back.
+    let mut order = row.order.clone();
+    if let Some(f) = order.lines[0].sku.as_mut() {
+        f.value = "NOT-A-SKU".into();
+    }
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/edit"),
+            json!({"version": row.version, "order": order}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["check"]["exceptions"][0]["code"], "unknown_sku");
+    // Rejecting needs a reason.
+    let version = v["version"].as_i64().expect("version");
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/reject"),
+            json!({"version": version, "reason": " "}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/reject"),
+            json!({"version": version, "reason": "test"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let history = store.audit_for("order", id).expect("audit");
+    let actions: Vec<&str> = history.iter().map(|h| h.action.as_str()).collect();
+    for a in ["viewed", "edited", "rejected"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+}

@@ -1,0 +1,430 @@
+//! End to end in a real headless Chromium (Debian `chromium` + `chromium-driver`), driven
+//! over the W3C WebDriver protocol with a small client on reqwest (all on 127.0.0.1).
+//! If Chromium or chromedriver cannot start, these tests fail and say why.
+
+mod web_common;
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use po_intake::domain::OrderState;
+use po_intake::oms::OmsConfig;
+use po_intake::store::Store;
+use serde_json::{json, Value};
+use web_common::{start, Env, PASSWORD};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    child: Child,
+    http: reqwest::Client,
+    url: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start chromedriver ({e}); install the Debian packages chromium and chromium-driver (scripts/setup)")
+            });
+        let http = reqwest::Client::new();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = http.get(format!("{url}/status")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not answer on {url} within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--window-size=1600,1000",
+                         format!("--user-data-dir={}", profile.path().display())]
+            }
+        }}});
+        let r = http
+            .post(format!("{url}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("new session request");
+        let v: Value = r.json().await.expect("new session json");
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                panic!(
+                    "Chromium could not start (is /usr/bin/chromium installed?): {}",
+                    v["value"]
+                )
+            });
+        Driver {
+            child,
+            http,
+            url,
+            session,
+            _profile: profile,
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.url, self.session);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req
+            .send()
+            .await
+            .expect("webdriver")
+            .json()
+            .await
+            .expect("webdriver json");
+        if v["value"]["error"].is_string() {
+            panic!("webdriver {path}: {}", v["value"]);
+        }
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn current_url(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        match v[ELEMENT].as_str() {
+            Some(id) => id.to_string(),
+            None => panic!("no element {css}: {v}"),
+        }
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// Press keys on the page (not in a field), as a person would.
+    async fn keys(&self, keys: &str) {
+        let mut actions = Vec::new();
+        for k in keys.chars() {
+            actions.push(json!({"type": "keyDown", "value": k.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": k.to_string()}));
+        }
+        self.cmd(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )
+        .await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Wait until `script` returns true (page loads after a form post are asynchronous).
+    async fn wait_for(&self, script: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if self.js(script).await == json!(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64_decode(b64.as_str().unwrap_or(""));
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/web-screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(name);
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    async fn login(&self, env: &Env, name: &str) {
+        self.goto(&format!("{}/login", env.base)).await;
+        self.type_into("#name", name).await;
+        self.type_into("#password", PASSWORD).await;
+        self.click("#login").await;
+        self.wait_for(
+            "return location.pathname === '/queue'",
+            "the queue after login",
+        )
+        .await;
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for v in s.bytes().filter_map(val) {
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_reviewer_clears_the_oldest_order_with_the_keyboard_and_it_reaches_the_outbox() {
+    let env = start().await;
+    let d = Driver::start().await;
+    d.login(&env, "alice").await;
+    // The queue, oldest first: the first row is selected; Enter opens it.
+    d.wait_for(
+        "return document.querySelector('tr.selectable.selected') !== null",
+        "a selected row",
+    )
+    .await;
+    d.keys("\u{E007}").await; // Enter
+    let item = format!("/items/{}", env.nearmiss);
+    d.wait_for(
+        &format!("return location.pathname === '{item}'"),
+        "the oldest item",
+    )
+    .await;
+    d.wait_for(
+        "return document.querySelector('.exc.selected') !== null",
+        "a selected exception",
+    )
+    .await;
+    let text = d
+        .js("return document.querySelector('.exc.selected').innerText")
+        .await;
+    assert!(
+        text.as_str().unwrap_or("").contains("BRG-6001-2RS"),
+        "{text}"
+    );
+    // Give the PDF viewer a moment to paint before the picture is taken.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    d.screenshot("item.png").await;
+    // f applies the suggested SKU; the rules run again and nothing is left.
+    d.keys("f").await;
+    d.wait_for(
+        "return location.search.indexOf('done=fixed') >= 0",
+        "the fix",
+    )
+    .await;
+    let sku = d
+        .js("return document.querySelector('input[name=l1_sku]').value")
+        .await;
+    assert_eq!(sku, json!("BRG-6001-2RS"));
+    assert_eq!(
+        d.js("return document.querySelectorAll('.exc').length")
+            .await,
+        json!(0)
+    );
+    d.screenshot("item-fixed.png").await;
+    // a approves; the next open order is shown.
+    d.keys("a").await;
+    d.wait_for(
+        "return location.search.indexOf('done=approved') >= 0",
+        "the approval",
+    )
+    .await;
+    assert!(d
+        .current_url()
+        .await
+        .contains(&format!("/items/{}", env.xss)));
+    let store = Store::open(&env.data).expect("store");
+    assert_eq!(
+        store.order(env.nearmiss).expect("o").expect("row").state,
+        OrderState::Accepted
+    );
+    drop(store);
+    // The OMS delivery (default file connector) writes the order to <data>/outbox/.
+    let report = po_intake::oms::push_once(&env.data, &OmsConfig::default())
+        .await
+        .expect("push");
+    assert_eq!(report.delivered, 1, "{report:?}");
+    let files: Vec<PathBuf> = std::fs::read_dir(env.data.join("outbox"))
+        .expect("outbox dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let payload = std::fs::read_to_string(&files[0]).expect("payload");
+    assert!(
+        payload.contains("BRG-6001-2RS") && payload.contains("938409"),
+        "{payload}"
+    );
+    let history = Store::open(&env.data)
+        .expect("store")
+        .audit_for("order", env.nearmiss)
+        .expect("audit");
+    for action in ["viewed", "edited", "accepted"] {
+        assert!(
+            history
+                .iter()
+                .any(|h| h.actor == "alice" && h.action == action),
+            "{action}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_script_in_a_description_is_shown_as_text() {
+    let env = start().await;
+    let d = Driver::start().await;
+    d.login(&env, "alice").await;
+    d.goto(&format!("{}/items/{}", env.base, env.xss)).await;
+    d.wait_for(
+        "return document.querySelector('input[name=l0_description]') !== null",
+        "the item",
+    )
+    .await;
+    let v = d
+        .js("return document.querySelector('input[name=l0_description]').value")
+        .await;
+    assert!(
+        v.as_str()
+            .unwrap_or("")
+            .starts_with("<script>window.__xss=1</script>"),
+        "{v}"
+    );
+    let text = d
+        .js("return document.querySelector('.doc-text').textContent")
+        .await;
+    assert!(
+        text.as_str().unwrap_or("").contains("<img src=x onerror="),
+        "{text}"
+    );
+    assert_eq!(
+        d.js("return typeof window.__xss").await,
+        json!("undefined"),
+        "the script ran"
+    );
+    assert_eq!(
+        d.js("return document.querySelectorAll('main script, main img').length")
+            .await,
+        json!(0)
+    );
+    d.screenshot("item-escaped.png").await;
+}
+
+#[tokio::test]
+async fn pages_need_a_session() {
+    let env = start().await;
+    let d = Driver::start().await;
+    d.goto(&format!("{}/items/{}", env.base, env.nearmiss))
+        .await;
+    d.wait_for("return location.pathname === '/login'", "the login page")
+        .await;
+    assert!(
+        d.current_url().await.contains("next=%2Fitems%2F")
+            || d.current_url().await.contains("next=/items/")
+    );
+    d.goto(&format!("{}/api/queue", env.base)).await;
+    let body = d.js("return document.body.innerText").await;
+    assert!(
+        body.as_str().unwrap_or("").contains("\"status\":401"),
+        "{body}"
+    );
+    // After logging in, the page asked for first is shown.
+    d.goto(&format!("{}/items/{}", env.base, env.nearmiss))
+        .await;
+    d.type_into("#name", "alice").await;
+    d.type_into("#password", PASSWORD).await;
+    d.click("#login").await;
+    d.wait_for(
+        &format!("return location.pathname === '/items/{}'", env.nearmiss),
+        "the item",
+    )
+    .await;
+    // Logging out ends it.
+    d.click(".who button").await;
+    d.wait_for(
+        "return location.pathname === '/login'",
+        "the login page after logout",
+    )
+    .await;
+    d.goto(&format!("{}/queue", env.base)).await;
+    d.wait_for("return location.pathname === '/login'", "login again")
+        .await;
+}
