@@ -679,8 +679,20 @@ fn cmd_serve(cfg: &Config, listen: Option<&str>) -> Result<ExitCode> {
                 listen
             )
         })?;
+    drop(open_store(cfg)?);
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
+        // Approved orders are delivered while the UI runs.
+        let worker = po_intake::oms::run_worker(
+            cfg.data_dir.clone(),
+            cfg.oms.clone(),
+            std::future::pending::<()>(),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = worker.await {
+                eprintln!("error: the delivery worker stopped: {e:#}");
+            }
+        });
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
