@@ -46,6 +46,9 @@ pub fn label_set() -> Vec<String> {
 struct Span {
     field: String,
     starts_item: bool,
+    /// Begun by an `I-` word that could not join the open span (other words came between):
+    /// the rest of a value wrapped onto a later line (a code cut in a narrow column).
+    continues: bool,
     words: Vec<usize>,
 }
 
@@ -81,6 +84,7 @@ fn spans(words: &[LabeledWord<'_>]) -> Vec<Span> {
         open = Some(Span {
             field: field.to_string(),
             starts_item: tag == 'S',
+            continues: tag == 'I',
             words: vec![i],
         });
     }
@@ -172,8 +176,24 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     continue;
                 }
             }
+            if span.continues {
+                if let Some(prev) = acc.header.iter_mut().rev().find(|s| s.field == span.field) {
+                    prev.words.extend(span.words);
+                    continue;
+                }
+            }
             acc.header.push(span);
         } else if ITEM_FIELDS.contains(&span.field.as_str()) {
+            if span.continues {
+                if let Some(prev) = acc
+                    .items
+                    .last_mut()
+                    .and_then(|item| item.iter_mut().rev().find(|s| s.field == span.field))
+                {
+                    prev.words.extend(span.words);
+                    continue;
+                }
+            }
             let new_item = match acc.items.last() {
                 None => true,
                 Some(item) => {
@@ -203,7 +223,8 @@ fn text_field(words: &[LabeledWord<'_>], s: &Span, part: u32, sep: &str) -> Fiel
 }
 
 fn num_field(words: &[LabeledWord<'_>], s: &Span, part: u32, locale: Locale) -> Option<Field<f64>> {
-    let text = span_text(words, s, " ");
+    // A number wrapped in a narrow column ("2500." / "000") is one number.
+    let text = span_text(words, s, "");
     let v = parse_number(&text, locale)?;
     let src = span_source(words, s, part, &text);
     Some(Field::new(v, span_conf(words, s), src))

@@ -175,6 +175,32 @@ struct Walk<'l> {
     seen_parts: u32,
 }
 
+/// Words with a digit in them: codes, quantities, prices, dates: what an order is made of.
+fn digit_words(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+        .count()
+}
+
+/// The plain-text alternative is preferred, unless the HTML one carries clearly more of an
+/// order: many mailers put a stub ("This message is in HTML") or a flattened table without
+/// columns in text/plain, while the HTML has the real table.
+fn best_body(plain: Option<String>, html_text: Option<String>) -> Option<String> {
+    let plain = plain.filter(|t| !t.trim().is_empty());
+    let html_text = html_text.filter(|t| !t.trim().is_empty());
+    match (plain, html_text) {
+        (Some(p), Some(h)) => {
+            let (dp, dh) = (digit_words(&p), digit_words(&h));
+            if dh > dp + dp / 4 + 2 {
+                Some(h)
+            } else {
+                Some(p)
+            }
+        }
+        (p, h) => p.or(h),
+    }
+}
+
 /// Body text found while walking one message.
 #[derive(Default)]
 struct Body {
@@ -188,10 +214,7 @@ impl Walk<'_> {
         let body_at = self.parts.len();
         let mut body = Body::default();
         self.entity(mail, prefix, depth, &mut body)?;
-        let text = match body.plain.filter(|t| !t.trim().is_empty()) {
-            Some(t) => Some(t),
-            None => body.html.map(|h| super::html::html_to_text(&h)),
-        };
+        let text = best_body(body.plain, body.html.map(|h| super::html::html_to_text(&h)));
         if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
             let name = self.unique_name(format!("{prefix}body"));
             self.parts.insert(
@@ -367,6 +390,30 @@ impl Walk<'_> {
             .map(|i| format!("{stem}-{i}{ext}"))
             .find(|n| !self.parts.iter().any(|p| &p.name == n))
             .unwrap_or(name)
+    }
+}
+
+#[cfg(test)]
+mod body_choice_tests {
+    use super::best_body;
+
+    #[test]
+    fn a_stub_plain_part_loses_to_the_html_table() {
+        let plain = Some("This message is in HTML. Please use an HTML mail reader.".to_string());
+        let html =
+            Some("PO 4711\nQty SKU Price\n10 AB-100 4.50\n2 CD-200 12.00\nTotal 69.00".to_string());
+        assert_eq!(best_body(plain, html.clone()), html);
+    }
+
+    #[test]
+    fn an_equivalent_plain_part_wins() {
+        let plain =
+            Some("PO 4711\n10 x AB-100 at 4.50\n2 x CD-200 at 12.00\nTotal 69.00".to_string());
+        let html =
+            Some("PO 4711\nQty SKU Price\n10 AB-100 4.50\n2 CD-200 12.00\nTotal 69.00".to_string());
+        assert_eq!(best_body(plain.clone(), html), plain);
+        assert_eq!(best_body(None, Some("x".into())), Some("x".into()));
+        assert_eq!(best_body(Some(" ".into()), None), None);
     }
 }
 
