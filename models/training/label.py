@@ -191,7 +191,7 @@ def label_order(part, g, m, lo, hi, stats, fam):
                            ("unit_price", "unit_price_text"), ("amount", "amount_text")):
             if gl.get(fname) is None:
                 continue
-            text = ml.get(key)
+            text = ml.get(key) or (gl.get(fname) if fname == "uom" else None)
             if not text:
                 hit(fname, False)
                 continue

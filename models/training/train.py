@@ -113,6 +113,7 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=40)
+    ap.add_argument("--ckpt-every", type=int, default=50, help="save model.pt every N steps (0: only at the end)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -136,13 +137,18 @@ def main():
     lr = a.lr if a.init != "none" else max(a.lr, 5e-4)
     opt = torch.optim.AdamW(params, lr=lr)
     warm = max(1, a.steps // 15)
+    # linear warm-up, then linear decay over whichever runs out first: steps or the time budget
+    t_start = time.time()
+
+    def progress(s):
+        return max(s / a.steps, (time.time() - t_start) / (a.max_minutes * 60))
+
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.05, 1 - s / a.steps))
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.02, 1 - progress(s)))
     # length-bucketed batches: sort by length inside random chunks (less padding)
     rng = random.Random(a.seed)
     order = []
     step = 0
-    t_start = time.time()
     loss_ema = None
     while step < a.steps:
         if not order:
@@ -168,7 +174,12 @@ def main():
         el = time.time() - t_start
         if step % 25 == 0 or step == 1:
             print(f"step {step}/{a.steps} loss {loss_ema:.4f} {el / step:.2f}s/step elapsed {el / 60:.1f}m", flush=True)
-        if el > a.max_minutes * 60:
+        if a.ckpt_every and step % a.ckpt_every == 0:
+            os.makedirs(a.out, exist_ok=True)
+            torch.save({"state": model.state_dict(), "config": cfg.to_dict(), "layers": a.layers,
+                        "init": a.init, "steps": step, "max_len": a.max_len, "stride": a.stride,
+                        "labels": labels}, os.path.join(a.out, "model.pt"))
+        if progress(step) >= 1.0:
             print(f"time budget reached at step {step}", flush=True)
             break
     train_min = (time.time() - t_start) / 60
