@@ -142,6 +142,85 @@ fn span_source(words: &[LabeledWord<'_>], s: &Span, part: u32, text: &str) -> Op
     })
 }
 
+/// An address is one block: lines on top of each other, starting at about the same x. Side by
+/// side "Bill to / Ship to" columns interleave in reading order, so a span can pick up words
+/// of the neighbouring column or of a later block. Keep the column holding most of the span's
+/// words, and in it the first run of lines without a gap.
+fn address_block(words: &[LabeledWord<'_>], s: &Span) -> Span {
+    // Per (page, line): the words of the span on it and where they start.
+    let mut rows: Vec<((u32, u32), f32, Vec<usize>)> = Vec::new();
+    for &i in &s.words {
+        let Some(w) = words.get(i) else { continue };
+        match rows.last_mut() {
+            Some((key, _, ws)) if *key == (w.page, w.line) => {
+                // A second run on the same line further right is another column.
+                let prev_end = ws
+                    .last()
+                    .and_then(|&j| words.get(j))
+                    .map(|p| p.bbox[2])
+                    .unwrap_or(0.0);
+                let gap = w.bbox[0] - prev_end;
+                let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+                if gap > 3.0 * height {
+                    rows.push(((w.page, w.line), w.bbox[0], vec![i]));
+                } else {
+                    ws.push(i);
+                }
+            }
+            _ => rows.push(((w.page, w.line), w.bbox[0], vec![i])),
+        }
+    }
+    if rows.len() <= 1 {
+        return s.clone();
+    }
+    // Columns: rows whose start x is within a few character widths of each other.
+    let tol = |i: usize| {
+        words
+            .get(i)
+            .map(|w| 2.5 * (w.bbox[3] - w.bbox[1]).max(1.0))
+            .unwrap_or(10.0)
+    };
+    let mut best: Option<(usize, f32)> = None;
+    for (ri, (_, x0, _)) in rows.iter().enumerate() {
+        let t = rows[ri].2.first().map(|&i| tol(i)).unwrap_or(10.0);
+        let n: usize = rows
+            .iter()
+            .filter(|(_, x, _)| (x - x0).abs() <= t)
+            .map(|(_, _, ws)| ws.len())
+            .sum();
+        if best.is_none_or(|(bn, _)| n > bn) {
+            best = Some((n, *x0));
+        }
+    }
+    let Some((_, col_x)) = best else {
+        return s.clone();
+    };
+    let mut kept: Vec<usize> = Vec::new();
+    let mut last_line: Option<(u32, u32)> = None;
+    for ((page, line), x0, ws) in &rows {
+        let t = ws.first().map(|&i| tol(i)).unwrap_or(10.0);
+        if (x0 - col_x).abs() > t {
+            continue;
+        }
+        if let Some((lp, ll)) = last_line {
+            if *page != lp || *line > ll + 1 {
+                break;
+            }
+        }
+        kept.extend(ws);
+        last_line = Some((*page, *line));
+    }
+    if kept.is_empty() {
+        return s.clone();
+    }
+    Span {
+        field: s.field.clone(),
+        starts_item: s.starts_item,
+        continues: s.continues,
+        words: kept,
+    }
+}
+
 #[derive(Default)]
 struct OrderAcc {
     header: Vec<Span>,
@@ -260,9 +339,15 @@ fn build_order(
     let buyer = header("buyer")
         .next()
         .map(|s| text_field(words, s, part, " "));
+    // All ship-to words together: the model may begin the address anew on every line.
     let ship_to = header("ship_to")
-        .next()
-        .map(|s| text_field(words, s, part, ", "));
+        .cloned()
+        .reduce(|mut a, b| {
+            a.words.extend(b.words);
+            a
+        })
+        .map(|s| address_block(words, &s))
+        .map(|s| text_field(words, &s, part, ", "));
     // The grand total is printed last (totals only on the last page).
     let total = header("total")
         .rev()
@@ -430,6 +515,53 @@ mod tests {
         assert_eq!(orders.len(), 2);
         assert_eq!(orders[1].po_number.as_ref().unwrap().value, "A2");
         assert_eq!(orders[1].lines[0].quantity.as_ref().unwrap().value, 5.0);
+    }
+
+    #[test]
+    fn a_ship_to_interleaved_with_a_neighbouring_column_keeps_its_own_block() {
+        let at = |text: &'static str, line: u32, x: f32, label: &'static str| LabeledWord {
+            text,
+            page: 1,
+            line,
+            bbox: [x, line as f32 * 10.0, x + 30.0, line as f32 * 10.0 + 8.0],
+            label,
+            prob: 0.9,
+        };
+        let words = vec![
+            at("PO-1", 0, 10.0, "B-po_number"),
+            at("Acme", 1, 10.0, "B-ship_to"),
+            at("GmbH", 1, 42.0, "I-ship_to"),
+            at("Dock", 1, 300.0, "I-ship_to"),
+            at("7", 1, 332.0, "I-ship_to"),
+            at("Hafen", 2, 10.0, "O"),
+            at("Mannheim", 2, 300.0, "I-ship_to"),
+            at("Vendor", 3, 300.0, "O"),
+            at("Other", 5, 300.0, "I-ship_to"),
+            at("Ltd", 5, 332.0, "I-ship_to"),
+            at("Bristol", 6, 300.0, "I-ship_to"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        assert_eq!(
+            orders[0].ship_to.as_ref().unwrap().value,
+            "Dock 7, Mannheim"
+        );
+    }
+
+    #[test]
+    fn a_plain_address_block_is_kept_whole() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            w("Acme", 1, "B-ship_to"),
+            w("Inc", 1, "I-ship_to"),
+            w("1", 2, "I-ship_to"),
+            w("Main", 2, "I-ship_to"),
+            w("St", 2, "I-ship_to"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        assert_eq!(
+            orders[0].ship_to.as_ref().unwrap().value,
+            "Acme Inc, 1 Main St"
+        );
     }
 
     #[test]
