@@ -273,6 +273,26 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     continue;
                 }
             }
+            // A code cut at a hyphen in a narrow column ("FST-M12X12-" / "A2") goes on below
+            // its first part; the model may begin the rest as a new value.
+            if matches!(span.field.as_str(), "sku" | "customer_part") {
+                if let Some(prev) = acc
+                    .items
+                    .last_mut()
+                    .and_then(|item| item.iter_mut().rev().find(|s| s.field == span.field))
+                {
+                    let last = prev.words.last().and_then(|&i| words.get(i));
+                    let first = span.words.first().and_then(|&i| words.get(i));
+                    if let (Some(l), Some(f)) = (last, first) {
+                        let below = f.page == l.page && f.line > l.line && f.line <= l.line + 2;
+                        let same_column = f.bbox[0] < l.bbox[2] && f.bbox[2] > l.bbox[0] - 1.0;
+                        if l.text.ends_with('-') && below && same_column {
+                            prev.words.extend(span.words);
+                            continue;
+                        }
+                    }
+                }
+            }
             let new_item = match acc.items.last() {
                 None => true,
                 Some(item) => {
@@ -545,6 +565,21 @@ mod tests {
             orders[0].ship_to.as_ref().unwrap().value,
             "Dock 7, Mannheim"
         );
+    }
+
+    #[test]
+    fn a_code_cut_at_a_hyphen_continues_on_the_next_line() {
+        let words = vec![
+            w("FST-M12X12-", 1, "S-sku"),
+            w("Screw", 1, "B-description"),
+            w("10", 1, "B-quantity"),
+            w("A2", 2, "S-sku"),
+            w("BRG-1", 3, "S-sku"),
+            w("2", 3, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let skus: Vec<&str> = orders[0].lines.iter().map(|l| l.sku.as_ref().unwrap().value.as_str()).collect();
+        assert_eq!(skus, vec!["FST-M12X12-A2", "BRG-1"]);
     }
 
     #[test]
