@@ -142,6 +142,51 @@ fn span_source(words: &[LabeledWord<'_>], s: &Span, part: u32, text: &str) -> Op
     })
 }
 
+/// The wrapped rest of two code columns side by side ("6ES7151-1FX" / "33" under the buyer's
+/// code, "00-A2" under ours) is one line of words labelled alike: give each word to the code
+/// field whose column it sits under. Returns false (nothing done) when a word is under
+/// neither, and the caller falls back to plain continuation.
+fn continue_codes_by_column(words: &[LabeledWord<'_>], item: &mut [Span], span: &Span) -> bool {
+    let column_of = |s: &Span| -> Option<(f32, f32, u32, u32)> {
+        let ws: Vec<&LabeledWord<'_>> = s.words.iter().filter_map(|&i| words.get(i)).collect();
+        let first = ws.first()?;
+        let x0 = ws.iter().map(|w| w.bbox[0]).fold(f32::MAX, f32::min);
+        let x1 = ws.iter().map(|w| w.bbox[2]).fold(f32::MIN, f32::max);
+        let last_line = ws.iter().map(|w| w.line).max().unwrap_or(first.line);
+        Some((x0, x1, first.page, last_line))
+    };
+    let targets: Vec<(usize, (f32, f32, u32, u32))> = item
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.field == "sku" || s.field == "customer_part")
+        .filter_map(|(i, s)| column_of(s).map(|c| (i, c)))
+        .collect();
+    if targets.is_empty() {
+        return false;
+    }
+    let mut plan: Vec<(usize, usize)> = Vec::new();
+    for &wi in &span.words {
+        let Some(w) = words.get(wi) else { return false };
+        let under = targets.iter().find(|(_, (x0, x1, page, line))| {
+            *page == w.page
+                && w.line > *line
+                && w.line <= line + 2
+                && w.bbox[0] < *x1
+                && w.bbox[2] > *x0
+        });
+        match under {
+            Some((ti, _)) => plan.push((*ti, wi)),
+            None => return false,
+        }
+    }
+    for (ti, wi) in plan {
+        if let Some(t) = item.get_mut(ti) {
+            t.words.push(wi);
+        }
+    }
+    true
+}
+
 /// An address is one block: lines on top of each other, starting at about the same x. Side by
 /// side "Bill to / Ship to" columns interleave in reading order, so a span can pick up words
 /// of the neighbouring column or of a later block. Keep the column holding most of the span's
@@ -263,6 +308,13 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
             }
             acc.header.push(span);
         } else if ITEM_FIELDS.contains(&span.field.as_str()) {
+            if span.continues && matches!(span.field.as_str(), "sku" | "customer_part") {
+                if let Some(item) = acc.items.last_mut() {
+                    if continue_codes_by_column(words, item, &span) {
+                        continue;
+                    }
+                }
+            }
             if span.continues {
                 if let Some(prev) = acc
                     .items
@@ -578,8 +630,37 @@ mod tests {
             w("2", 3, "B-quantity"),
         ];
         let orders = decode(&words, 0, Locale::Us);
-        let skus: Vec<&str> = orders[0].lines.iter().map(|l| l.sku.as_ref().unwrap().value.as_str()).collect();
+        let skus: Vec<&str> = orders[0]
+            .lines
+            .iter()
+            .map(|l| l.sku.as_ref().unwrap().value.as_str())
+            .collect();
         assert_eq!(skus, vec!["FST-M12X12-A2", "BRG-1"]);
+    }
+
+    #[test]
+    fn wrapped_rests_of_two_code_columns_go_to_their_own_columns() {
+        let at = |text: &'static str, line: u32, x: f32, label: &'static str| LabeledWord {
+            text,
+            page: 1,
+            line,
+            bbox: [x, line as f32 * 10.0, x + 40.0, line as f32 * 10.0 + 8.0],
+            label,
+            prob: 0.9,
+        };
+        let words = vec![
+            at("6ES7151-1FX", 1, 10.0, "S-customer_part"),
+            at("FST-CSK-M5X1", 1, 60.0, "B-sku"),
+            at("Screw", 1, 110.0, "B-description"),
+            at("4", 1, 200.0, "B-quantity"),
+            at("33", 2, 12.0, "I-sku"),
+            at("00-A2", 2, 62.0, "I-sku"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].customer_part.as_ref().unwrap().value, "6ES7151-1FX33");
+        assert_eq!(l[0].sku.as_ref().unwrap().value, "FST-CSK-M5X100-A2");
     }
 
     #[test]
