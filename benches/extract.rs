@@ -46,11 +46,7 @@ fn main() {
             threads,
         };
         let ex = match Extractor::from_config(&cfg) {
-            Ok(e) if e.uses_model() => e,
-            Ok(_) => {
-                println!("no models/model.onnx: nothing to measure");
-                return;
-            }
+            Ok(e) => e,
             Err(e) => {
                 println!("model did not load: {e}");
                 return;

@@ -850,26 +850,14 @@ fn cmd_eval(cfg: &Config, docs: &Path, gold: &Path, json: bool) -> Result<ExitCo
     let report = po_intake::eval::evaluate_dir(docs, gold, cfg, &extractor)?;
     if json {
         let mut v = serde_json::to_value(&report)?;
-        v["extractor"] = if extractor.uses_model() {
-            "model"
-        } else {
-            "placeholder"
-        }
-        .into();
+        v["model_version"] = extractor.version().into();
         v["header_f1"] = report.header_total.f1().into();
         v["lines_f1"] = report.lines_total.f1().into();
         v["exact_share"] = report.exact_share().into();
         v["seconds"] = started.elapsed().as_secs_f64().into();
         print_json(&v)?;
     } else {
-        println!(
-            "extractor: {}",
-            if extractor.uses_model() {
-                "model"
-            } else {
-                "placeholder"
-            }
-        );
+        println!("model: {}", extractor.version());
         print!("{}", report.render());
         println!("({:.2} s)", started.elapsed().as_secs_f64());
     }

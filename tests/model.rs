@@ -32,11 +32,27 @@ fn extractor() -> Extractor {
 }
 
 #[test]
-fn the_model_is_the_extractor() {
-    assert!(extractor().uses_model());
-    assert!(Extractor::from_config(&ExtractConfig::default())
-        .unwrap()
-        .uses_model());
+fn the_default_extractor_is_the_shipped_model() {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("models/model.json")).unwrap())
+            .unwrap();
+    let default = Extractor::from_config(&ExtractConfig::default()).unwrap();
+    assert_eq!(default.version(), meta["version"].as_str().unwrap());
+    assert_eq!(extractor().version(), default.version());
+}
+
+#[test]
+fn a_missing_model_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = ExtractConfig {
+        model_dir: Some(dir.path().to_path_buf()),
+        threads: 1,
+    };
+    let err = Extractor::from_config(&cfg)
+        .err()
+        .expect("no model, no extractor")
+        .to_string();
+    assert!(err.contains("model.onnx"), "{err}");
 }
 
 #[test]

@@ -1,10 +1,10 @@
-//! Extraction: parsed words -> `Order`s. Until the ONNX model lands (its own issue) the
-//! pipeline uses [`placeholder`], a layout heuristic, behind the same interface.
+//! Extraction: parsed words -> `Order`s. An ONNX token classifier labels every word
+//! ([`model`], [`tokenize`]); [`decode`] rebuilds orders from the labels; [`normalize`]
+//! reads numbers, dates and currencies with the document's locale.
 
 pub mod decode;
 pub mod model;
 pub mod normalize;
-pub mod placeholder;
 pub mod tokenize;
 
 use std::path::{Path, PathBuf};
@@ -115,14 +115,9 @@ impl ModelExtractor {
     }
 }
 
-enum Backend {
-    Model(Box<ModelExtractor>),
-    Placeholder,
-}
-
 /// The extractor used by the pipeline and by `po-intake extract`.
 pub struct Extractor {
-    backend: Backend,
+    model: ModelExtractor,
 }
 
 /// Where the model lives when the config does not say: `models/` in the working directory,
@@ -136,37 +131,28 @@ fn default_model_dir() -> PathBuf {
 }
 
 impl Extractor {
-    /// The model from `cfg.model_dir` (default `models/`). Without a model file there, the
-    /// placeholder heuristic is used.
+    /// Load the model from `cfg.model_dir` (default `models/`). Fails with a message that
+    /// says what is missing (the model files, or the ONNX Runtime library and how to get it).
     pub fn from_config(cfg: &ExtractConfig) -> Result<Extractor, ExtractError> {
         let dir = cfg.model_dir.clone().unwrap_or_else(default_model_dir);
-        if dir.join("model.onnx").is_file() {
-            let m = ModelExtractor::load(&dir, cfg.threads)?;
-            return Ok(Extractor {
-                backend: Backend::Model(Box::new(m)),
-            });
+        if !dir.join("model.onnx").is_file() {
+            return Err(ExtractError::Setup(format!(
+                "no model at {}: set extract.model_dir to the folder with model.onnx, model.json and tokenizer.json",
+                dir.join("model.onnx").display()
+            )));
         }
         Ok(Extractor {
-            backend: Backend::Placeholder,
+            model: ModelExtractor::load(&dir, cfg.threads)?,
         })
     }
 
-    /// The heuristic extractor, whatever the config says (tests, comparisons).
-    pub fn placeholder() -> Extractor {
-        Extractor {
-            backend: Backend::Placeholder,
-        }
-    }
-
-    pub fn uses_model(&self) -> bool {
-        matches!(self.backend, Backend::Model(_))
+    /// The loaded model's version (from model.json), for reports.
+    pub fn version(&self) -> &str {
+        &self.model.model.meta.version
     }
 
     fn extract_doc(&self, doc: &ParsedDocument, part: u32) -> Result<Vec<Order>, ExtractError> {
-        match &self.backend {
-            Backend::Model(m) => m.extract_doc(doc, part),
-            Backend::Placeholder => Ok(placeholder::extract(doc, part)),
-        }
+        self.model.extract_doc(doc, part)
     }
 
     /// Extract every order in every readable part of `input`.
