@@ -373,7 +373,34 @@ fn text_field(words: &[LabeledWord<'_>], s: &Span, part: u32, sep: &str) -> Fiel
     Field::new(text.trim().to_string(), span_conf(words, s), src)
 }
 
+/// "1 150.11" and "8 885" print a thousands group as its own word; the model may label only
+/// the last group. Pull in directly preceding groups of 1-3 digits on the same line.
+fn with_thousands_groups(words: &[LabeledWord<'_>], s: &Span) -> Span {
+    let mut out = s.clone();
+    loop {
+        let Some(&first) = out.words.first() else {
+            break;
+        };
+        let (Some(prev_i), Some(f)) = (first.checked_sub(1), words.get(first)) else {
+            break;
+        };
+        let Some(p) = words.get(prev_i) else { break };
+        let group = |t: &str| t.len() == 3 && t.bytes().all(|b| b.is_ascii_digit());
+        let head = f.text.split(['.', ',']).next().unwrap_or("");
+        let height = (f.bbox[3] - f.bbox[1]).max(1.0);
+        let close = p.page == f.page && p.line == f.line && f.bbox[0] - p.bbox[2] < 0.7 * height;
+        let short = (1..=3).contains(&p.text.len()) && p.text.bytes().all(|b| b.is_ascii_digit());
+        if close && short && group(head) && p.label == "O" {
+            out.words.insert(0, prev_i);
+        } else {
+            break;
+        }
+    }
+    out
+}
+
 fn num_field(words: &[LabeledWord<'_>], s: &Span, part: u32, locale: Locale) -> Option<Field<f64>> {
+    let s = &with_thousands_groups(words, s);
     // A number wrapped in a narrow column ("2500." / "000") is one number.
     let text = span_text(words, s, "");
     let v = parse_number(&text, locale)?;
@@ -661,6 +688,17 @@ mod tests {
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].customer_part.as_ref().unwrap().value, "6ES7151-1FX33");
         assert_eq!(l[0].sku.as_ref().unwrap().value, "FST-CSK-M5X100-A2");
+    }
+
+    #[test]
+    fn a_thousands_group_printed_as_its_own_word_belongs_to_the_number() {
+        let mut one = w("1", 0, "O");
+        one.bbox = [100.0, 0.0, 104.0, 8.0];
+        let mut rest = w("150.11", 0, "B-total");
+        rest.bbox = [106.0, 0.0, 130.0, 8.0];
+        let words = vec![w("PO-1", 0, "B-po_number"), one, rest];
+        let orders = decode(&words, 0, Locale::Us);
+        assert_eq!(orders[0].total.as_ref().unwrap().value, 1150.11);
     }
 
     #[test]
