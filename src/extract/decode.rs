@@ -377,10 +377,7 @@ fn text_field(words: &[LabeledWord<'_>], s: &Span, part: u32, sep: &str) -> Fiel
 /// the last group. Pull in directly preceding groups of 1-3 digits on the same line.
 fn with_thousands_groups(words: &[LabeledWord<'_>], s: &Span) -> Span {
     let mut out = s.clone();
-    loop {
-        let Some(&first) = out.words.first() else {
-            break;
-        };
+    while let Some(&first) = out.words.first() {
         let (Some(prev_i), Some(f)) = (first.checked_sub(1), words.get(first)) else {
             break;
         };
