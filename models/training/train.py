@@ -113,6 +113,7 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=40)
+    ap.add_argument("--resume", help="start from this model.pt instead of --init's weights")
     ap.add_argument("--ckpt-every", type=int, default=50, help="save model.pt every N steps (0: only at the end)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -128,6 +129,11 @@ def main():
     val = load_windows(a.val, win, lab2id, a.max_len, a.stride) if a.val else []
     print(f"windows: train {len(train)} val {len(val)} ({time.time() - t0:.0f}s)", flush=True)
     model, cfg = build(a.init, a.layers, len(labels))
+    if a.resume:
+        # continue training a saved checkpoint (second stage with a fresh, lower LR schedule)
+        ck = torch.load(a.resume, map_location="cpu", weights_only=False)
+        model.load_state_dict(ck["state"])
+        print(f"resumed {a.resume} (step {ck.get('steps')})", flush=True)
     model.train()
     no_decay = ("bias", "LayerNorm.weight")
     params = [
