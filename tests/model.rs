@@ -8,8 +8,8 @@ use po_intake::eval::evaluate_dir;
 use po_intake::extract::Extractor;
 
 /// Floors a little under the figures in models/MODEL.md, so a regression fails CI.
-const LINES_F1_FLOOR: f64 = 0.80;
-const HEADER_F1_FLOOR: f64 = 0.80;
+const LINES_F1_FLOOR: f64 = 0.82;
+const HEADER_F1_FLOOR: f64 = 0.85;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
