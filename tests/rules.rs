@@ -510,6 +510,11 @@ fn currency_mismatches() {
     // Same item in an EUR order: fine.
     o.currency = f("EUR".to_string());
     assert_eq!(run(&o, None, &RulesConfig::default()).exceptions, vec![]);
+    // A USD order line with no printed price: nothing priced in another currency to flag.
+    o.currency = f("USD".to_string());
+    o.lines[0].unit_price = None;
+    o.lines[0].amount = None;
+    assert_eq!(run(&o, None, &RulesConfig::default()).exceptions, vec![]);
 }
 
 #[test]

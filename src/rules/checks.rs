@@ -502,6 +502,11 @@ pub fn matched_line(
             "catalog price".to_string(),
         ),
     };
+    // No printed price: nothing to compare, and no price in another currency to flag (the
+    // OMS prices the line).
+    let Some(price) = line.unit_price.as_ref().map(|p| p.value) else {
+        return;
+    };
     if let (Some(order_ccy), Some(basis_ccy)) = (&currency.code, &basis_ccy) {
         if order_ccy != basis_ccy {
             let covered = currency.header_mismatch && currency.customer.as_ref() == Some(basis_ccy);
@@ -519,9 +524,6 @@ pub fn matched_line(
             return;
         }
     }
-    let Some(price) = line.unit_price.as_ref().map(|p| p.value) else {
-        return;
-    };
     let expected = basis_price * factor;
     let allowed = cfg
         .price_tolerance_abs
