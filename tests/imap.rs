@@ -336,7 +336,7 @@ impl Env {
         format!(
             r#"data_dir = "{data}"
 [extract]
-model_dir = "{data}/no-model"
+model_dir = "{models}"
 [[mailboxes]]
 name = "test"
 host = "127.0.0.1"
@@ -349,6 +349,9 @@ poll_interval_secs = 60
 "#,
             data = self.data.path().display(),
             ca = self.dc.dir.path().join("cert.pem").display(),
+            models = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("models")
+                .display(),
         )
     }
 
