@@ -535,6 +535,18 @@ fn currency_from_symbols(words: &[LabeledWord<'_>]) -> Option<Field<String>> {
 mod tests {
     use super::*;
 
+    /// A word at x on `line`, `width` wide.
+    fn at_x<'a>(text: &'a str, line: u32, x: f32, width: f32, label: &'a str) -> LabeledWord<'a> {
+        LabeledWord {
+            text,
+            page: 1,
+            line,
+            bbox: [x, line as f32 * 10.0, x + width, line as f32 * 10.0 + 8.0],
+            label,
+            prob: 0.9,
+        }
+    }
+
     fn w<'a>(text: &'a str, line: u32, label: &'a str) -> LabeledWord<'a> {
         LabeledWord {
             text,
@@ -615,14 +627,7 @@ mod tests {
 
     #[test]
     fn a_ship_to_interleaved_with_a_neighbouring_column_keeps_its_own_block() {
-        let at = |text: &'static str, line: u32, x: f32, label: &'static str| LabeledWord {
-            text,
-            page: 1,
-            line,
-            bbox: [x, line as f32 * 10.0, x + 30.0, line as f32 * 10.0 + 8.0],
-            label,
-            prob: 0.9,
-        };
+        let at = |text, line, x, label| at_x(text, line, x, 30.0, label);
         let words = vec![
             at("PO-1", 0, 10.0, "B-po_number"),
             at("Acme", 1, 10.0, "B-ship_to"),
@@ -664,14 +669,7 @@ mod tests {
 
     #[test]
     fn wrapped_rests_of_two_code_columns_go_to_their_own_columns() {
-        let at = |text: &'static str, line: u32, x: f32, label: &'static str| LabeledWord {
-            text,
-            page: 1,
-            line,
-            bbox: [x, line as f32 * 10.0, x + 40.0, line as f32 * 10.0 + 8.0],
-            label,
-            prob: 0.9,
-        };
+        let at = |text, line, x, label| at_x(text, line, x, 40.0, label);
         let words = vec![
             at("6ES7151-1FX", 1, 10.0, "S-customer_part"),
             at("FST-CSK-M5X1", 1, 60.0, "B-sku"),
