@@ -508,6 +508,60 @@ def fam_qty_x_code(rng, o, st, meta):
     return blocks
 
 
+def fam_stacked_lines(rng, o, st, meta):
+    """Item rows in two tiers: codes and numbers on the first row, the description on the
+    row(s) below it spanning the table (common in ERP prints); order facts as a key-value
+    list beside the letterhead; ship-to under the vendor, or beside it."""
+    header_meta(o, st, meta)
+    po_lab = rng.choice(["Purchase Order", "PO No.", "Order Number", "P/O", "Our Order No.", "PO Ref."])
+    date_lab = rng.choice(["Order Date", "Date", "Dated", "Issue Date"])
+    facts = [f"{po_lab}: {o['po_number']}", f"{date_lab}: {st.date(o['date'])}"]
+    extra = [f"Buyer: {o['contact']}", f"Phone: {o['phone']}", f"Terms: {rng.choice(['Net 30', 'Net 60', '30 days EOM'])}",
+             f"Requested: {st.date(o['date'] + dt.timedelta(days=rng.randint(3, 30)))}", f"Revision: {rng.randint(0, 3)}"]
+    facts += rng.sample(extra, rng.randint(1, 4))
+    if st.cur_mode == "header":
+        facts.append(f"Currency: {st.currency}")
+    letter = {"head": o["buyer"], "lines": pools.address(rng, o["country"])}
+    top = [letter, {"head": rng.choice(["PURCHASE ORDER", "Purchase Order", "ORDER"]), "lines": facts}]
+    blocks = [dict(t="cols", cols=top if rng.random() < 0.7 else top[::-1])]
+    sup = {"head": rng.choice(["Supplier:", "Vendor", "Order placed with:"]), "lines": supplier_lines(o)}
+    shp = {"head": rng.choice(["Ship To:", "Delivery address", "Deliver to:", "Consignee"]), "lines": o["ship_to"]}
+    if rng.random() < 0.5:
+        blocks.append(dict(t="cols", cols=[sup, shp] if rng.random() < 0.5 else [shp, sup], box=rng.random() < 0.4))
+    else:
+        blocks.append(dict(t="cols", cols=[sup, {"head": None, "lines": []}]))
+        blocks.append(dict(t="cols", cols=[shp, {"head": None, "lines": []}]))
+    ks = choose_columns(rng, o, dense=rng.random() < 0.3)
+    if "desc" not in ks:
+        ks.append("desc")
+    ks_row = [k for k in ks if k != "desc"]
+    heads = column_heads(rng, ks_row, st)
+    groups = build_rows(rng, o, st, ks, meta)
+    di = ks.index("desc")
+    start = 1 if ks_row and ks_row[0] == "pos" else 0
+    stacked = []
+    for g in groups:
+        cells = g[0]
+        desc = cells[di]
+        row = cells[:di] + cells[di + 1:]
+        out = [row] + [{"span": d, "start": start} for d in desc.split("\n") if d] + g[1:]
+        stacked.append(out)
+    widths = [WIDTH[k] * rng.uniform(0.9, 1.3) for k in ks_row]
+    tb = dict(t="table", head=heads, rows=[], widths=widths, align=[ALIGN[k] for k in ks_row],
+              grid=rng.choice(["h", "none", "full"]), size=rng.choice([7.5, 8, 8.5, 9]), wrapcode=[])
+    if len(stacked) > 10 and rng.random() < 0.6:
+        blocks += paginate(rng, tb, stacked, o, st, meta, "en", carry=rng.random() < 0.5, per_page=rng.choice([8, 10]))
+    else:
+        tb["rows"] = [r for g in stacked for r in g]
+        blocks.append(tb)
+    blocks.append(dict(t="totals", rows=totals_rows(rng, o, st, meta, with_sub=rng.random() < 0.6)))
+    blocks.append(dict(t="text", lines=[rng.choice(["Please confirm receipt and delivery date.", "Quote our order number on all documents.",
+                                                    "Partial deliveries only after agreement."])], size=7.5))
+    if rng.random() < 0.25:
+        blocks += terms_page(rng, "en")
+    return blocks
+
+
 FAMILIES = {
     "boxed_table": (fam_boxed_table, ["reportlab", "fpdf2", "soffice_docx", "eml_pdf"]),
     "erp_minimal": (fam_erp_minimal, ["reportlab", "fpdf2", "txt"]),
@@ -518,5 +572,6 @@ FAMILIES = {
     "email_text": (fam_email_text, ["eml_text"]),
     "email_html": (fam_email_html, ["eml_html"]),
     "qty_x_code": (fam_qty_x_code, ["txt", "eml_text"]),
+    "stacked_lines": (fam_stacked_lines, ["reportlab", "fpdf2", "soffice_docx", "eml_pdf"]),
     "multi_po": (None, ["reportlab", "fpdf2"]),  # several erp_minimal / boxed_table orders in one PDF
 }

@@ -360,11 +360,19 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
             }
         }
     }
-    orders
+    let mut out: Vec<Order> = orders
         .into_iter()
         .filter(|o| !o.is_empty())
         .filter_map(|o| build_order(words, &o, part, locale))
-        .collect()
+        .collect();
+    // One order without a PO number: look for one by its printed label (with several orders
+    // the label cannot say which order it belongs to).
+    if let [only] = out.as_mut_slice() {
+        if only.po_number.is_none() {
+            only.po_number = po_number_by_label(words, part);
+        }
+    }
+    out
 }
 
 fn text_field(words: &[LabeledWord<'_>], s: &Span, part: u32, sep: &str) -> Field<String> {
@@ -487,6 +495,7 @@ fn build_order(
             let conf = descs.iter().map(|d| d.confidence).sum::<f32>() / descs.len() as f32;
             li.description = Some(Field::new(text, conf, first.source.clone()));
         }
+        swap_price_and_amount(&mut li);
         // A row with neither a code, a description nor a quantity is noise, not an item.
         if li.sku.is_none()
             && li.customer_part.is_none()
@@ -500,6 +509,11 @@ fn build_order(
     if po_number.is_none() && lines.is_empty() {
         return None;
     }
+    // A PO number with no line items and nothing else an order carries (buyer, ship-to,
+    // total) is a mention ("thanks for PO 88123"), not an order.
+    if lines.is_empty() && buyer.is_none() && ship_to.is_none() && total.is_none() {
+        return None;
+    }
     Some(Order {
         po_number,
         order_date,
@@ -511,6 +525,94 @@ fn build_order(
         charges: vec![],
         part: None,
     })
+}
+
+/// Unit price and amount read from each other's columns (an e-mail table with "Amount" left
+/// of "Price"): when quantity x price misses the amount but quantity x amount hits the price,
+/// the two were swapped. Only quantities above one can tell them apart.
+fn swap_price_and_amount(li: &mut LineItem) {
+    let (Some(q), Some(p), Some(a)) = (&li.quantity, &li.unit_price, &li.amount) else {
+        return;
+    };
+    let (q, p, a) = (q.value, p.value, a.value);
+    let close = |x: f64, y: f64| (x - y).abs() <= 0.011 + 0.005 * y.abs();
+    if q > 1.0 && !close(q * p, a) && close(q * a, p) {
+        std::mem::swap(&mut li.unit_price, &mut li.amount);
+    }
+}
+
+/// The model found no PO number: take the value printed after a PO-number label ("PO No.:",
+/// "Purchase Order #", "Order Number", "Bestell-Nr.") on the same line. Lower confidence than
+/// a model value, so the review queue sees it unless everything else is clean.
+fn po_number_by_label(words: &[LabeledWord<'_>], part: u32) -> Option<Field<String>> {
+    let norm = |t: &str| {
+        t.to_lowercase()
+            .trim_end_matches([':', '.', '#'])
+            .to_string()
+    };
+    for (i, w) in words.iter().enumerate() {
+        // The normalised text of the k-th word when it is on this word's line.
+        let on_line = |k: usize| {
+            words
+                .get(k)
+                .filter(|n| n.page == w.page && n.line == w.line)
+                .map(|n| norm(n.text))
+        };
+        let qualifier = |x: Option<String>| {
+            x.is_some_and(|x| {
+                matches!(x.as_str(), "no" | "nr" | "num" | "ref" | "") || x.starts_with("number")
+            })
+        };
+        // How many words the label takes, or None when no label starts here.
+        let label_len = match norm(w.text).as_str() {
+            "po" | "p.o" | "p/o" => Some(if qualifier(on_line(i + 1)) { 2 } else { 1 }),
+            "po-nr" | "po-no" | "ponumber" | "po-number" | "bestellnummer" | "bestell-nr"
+            | "bestellnr" => Some(1),
+            "order" | "bestellung" | "auftrag" if qualifier(on_line(i + 1)) => Some(2),
+            "purchase" if on_line(i + 1).as_deref() == Some("order") => {
+                Some(if qualifier(on_line(i + 2)) { 3 } else { 2 })
+            }
+            _ => None,
+        };
+        let Some(len) = label_len else { continue };
+        let value = words
+            .iter()
+            .skip(i + len)
+            .take(2)
+            .filter(|v| v.page == w.page && v.line == w.line)
+            .find(|v| {
+                !v.text
+                    .chars()
+                    .all(|c| matches!(c, ':' | '#' | '-' | '/' | '.'))
+            });
+        let Some(v) = value else { continue };
+        // The value follows its label closely on the same printed row.
+        let label_end = words.get(i + len - 1).map_or(w.bbox[2], |l| l.bbox[2]);
+        let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+        if v.bbox[0] < label_end - 1.0 || v.bbox[0] - label_end > 8.0 * height {
+            continue;
+        }
+        let text = v
+            .text
+            .trim_matches(|c: char| matches!(c, ':' | '#' | ',' | ';'));
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        let plausible = (3..=30).contains(&text.len())
+            && digits >= 3
+            && !text.contains(['(', ')', '@'])
+            && parse_date(text, Locale::Us).is_none()
+            && parse_date(text, Locale::De).is_none();
+        if !plausible {
+            continue;
+        }
+        let src = Some(SourceSpan {
+            part,
+            page: v.page,
+            bbox: v.bbox,
+            text: text.to_string(),
+        });
+        return Some(Field::new(text.to_string(), 0.5, src));
+    }
+    None
 }
 
 /// No currency field: a symbol or code printed next to the money values tells it.
@@ -725,5 +827,85 @@ mod tests {
         assert_eq!(l.len(), 1 + 6 * 2 + 7 * 3);
         assert_eq!(l[0], "O");
         assert_eq!(l[1], "B-po_number");
+    }
+
+    #[test]
+    fn price_and_amount_read_from_each_others_columns_are_swapped() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            w("AB-1", 1, "S-sku"),
+            w("20", 1, "B-quantity"),
+            w("1637.80", 1, "B-unit_price"),
+            w("81.89", 1, "B-amount"),
+            w("AB-2", 2, "S-sku"),
+            w("3", 2, "B-quantity"),
+            w("4.00", 2, "B-unit_price"),
+            w("12.00", 2, "B-amount"),
+            w("AB-3", 3, "S-sku"),
+            w("1", 3, "B-quantity"),
+            w("9.00", 3, "B-unit_price"),
+            w("4.00", 3, "B-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l[0].unit_price.as_ref().unwrap().value, 81.89);
+        assert_eq!(l[0].amount.as_ref().unwrap().value, 1637.8);
+        assert_eq!(
+            l[1].unit_price.as_ref().unwrap().value,
+            4.0,
+            "consistent values stay"
+        );
+        assert_eq!(
+            l[2].unit_price.as_ref().unwrap().value,
+            9.0,
+            "quantity 1 cannot tell price from amount"
+        );
+    }
+
+    #[test]
+    fn a_po_number_the_model_missed_is_read_after_its_label() {
+        let words = vec![
+            at_x("Order", 0, 300.0, 20.0, "O"),
+            at_x("No.:", 0, 322.0, 12.0, "O"),
+            at_x("P730401", 0, 336.0, 30.0, "O"),
+            at_x("AB-1", 2, 10.0, 20.0, "S-sku"),
+            at_x("5", 2, 40.0, 5.0, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let po = orders[0].po_number.as_ref().unwrap();
+        assert_eq!(po.value, "P730401");
+        assert!(
+            po.confidence < 0.6,
+            "a label match is less sure than the model"
+        );
+        // A date after the label is not a PO number; nor is a word far off on the same row.
+        for (text, x) in [("07/03/2025", 336.0), ("P730401", 500.0)] {
+            let words = vec![
+                at_x("PO", 0, 300.0, 12.0, "O"),
+                at_x("#", 0, 314.0, 5.0, "O"),
+                at_x(text, 0, x, 30.0, "O"),
+                at_x("AB-1", 2, 10.0, 20.0, "S-sku"),
+            ];
+            let orders = decode(&words, 0, Locale::Us);
+            assert!(orders[0].po_number.is_none(), "{text} at {x}");
+        }
+    }
+
+    #[test]
+    fn a_po_number_alone_is_a_mention_not_an_order() {
+        let words = vec![
+            w("Thanks", 0, "O"),
+            w("for", 0, "O"),
+            w("PO", 0, "O"),
+            w("88123", 0, "B-po_number"),
+        ];
+        assert!(decode(&words, 0, Locale::Us).is_empty());
+        let mut words = words;
+        words.push(w("Acme", 1, "B-ship_to"));
+        assert_eq!(
+            decode(&words, 0, Locale::Us).len(),
+            1,
+            "with a ship-to it is an order"
+        );
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::{Field, Order};
 use crate::parse::{DocFlag, ParsedDocument, ParsedInput, PartContent};
 use decode::LabeledWord;
 use model::Model;
-use tokenize::{Encoder, WordInput};
+use tokenize::{Batch, Encoder, WordInput};
 
 /// What came out of one input: its orders and anything the reviewer should know.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +54,48 @@ impl ModelExtractor {
         })
     }
 
+    /// Logits for every window of `batch`, row-major [batch, seq, labels]. Full windows run
+    /// together (up to `MAX_BATCH` at a time); a shorter last window runs on its own at its
+    /// own length, so a one-and-a-half-window page does not pay for padding.
+    fn run_windows(&self, batch: &Batch, n_labels: usize) -> Result<Vec<f32>, ExtractError> {
+        let per = batch.seq;
+        let len_of = |w: usize| -> usize {
+            batch
+                .attention_mask
+                .get(w * per..(w + 1) * per)
+                .map(|m| m.iter().filter(|&&v| v != 0).count())
+                .unwrap_or(per)
+        };
+        let mut logits = vec![0f32; batch.batch * per * n_labels];
+        let mut start = 0;
+        while start < batch.batch {
+            let len = len_of(start);
+            let mut end = start + 1;
+            while end < batch.batch && end - start < MAX_BATCH && len_of(end) == len {
+                end += 1;
+            }
+            // Windows start..end hold `len` real tokens each; run them trimmed to `len`.
+            let n = end - start;
+            let mut ids = Vec::with_capacity(n * len);
+            let mut mask = Vec::with_capacity(n * len);
+            let mut bbox = Vec::with_capacity(n * len * 4);
+            for w in start..end {
+                let r = w * per..w * per + len;
+                ids.extend_from_slice(&batch.input_ids[r.clone()]);
+                mask.extend_from_slice(&batch.attention_mask[r.clone()]);
+                bbox.extend_from_slice(&batch.bbox[r.start * 4..r.end * 4]);
+            }
+            let out = self.model.run(ids, mask, bbox, n, len)?;
+            for (k, w) in (start..end).enumerate() {
+                let src = &out[k * len * n_labels..(k + 1) * len * n_labels];
+                let dst = w * per * n_labels;
+                logits[dst..dst + len * n_labels].copy_from_slice(src);
+            }
+            start = end;
+        }
+        Ok(logits)
+    }
+
     /// Label every word of `doc` and decode the orders.
     pub fn extract_doc(&self, doc: &ParsedDocument, part: u32) -> Result<Vec<Order>, ExtractError> {
         let mut flat = Vec::new();
@@ -81,22 +123,7 @@ impl ModelExtractor {
         let meta = &self.model.meta;
         let batch = self.encoder.encode(&inputs, meta.max_len, meta.stride)?;
         let n_labels = meta.labels.len();
-        let mut logits = Vec::with_capacity(batch.batch * batch.seq * n_labels);
-        let per = batch.seq;
-        let mut start = 0;
-        while start < batch.batch {
-            let end = (start + MAX_BATCH).min(batch.batch);
-            let r = start * per..end * per;
-            let out = self.model.run(
-                batch.input_ids[r.clone()].to_vec(),
-                batch.attention_mask[r.clone()].to_vec(),
-                batch.bbox[r.start * 4..r.end * 4].to_vec(),
-                end - start,
-                per,
-            )?;
-            logits.extend_from_slice(&out);
-            start = end;
-        }
+        let logits = self.run_windows(&batch, n_labels)?;
         let labels = tokenize::word_labels(&batch, &logits, n_labels);
         let words: Vec<LabeledWord<'_>> = flat
             .iter()
