@@ -266,6 +266,203 @@ fn address_block(words: &[LabeledWord<'_>], s: &Span) -> Span {
     }
 }
 
+/// A buyer is a name on one line: keep the words of the span's first line and complete them
+/// to the run they stand in ("Castings" of "Fenwick Castings (UK) Ltd"); words the model
+/// carried on to later lines (a table header, a second address) are not part of it.
+fn buyer_name(words: &[LabeledWord<'_>], s: &Span) -> Span {
+    let Some(first) = s.words.first().and_then(|&i| words.get(i)) else {
+        return s.clone();
+    };
+    let key = (first.page, first.line);
+    let mut out: Vec<usize> = Vec::new();
+    for &i in &s.words {
+        if words.get(i).is_some_and(|w| (w.page, w.line) == key) {
+            for j in line_run(words, i, &s.field, 1.0) {
+                if !out.contains(&j) {
+                    out.push(j);
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    Span {
+        field: s.field.clone(),
+        starts_item: s.starts_item,
+        continues: s.continues,
+        words: out,
+    }
+}
+
+/// Indices of the words on one printed line, left to right.
+fn line_words(words: &[LabeledWord<'_>], page: u32, line: u32) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..words.len())
+        .filter(|&i| {
+            words
+                .get(i)
+                .is_some_and(|w| w.page == page && w.line == line)
+        })
+        .collect();
+    v.sort_by(|&a, &b| {
+        let xa = words.get(a).map_or(0.0, |w| w.bbox[0]);
+        let xb = words.get(b).map_or(0.0, |w| w.bbox[0]);
+        xa.total_cmp(&xb)
+    });
+    v
+}
+
+/// Does this label belong to another field than `field` (an `O` word may be part of it)?
+fn other_field(label: &str, field: &str) -> bool {
+    label != "O" && split_label(label).is_none_or(|(_, f)| f != field)
+}
+
+/// The run of words on a line that contains `seed` (a labelled word): neighbours closer than
+/// `gap` word heights, not labelled as another field and not a "Label:" of their own. The
+/// model often leaves a house number, a postcode or "Ltd" of a labelled line as `O`.
+fn line_run(words: &[LabeledWord<'_>], seed: usize, field: &str, gap: f32) -> Vec<usize> {
+    let Some(sw) = words.get(seed) else {
+        return vec![seed];
+    };
+    let row = line_words(words, sw.page, sw.line);
+    let Some(pos) = row.iter().position(|&i| i == seed) else {
+        return vec![seed];
+    };
+    let height = (sw.bbox[3] - sw.bbox[1]).max(1.0);
+    let joins = |a: usize, b: usize| -> bool {
+        let (Some(l), Some(r)) = (words.get(a), words.get(b)) else {
+            return false;
+        };
+        r.bbox[0] - l.bbox[2] < gap * height
+    };
+    // A standalone dash, bar or bullet separates two things printed on one line
+    // ("Acme Ltd — Purchase Order").
+    let separator = |t: &str| !t.is_empty() && t.chars().all(|c| "—–-|·•/".contains(c));
+    let usable = |i: usize| {
+        words.get(i).is_some_and(|w| {
+            !other_field(w.label, field) && !w.text.ends_with(':') && !separator(w.text)
+        })
+    };
+    let mut lo = pos;
+    while lo > 0 && usable(row[lo - 1]) && joins(row[lo - 1], row[lo]) {
+        lo -= 1;
+    }
+    let mut hi = pos;
+    while hi + 1 < row.len() && usable(row[hi + 1]) && joins(row[hi], row[hi + 1]) {
+        hi += 1;
+    }
+    row[lo..=hi].to_vec()
+}
+
+/// Complete an address block: every labelled line gets its whole run of words, and a line
+/// directly below that starts in the same column and carries no other field's label (the
+/// country the model left out) joins it.
+fn complete_block(words: &[LabeledWord<'_>], s: &Span) -> Span {
+    let field = s.field.as_str();
+    let mut lines: Vec<(u32, u32)> = Vec::new();
+    for &i in &s.words {
+        if let Some(w) = words.get(i) {
+            if !lines.contains(&(w.page, w.line)) {
+                lines.push((w.page, w.line));
+            }
+        }
+    }
+    let Some(first) = s.words.first().and_then(|&i| words.get(i)) else {
+        return s.clone();
+    };
+    let col_x = s
+        .words
+        .iter()
+        .filter_map(|&i| words.get(i))
+        .map(|w| w.bbox[0])
+        .fold(f32::MAX, f32::min);
+    let height = (first.bbox[3] - first.bbox[1]).max(1.0);
+    let mut out: Vec<usize> = Vec::new();
+    let push_run = |run: Vec<usize>, out: &mut Vec<usize>| {
+        for i in run {
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
+    };
+    for &(page, line) in &lines {
+        for &i in s.words.iter() {
+            if words
+                .get(i)
+                .is_some_and(|w| (w.page, w.line) == (page, line))
+            {
+                push_run(line_run(words, i, field, 1.5), &mut out);
+            }
+        }
+    }
+    // Lines below the last labelled one, while they continue the block.
+    let (mut page, mut line) = lines.last().copied().unwrap_or((first.page, first.line));
+    for _ in 0..2 {
+        let last_bottom = out
+            .iter()
+            .filter_map(|&i| words.get(i))
+            .filter(|w| (w.page, w.line) == (page, line))
+            .map(|w| w.bbox[3])
+            .fold(f32::MIN, f32::max);
+        let row = line_words(words, page, line + 1);
+        let Some(&start) = row.iter().find(|&&i| {
+            words
+                .get(i)
+                .is_some_and(|w| (w.bbox[0] - col_x).abs() <= 1.5 * height)
+        }) else {
+            break;
+        };
+        let Some(sw) = words.get(start) else { break };
+        let close_below = sw.bbox[1] - last_bottom <= 0.9 * height;
+        // Contact lines and an e-mail's sign-off are not part of an address.
+        let contact = [
+            "tel",
+            "phone",
+            "fax",
+            "e-mail",
+            "email",
+            "attn",
+            "contact",
+            "thank",
+            "regards",
+            "best",
+            "kind",
+            "cheers",
+            "sincerely",
+            "mit",
+            "viele",
+            "gruß",
+            "please",
+        ]
+        .iter()
+        .any(|p| sw.text.to_lowercase().starts_with(p));
+        if !close_below || contact || sw.label != "O" {
+            break;
+        }
+        let run = line_run(words, start, field, 1.5);
+        if run.len() > 6
+            || run
+                .iter()
+                .any(|&i| words.get(i).is_some_and(|w| w.label != "O"))
+        {
+            break;
+        }
+        push_run(run, &mut out);
+        line += 1;
+        page = sw.page;
+    }
+    // Reading order: by line, then left to right.
+    out.sort_by(|&a, &b| {
+        let ka = words.get(a).map(|w| (w.page, w.line, w.bbox[0]));
+        let kb = words.get(b).map(|w| (w.page, w.line, w.bbox[0]));
+        ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    Span {
+        field: s.field.clone(),
+        starts_item: s.starts_item,
+        continues: s.continues,
+        words: out,
+    }
+}
+
 #[derive(Default)]
 struct OrderAcc {
     header: Vec<Span>,
@@ -442,7 +639,8 @@ fn build_order(
     });
     let buyer = header("buyer")
         .next()
-        .map(|s| text_field(words, s, part, " "));
+        .map(|s| buyer_name(words, s))
+        .map(|s| text_field(words, &s, part, " "));
     // All ship-to words together: the model may begin the address anew on every line.
     let ship_to = header("ship_to")
         .cloned()
@@ -451,6 +649,7 @@ fn build_order(
             a
         })
         .map(|s| address_block(words, &s))
+        .map(|s| complete_block(words, &s))
         .map(|s| text_field(words, &s, part, ", "));
     // The grand total is printed last (totals only on the last page).
     let total = header("total")
