@@ -266,6 +266,54 @@ fn address_block(words: &[LabeledWord<'_>], s: &Span) -> Span {
     }
 }
 
+/// A code cut in a narrow column goes on in the same cell on the next line ("6ES7151-1FX" /
+/// "33"); the model sometimes leaves the rest unlabelled. Take a free, code-like word (no
+/// lower case, no spaces) that starts inside the cell directly below the code's last word.
+fn wrapped_code(
+    words: &[LabeledWord<'_>],
+    s: &Span,
+    used: &std::collections::HashSet<usize>,
+) -> Span {
+    let mut out = s.clone();
+    for _ in 0..2 {
+        let Some(last) = out.words.last().and_then(|&i| words.get(i)) else {
+            break;
+        };
+        let (x0, x1) = out
+            .words
+            .iter()
+            .filter_map(|&i| words.get(i))
+            .filter(|w| w.page == last.page)
+            .fold((f32::MAX, f32::MIN), |(a, b), w| {
+                (a.min(w.bbox[0]), b.max(w.bbox[2]))
+            });
+        let height = (last.bbox[3] - last.bbox[1]).max(1.0);
+        let below = line_words(words, last.page, last.line + 1);
+        let candidates: Vec<usize> = below
+            .into_iter()
+            .filter(|i| !used.contains(i) && !out.words.contains(i))
+            .filter(|&i| {
+                words.get(i).is_some_and(|w| {
+                    w.label == "O"
+                        && w.bbox[0] >= x0 - 1.0
+                        && w.bbox[0] < x1
+                        && w.bbox[2] <= x1 + height
+                        && w.bbox[1] - last.bbox[3] < 0.8 * height
+                        && w.text.chars().any(|c| c.is_ascii_alphanumeric())
+                        && w.text.chars().all(|c| {
+                            c.is_ascii_uppercase() || c.is_ascii_digit() || "-./_".contains(c)
+                        })
+                })
+            })
+            .collect();
+        match candidates.as_slice() {
+            [one] => out.words.push(*one),
+            _ => break,
+        }
+    }
+    out
+}
+
 /// A buyer is a name on one line: keep the words of the span's first line and complete them
 /// to the run they stand in ("Castings" of "Fenwick Castings (UK) Ltd"); words the model
 /// carried on to later lines (a table header, a second address) are not part of it.
@@ -667,15 +715,25 @@ fn build_order(
             ))
         })
         .or_else(|| currency_from_symbols(words));
+    // Words some field already holds: a wrapped code may only take free words.
+    let used: std::collections::HashSet<usize> = acc
+        .items
+        .iter()
+        .flatten()
+        .chain(acc.header.iter())
+        .flat_map(|s| s.words.iter().copied())
+        .collect();
     let mut lines = Vec::new();
     for item in &acc.items {
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
-            sku: get("sku").next().map(|s| text_field(words, s, part, "")),
+            sku: get("sku")
+                .next()
+                .map(|s| text_field(words, &wrapped_code(words, s, &used), part, "")),
             customer_part: get("customer_part")
                 .next()
-                .map(|s| text_field(words, s, part, "")),
+                .map(|s| text_field(words, &wrapped_code(words, s, &used), part, "")),
             description: None,
             quantity: get("quantity").find_map(|s| num_field(words, s, part, locale)),
             uom: get("uom").next().map(|s| text_field(words, s, part, " ")),
