@@ -266,6 +266,28 @@ fn address_block(words: &[LabeledWord<'_>], s: &Span) -> Span {
     }
 }
 
+/// An "item" with a description and nothing else (no code, quantity or price) is the rest of
+/// the item above it: a description wrapped in its cell or a note under the line that the
+/// model began as a new item. Its text joins the item above.
+fn merge_orphan_descriptions(items: &[Vec<Span>]) -> Vec<Vec<Span>> {
+    let mut out: Vec<Vec<Span>> = Vec::new();
+    for item in items {
+        let orphan = item.iter().any(|s| s.field == "description")
+            && item.iter().all(|s| s.field == "description" || s.field == "uom");
+        match out.last_mut() {
+            Some(prev) if orphan => {
+                for s in item {
+                    if s.field == "description" || !prev.iter().any(|p| p.field == s.field) {
+                        prev.push(s.clone());
+                    }
+                }
+            }
+            _ => out.push(item.clone()),
+        }
+    }
+    out
+}
+
 /// A code cut in a narrow column goes on in the same cell on the next line ("6ES7151-1FX" /
 /// "33"); the model sometimes leaves the rest unlabelled. Take a free, code-like word (no
 /// lower case, no spaces) that starts inside the cell directly below the code's last word.
@@ -724,7 +746,7 @@ fn build_order(
         .flat_map(|s| s.words.iter().copied())
         .collect();
     let mut lines = Vec::new();
-    for item in &acc.items {
+    for item in &merge_orphan_descriptions(&acc.items) {
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
