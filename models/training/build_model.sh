@@ -19,10 +19,14 @@ mkdir -p "$OUT"
 T0=$(date +%s)
 cargo build -q
 # 1. data (deterministic per seed and index; LibreOffice included); the three sets in parallel
-[ -f "$OUT/train/manifest.jsonl" ] || $GENPY models/training/generate.py --out "$OUT/train" --n 1245 --seed 1 --families $TRAIN_FAMILIES > "$OUT/gen_train.log" 2>&1 &
-[ -f "$OUT/train2/manifest.jsonl" ] || $GENPY models/training/generate.py --out "$OUT/train2" --n 1000 --seed 2 --families $TRAIN_FAMILIES > "$OUT/gen_train2.log" 2>&1 &
-[ -f "$OUT/train3/manifest.jsonl" ] || $GENPY models/training/generate.py --out "$OUT/train3" --n 500 --seed 3 --families stacked_lines > "$OUT/gen_train3.log" 2>&1 &
-wait
+gen() { # out-dir n seed families
+    [ -f "$OUT/$1/manifest.jsonl" ] || $GENPY models/training/generate.py --out "$OUT/$1" --n "$2" --seed "$3" \
+        --families "$4" > "$OUT/gen_$1.log" 2>&1
+}
+gen train 1245 1 $TRAIN_FAMILIES & P1=$!
+gen train2 1000 2 $TRAIN_FAMILIES & P2=$!
+gen train3 500 3 stacked_lines & P3=$!
+wait $P1 && wait $P2 && wait $P3
 echo "data: $(( ($(date +%s) - T0) / 60 )) min"
 # 2. labels through the Rust parser
 $GENPY models/training/label.py --docs "$OUT/train" "$OUT/train2" "$OUT/train3" --out "$OUT/train.jsonl" 2> "$OUT/label_train.err" | tee "$OUT/label_train.log"
@@ -36,6 +40,7 @@ $PY models/training/export.py --ckpt "$OUT/run/model.pt" --val "$OUT/val_heldout
 sha256sum models/model.onnx
 # 5. the Rust path
 target/debug/po-intake eval fixtures/eval/docs fixtures/eval/gold
+target/debug/po-intake eval fixtures/eval_fresh/docs fixtures/eval_fresh/gold
 target/debug/po-intake eval fixtures/inbox fixtures/expected
 $PY models/training/bench_ort.py
 echo "total wall time: $(( ($(date +%s) - T0) / 60 )) min"

@@ -273,7 +273,9 @@ fn merge_orphan_descriptions(items: &[Vec<Span>]) -> Vec<Vec<Span>> {
     let mut out: Vec<Vec<Span>> = Vec::new();
     for item in items {
         let orphan = item.iter().any(|s| s.field == "description")
-            && item.iter().all(|s| s.field == "description" || s.field == "uom");
+            && item
+                .iter()
+                .all(|s| s.field == "description" || s.field == "uom");
         match out.last_mut() {
             Some(prev) if orphan => {
                 for s in item {
@@ -482,7 +484,8 @@ fn complete_block(words: &[LabeledWord<'_>], s: &Span) -> Span {
         };
         let Some(sw) = words.get(start) else { break };
         let close_below = sw.bbox[1] - last_bottom <= 0.9 * height;
-        // Contact lines and an e-mail's sign-off are not part of an address.
+        // Contact lines, an e-mail's sign-off and the heading of the next block are not part
+        // of an address.
         let contact = [
             "tel",
             "phone",
@@ -501,10 +504,23 @@ fn complete_block(words: &[LabeledWord<'_>], s: &Span) -> Span {
             "viele",
             "gruß",
             "please",
+            "vendor",
+            "supplier",
+            "bill",
+            "invoice",
+            "ship",
+            "deliver",
+            "sold",
+            "payment",
+            "terms",
+            "order",
+            "lieferant",
+            "rechnung",
+            "liefer",
         ]
         .iter()
         .any(|p| sw.text.to_lowercase().starts_with(p));
-        if !close_below || contact || sw.label != "O" {
+        if !close_below || contact || sw.label != "O" || sw.text.ends_with(':') {
             break;
         }
         let run = line_run(words, start, field, 1.5);
@@ -1185,6 +1201,95 @@ mod tests {
             decode(&words, 0, Locale::Us).len(),
             1,
             "with a ship-to it is an order"
+        );
+    }
+
+    #[test]
+    fn an_address_line_is_completed_and_its_last_line_joins() {
+        let words = vec![
+            at_x("PO-9", 0, 10.0, 20.0, "B-po_number"),
+            at_x("Ship", 1, 10.0, 15.0, "O"),
+            at_x("to:", 1, 27.0, 10.0, "O"),
+            at_x("Fenwick", 2, 10.0, 30.0, "B-ship_to"),
+            at_x("Castings", 2, 42.0, 30.0, "I-ship_to"),
+            at_x("Ltd", 2, 74.0, 12.0, "O"),
+            at_x("Invoice", 2, 200.0, 30.0, "O"),
+            at_x("40", 3, 10.0, 8.0, "O"),
+            at_x("Mill", 3, 20.0, 15.0, "I-ship_to"),
+            at_x("Road", 3, 37.0, 15.0, "I-ship_to"),
+            at_x("United", 4, 10.0, 25.0, "O"),
+            at_x("Kingdom", 4, 37.0, 30.0, "O"),
+            at_x("Tel.", 5, 10.0, 12.0, "O"),
+            at_x("0123", 5, 24.0, 20.0, "O"),
+            at_x("AB-1", 7, 10.0, 20.0, "S-sku"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        assert_eq!(
+            orders[0].ship_to.as_ref().unwrap().value,
+            "Fenwick Castings Ltd, 40 Mill Road, United Kingdom",
+            "the far-off column and the phone line stay out"
+        );
+    }
+
+    #[test]
+    fn a_buyer_is_the_run_on_its_first_line() {
+        let words = vec![
+            at_x("Fenwick", 0, 10.0, 30.0, "O"),
+            at_x("Castings", 0, 42.0, 30.0, "B-buyer"),
+            at_x("Ltd", 0, 74.0, 12.0, "O"),
+            at_x("—", 0, 88.0, 6.0, "O"),
+            at_x("Purchase", 0, 96.0, 30.0, "O"),
+            at_x("SKU", 1, 10.0, 15.0, "I-buyer"),
+            at_x("AB-1", 2, 10.0, 20.0, "S-sku"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        assert_eq!(
+            orders[0].buyer.as_ref().unwrap().value,
+            "Fenwick Castings Ltd"
+        );
+    }
+
+    #[test]
+    fn the_unlabelled_rest_of_a_wrapped_code_joins_it() {
+        let words = vec![
+            at_x("6ES7151-1FX", 0, 10.0, 40.0, "S-sku"),
+            at_x("Relay", 0, 60.0, 20.0, "B-description"),
+            at_x("4", 0, 100.0, 5.0, "B-quantity"),
+            at_x("33", 1, 10.0, 8.0, "O"),
+            at_x("module", 1, 60.0, 25.0, "I-description"),
+            at_x("AB-2", 2, 10.0, 20.0, "S-sku"),
+            at_x("Pump", 2, 60.0, 20.0, "B-description"),
+            at_x("1", 2, 100.0, 5.0, "B-quantity"),
+            at_x("seal", 3, 10.0, 15.0, "O"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l[0].sku.as_ref().unwrap().value, "6ES7151-1FX33");
+        assert_eq!(
+            l[1].sku.as_ref().unwrap().value,
+            "AB-2",
+            "a lower-case word is not a code"
+        );
+    }
+
+    #[test]
+    fn a_description_only_item_is_the_rest_of_the_item_above() {
+        let words = vec![
+            w("AB-1", 0, "S-sku"),
+            w("Hex", 0, "B-description"),
+            w("screw", 0, "I-description"),
+            w("4", 0, "B-quantity"),
+            w("stainless", 1, "S-description"),
+            w("steel", 1, "I-description"),
+            w("AB-2", 2, "S-sku"),
+            w("2", 2, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        assert_eq!(
+            l[0].description.as_ref().unwrap().value,
+            "Hex screw stainless steel"
         );
     }
 }
