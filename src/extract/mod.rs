@@ -137,6 +137,12 @@ impl ModelExtractor {
                 prob: *p,
             })
             .collect();
+        // `RUST_LOG=po_intake::labels=trace` shows what the model said about every word: the
+        // first thing to look at when a field comes out wrong.
+        for w in &words {
+            tracing::trace!(target: "po_intake::labels", "p{} l{} x{:.0} {:<16} {:.2} {}",
+                w.page, w.line, w.bbox[0], w.label, w.prob, w.text);
+        }
         let locale = normalize::detect_locale(&doc.text());
         Ok(decode::decode(&words, part, locale))
     }

@@ -198,7 +198,32 @@ fn estimate_missing_widths(glyphs: &mut [FGlyph]) {
     }
 }
 
-/// Split one sorted line into words: (u0, u1, font size, NFKC text).
+/// Characters NFKC would rewrite into something that reads differently on an order: "4mm²"
+/// is not "4mm2", "½" is not "1⁄2", "µF" is the micro sign as printed.
+fn keeps_printed_form(c: char) -> bool {
+    matches!(c, '\u{00B2}' | '\u{00B3}' | '\u{00B9}' | '\u{00B5}' | '\u{00BC}'..='\u{00BE}'
+        | '\u{2070}'..='\u{209F}' | '\u{2150}'..='\u{215F}')
+}
+
+/// A glyph's text as a word carries it: NFKC (ligatures, full-width forms and odd spaces become
+/// plain text) except for the characters in [`keeps_printed_form`]; control characters dropped.
+fn printed_text(glyph: &str) -> String {
+    let mut out = String::with_capacity(glyph.len());
+    let mut run = String::new();
+    for c in glyph.chars().filter(|c| !c.is_control()) {
+        if keeps_printed_form(c) {
+            out.extend(run.nfkc());
+            run.clear();
+            out.push(c);
+        } else {
+            run.push(c);
+        }
+    }
+    out.extend(run.nfkc());
+    out
+}
+
+/// Split one sorted line into words: (u0, u1, font size, printed text).
 fn line_words(line: &FLine) -> Vec<(f32, f32, f32, String)> {
     let mut words = Vec::new();
     let mut cur: Option<(f32, f32, f32, String)> = None;
@@ -217,7 +242,7 @@ fn line_words(line: &FLine) -> Vec<(f32, f32, f32, String)> {
             }
         }
         last = Some((g.text, g.u0));
-        let text: String = g.text.nfkc().filter(|c| !c.is_control()).collect();
+        let text = printed_text(g.text);
         if text.is_empty() {
             continue;
         }
@@ -310,6 +335,19 @@ mod tests {
     fn ligatures_are_nfkc_normalised() {
         let words = build_words(&[g("\u{FB01}", 10.0, 10.0), g("x", 16.0, 10.0)]);
         assert_eq!(words[0].text, "fix");
+    }
+
+    #[test]
+    fn superscripts_fractions_and_micro_keep_their_printed_form() {
+        let words = build_words(&[
+            g("4", 10.0, 10.0),
+            g("m", 16.0, 10.0),
+            g("m", 22.0, 10.0),
+            g("\u{00B2}", 28.0, 10.0),
+        ]);
+        assert_eq!(words[0].text, "4mm\u{00B2}");
+        assert_eq!(printed_text("\u{00BD}\u{00B5}F"), "\u{00BD}\u{00B5}F");
+        assert_eq!(printed_text("\u{FF21}\u{FB02}"), "Afl");
     }
 
     #[test]
