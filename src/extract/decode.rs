@@ -628,6 +628,18 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     }
                 }
             }
+            // A field the item already holds, weakly labelled and not marked as a new item's
+            // start, is a stray (a date wrapped in a narrow cell read as a price), not the
+            // start of a phantom item that would take the description lines below.
+            let weak_repeat = acc.items.last().is_some_and(|item| {
+                !span.starts_item
+                    && span.field != "description"
+                    && item.iter().any(|s| s.field == span.field)
+                    && span_conf(words, &span) < 0.6
+            });
+            if weak_repeat {
+                continue;
+            }
             let new_item = match acc.items.last() {
                 None => true,
                 Some(item) => {
@@ -643,10 +655,11 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
             }
         }
     }
+    orders.retain(|o| !o.is_empty());
+    let single_order = orders.len() == 1;
     let mut out: Vec<Order> = orders
-        .into_iter()
-        .filter(|o| !o.is_empty())
-        .filter_map(|o| build_order(words, &o, part, locale))
+        .iter()
+        .filter_map(|o| build_order(words, o, part, locale, single_order))
         .collect();
     // One order without a PO number: look for one by its printed label (with several orders
     // the label cannot say which order it belongs to).
@@ -701,6 +714,7 @@ fn build_order(
     acc: &OrderAcc,
     part: u32,
     locale: Locale,
+    single_order: bool,
 ) -> Option<Order> {
     let header = |f: &'static str| acc.header.iter().filter(move |s| s.field == f);
     let best = |f: &'static str| {
@@ -728,15 +742,39 @@ fn build_order(
         .map(|s| buyer_name(words, s))
         .map(|s| text_field(words, &s, part, " "));
     // All ship-to words together: the model may begin the address anew on every line.
-    let ship_to = header("ship_to")
-        .cloned()
-        .reduce(|mut a, b| {
-            a.words.extend(b.words);
-            a
-        })
-        .map(|s| address_block(words, &s))
-        .map(|s| complete_block(words, &s))
-        .map(|s| text_field(words, &s, part, ", "));
+    let model_ship = header("ship_to").cloned().reduce(|mut a, b| {
+        a.words.extend(b.words);
+        a
+    });
+    let ship_words = model_ship.as_ref().map_or(&[][..], |s| &s.words[..]);
+    let ship_to = match super::address::headed_ship_to(words, ship_words, single_order) {
+        // The block under its heading; as sure as the model was of the words it agreed on.
+        Some(block) => {
+            let agreed: Vec<f32> = block
+                .iter()
+                .filter(|i| ship_words.contains(i))
+                .filter_map(|&i| words.get(i).map(|w| w.prob))
+                .collect();
+            let conf = if agreed.is_empty() {
+                0.5
+            } else {
+                agreed.iter().sum::<f32>() / agreed.len() as f32
+            };
+            let span = Span {
+                field: "ship_to".to_string(),
+                starts_item: false,
+                continues: false,
+                words: block,
+            };
+            let mut f = text_field(words, &span, part, ", ");
+            f.confidence = conf;
+            Some(f)
+        }
+        None => model_ship
+            .map(|s| address_block(words, &s))
+            .map(|s| complete_block(words, &s))
+            .map(|s| text_field(words, &s, part, ", ")),
+    };
     // The grand total is printed last (totals only on the last page).
     let total = header("total")
         .rev()
@@ -870,23 +908,37 @@ fn po_number_by_label(words: &[LabeledWord<'_>], part: u32) -> Option<Field<Stri
             _ => None,
         };
         let Some(len) = label_len else { continue };
-        let value = words
+        let not_punct = |v: &&LabeledWord<'_>| {
+            !v.text
+                .chars()
+                .all(|c| matches!(c, ':' | '#' | '-' | '/' | '.'))
+        };
+        let label_end = words.get(i + len - 1).map_or(w.bbox[2], |l| l.bbox[2]);
+        let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+        // The value follows its label closely on the same printed row ...
+        let beside = words
             .iter()
             .skip(i + len)
             .take(2)
             .filter(|v| v.page == w.page && v.line == w.line)
-            .find(|v| {
-                !v.text
-                    .chars()
-                    .all(|c| matches!(c, ':' | '#' | '-' | '/' | '.'))
-            });
-        let Some(v) = value else { continue };
-        // The value follows its label closely on the same printed row.
-        let label_end = words.get(i + len - 1).map_or(w.bbox[2], |l| l.bbox[2]);
-        let height = (w.bbox[3] - w.bbox[1]).max(1.0);
-        if v.bbox[0] < label_end - 1.0 || v.bbox[0] - label_end > 8.0 * height {
+            .find(not_punct)
+            .filter(|v| v.bbox[0] >= label_end - 1.0 && v.bbox[0] - label_end <= 8.0 * height);
+        // ... or, in a grid of labelled cells, sits right under it.
+        let below = || {
+            words
+                .iter()
+                .skip(i + len)
+                .filter(|v| v.page == w.page && v.line == w.line + 1)
+                .filter(not_punct)
+                .find(|v| {
+                    v.bbox[0] < label_end + height
+                        && v.bbox[2] > w.bbox[0] - height
+                        && v.bbox[1] - w.bbox[3] <= 2.0 * height
+                })
+        };
+        let Some(v) = beside.or_else(below) else {
             continue;
-        }
+        };
         let text = v
             .text
             .trim_matches(|c: char| matches!(c, ':' | '#' | ',' | ';'));
@@ -1117,6 +1169,33 @@ mod tests {
     }
 
     #[test]
+    fn a_weak_repeated_field_does_not_open_a_phantom_item() {
+        let mut words = vec![
+            w("A-1", 0, "S-sku"),
+            w("Wire", 0, "B-description"),
+            w("4.50", 0, "B-unit_price"),
+            w("grey", 1, "I-description"),
+            w("26,", 1, "B-unit_price"),
+            w("Sold", 2, "I-description"),
+            w("per", 2, "I-description"),
+            w("B-2", 3, "S-sku"),
+            w("Screw", 3, "B-description"),
+            w("1.20", 3, "B-unit_price"),
+        ];
+        words[4].prob = 0.45;
+        let o = &decode(&words, 0, Locale::Us)[0];
+        assert_eq!(o.lines.len(), 2, "{:?}", o.lines);
+        assert_eq!(o.lines[0].unit_price.as_ref().map(|f| f.value), Some(4.5));
+        assert_eq!(
+            o.lines[0].description.as_ref().map(|f| f.value.as_str()),
+            Some("Wire grey Sold per")
+        );
+        // The same value labelled with confidence is a new item's price, as before.
+        words[4].prob = 0.9;
+        assert_eq!(decode(&words, 0, Locale::Us)[0].lines.len(), 3);
+    }
+
+    #[test]
     fn label_set_is_stable() {
         let l = label_set();
         assert_eq!(l.len(), 1 + 6 * 2 + 7 * 3);
@@ -1184,6 +1263,28 @@ mod tests {
             let orders = decode(&words, 0, Locale::Us);
             assert!(orders[0].po_number.is_none(), "{text} at {x}");
         }
+    }
+
+    #[test]
+    fn a_po_number_the_model_missed_is_read_under_its_label_in_a_grid() {
+        let words = vec![
+            at_x("PO", 0, 10.0, 12.0, "O"),
+            at_x("Number", 0, 24.0, 30.0, "O"),
+            at_x("Date", 0, 120.0, 20.0, "O"),
+            at_x("Terms", 1, -60.0, 20.0, "O"),
+            at_x("4500012345", 1, 12.0, 44.0, "O"),
+            at_x("2025-03-07", 1, 120.0, 44.0, "O"),
+            at_x("A-1", 2, 10.0, 20.0, "S-sku"),
+            at_x("2", 2, 100.0, 8.0, "B-quantity"),
+        ];
+        let o = &decode(&words, 0, Locale::Us)[0];
+        let po = o.po_number.as_ref().expect("read under its label");
+        assert_eq!(po.value, "4500012345");
+        assert!(po.confidence <= 0.5, "a fallback never passes untouched");
+        // Nothing under the label: no PO number is invented from the next cell over.
+        let mut far = words.clone();
+        far.remove(4);
+        assert!(decode(&far, 0, Locale::Us)[0].po_number.is_none());
     }
 
     #[test]

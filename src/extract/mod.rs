@@ -2,6 +2,7 @@
 //! ([`model`], [`tokenize`]); [`decode`] rebuilds orders from the labels; [`normalize`]
 //! reads numbers, dates and currencies with the document's locale.
 
+mod address;
 pub mod decode;
 pub mod model;
 pub mod normalize;
