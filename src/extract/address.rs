@@ -26,6 +26,17 @@ const SHIP_HEADINGS: &[&[&str]] = &[
     &["warenempfänger"],
     &["adresse", "de", "livraison"],
     &["livrer", "à"],
+    &["deliver-to"],
+    &["ship", "to", "location"],
+    &["ship-to", "location"],
+    &["ship-to", "party"],
+    &["ship", "to", "party"],
+    &["shipping", "to"],
+    &["delivery", "point"],
+    &["place", "of", "delivery"],
+    &["destination", "address"],
+    &["goods", "recipient"],
+    &["lieferort"],
 ];
 
 /// A line starting with one of these is the next block or a contact line, not the address.
