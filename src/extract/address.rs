@@ -122,9 +122,12 @@ fn block_under(words: &[LabeledWord<'_>], h: &Heading) -> Vec<usize> {
         .filter(|(i, w)| *i >= h.start + h.len && same_row(w) && w.bbox[0] >= last.bbox[2] - 0.5)
         .collect();
     right_of.sort_by(|a, b| a.1.bbox[0].total_cmp(&b.1.bbox[0]));
-    let inline = right_of
-        .first()
-        .is_some_and(|(_, w)| last.text.ends_with(':') && w.bbox[0] - last.bbox[2] < 2.0 * hh);
+    // A value right after the heading ("Ship To: Acme", "SHIP TO  Acme") is inline; the next
+    // column's heading sits further away.
+    let inline = right_of.first().is_some_and(|(_, w)| {
+        let gap = w.bbox[0] - last.bbox[2];
+        gap < 2.0 * hh || (last.text.ends_with(':') && gap < 4.0 * hh)
+    });
     let x_left = first.bbox[0] - 1.0 * hh;
     let x_right = if inline {
         f32::MAX
@@ -330,6 +333,25 @@ mod tests {
             at("Thanks,", 2, 40.0, "O"),
         ];
         let got = headed_ship_to(&words, &[2, 3], false).expect("inline block");
+        assert_eq!(texts(&words, &got), ["Acme", "Ltd", "1", "Main", "St"]);
+    }
+
+    #[test]
+    fn an_inline_value_without_colon_and_its_continuation_lines() {
+        // "SHIP TO  Acme Ltd" with the rest of the address aligned under the value.
+        let words = vec![
+            at("SHIP", 0, 40.0, "O"),
+            at("TO", 0, 66.0, "O"),
+            at("Acme", 0, 92.0, "B-ship_to"),
+            at("Ltd", 0, 120.0, "O"),
+            at("1", 1, 92.0, "O"),
+            at("Main", 1, 100.0, "I-ship_to"),
+            at("St", 1, 130.0, "O"),
+            at("BILL", 2, 40.0, "O"),
+            at("TO", 2, 66.0, "O"),
+            at("Acme", 2, 92.0, "O"),
+        ];
+        let got = headed_ship_to(&words, &[2, 5], true).expect("inline block");
         assert_eq!(texts(&words, &got), ["Acme", "Ltd", "1", "Main", "St"]);
     }
 
