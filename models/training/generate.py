@@ -301,6 +301,8 @@ def main(argv=None):
     ap.add_argument("--gold-dir", default=None, help="where gold/meta JSON go (default: beside the files)")
     ap.add_argument("--no-soffice", action="store_true", help="skip LibreOffice producers")
     ap.add_argument("--list", action="store_true", help="list families and producers")
+    ap.add_argument("--valign-middle-p", type=float, default=0.0,
+                    help="share of item tables with vertically centred cells (default 0: the data of model 0.3.0)")
     a = ap.parse_args(argv)
     if a.list:
         for k, (_, prods) in F.FAMILIES.items():
@@ -308,6 +310,7 @@ def main(argv=None):
         return
     if not a.out:
         ap.error("--out is required")
+    F.VALIGN_MIDDLE_P = a.valign_middle_p
     fams = [f for f in a.families.split(",") if f] or list(F.FAMILIES)
     for f in fams:
         if f not in F.FAMILIES:

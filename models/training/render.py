@@ -133,7 +133,7 @@ def render_reportlab(doc, path):
                 else:
                     data.append([para(c, sz=sz, align=aligns[i], wrap=i in wrapc) for i, c in enumerate(r)])
             tb = Table(data, colWidths=cw, repeatRows=1)
-            st = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            st = [("VALIGN", (0, 0), (-1, -1), b.get("valign", "TOP")), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5), ("LEFTPADDING", (0, 0), (-1, -1), 2),
                   ("RIGHTPADDING", (0, 0), (-1, -1), 2)]
             g = b.get("grid", "full")
@@ -258,7 +258,7 @@ def render_fpdf2(doc, path):
             layout = {"full": "ALL", "h": "HORIZONTAL_LINES", "none": "SINGLE_TOP_LINE"}[g]
             hstyle = FontFace(emphasis="BOLD", fill_color=(225, 225, 225) if g == "full" else None)
             with pdf.table(col_widths=b.get("widths") or [1] * n, text_align=aligns, borders_layout=layout,
-                           headings_style=hstyle, line_height=lh(sz) + 0.4, repeat_headings=1, v_align="TOP",
+                           headings_style=hstyle, line_height=lh(sz) + 0.4, repeat_headings=1, v_align=b.get("valign", "TOP"),
                            padding=0.8) as tb:
                 hr = tb.row()
                 for h in b["head"]:
@@ -290,6 +290,7 @@ def render_fpdf2(doc, path):
 def render_docx(doc, path):
     import docx
     from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_ALIGN_VERTICAL
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -419,6 +420,8 @@ def render_docx(doc, path):
                 else:
                     for i, c in enumerate(r):
                         add_par(c, sz=sz, align=aligns[i], cell=cells[i])
+                        if b.get("valign") == "MIDDLE":
+                            cells[i].vertical_alignment = WD_ALIGN_VERTICAL.CENTER
             for i, col in enumerate(tb.columns):
                 col.width = int(avail * widths[i] / tot)
             for row in tb.rows:
