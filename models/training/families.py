@@ -266,6 +266,15 @@ def paginate(rng, table, groups, o, st, meta, lang, carry, per_page):
     return blocks
 
 
+def table_or_pages(rng, tb, groups, o, st, meta, lang, longer_than, p, carry_p, per_page):
+    """The item table as one block, or, for a table longer than `longer_than` groups and with
+    probability `p`, split over pages with carried-forward subtotals."""
+    if len(groups) > longer_than and rng.random() < p:
+        return paginate(rng, tb, groups, o, st, meta, lang, carry=rng.random() < carry_p, per_page=rng.choice(per_page))
+    tb["rows"] = [r for g in groups for r in g]
+    return [tb]
+
+
 def header_meta(o, st, meta, po_text=True, date_text=True, buyer_text=True, ship=True):
     meta["po_number_text"] = o["po_number"] if po_text else None
     meta["order_date_text"] = st.date(o["date"]) if date_text else None
@@ -325,11 +334,7 @@ def fam_boxed_table(rng, o, st, meta):
     o["dense"] = dense
     ks, tb, groups = table_block(rng, o, st, meta, grid=rng.choice(["full", "full", "h"]), dense=dense,
                                  size=rng.choice([6.5, 7, 7.5]) if dense else None)
-    if len(groups) > 12 and rng.random() < 0.5:
-        blocks += paginate(rng, tb, groups, o, st, meta, "en", carry=rng.random() < 0.5, per_page=rng.choice([10, 12]))
-    else:
-        tb["rows"] = [r for g in groups for r in g]
-        blocks.append(tb)
+    blocks += table_or_pages(rng, tb, groups, o, st, meta, "en", 12, 0.5, 0.5, [10, 12])
     blocks.append(dict(t="totals", rows=totals_rows(rng, o, st, meta)))
     blocks.append(dict(t="text", lines=[rng.choice(["Please acknowledge this order within 48 hours.",
                                                     "Our PO number must appear on all invoices, packing slips and correspondence.",
@@ -568,11 +573,7 @@ def fam_stacked_lines(rng, o, st, meta):
     widths = [WIDTH[k] * rng.uniform(0.9, 1.3) for k in ks_row]
     tb = dict(t="table", head=heads, rows=[], widths=widths, align=[ALIGN[k] for k in ks_row],
               grid=rng.choice(["h", "none", "full"]), size=rng.choice([7.5, 8, 8.5, 9]), wrapcode=[])
-    if len(stacked) > 10 and rng.random() < 0.6:
-        blocks += paginate(rng, tb, stacked, o, st, meta, "en", carry=rng.random() < 0.5, per_page=rng.choice([8, 10]))
-    else:
-        tb["rows"] = [r for g in stacked for r in g]
-        blocks.append(tb)
+    blocks += table_or_pages(rng, tb, stacked, o, st, meta, "en", 10, 0.6, 0.5, [8, 10])
     blocks.append(dict(t="totals", rows=totals_rows(rng, o, st, meta, with_sub=rng.random() < 0.6)))
     blocks.append(dict(t="text", lines=[rng.choice(["Please confirm receipt and delivery date.", "Quote our order number on all documents.",
                                                     "Partial deliveries only after agreement."])], size=7.5))
@@ -624,11 +625,7 @@ def fam_grid_form(rng, o, st, meta):
     dense = rng.random() < 0.25
     o["dense"] = dense
     ks, tb, groups = table_block(rng, o, st, meta, dense=dense, size=rng.choice([6.5, 7, 7.5]) if dense else None)
-    if len(groups) > 12 and rng.random() < 0.5:
-        blocks += paginate(rng, tb, groups, o, st, meta, "en", carry=rng.random() < 0.4, per_page=rng.choice([10, 12]))
-    else:
-        tb["rows"] = [r for g in groups for r in g]
-        blocks.append(tb)
+    blocks += table_or_pages(rng, tb, groups, o, st, meta, "en", 12, 0.5, 0.4, [10, 12])
     blocks.append(dict(t="totals", rows=totals_rows(rng, o, st, meta, with_sub=rng.random() < 0.7)))
     tail = [rng.choice(["Authorized Signature: ____________________", f"Approved by {o['contact']}", "Electronically approved"])]
     if rng.random() < 0.5:
