@@ -68,45 +68,46 @@ struct Heading {
     len: usize,
 }
 
-/// Ship-to headings: the words in sequence on one line, first in their cell (nothing close
-/// before them on the line) and followed by a colon, a wide gap or the line end.
-fn headings(words: &[LabeledWord<'_>]) -> Vec<Heading> {
+/// The length of the longest ship-to heading starting at word `i`, its words in sequence on
+/// one line. `normed` holds every word's [`norm`], computed once.
+fn heading_at(words: &[LabeledWord<'_>], normed: &[String], i: usize) -> Option<usize> {
+    let first = words.get(i)?;
+    SHIP_HEADINGS
+        .iter()
+        .filter(|h| {
+            h.iter().enumerate().all(|(k, t)| {
+                words
+                    .get(i + k)
+                    .is_some_and(|w| w.page == first.page && w.line == first.line)
+                    && normed.get(i + k).is_some_and(|n| n == t)
+            })
+        })
+        .map(|h| h.len())
+        .max()
+}
+
+/// Ship-to headings: first in their cell (nothing close before them on the line).
+fn headings(words: &[LabeledWord<'_>], normed: &[String]) -> Vec<Heading> {
     let mut out = Vec::new();
-    for i in 0..words.len() {
-        for h in SHIP_HEADINGS {
-            let seq: Option<Vec<&LabeledWord<'_>>> =
-                (0..h.len()).map(|k| words.get(i + k)).collect();
-            let Some(seq) = seq else { continue };
-            let Some(first) = seq.first() else { continue };
-            let same_line = seq
-                .iter()
-                .all(|w| w.page == first.page && w.line == first.line);
-            if !same_line || seq.iter().zip(h.iter()).any(|(w, t)| norm(w.text) != *t) {
-                continue;
-            }
-            let hh = height(first);
-            let before = i
-                .checked_sub(1)
-                .and_then(|p| words.get(p))
-                .filter(|p| p.page == first.page && p.line == first.line);
-            if before.is_some_and(|p| first.bbox[0] - p.bbox[2] < 2.0 * hh) {
-                continue;
-            }
-            out.push(Heading {
-                start: i,
-                len: h.len(),
-            });
+    for (i, first) in words.iter().enumerate() {
+        let Some(len) = heading_at(words, normed, i) else {
+            continue;
+        };
+        let before = i
+            .checked_sub(1)
+            .and_then(|p| words.get(p))
+            .filter(|p| p.page == first.page && p.line == first.line);
+        if before.is_some_and(|p| first.bbox[0] - p.bbox[2] < 2.0 * height(first)) {
+            continue;
         }
+        out.push(Heading { start: i, len });
     }
-    // "Ship To Address" also matches "Ship To": keep the longest heading at each start.
-    out.sort_by_key(|h| (h.start, std::cmp::Reverse(h.len)));
-    out.dedup_by_key(|h| h.start);
     out
 }
 
 /// The block of lines under (or after) a heading: words starting in the heading's column,
 /// line after line while they follow closely, up to the next block or a contact line.
-fn block_under(words: &[LabeledWord<'_>], h: &Heading) -> Vec<usize> {
+fn block_under(words: &[LabeledWord<'_>], normed: &[String], h: &Heading) -> Vec<usize> {
     let (Some(first), Some(last)) = (words.get(h.start), words.get(h.start + h.len - 1)) else {
         return vec![];
     };
@@ -192,7 +193,9 @@ fn block_under(words: &[LabeledWord<'_>], h: &Heading) -> Vec<usize> {
         let gap = lead.bbox[1] - prev_bottom;
         // A blank line (a full line height in plain text) ends the block.
         let allowed = if n == 0 { 1.5 * hh } else { 0.8 * hh };
-        let stop_word = STOP_WORDS.contains(&norm(lead.text).as_str());
+        let stop_word = normed
+            .get(run[0])
+            .is_some_and(|n| STOP_WORDS.contains(&n.as_str()));
         // Another field's value ends the block; the buyer's name is often the first line of
         // its own delivery address, so a buyer label does not.
         let other_label = run.iter().any(|&i| {
@@ -200,7 +203,7 @@ fn block_under(words: &[LabeledWord<'_>], h: &Heading) -> Vec<usize> {
                 w.label != "O" && !is_ship_to(w.label) && !w.label.ends_with("-buyer")
             })
         });
-        let is_heading = headings_start(words, run[0]);
+        let is_heading = heading_at(words, normed, run[0]).is_some();
         if gap > allowed || stop_word || other_label || is_heading || n >= 8 {
             break;
         }
@@ -212,15 +215,6 @@ fn block_under(words: &[LabeledWord<'_>], h: &Heading) -> Vec<usize> {
         out.extend(run);
     }
     out
-}
-
-/// Does a ship-to heading start at word `i`?
-fn headings_start(words: &[LabeledWord<'_>], i: usize) -> bool {
-    SHIP_HEADINGS.iter().any(|h| {
-        h.iter()
-            .enumerate()
-            .all(|(k, t)| words.get(i + k).is_some_and(|w| norm(w.text) == *t))
-    })
 }
 
 /// The delivery address as the block under its heading, when the model's ship-to words point
@@ -235,9 +229,10 @@ pub fn headed_ship_to(
     if ship_words.is_empty() {
         return None;
     }
-    let blocks: Vec<Vec<usize>> = headings(words)
+    let normed: Vec<String> = words.iter().map(|w| norm(w.text)).collect();
+    let blocks: Vec<Vec<usize>> = headings(words, &normed)
         .iter()
-        .map(|h| block_under(words, h))
+        .map(|h| block_under(words, &normed, h))
         .filter(|b| !b.is_empty())
         .collect();
     let best = blocks
