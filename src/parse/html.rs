@@ -1,11 +1,13 @@
 //! HTML and CSV to aligned plain text, so tables survive as rows and columns.
 //!
-//! Order emails are often HTML with the items in a `<table>`. We keep each table row as one
-//! line and pad cells to a common column width (with at least [`CELL_GAP`] spaces between
-//! them), so that [`super::text_to_doc`] gives words whose x positions line up by column, the
-//! same shape a PDF table has. Everything else is block-level text with whitespace collapsed.
+//! Order emails are often HTML with the items in a `<table>`. We start each cell at its
+//! column's offset (at least [`CELL_GAP`] spaces after the widest cell before it) and keep the
+//! line breaks inside a cell, so a row with a wrapped description takes several lines, and
+//! [`super::text_to_doc`] gives words whose x positions line up by column: the same shape a
+//! PDF table has. Everything else is block-level text with whitespace collapsed.
 //! This is a small tolerant scanner, not a full HTML parser: it handles unclosed tags,
-//! comments, `<script>`/`<style>`, entities and nested tables (flattened into their cell).
+//! comments, `<script>`/`<style>`, entities, `colspan`, and nested tables (an outer table
+//! that holds another one is page layout: its cells become text blocks).
 
 /// Spaces between two table cells (the text parser sees a wide gap, i.e. a new column).
 pub const CELL_GAP: usize = 3;
@@ -22,25 +24,59 @@ pub fn looks_like_html(text: &str) -> bool {
     head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<body")
 }
 
+/// One table cell: its text with line breaks kept (`<br>`, `<p>`, `<div>` inside the cell), and
+/// how many columns it spans.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub lines: Vec<String>,
+    pub span: usize,
+}
+
+impl Cell {
+    fn from_text(raw: &str, span: usize) -> Cell {
+        let lines = raw
+            .split('\n')
+            .map(collapse)
+            .filter(|l| !l.is_empty())
+            .collect();
+        Cell {
+            lines,
+            span: span.max(1),
+        }
+    }
+
+    fn width(&self) -> usize {
+        self.lines
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 #[derive(Default)]
 struct Table {
-    rows: Vec<Vec<String>>,
-    cur_row: Option<Vec<String>>,
-    cur_cell: Option<String>,
+    rows: Vec<Vec<Cell>>,
+    cur_row: Option<Vec<Cell>>,
+    /// The open cell: raw text (`\n` at line breaks) and its column span.
+    cur_cell: Option<(String, usize)>,
+    /// A table that turned out to hold another table is page layout, not data: its cells
+    /// are then written as ordinary text blocks and the inner table is rendered as a table.
+    layout: bool,
 }
 
 impl Table {
     fn end_cell(&mut self) {
-        if let Some(cell) = self.cur_cell.take() {
+        if let Some((raw, span)) = self.cur_cell.take() {
             self.cur_row
                 .get_or_insert_with(Vec::new)
-                .push(collapse(&cell));
+                .push(Cell::from_text(&raw, span));
         }
     }
     fn end_row(&mut self) {
         self.end_cell();
         if let Some(row) = self.cur_row.take() {
-            if row.iter().any(|c| !c.is_empty()) {
+            if row.iter().any(|c| !c.lines.is_empty()) {
                 self.rows.push(row);
             }
         }
@@ -51,29 +87,43 @@ struct Out {
     text: String,
     /// Text of the current paragraph, whitespace not yet collapsed.
     para: String,
-    table: Option<Table>,
-    /// Nesting depth of tables (inner tables are flattened into the outer cell).
-    table_depth: usize,
+    /// Open tables, innermost last.
+    tables: Vec<Table>,
     pre: usize,
 }
 
 impl Out {
+    /// The innermost open table if it is a data table (not layout).
+    fn data_table(&mut self) -> Option<&mut Table> {
+        self.tables.last_mut().filter(|t| !t.layout)
+    }
+
     fn push_text(&mut self, s: &str) {
-        if let Some(t) = &mut self.table {
-            if self.table_depth > 0 {
-                t.cur_cell.get_or_insert_with(String::new).push_str(s);
-                return;
+        if let Some(t) = self.data_table() {
+            match &mut t.cur_cell {
+                Some((cell, _)) => cell.push_str(s),
+                // Whitespace between `</td>` and `<td>` is markup layout, not a cell.
+                None if s.trim().is_empty() => {}
+                None => t.cur_cell = Some((s.to_string(), 1)),
             }
+            return;
         }
         self.para.push_str(s);
     }
 
-    /// End the current paragraph (block-level boundary).
+    /// End the current paragraph (block-level boundary); inside a data-table cell, a line
+    /// break within the cell.
     fn block_break(&mut self) {
-        if self.table.is_some() && self.table_depth > 0 {
-            self.push_text(" ");
+        if let Some(t) = self.data_table() {
+            if let Some((cell, _)) = &mut t.cur_cell {
+                cell.push('\n');
+            }
             return;
         }
+        self.flush_para();
+    }
+
+    fn flush_para(&mut self) {
         if self.pre > 0 {
             self.text.push_str(&self.para);
         } else {
@@ -87,6 +137,76 @@ impl Out {
             self.text.push('\n');
         }
     }
+
+    fn open_table(&mut self) {
+        if let Some(outer) = self.data_table() {
+            // The outer table is layout: what it holds so far becomes text.
+            outer.layout = true;
+            outer.end_cell();
+            let mut rows = std::mem::take(&mut outer.rows);
+            if let Some(row) = outer.cur_row.take() {
+                rows.push(row);
+            }
+            self.flush_para();
+            for cell in rows.iter().flatten() {
+                for line in &cell.lines {
+                    self.text.push_str(line);
+                    self.text.push('\n');
+                }
+            }
+        } else {
+            self.flush_para();
+        }
+        self.tables.push(Table::default());
+    }
+
+    fn close_table(&mut self) {
+        let Some(mut t) = self.tables.pop() else {
+            return;
+        };
+        if t.layout {
+            self.flush_para();
+            return;
+        }
+        t.end_row();
+        self.flush_para();
+        self.text.push_str(&render_cells(&t.rows));
+    }
+
+    /// `<tr>`, `<td>`, `<th>` (open or close) in the innermost table.
+    fn table_tag(&mut self, name: &str, closing: bool, tag: &str) {
+        let Some(t) = self.data_table() else {
+            // In a layout table every cell and row is its own block.
+            self.flush_para();
+            return;
+        };
+        if name == "tr" {
+            t.end_row();
+            if !closing {
+                t.cur_row = Some(Vec::new());
+            }
+        } else {
+            t.end_cell();
+            if !closing {
+                t.cur_cell = Some((String::new(), colspan(tag)));
+            }
+        }
+    }
+}
+
+/// The `colspan` attribute of a cell tag (1 when absent or unreadable; at most 64).
+fn colspan(tag: &str) -> usize {
+    let lower = tag.to_ascii_lowercase();
+    let Some(i) = lower.find("colspan") else {
+        return 1;
+    };
+    let rest = lower.get(i + 7..).unwrap_or("");
+    let digits: String = rest
+        .trim_start_matches(|c: char| c == '=' || c == '"' || c == '\'' || c.is_whitespace())
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse::<usize>().unwrap_or(1).clamp(1, 64)
 }
 
 /// Collapse runs of whitespace (and non-breaking spaces) to one space, trim the ends.
@@ -109,8 +229,7 @@ pub fn html_to_text(html: &str) -> String {
     let mut out = Out {
         text: String::new(),
         para: String::new(),
-        table: None,
-        table_depth: 0,
+        tables: Vec::new(),
         pre: 0,
     };
     let mut rest = html;
@@ -160,44 +279,10 @@ pub fn html_to_text(html: &str) -> String {
                     None => "",
                 };
             }
-            "table" => {
-                if closing {
-                    if out.table_depth > 1 {
-                        out.table_depth -= 1;
-                        out.push_text(" ");
-                    } else if let Some(mut t) = out.table.take() {
-                        out.table_depth = 0;
-                        t.end_row();
-                        out.block_break();
-                        out.text.push_str(&render_table(&t.rows));
-                    }
-                } else {
-                    if out.table_depth == 0 {
-                        out.block_break();
-                        out.table = Some(Table::default());
-                    } else {
-                        out.push_text(" ");
-                    }
-                    out.table_depth += 1;
-                }
-            }
-            "tr" if out.table_depth == 1 => {
-                if let Some(t) = &mut out.table {
-                    t.end_row();
-                    if !closing {
-                        t.cur_row = Some(Vec::new());
-                    }
-                }
-            }
-            "td" | "th" if out.table_depth == 1 => {
-                if let Some(t) = &mut out.table {
-                    t.end_cell();
-                    if !closing {
-                        t.cur_cell = Some(String::new());
-                    }
-                }
-            }
-            "tr" | "td" | "th" => out.push_text(" "),
+            "table" if closing => out.close_table(),
+            "table" => out.open_table(),
+            "tr" | "td" | "th" if !out.tables.is_empty() => out.table_tag(&name, closing, tag),
+            "tr" | "td" | "th" => out.block_break(),
             "pre" => {
                 out.block_break();
                 if closing {
@@ -214,39 +299,79 @@ pub fn html_to_text(html: &str) -> String {
             _ => {}
         }
     }
-    if let Some(mut t) = out.table.take() {
-        t.end_row();
-        out.table_depth = 0;
-        out.block_break();
-        out.text.push_str(&render_table(&t.rows));
+    while !out.tables.is_empty() {
+        out.close_table();
     }
-    out.block_break();
+    out.flush_para();
     out.text
 }
 
-/// Rows of cells as lines with cells padded to their column's width.
+/// Rows of one-line cells as lines with cells padded to their column's width.
 pub fn render_table(rows: &[Vec<String>]) -> String {
-    let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let rows: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| Cell::from_text(c, 1)).collect())
+        .collect();
+    render_cells(&rows)
+}
+
+/// Rows of cells as lines: every cell starts at its column's offset, a column is as wide as
+/// its widest single-column cell, and a row takes as many lines as its tallest cell (cells
+/// aligned to the top, as the PDFs we read print them). A cell spanning several columns does
+/// not widen them.
+pub fn render_cells(rows: &[Vec<Cell>]) -> String {
+    let ncols = rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.span).sum::<usize>())
+        .max()
+        .unwrap_or(0);
     let mut widths = vec![0usize; ncols];
     for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+        let mut col = 0;
+        for cell in row {
+            if cell.span == 1 {
+                if let Some(w) = widths.get_mut(col) {
+                    *w = (*w).max(cell.width());
+                }
+            }
+            col += cell.span;
+        }
+    }
+    // Column start offsets; an empty column takes no room.
+    let mut starts = Vec::with_capacity(ncols);
+    let mut x = 0;
+    for w in &widths {
+        starts.push(x);
+        if *w > 0 {
+            x += w + CELL_GAP;
         }
     }
     let mut out = String::new();
     for row in rows {
-        let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                line.push_str(&" ".repeat(CELL_GAP));
+        let height = row.iter().map(|c| c.lines.len()).max().unwrap_or(0);
+        for i in 0..height {
+            let mut line = String::new();
+            let mut col = 0;
+            for cell in row {
+                if let Some(text) = cell.lines.get(i) {
+                    let at = starts.get(col).copied().unwrap_or(x);
+                    let len = line.chars().count();
+                    if len > 0 || at > 0 {
+                        // Never glue two cells: keep a gap even when a cell overflows.
+                        let gap = if len == 0 {
+                            at
+                        } else {
+                            at.saturating_sub(len).max(CELL_GAP)
+                        };
+                        line.push_str(&" ".repeat(gap));
+                    }
+                    line.push_str(text);
+                }
+                col += cell.span;
             }
-            line.push_str(cell);
-            if i + 1 < row.len() {
-                line.push_str(&" ".repeat(w.saturating_sub(cell.chars().count())));
-            }
+            out.push_str(line.trim_end());
+            out.push('\n');
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
     }
     out
 }
@@ -379,6 +504,35 @@ mod tests {
         assert_eq!(
             text,
             "Please deliver:\nQty   Article\n10    AB-100 & co\n250   CD-2\nThanks\nBob\n"
+        );
+    }
+
+    #[test]
+    fn cells_keep_their_line_breaks_and_markup_whitespace_is_no_cell() {
+        let html =
+            "<table>\n<tr>\n  <th>Qty</th>\n  <th>Description</th>\n  <th>Price</th>\n</tr>\n\
+            <tr><td>3</td><td>Hex screw M6<br>zinc plated<p>box of 25</p></td><td>1.50</td></tr>\n\
+            <tr><td colspan=\"3\">Deliver before Friday, please, to gate 4</td></tr>\n\
+            <tr><td>12</td><td>Nut M6</td><td>0.20</td></tr></table>";
+        assert_eq!(
+            html_to_text(html),
+            "Qty   Description    Price\n\
+             3     Hex screw M6   1.50\n\
+             \x20     zinc plated\n\
+             \x20     box of 25\n\
+             Deliver before Friday, please, to gate 4\n\
+             12    Nut M6         0.20\n"
+        );
+    }
+
+    #[test]
+    fn a_table_holding_a_table_is_layout() {
+        let html = "<table><tr><td>ACME Ltd<br>PO 4711</td></tr><tr><td>\
+            <table><tr><td>2</td><td>AB-100</td></tr><tr><td>10</td><td>CD-2</td></tr></table>\
+            </td></tr><tr><td>Thanks</td></tr></table>";
+        assert_eq!(
+            html_to_text(html),
+            "ACME Ltd\nPO 4711\n2    AB-100\n10   CD-2\nThanks\n"
         );
     }
 
