@@ -829,6 +829,7 @@ fn build_order(
             li.description = Some(Field::new(text, conf, first.source.clone()));
         }
         swap_price_and_amount(&mut li);
+        fill_by_arithmetic(words, item, &used, &mut li, part, locale);
         // A row with neither a code, a description nor a quantity is noise, not an item.
         if li.sku.is_none()
             && li.customer_part.is_none()
@@ -871,6 +872,85 @@ fn swap_price_and_amount(li: &mut LineItem) {
     let close = |x: f64, y: f64| (x - y).abs() <= 0.011 + 0.005 * y.abs();
     if q > 1.0 && !close(q * p, a) && close(q * a, p) {
         std::mem::swap(&mut li.unit_price, &mut li.amount);
+    }
+}
+
+/// A value read by arithmetic is as sure as the two model values it completes, discounted by
+/// this factor: the product agrees to the cent, but the model did not see the word as a field.
+const ARITHMETIC_DISCOUNT: f32 = 0.9;
+
+/// Quantity x unit price = amount. When the model found two of the three and left the third
+/// unlabelled, a free number on the item's own rows that completes the product is the third
+/// (a dense table's amount next to a wrapped "20 %" tax cell is a common miss). Only words no
+/// field holds are candidates, and only an exact product (to the cent) counts.
+fn fill_by_arithmetic(
+    words: &[LabeledWord<'_>],
+    item: &[Span],
+    used: &std::collections::HashSet<usize>,
+    li: &mut LineItem,
+    part: u32,
+    locale: Locale,
+) {
+    let close = |x: f64, y: f64| (x - y).abs() <= 0.011 + 0.001 * y.abs();
+    let rows: std::collections::HashSet<(u32, u32)> = item
+        .iter()
+        .filter(|s| matches!(s.field.as_str(), "quantity" | "unit_price" | "amount"))
+        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
+        .map(|w| (w.page, w.line))
+        .collect();
+    // Free numbers on those rows, right to left (amounts are printed last).
+    let mut free: Vec<usize> = (0..words.len())
+        .filter(|i| !used.contains(i))
+        .filter(|&i| {
+            words
+                .get(i)
+                .is_some_and(|w| w.label == "O" && rows.contains(&(w.page, w.line)))
+        })
+        .collect();
+    free.sort_by(|&a, &b| {
+        let xa = words.get(a).map_or(0.0, |w| w.bbox[0]);
+        let xb = words.get(b).map_or(0.0, |w| w.bbox[0]);
+        xb.total_cmp(&xa)
+    });
+    let conf = |a: &Option<Field<f64>>, b: &Option<Field<f64>>| {
+        let c = |f: &Option<Field<f64>>| f.as_ref().map_or(0.0, |f| f.confidence);
+        c(a).min(c(b)) * ARITHMETIC_DISCOUNT
+    };
+    let find = |field: &str, confidence: f32, ok: &dyn Fn(f64) -> bool| {
+        free.iter().find_map(|&i| {
+            let span = Span {
+                field: field.to_string(),
+                starts_item: false,
+                continues: false,
+                words: vec![i],
+            };
+            let mut f = num_field(words, &span, part, locale)?;
+            if f.value <= 0.0 || !ok(f.value) {
+                return None;
+            }
+            f.confidence = confidence;
+            Some(f)
+        })
+    };
+    let value = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+    match (
+        value(&li.quantity),
+        value(&li.unit_price),
+        value(&li.amount),
+    ) {
+        (Some(q), Some(p), None) if q > 0.0 && p > 0.0 => {
+            let c = conf(&li.quantity, &li.unit_price);
+            li.amount = find("amount", c, &|a| close(q * p, a));
+        }
+        (Some(q), None, Some(a)) if q > 0.0 && a > 0.0 => {
+            let c = conf(&li.quantity, &li.amount);
+            li.unit_price = find("unit_price", c, &|p| close(q * p, a));
+        }
+        (None, Some(p), Some(a)) if p > 0.0 && a > 0.0 => {
+            let c = conf(&li.unit_price, &li.amount);
+            li.quantity = find("quantity", c, &|q| close(q * p, a));
+        }
+        _ => {}
     }
 }
 
@@ -1234,6 +1314,41 @@ mod tests {
             9.0,
             "quantity 1 cannot tell price from amount"
         );
+    }
+
+    #[test]
+    fn a_missing_amount_price_or_quantity_is_the_free_number_that_completes_the_product() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            // amount left unlabelled beside a tax rate
+            at_x("AB-1", 1, 10.0, 20.0, "S-sku"),
+            at_x("300", 1, 100.0, 10.0, "B-quantity"),
+            at_x("2.71", 1, 150.0, 10.0, "B-unit_price"),
+            at_x("20", 1, 200.0, 10.0, "O"),
+            at_x("813.00", 1, 250.0, 20.0, "O"),
+            // price unlabelled
+            at_x("AB-2", 2, 10.0, 20.0, "S-sku"),
+            at_x("4", 2, 100.0, 10.0, "B-quantity"),
+            at_x("2.50", 2, 150.0, 10.0, "O"),
+            at_x("10.00", 2, 250.0, 20.0, "B-amount"),
+            // no free number completes the product: nothing is invented
+            at_x("AB-3", 3, 10.0, 20.0, "S-sku"),
+            at_x("5", 3, 100.0, 10.0, "B-quantity"),
+            at_x("3.00", 3, 150.0, 10.0, "B-unit_price"),
+            at_x("14.00", 3, 250.0, 20.0, "O"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 3);
+        let amount = l[0].amount.as_ref().unwrap();
+        assert_eq!(amount.value, 813.0);
+        let price = l[0].unit_price.as_ref().unwrap();
+        assert!(
+            amount.confidence < price.confidence,
+            "arithmetic is less sure than the model's own reading"
+        );
+        assert_eq!(l[1].unit_price.as_ref().unwrap().value, 2.5);
+        assert!(l[2].amount.is_none());
     }
 
     #[test]
