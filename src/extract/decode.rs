@@ -266,6 +266,83 @@ fn address_block(words: &[LabeledWord<'_>], s: &Span) -> Span {
     }
 }
 
+/// "23 418.00" prints a thousands group as its own word, and the model may read the two
+/// groups as two values of the same field (which then opens a phantom item). Adjacent spans
+/// of one numeric field on one line, the first a bare 1-3 digit group and the second starting
+/// with exactly three digits, close together, are one number.
+fn join_thousands_groups(words: &[LabeledWord<'_>], spans: Vec<Span>) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        if let Some(prev) = out.last_mut() {
+            let numeric = matches!(
+                span.field.as_str(),
+                "quantity" | "unit_price" | "amount" | "total"
+            );
+            let a = prev.words.last().copied();
+            let b = span.words.first().copied();
+            if let (true, Some(ai), Some(bi)) = (numeric && prev.field == span.field, a, b) {
+                if let (Some(x), Some(y)) = (words.get(ai), words.get(bi)) {
+                    let height = (y.bbox[3] - y.bbox[1]).max(1.0);
+                    let close = ai + 1 == bi
+                        && x.page == y.page
+                        && x.line == y.line
+                        && y.bbox[0] - x.bbox[2] < 0.7 * height;
+                    let lead = (1..=3).contains(&x.text.len())
+                        && x.text.bytes().all(|c| c.is_ascii_digit());
+                    let head = y.text.split(['.', ',']).next().unwrap_or("");
+                    let group = head.len() == 3 && head.bytes().all(|c| c.is_ascii_digit());
+                    if close && lead && group {
+                        prev.words.extend(span.words);
+                        continue;
+                    }
+                }
+            }
+        }
+        out.push(span);
+    }
+    out
+}
+
+/// An "item" that is one number and nothing else, printed inside the description column of
+/// the item above ("box of" / "200" wrapped in its cell), is the end of that description,
+/// not an item of its own.
+fn absorb_stray_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
+    let mut out: Vec<Vec<Span>> = Vec::with_capacity(items.len());
+    for item in items {
+        let lone = match item.as_slice() {
+            [only] if only.words.len() == 1 && only.field != "description" => only
+                .words
+                .first()
+                .and_then(|&i| words.get(i).map(|w| (i, w))),
+            _ => None,
+        };
+        if let (Some((i, w)), Some(prev)) = (lone, out.last_mut()) {
+            let desc: Vec<&LabeledWord<'_>> = prev
+                .iter()
+                .filter(|s| s.field == "description")
+                .flat_map(|s| s.words.iter().filter_map(|&j| words.get(j)))
+                .collect();
+            let inside = desc.iter().any(|d| d.page == w.page)
+                && desc
+                    .iter()
+                    .any(|d| d.line + 1 == w.line || d.line == w.line)
+                && desc.iter().any(|d| d.bbox[0] <= w.bbox[0] + 1.0)
+                && desc.iter().any(|d| d.bbox[2] >= w.bbox[2] - 1.0);
+            if inside {
+                prev.push(Span {
+                    field: "description".to_string(),
+                    starts_item: false,
+                    continues: false,
+                    words: vec![i],
+                });
+                continue;
+            }
+        }
+        out.push(item);
+    }
+    out
+}
+
 /// An "item" with a description and nothing else (no code, quantity or price) is the rest of
 /// the item above it: a description wrapped in its cell or a note under the line that the
 /// model began as a new item. Its text joins the item above.
@@ -565,7 +642,7 @@ impl OrderAcc {
 /// as an order field (a chatty email, a terms page).
 pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order> {
     let mut orders: Vec<OrderAcc> = vec![OrderAcc::default()];
-    for span in spans(words) {
+    for span in join_thousands_groups(words, spans(words)) {
         let Some(acc) = orders.last_mut() else { break };
         if HEADER_FIELDS.contains(&span.field.as_str()) {
             if span.field == "po_number" && !acc.items.is_empty() {
@@ -800,7 +877,7 @@ fn build_order(
         .flat_map(|s| s.words.iter().copied())
         .collect();
     let mut lines = Vec::new();
-    for item in &merge_orphan_descriptions(&acc.items) {
+    for item in &absorb_stray_numbers(words, merge_orphan_descriptions(&acc.items)) {
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
@@ -816,7 +893,11 @@ fn build_order(
             unit_price: get("unit_price").find_map(|s| num_field(words, s, part, locale)),
             amount: get("amount").find_map(|s| num_field(words, s, part, locale)),
         };
-        let descs: Vec<Field<String>> = get("description")
+        // In reading order: a number absorbed from a stray item may sit between lines.
+        let mut desc_spans: Vec<&Span> = get("description").collect();
+        desc_spans.sort_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX));
+        let descs: Vec<Field<String>> = desc_spans
+            .iter()
             .map(|s| text_field(words, s, part, " "))
             .collect();
         if let Some(first) = descs.first() {
@@ -830,11 +911,13 @@ fn build_order(
         }
         swap_price_and_amount(&mut li);
         fill_by_arithmetic(words, item, &used, &mut li, part, locale);
-        // A row with neither a code, a description nor a quantity is noise, not an item.
-        if li.sku.is_none()
-            && li.customer_part.is_none()
-            && li.description.is_none()
-            && li.quantity.is_none()
+        // A row with neither a code nor a description and fewer than two of quantity, price
+        // and amount is noise (a stray number), not an item.
+        let numbers = [&li.quantity, &li.unit_price, &li.amount]
+            .iter()
+            .filter(|f| f.is_some())
+            .count();
+        if li.sku.is_none() && li.customer_part.is_none() && li.description.is_none() && numbers < 2
         {
             continue;
         }
@@ -1349,6 +1432,46 @@ mod tests {
         );
         assert_eq!(l[1].unit_price.as_ref().unwrap().value, 2.5);
         assert!(l[2].amount.is_none());
+    }
+
+    #[test]
+    fn two_thousands_groups_read_as_two_amounts_are_one_number() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("EL-1", 1, 10.0, 20.0, "S-sku"),
+            at_x("200", 1, 100.0, 15.0, "B-quantity"),
+            at_x("117.09", 1, 150.0, 25.0, "B-unit_price"),
+            at_x("23", 1, 230.0, 10.0, "B-amount"),
+            at_x("418.00", 1, 242.0, 25.0, "S-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1, "no phantom item from the second group");
+        assert_eq!(l[0].amount.as_ref().unwrap().value, 23418.0);
+    }
+
+    #[test]
+    fn a_lone_number_in_the_description_column_ends_the_description() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FW-6", 1, 10.0, 20.0, "S-sku"),
+            at_x("washer,", 1, 60.0, 30.0, "B-description"),
+            at_x("box", 1, 95.0, 15.0, "I-description"),
+            at_x("of", 1, 112.0, 10.0, "I-description"),
+            at_x("2", 1, 200.0, 5.0, "B-quantity"),
+            at_x("122.44", 1, 250.0, 25.0, "B-unit_price"),
+            at_x("200", 2, 60.0, 15.0, "B-quantity"),
+            // a number alone far from any description is noise, not an item
+            at_x("7", 4, 400.0, 5.0, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1);
+        assert_eq!(
+            l[0].description.as_ref().unwrap().value,
+            "washer, box of 200"
+        );
+        assert_eq!(l[0].quantity.as_ref().unwrap().value, 2.0);
     }
 
     #[test]
