@@ -876,6 +876,15 @@ fn build_order(
         .chain(acc.header.iter())
         .flat_map(|s| s.words.iter().copied())
         .collect();
+    // Where the model found units: (page, x0, x1) of each unit word.
+    let unit_columns: Vec<(u32, f32, f32)> = acc
+        .items
+        .iter()
+        .flatten()
+        .filter(|s| s.field == "uom")
+        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
+        .map(|w| (w.page, w.bbox[0], w.bbox[2]))
+        .collect();
     let mut lines = Vec::new();
     for item in &absorb_stray_numbers(words, merge_orphan_descriptions(&acc.items)) {
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
@@ -889,7 +898,14 @@ fn build_order(
                 .map(|s| text_field(words, &wrapped_code(words, s, &used), part, "")),
             description: None,
             quantity: get("quantity").find_map(|s| num_field(words, s, part, locale)),
-            uom: get("uom").next().map(|s| text_field(words, s, part, " ")),
+            uom: get("uom").next().map(|s| {
+                let mut s = s.clone();
+                if let [only] = s.words[..] {
+                    s.words.extend(super::unit::cut_rest(words, only, &used));
+                }
+                // "BO" / "X" cut in a narrow cell is one code.
+                text_field(words, &s, part, "")
+            }),
             unit_price: get("unit_price").find_map(|s| num_field(words, s, part, locale)),
             amount: get("amount").find_map(|s| num_field(words, s, part, locale)),
         };
@@ -910,7 +926,21 @@ fn build_order(
             li.description = Some(Field::new(text, conf, first.source.clone()));
         }
         swap_price_and_amount(&mut li);
-        fill_by_arithmetic(words, item, &used, &mut li, part, locale);
+        let rows = item_rows(words, item);
+        fill_by_arithmetic(words, &rows, &used, &mut li, part, locale);
+        if li.uom.is_none() {
+            li.uom = super::unit::by_column(words, &rows, &unit_columns, &used).map(|found| {
+                let span = Span {
+                    field: "uom".to_string(),
+                    starts_item: false,
+                    continues: false,
+                    words: found,
+                };
+                let mut f = text_field(words, &span, part, "");
+                f.confidence = UNIT_BY_COLUMN_CONF;
+                f
+            });
+        }
         // A row with neither a code nor a description and fewer than two of quantity, price
         // and amount is noise (a stray number), not an item.
         let numbers = [&li.quantity, &li.unit_price, &li.amount]
@@ -958,6 +988,19 @@ fn swap_price_and_amount(li: &mut LineItem) {
     }
 }
 
+/// A unit found in the unit column of the other items, not by the model.
+const UNIT_BY_COLUMN_CONF: f32 = 0.7;
+
+/// The printed rows (page, line) of an item's quantity, price and amount: where a value the
+/// model left unlabelled would be printed.
+fn item_rows(words: &[LabeledWord<'_>], item: &[Span]) -> std::collections::HashSet<(u32, u32)> {
+    item.iter()
+        .filter(|s| matches!(s.field.as_str(), "quantity" | "unit_price" | "amount"))
+        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
+        .map(|w| (w.page, w.line))
+        .collect()
+}
+
 /// A value read by arithmetic is as sure as the two model values it completes, discounted by
 /// this factor: the product agrees to the cent, but the model did not see the word as a field.
 const ARITHMETIC_DISCOUNT: f32 = 0.9;
@@ -968,19 +1011,13 @@ const ARITHMETIC_DISCOUNT: f32 = 0.9;
 /// field holds are candidates, and only an exact product (to the cent) counts.
 fn fill_by_arithmetic(
     words: &[LabeledWord<'_>],
-    item: &[Span],
+    rows: &std::collections::HashSet<(u32, u32)>,
     used: &std::collections::HashSet<usize>,
     li: &mut LineItem,
     part: u32,
     locale: Locale,
 ) {
     let close = |x: f64, y: f64| (x - y).abs() <= 0.011 + 0.001 * y.abs();
-    let rows: std::collections::HashSet<(u32, u32)> = item
-        .iter()
-        .filter(|s| matches!(s.field.as_str(), "quantity" | "unit_price" | "amount"))
-        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
-        .map(|w| (w.page, w.line))
-        .collect();
     // Free numbers on those rows, right to left (amounts are printed last).
     let mut free: Vec<usize> = (0..words.len())
         .filter(|i| !used.contains(i))

@@ -7,6 +7,7 @@ pub mod decode;
 pub mod model;
 pub mod normalize;
 pub mod tokenize;
+mod unit;
 
 use std::path::{Path, PathBuf};
 

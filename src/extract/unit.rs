@@ -1,0 +1,145 @@
+//! Units of measure the model missed or saw cut in two.
+//!
+//! A unit column is narrow: "BOX" printed in a 7 mm cell wraps to "BO" / "X", and the model
+//! reads neither half as a unit. And where the model labels the unit of most rows of a table,
+//! the few rows it left unlabelled still print theirs in the same column. Both repairs only
+//! take free words (no field holds them) on an item's own rows, and a joined unit must be a
+//! unit code we know, so a stray letter never becomes part of a unit.
+
+use std::collections::HashSet;
+
+use super::decode::LabeledWord;
+
+/// Unit codes and words seen on purchase orders (compared without case and a trailing dot).
+/// Only needed to accept a unit put together from two cut halves or found by its column.
+const UNITS: &[&str] = &[
+    "ea", "each", "pc", "pcs", "pce", "pces", "piece", "pieces", "st", "stk", "stck", "stück",
+    "box", "bx", "bxs", "boxes", "pk", "pak", "pkg", "pack", "packs", "pac", "pck", "pkt", "set",
+    "sets", "satz", "pr", "pair", "pairs", "paar", "roll", "rolls", "rol", "rl", "rolle", "m",
+    "mtr", "mtrs", "meter", "metre", "metres", "lm", "ft", "yd", "kg", "kgs", "g", "lb", "lbs",
+    "t", "l", "ltr", "litre", "liter", "gal", "ml", "cs", "case", "cases", "ctn", "carton",
+    "karton", "krt", "doz", "dz", "bag", "bags", "bdl", "bundle", "can", "drum", "drm", "sht",
+    "sheet", "tub", "tube", "bot", "btl", "bottle", "unit", "units", "un", "lot", "hr", "hrs", "h",
+    "day", "std", "m2", "m²", "m3", "m³", "sqm", "sqft",
+];
+
+/// Is this a unit code or word we know?
+pub(super) fn is_unit(text: &str) -> bool {
+    let t = text.trim_end_matches('.').to_lowercase();
+    UNITS.contains(&t.as_str())
+}
+
+/// Could this word be (part of) a printed unit: letters (and ², ³), at most 6 of them?
+fn unit_like(text: &str) -> bool {
+    let t = text.trim_end_matches('.');
+    !t.is_empty()
+        && t.chars().count() <= 6
+        && t.chars().all(|c| c.is_alphabetic() || c == '²' || c == '³')
+}
+
+/// The free word directly below `idx` in its cell that completes a unit cut in two
+/// ("BO" / "X"), if the two together make a known unit.
+pub(super) fn cut_rest(
+    words: &[LabeledWord<'_>],
+    idx: usize,
+    used: &HashSet<usize>,
+) -> Option<usize> {
+    let top = words.get(idx)?;
+    if !unit_like(top.text) {
+        return None;
+    }
+    let height = (top.bbox[3] - top.bbox[1]).max(1.0);
+    let below: Vec<usize> = (0..words.len())
+        .filter(|i| !used.contains(i) && *i != idx)
+        .filter(|&i| {
+            words.get(i).is_some_and(|w| {
+                w.page == top.page
+                    && w.line == top.line + 1
+                    && w.label == "O"
+                    && w.bbox[0] >= top.bbox[0] - 1.0
+                    && w.bbox[0] < top.bbox[2]
+                    && w.bbox[1] - top.bbox[3] < 0.8 * height
+                    && unit_like(w.text)
+            })
+        })
+        .collect();
+    let [one] = below.as_slice() else {
+        return None;
+    };
+    let rest = words.get(*one)?;
+    is_unit(&format!("{}{}", top.text, rest.text)).then_some(*one)
+}
+
+/// A unit the model left unlabelled on an item's rows: a free word inside the column where
+/// the model found the units of other items (`columns`: page, x0, x1), that is a known unit
+/// by itself or with the rest cut below it. Returns the unit's words.
+pub(super) fn by_column(
+    words: &[LabeledWord<'_>],
+    rows: &HashSet<(u32, u32)>,
+    columns: &[(u32, f32, f32)],
+    used: &HashSet<usize>,
+) -> Option<Vec<usize>> {
+    (0..words.len())
+        .filter(|i| !used.contains(i))
+        .filter_map(|i| words.get(i).map(|w| (i, w)))
+        .filter(|(_, w)| w.label == "O" && rows.contains(&(w.page, w.line)))
+        .filter(|(_, w)| {
+            let mid = (w.bbox[0] + w.bbox[2]) / 2.0;
+            columns
+                .iter()
+                .any(|&(p, x0, x1)| p == w.page && mid >= x0 - 2.0 && mid <= x1 + 2.0)
+        })
+        .find_map(|(i, w)| {
+            if let Some(rest) = cut_rest(words, i, used) {
+                Some(vec![i, rest])
+            } else {
+                is_unit(w.text).then(|| vec![i])
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at<'a>(text: &'a str, line: u32, x: f32, label: &'a str) -> LabeledWord<'a> {
+        LabeledWord {
+            text,
+            page: 1,
+            line,
+            bbox: [x, line as f32 * 10.0, x + 12.0, line as f32 * 10.0 + 8.0],
+            label,
+            prob: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_unit_cut_in_its_cell_is_joined_only_into_a_known_unit() {
+        let words = vec![
+            at("BO", 1, 100.0, "B-uom"),
+            at("X", 2, 102.0, "O"),
+            at("EA", 3, 100.0, "B-uom"),
+            at("X", 4, 102.0, "O"),
+        ];
+        let used = HashSet::from([0, 2]);
+        assert_eq!(cut_rest(&words, 0, &used), Some(1));
+        assert_eq!(cut_rest(&words, 2, &used), None, "EAX is no unit");
+    }
+
+    #[test]
+    fn a_missed_unit_is_found_in_the_unit_column_of_the_other_items() {
+        let words = vec![
+            at("20", 1, 50.0, "O"),
+            at("PCS", 1, 100.0, "O"),
+            at("Kg", 1, 300.0, "O"),
+        ];
+        let rows = HashSet::from([(1, 1)]);
+        let columns = [(1, 98.0, 115.0)];
+        assert_eq!(
+            by_column(&words, &rows, &columns, &HashSet::new()),
+            Some(vec![1])
+        );
+        let elsewhere = [(1, 400.0, 420.0)];
+        assert_eq!(by_column(&words, &rows, &elsewhere, &HashSet::new()), None);
+    }
+}
