@@ -187,6 +187,42 @@ fn continue_codes_by_column(words: &[LabeledWord<'_>], item: &mut [Span], span: 
     true
 }
 
+/// The rest of a code cut in its narrow cell ("A9F930-5B" / "B75") that the model began as a
+/// new item's code: one word directly below the item's code, starting inside its column, on a
+/// line where the model found no quantity, price or amount (a new row of a table with
+/// numbers prints them on its first line). Joins it to the code; returns whether it did.
+fn join_cut_code(words: &[LabeledWord<'_>], item: &mut [Span], span: &Span) -> bool {
+    let [wi] = span.words[..] else {
+        return false;
+    };
+    let Some(w) = words.get(wi) else { return false };
+    let numeric = |s: &Span| matches!(s.field.as_str(), "quantity" | "unit_price" | "amount");
+    if !item.iter().any(numeric) {
+        return false;
+    }
+    let Some(code) = item.iter_mut().rev().find(|s| s.field == span.field) else {
+        return false;
+    };
+    let Some(last) = code.words.last().and_then(|&i| words.get(i)) else {
+        return false;
+    };
+    let in_column = w.page == last.page
+        && w.line == last.line + 1
+        && w.bbox[0] >= last.bbox[0] - 1.0
+        && w.bbox[0] < last.bbox[2];
+    let numbers_on_line = line_words(words, w.page, w.line).iter().any(|&i| {
+        words.get(i).is_some_and(|x| {
+            split_label(x.label)
+                .is_some_and(|(_, f)| matches!(f, "quantity" | "unit_price" | "amount"))
+        })
+    });
+    if !in_column || numbers_on_line {
+        return false;
+    }
+    code.words.push(wi);
+    true
+}
+
 /// An address is one block: lines on top of each other, starting at about the same x. Side by
 /// side "Bill to / Ship to" columns interleave in reading order, so a span can pick up words
 /// of the neighbouring column or of a later block. Keep the column holding most of the span's
@@ -702,6 +738,13 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                             prev.words.extend(span.words);
                             continue;
                         }
+                    }
+                }
+            }
+            if !span.continues && matches!(span.field.as_str(), "sku" | "customer_part") {
+                if let Some(item) = acc.items.last_mut() {
+                    if join_cut_code(words, item, &span) {
+                        continue;
                     }
                 }
             }
@@ -1509,6 +1552,28 @@ mod tests {
             "washer, box of 200"
         );
         assert_eq!(l[0].quantity.as_ref().unwrap().value, 2.0);
+    }
+
+    #[test]
+    fn a_code_rest_begun_as_a_new_item_joins_the_code_above_unless_its_row_has_numbers() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("A9F930-5B", 1, 60.0, 40.0, "S-customer_part"),
+            at_x("FST-CSK-M4", 1, 105.0, 40.0, "B-sku"),
+            at_x("10.000", 1, 500.0, 20.0, "B-quantity"),
+            at_x("77.88", 1, 600.0, 20.0, "B-unit_price"),
+            at_x("B75", 2, 60.0, 15.0, "S-customer_part"),
+            at_x("X16-109", 2, 105.0, 30.0, "I-sku"),
+            // directly below again, but with a quantity on its row: a new item
+            at_x("KQ2620-7A", 3, 60.0, 40.0, "S-customer_part"),
+            at_x("25.000", 3, 500.0, 20.0, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].customer_part.as_ref().unwrap().value, "A9F930-5BB75");
+        assert_eq!(l[0].sku.as_ref().unwrap().value, "FST-CSK-M4X16-109");
+        assert_eq!(l[1].customer_part.as_ref().unwrap().value, "KQ2620-7A");
     }
 
     #[test]
