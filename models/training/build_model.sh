@@ -3,7 +3,9 @@
 # -> parity -> Rust eval. Run from the repository root:
 #     models/training/build_model.sh
 # Env: PY (training python, default /work/venv-train/bin/python), GENPY (generator python with
-# reportlab/fpdf2/python-docx, default python3), MINILM (MiniLM dir), LAYERS, MINUTES, OUT, VERSION.
+# reportlab/fpdf2/python-docx, default python3), MINILM (MiniLM dir), LAYERS, MINUTES, OUT, VERSION,
+# VALIGN (share of item tables with vertically centred cells), MODELS (where the exported model goes;
+# default models/, the shipped one: point it elsewhere to compare a candidate first).
 set -euo pipefail
 PY=${PY:-/work/venv-train/bin/python}
 GENPY=${GENPY:-python3}
@@ -12,16 +14,18 @@ LAYERS=${LAYERS:-4}
 MINUTES=${MINUTES:-36}
 OUT=${OUT:-models/training/out}
 VERSION=${VERSION:-0.3.0}
+VALIGN=${VALIGN:-0}
+MODELS=${MODELS:-models}
 TRAIN_FAMILIES=boxed_table,erp_minimal,german_bestellung,email_text,qty_x_code,letter_list,multi_po
 # held out (fixtures/eval): two_column_header, email_html, sap_dense
 export ORT_DYLIB_PATH=${ORT_DYLIB_PATH:-/work/venv-train/lib/python3.11/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1}
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$MODELS"
 T0=$(date +%s)
 cargo build -q
 # 1. data (deterministic per seed and index; LibreOffice included); the four sets in parallel
 gen() { # out-dir n seed families
     [ -f "$OUT/$1/manifest.jsonl" ] || $GENPY models/training/generate.py --out "$OUT/$1" --n "$2" --seed "$3" \
-        --families "$4" > "$OUT/gen_$1.log" 2>&1
+        --families "$4" --valign-middle-p "$VALIGN" > "$OUT/gen_$1.log" 2>&1
 }
 gen train 1245 1 $TRAIN_FAMILIES & P1=$!
 gen train2 1000 2 $TRAIN_FAMILIES & P2=$!
@@ -37,11 +41,13 @@ $GENPY models/training/label.py --docs fixtures/eval/docs --gold fixtures/eval/g
 $PY models/training/train.py --data "$OUT/train.jsonl" --val "$OUT/val_heldout.jsonl" --out "$OUT/run" \
     --init "$MINILM" --layers "$LAYERS" --lr 2e-4 --steps 6000 --max-minutes "$MINUTES" | tee "$OUT/train.log"
 # 4. export, int8 quantisation, parity, models/{model.onnx,model.json,tokenizer.json}
-$PY models/training/export.py --ckpt "$OUT/run/model.pt" --val "$OUT/val_heldout.jsonl" --models models --version "$VERSION"
-sha256sum models/model.onnx
-# 5. the Rust path
-target/debug/po-intake eval fixtures/eval/docs fixtures/eval/gold
-target/debug/po-intake eval fixtures/eval_fresh/docs fixtures/eval_fresh/gold
-target/debug/po-intake eval fixtures/inbox fixtures/expected
-$PY models/training/bench_ort.py
+$PY models/training/export.py --ckpt "$OUT/run/model.pt" --val "$OUT/val_heldout.jsonl" --models "$MODELS" --version "$VERSION"
+sha256sum "$MODELS/model.onnx"
+# 5. the Rust path, on the model just exported
+CFG="$OUT/eval.toml"
+printf '[extract]\nmodel_dir = "%s"\n' "$(cd "$MODELS" && pwd)" > "$CFG"
+target/debug/po-intake --config "$CFG" eval fixtures/eval/docs fixtures/eval/gold
+target/debug/po-intake --config "$CFG" eval fixtures/eval_fresh/docs fixtures/eval_fresh/gold
+target/debug/po-intake --config "$CFG" eval fixtures/inbox fixtures/expected
+$PY models/training/bench_ort.py --models "$MODELS"
 echo "total wall time: $(( ($(date +%s) - T0) / 60 )) min"
