@@ -379,6 +379,172 @@ fn absorb_stray_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec
     out
 }
 
+/// A row number ("1", "2" in a "#" column) read as a quantity opens an item of its own that
+/// holds nothing but that number (and description lines above it); the row's real item starts
+/// beside it on the same line. Such a number is no field: drop it, so the description lines
+/// can go to the row's item (see [`descriptions_by_row`]).
+fn drop_row_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
+    let first_line_of = |item: &Vec<Span>| {
+        item.iter()
+            .filter(|s| s.field != "description")
+            .flat_map(|s| s.words.iter().copied())
+            .min()
+            .and_then(|i| words.get(i))
+            .map(|w| (w.page, w.line))
+    };
+    let mut out = items.clone();
+    for (k, item) in items.iter().enumerate() {
+        let others: Vec<&Span> = item.iter().filter(|s| s.field != "description").collect();
+        let [only] = others[..] else { continue };
+        let [wi] = only.words[..] else { continue };
+        let Some(w) = words.get(wi) else { continue };
+        let small_int = w.text.len() <= 3 && w.text.bytes().all(|b| b.is_ascii_digit());
+        let next_on_line = items
+            .get(k + 1)
+            .and_then(first_line_of)
+            .is_some_and(|l| l == (w.page, w.line));
+        if only.field == "quantity" && small_int && next_on_line {
+            if let Some(o) = out.get_mut(k) {
+                o.retain(|s| s.field == "description");
+            }
+        }
+    }
+    out.retain(|item| !item.is_empty());
+    out
+}
+
+/// Table rows set apart by white space: a browser or LibreOffice centres each cell of a row
+/// vertically, so a row's code and numbers sit beside the *middle* of its wrapped description,
+/// and the model gives the description's first lines to the item above. Split the lines that
+/// hold item fields into bands wherever the gap between two lines is clearly wider than the
+/// line pitch inside a cell; a band holding the first row (anchor) of exactly one item gives
+/// that item every description word in it. Bands with no anchor or several (tables without
+/// row spacing) are left as the model read them, so top-aligned tables are unchanged.
+fn descriptions_by_row(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
+    type Line = (u32, u32);
+    let word = |i: usize| words.get(i);
+    // Each line's page and top / bottom.
+    let mut lines: std::collections::BTreeMap<Line, (f32, f32)> = Default::default();
+    for w in items
+        .iter()
+        .flatten()
+        .flat_map(|s| s.words.iter().filter_map(|&i| word(i)))
+    {
+        let e = lines
+            .entry((w.page, w.line))
+            .or_insert((w.bbox[1], w.bbox[3]));
+        e.0 = e.0.min(w.bbox[1]);
+        e.1 = e.1.max(w.bbox[3]);
+    }
+    let mut sorted: Vec<(Line, f32, f32)> = lines.iter().map(|(k, v)| (*k, v.0, v.1)).collect();
+    sorted.sort_by(|a, b| {
+        (a.0 .0, a.1)
+            .partial_cmp(&(b.0 .0, b.1))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let pitches: Vec<f32> = sorted
+        .windows(2)
+        .filter_map(|p| match p {
+            [a, b] if a.0 .0 == b.0 .0 => Some(b.1 - a.1),
+            _ => None,
+        })
+        .filter(|d| *d > 0.5)
+        .collect();
+    let mut by_size = pitches.clone();
+    by_size.sort_by(f32::total_cmp);
+    let Some(&pitch) = by_size.get(by_size.len() / 4) else {
+        return items;
+    };
+    // Band number of every line.
+    let mut band_of: std::collections::HashMap<Line, usize> = Default::default();
+    let mut band = 0;
+    for (k, p) in sorted.iter().enumerate() {
+        if let Some(prev) = k.checked_sub(1).and_then(|j| sorted.get(j)) {
+            if prev.0 .0 != p.0 .0 || p.1 - prev.1 > 1.6 * pitch {
+                band += 1;
+            }
+        }
+        band_of.insert(p.0, band);
+    }
+    if band == 0 {
+        return items;
+    }
+    // The band of each item's first row: the first line of its non-description fields.
+    let anchors: Vec<Option<usize>> = items
+        .iter()
+        .map(|item| {
+            item.iter()
+                .filter(|s| s.field != "description")
+                .flat_map(|s| s.words.iter().copied())
+                .min()
+                .and_then(word)
+                .and_then(|w| band_of.get(&(w.page, w.line)).copied())
+        })
+        .collect();
+    let owner = |b: usize| -> Option<usize> {
+        let mut it = anchors.iter().enumerate().filter(|(_, a)| **a == Some(b));
+        match (it.next(), it.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    };
+    // Description words moving to another item: (word, new item).
+    let mut moves: Vec<(usize, usize)> = Vec::new();
+    for (from, item) in items.iter().enumerate() {
+        for &i in item
+            .iter()
+            .filter(|s| s.field == "description")
+            .flat_map(|s| &s.words)
+        {
+            let to = word(i)
+                .and_then(|w| band_of.get(&(w.page, w.line)).copied())
+                .and_then(owner);
+            if let Some(to) = to.filter(|&t| t != from) {
+                moves.push((i, to));
+            }
+        }
+    }
+    if moves.is_empty() {
+        return items;
+    }
+    let moved: std::collections::HashSet<usize> = moves.iter().map(|m| m.0).collect();
+    let mut out: Vec<Vec<Span>> = items
+        .into_iter()
+        .map(|item| {
+            item.into_iter()
+                .filter_map(|mut s| {
+                    if s.field == "description" {
+                        s.words.retain(|i| !moved.contains(i));
+                        if s.words.is_empty() {
+                            return None;
+                        }
+                    }
+                    Some(s)
+                })
+                .collect()
+        })
+        .collect();
+    for (i, to) in moves {
+        if let Some(item) = out.get_mut(to) {
+            match item.iter_mut().find(|s| s.field == "description") {
+                Some(d) => {
+                    d.words.push(i);
+                    d.words.sort_unstable();
+                }
+                None => item.push(Span {
+                    field: "description".to_string(),
+                    starts_item: false,
+                    continues: false,
+                    words: vec![i],
+                }),
+            }
+        }
+    }
+    // Items emptied of everything (a phantom made only of moved lines) go.
+    out.retain(|item| !item.is_empty());
+    out
+}
+
 /// An "item" with a description and nothing else (no code, quantity or price) is the rest of
 /// the item above it: a description wrapped in its cell or a note under the line that the
 /// model began as a new item. Its text joins the item above.
@@ -929,7 +1095,8 @@ fn build_order(
         .map(|w| (w.page, w.bbox[0], w.bbox[2]))
         .collect();
     let mut lines = Vec::new();
-    for item in &absorb_stray_numbers(words, merge_orphan_descriptions(&acc.items)) {
+    let items = absorb_stray_numbers(words, merge_orphan_descriptions(&acc.items));
+    for item in &descriptions_by_row(words, drop_row_numbers(words, items)) {
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
@@ -1574,6 +1741,66 @@ mod tests {
         assert_eq!(l[0].customer_part.as_ref().unwrap().value, "A9F930-5BB75");
         assert_eq!(l[0].sku.as_ref().unwrap().value, "FST-CSK-M4X16-109");
         assert_eq!(l[1].customer_part.as_ref().unwrap().value, "KQ2620-7A");
+    }
+
+    /// A word at x on `line`, whose top is at y (rows set apart by white space).
+    fn at_y<'a>(text: &'a str, line: u32, x: f32, y: f32, label: &'a str) -> LabeledWord<'a> {
+        LabeledWord {
+            text,
+            page: 1,
+            line,
+            bbox: [x, y, x + 8.0 * text.len() as f32, y + 8.0],
+            label,
+            prob: 0.9,
+        }
+    }
+
+    #[test]
+    fn in_rows_set_apart_by_space_a_centred_row_keeps_its_whole_description() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            // row 1: the description's first line is printed above the code and numbers
+            at_y("Hex", 1, 200.0, 100.0, "B-description"),
+            at_y("head", 1, 240.0, 100.0, "I-description"),
+            at_y("1", 2, 10.0, 110.0, "S-quantity"),
+            at_y("5", 2, 50.0, 110.0, "S-quantity"),
+            at_y("AB-1", 2, 100.0, 110.0, "B-sku"),
+            at_y("cap", 2, 200.0, 110.0, "I-description"),
+            at_y("2.00", 2, 400.0, 110.0, "B-unit_price"),
+            at_y("M6", 3, 200.0, 120.0, "I-description"),
+            // row 2, after the gap between rows
+            at_y("Nut", 4, 200.0, 150.0, "B-description"),
+            at_y("3", 5, 50.0, 160.0, "S-quantity"),
+            at_y("CD-2", 5, 100.0, 160.0, "B-sku"),
+            at_y("DIN", 5, 200.0, 160.0, "I-description"),
+            at_y("1.00", 5, 400.0, 160.0, "B-unit_price"),
+            at_y("M8", 6, 200.0, 170.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2, "the row number opens no item");
+        assert_eq!(l[0].quantity.as_ref().unwrap().value, 5.0);
+        assert_eq!(l[0].description.as_ref().unwrap().value, "Hex head cap M6");
+        assert_eq!(l[1].description.as_ref().unwrap().value, "Nut DIN M8");
+    }
+
+    #[test]
+    fn without_space_between_rows_descriptions_stay_as_read() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_y("AB-1", 1, 100.0, 100.0, "S-sku"),
+            at_y("Hex", 1, 200.0, 100.0, "B-description"),
+            at_y("5", 1, 400.0, 100.0, "B-quantity"),
+            at_y("screw", 2, 200.0, 110.0, "I-description"),
+            at_y("CD-2", 3, 100.0, 120.0, "S-sku"),
+            at_y("Nut", 3, 200.0, 120.0, "B-description"),
+            at_y("3", 3, 400.0, 120.0, "B-quantity"),
+            at_y("M8", 4, 200.0, 130.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l[0].description.as_ref().unwrap().value, "Hex screw");
+        assert_eq!(l[1].description.as_ref().unwrap().value, "Nut M8");
     }
 
     #[test]
