@@ -8,12 +8,16 @@ use po_intake::eval::evaluate_dir;
 use po_intake::extract::Extractor;
 
 /// Floors a little under the figures in models/MODEL.md, so a regression fails CI.
-/// `fixtures/eval` (0.3.0: header 0.982, lines 0.965).
-const LINES_F1_FLOOR: f64 = 0.94;
-const HEADER_F1_FLOOR: f64 = 0.95;
-/// `fixtures/eval_fresh`, the set nobody looked into while tuning (0.3.0: 0.975 / 0.917).
-const FRESH_LINES_F1_FLOOR: f64 = 0.89;
+/// `fixtures/eval` (model 0.3.0, decoder of 2026-12-02: header 0.988, lines 0.969).
+const LINES_F1_FLOOR: f64 = 0.95;
+const HEADER_F1_FLOOR: f64 = 0.96;
+/// `fixtures/eval_fresh`, scored only until 2026-12-02, when three of its documents were read
+/// for errors (0.975 / 0.946).
+const FRESH_LINES_F1_FLOOR: f64 = 0.92;
 const FRESH_HEADER_F1_FLOOR: f64 = 0.95;
+/// `fixtures/eval_blind`, never opened, only scored (0.979 / 0.903).
+const BLIND_LINES_F1_FLOOR: f64 = 0.88;
+const BLIND_HEADER_F1_FLOOR: f64 = 0.95;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -84,7 +88,7 @@ fn accuracy_on_held_out_families_stays_above_the_floor() {
 }
 
 #[test]
-fn accuracy_on_the_uninspected_set_stays_above_the_floor() {
+fn accuracy_on_the_second_held_out_set_stays_above_the_floor() {
     let (h, l) = f1_on("fixtures/eval_fresh", 30);
     assert!(
         l >= FRESH_LINES_F1_FLOOR,
@@ -93,5 +97,18 @@ fn accuracy_on_the_uninspected_set_stays_above_the_floor() {
     assert!(
         h >= FRESH_HEADER_F1_FLOOR,
         "header F1 {h:.3} < {FRESH_HEADER_F1_FLOOR}"
+    );
+}
+
+#[test]
+fn accuracy_on_the_never_opened_set_stays_above_the_floor() {
+    let (h, l) = f1_on("fixtures/eval_blind", 30);
+    assert!(
+        l >= BLIND_LINES_F1_FLOOR,
+        "line-item F1 {l:.3} < {BLIND_LINES_F1_FLOOR}"
+    );
+    assert!(
+        h >= BLIND_HEADER_F1_FLOOR,
+        "header F1 {h:.3} < {BLIND_HEADER_F1_FLOOR}"
     );
 }

@@ -379,10 +379,11 @@ fn absorb_stray_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec
     out
 }
 
-/// A row number ("1", "2" in a "#" column) read as a quantity opens an item of its own that
-/// holds nothing but that number (and description lines above it); the row's real item starts
-/// beside it on the same line. Such a number is no field: drop it, so the description lines
-/// can go to the row's item (see [`descriptions_by_row`]).
+/// Two items begun on one row. A row number ("1", "2" in a "#" column) read as a quantity
+/// opens an item of its own that holds nothing but that number (and description lines above
+/// it), and the row's real item starts beside it: such a number is no field, so it is dropped
+/// and the description lines can go to the row's item (see [`descriptions_by_row`]). A code
+/// that opened an item of its own beside the row's item joins that item.
 fn drop_row_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
     let first_line_of = |item: &Vec<Span>| {
         item.iter()
@@ -406,6 +407,18 @@ fn drop_row_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec
         if only.field == "quantity" && small_int && next_on_line {
             if let Some(o) = out.get_mut(k) {
                 o.retain(|s| s.field == "description");
+            }
+        }
+        // A code that opened an item of its own beside the row's item (both began an item
+        // on one row): it is that item's code, if the item has none of its kind.
+        let is_code = matches!(only.field.as_str(), "sku" | "customer_part");
+        let next_lacks = items
+            .get(k + 1)
+            .is_some_and(|n| !n.iter().any(|s| s.field == only.field));
+        if is_code && next_on_line && next_lacks {
+            let moved = out.get_mut(k).map(std::mem::take).unwrap_or_default();
+            if let Some(next) = out.get_mut(k + 1) {
+                next.splice(0..0, moved);
             }
         }
     }
@@ -1782,6 +1795,26 @@ mod tests {
         assert_eq!(l[0].quantity.as_ref().unwrap().value, 5.0);
         assert_eq!(l[0].description.as_ref().unwrap().value, "Hex head cap M6");
         assert_eq!(l[1].description.as_ref().unwrap().value, "Nut DIN M8");
+    }
+
+    #[test]
+    fn a_code_that_began_an_item_beside_its_rows_item_joins_it() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("76.823.244", 1, 42.0, 40.0, "S-customer_part"),
+            at_x("FST-M6", 1, 100.0, 30.0, "S-sku"),
+            at_x("12.000", 1, 400.0, 20.0, "B-quantity"),
+            at_x("4.51", 1, 450.0, 20.0, "B-unit_price"),
+            at_x("62.587.310", 2, 42.0, 40.0, "S-customer_part"),
+            at_x("BRG-6205", 2, 100.0, 30.0, "S-sku"),
+            at_x("2.000", 2, 400.0, 20.0, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::De);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].customer_part.as_ref().unwrap().value, "76.823.244");
+        assert_eq!(l[0].sku.as_ref().unwrap().value, "FST-M6");
+        assert_eq!(l[1].customer_part.as_ref().unwrap().value, "62.587.310");
     }
 
     #[test]
