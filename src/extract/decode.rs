@@ -379,13 +379,20 @@ fn absorb_stray_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec
     out
 }
 
-/// Two items begun on one row. A row number ("1", "2" in a "#" column) read as a quantity
-/// opens an item of its own that holds nothing but that number (and description lines above
-/// it), and the row's real item starts beside it: such a number is no field, so it is dropped
-/// and the description lines can go to the row's item (see [`descriptions_by_row`]). A code
-/// that opened an item of its own beside the row's item joins that item.
-fn drop_row_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
-    let first_line_of = |item: &Vec<Span>| {
+/// Two items begun on one row are one item. The model starts an item at a row number ("1",
+/// "2" in a "#" column) read as a quantity, or at a code, and then starts another at the
+/// row's real quantity or at its other code. When the next item's first row is this item's
+/// first row and the two share no field, or only a quantity that is a bare 1-3 digit number
+/// left of the other (a row number, which is dropped), they are merged. The description lines
+/// the first one took can then go where they belong (see [`descriptions_by_row`]).
+fn join_split_rows(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
+    let fields = |item: &[Span]| -> Vec<String> {
+        item.iter()
+            .filter(|s| s.field != "description")
+            .map(|s| s.field.clone())
+            .collect()
+    };
+    let first_row = |item: &[Span]| {
         item.iter()
             .filter(|s| s.field != "description")
             .flat_map(|s| s.words.iter().copied())
@@ -393,36 +400,44 @@ fn drop_row_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec
             .and_then(|i| words.get(i))
             .map(|w| (w.page, w.line))
     };
-    let mut out = items.clone();
-    for (k, item) in items.iter().enumerate() {
-        let others: Vec<&Span> = item.iter().filter(|s| s.field != "description").collect();
-        let [only] = others[..] else { continue };
-        let [wi] = only.words[..] else { continue };
-        let Some(w) = words.get(wi) else { continue };
-        let small_int = w.text.len() <= 3 && w.text.bytes().all(|b| b.is_ascii_digit());
-        let next_on_line = items
-            .get(k + 1)
-            .and_then(first_line_of)
-            .is_some_and(|l| l == (w.page, w.line));
-        if only.field == "quantity" && small_int && next_on_line {
-            if let Some(o) = out.get_mut(k) {
-                o.retain(|s| s.field == "description");
+    let row_number = |item: &[Span], other: &[Span]| -> bool {
+        let q = |it: &[Span]| {
+            it.iter()
+                .find(|s| s.field == "quantity")
+                .and_then(|s| match s.words[..] {
+                    [one] => words.get(one),
+                    _ => None,
+                })
+        };
+        match (q(item), q(other)) {
+            (Some(a), Some(b)) => {
+                a.text.len() <= 3
+                    && a.text.bytes().all(|c| c.is_ascii_digit())
+                    && a.bbox[2] <= b.bbox[0]
+            }
+            _ => false,
+        }
+    };
+    let mut out: Vec<Vec<Span>> = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(prev) = out.last_mut() {
+            let same_row = first_row(prev).is_some() && first_row(prev) == first_row(&item);
+            let mine = fields(prev);
+            let shared: Vec<String> = fields(&item)
+                .into_iter()
+                .filter(|f| mine.contains(f))
+                .collect();
+            let only_row_number = shared.iter().all(|f| f == "quantity") && row_number(prev, &item);
+            if same_row && (shared.is_empty() || only_row_number) {
+                if !shared.is_empty() {
+                    prev.retain(|s| s.field != "quantity");
+                }
+                prev.extend(item);
+                continue;
             }
         }
-        // A code that opened an item of its own beside the row's item (both began an item
-        // on one row): it is that item's code, if the item has none of its kind.
-        let is_code = matches!(only.field.as_str(), "sku" | "customer_part");
-        let next_lacks = items
-            .get(k + 1)
-            .is_some_and(|n| !n.iter().any(|s| s.field == only.field));
-        if is_code && next_on_line && next_lacks {
-            let moved = out.get_mut(k).map(std::mem::take).unwrap_or_default();
-            if let Some(next) = out.get_mut(k + 1) {
-                next.splice(0..0, moved);
-            }
-        }
+        out.push(item);
     }
-    out.retain(|item| !item.is_empty());
     out
 }
 
@@ -1109,7 +1124,7 @@ fn build_order(
         .collect();
     let mut lines = Vec::new();
     let items = absorb_stray_numbers(words, merge_orphan_descriptions(&acc.items));
-    for item in &descriptions_by_row(words, drop_row_numbers(words, items)) {
+    for item in &descriptions_by_row(words, join_split_rows(words, items)) {
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
@@ -1815,6 +1830,34 @@ mod tests {
         assert_eq!(l[0].customer_part.as_ref().unwrap().value, "76.823.244");
         assert_eq!(l[0].sku.as_ref().unwrap().value, "FST-M6");
         assert_eq!(l[1].customer_part.as_ref().unwrap().value, "62.587.310");
+    }
+
+    #[test]
+    fn a_row_number_read_as_the_quantity_does_not_split_its_row() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("1", 1, 58.0, 5.0, "S-quantity"),
+            at_x("MRO998462", 1, 90.0, 40.0, "B-customer_part"),
+            at_x("FST-HN-M16", 1, 160.0, 40.0, "B-sku"),
+            at_x("200", 1, 350.0, 15.0, "B-quantity"),
+            at_x("1.67", 1, 480.0, 20.0, "B-unit_price"),
+            at_x("2", 2, 58.0, 5.0, "S-quantity"),
+            at_x("STK662518", 2, 90.0, 40.0, "B-customer_part"),
+            at_x("1,000", 2, 343.0, 20.0, "B-quantity"),
+            // "12.000" is no row number: the row's first quantity stays
+            at_x("12.000", 3, 300.0, 25.0, "S-quantity"),
+            at_x("AB-7", 3, 160.0, 20.0, "B-sku"),
+            at_x("3", 3, 450.0, 5.0, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let q: Vec<f64> = l
+            .iter()
+            .map(|x| x.quantity.as_ref().unwrap().value)
+            .collect();
+        assert_eq!(q, vec![200.0, 1000.0, 12.0]);
+        assert_eq!(l[0].sku.as_ref().unwrap().value, "FST-HN-M16");
+        assert_eq!(l[1].customer_part.as_ref().unwrap().value, "STK662518");
     }
 
     #[test]
