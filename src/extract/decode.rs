@@ -444,8 +444,8 @@ fn join_split_rows(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<
 /// Table rows set apart by white space: a browser or LibreOffice centres each cell of a row
 /// vertically, so a row's code and numbers sit beside the *middle* of its wrapped description,
 /// and the model gives the description's first lines to the item above. Split the lines that
-/// hold item fields into bands wherever the gap between two lines is clearly wider than the
-/// line pitch inside a cell; a band holding the first row (anchor) of exactly one item gives
+/// hold item fields into bands wherever most of a text line of white space lies between a
+/// line and the lines above it; a band holding the first row (anchor) of exactly one item gives
 /// that item every description word in it. Bands with no anchor or several (tables without
 /// row spacing) are left as the model read them, so top-aligned tables are unchanged.
 fn descriptions_by_row(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
@@ -470,29 +470,28 @@ fn descriptions_by_row(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<
             .partial_cmp(&(b.0 .0, b.1))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    let pitches: Vec<f32> = sorted
-        .windows(2)
-        .filter_map(|p| match p {
-            [a, b] if a.0 .0 == b.0 .0 => Some(b.1 - a.1),
-            _ => None,
-        })
-        .filter(|d| *d > 0.5)
-        .collect();
-    let mut by_size = pitches.clone();
-    by_size.sort_by(f32::total_cmp);
-    let Some(&pitch) = by_size.get(by_size.len() / 4) else {
+    // A row break is white space of most of a text line between a line and everything above
+    // it (lines of neighbouring cells may interleave at half a line).
+    let mut heights: Vec<f32> = sorted.iter().map(|l| l.2 - l.1).collect();
+    heights.sort_by(f32::total_cmp);
+    let Some(&height) = heights.get(heights.len() / 2) else {
         return items;
     };
-    // Band number of every line.
     let mut band_of: std::collections::HashMap<Line, usize> = Default::default();
     let mut band = 0;
-    for (k, p) in sorted.iter().enumerate() {
-        if let Some(prev) = k.checked_sub(1).and_then(|j| sorted.get(j)) {
-            if prev.0 .0 != p.0 .0 || p.1 - prev.1 > 1.6 * pitch {
+    let mut bottom: Option<(u32, f32)> = None;
+    for (line, top, low) in &sorted {
+        if let Some((page, b)) = bottom {
+            if page != line.0 || top - b > 0.8 * height {
                 band += 1;
             }
         }
-        band_of.insert(p.0, band);
+        let b = match bottom {
+            Some((page, b)) if page == line.0 => b.max(*low),
+            _ => *low,
+        };
+        bottom = Some((line.0, b));
+        band_of.insert(*line, band);
     }
     if band == 0 {
         return items;
