@@ -441,14 +441,16 @@ fn join_split_rows(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<
     out
 }
 
-/// Table rows set apart by white space: a browser or LibreOffice centres each cell of a row
-/// vertically, so a row's code and numbers sit beside the *middle* of its wrapped description,
-/// and the model gives the description's first lines to the item above. Split the lines that
-/// hold item fields into bands wherever most of a text line of white space lies between a
-/// line and the lines above it; a band holding the first row (anchor) of exactly one item gives
-/// that item every description word in it. Bands with no anchor or several (tables without
-/// row spacing) are left as the model read them, so top-aligned tables are unchanged.
-fn descriptions_by_row(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
+/// Table rows set apart by white space are items. A browser or LibreOffice centres each cell
+/// of a row vertically, so a row's cells start on different lines: its description's first
+/// lines, or the buyer's code and the prices, sit above the line with our code and quantity,
+/// and the model begins items in the wrong places. Lines with item fields are split into
+/// bands wherever most of a text line of white space lies above a line. A band whose values
+/// name each field (other than the description) at most once is one row, so one item: every
+/// value in it goes to that item, and the rest of an item whose first value went there
+/// follows. Bands that name a field twice (tables without row spacing, several items per band)
+/// keep the model's grouping; unless two bands are rows, nothing changes.
+fn rows_by_band(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
     type Line = (u32, u32);
     let word = |i: usize| words.get(i);
     // Each line's page and top / bottom.
@@ -493,82 +495,65 @@ fn descriptions_by_row(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<
         bottom = Some((line.0, b));
         band_of.insert(*line, band);
     }
-    if band == 0 {
-        return items;
-    }
-    // The band of each item's first row: the first line of its non-description fields.
-    let anchors: Vec<Option<usize>> = items
-        .iter()
-        .map(|item| {
-            item.iter()
-                .filter(|s| s.field != "description")
-                .flat_map(|s| s.words.iter().copied())
-                .min()
-                .and_then(word)
-                .and_then(|w| band_of.get(&(w.page, w.line)).copied())
-        })
-        .collect();
-    let owner = |b: usize| -> Option<usize> {
-        let mut it = anchors.iter().enumerate().filter(|(_, a)| **a == Some(b));
-        match (it.next(), it.next()) {
-            (Some((i, _)), None) => Some(i),
-            _ => None,
-        }
+    let span_band = |s: &Span| {
+        s.words
+            .first()
+            .and_then(|&i| word(i))
+            .and_then(|w| band_of.get(&(w.page, w.line)).copied())
     };
-    // Description words moving to another item: (word, new item).
-    let mut moves: Vec<(usize, usize)> = Vec::new();
-    for (from, item) in items.iter().enumerate() {
-        for &i in item
-            .iter()
-            .filter(|s| s.field == "description")
-            .flat_map(|s| &s.words)
-        {
-            let to = word(i)
-                .and_then(|w| band_of.get(&(w.page, w.line)).copied())
-                .and_then(owner);
-            if let Some(to) = to.filter(|&t| t != from) {
-                moves.push((i, to));
-            }
+    // Bands that are rows: each non-description field at most once, at least one present.
+    let mut named: std::collections::HashMap<usize, Vec<&str>> = Default::default();
+    for s in items.iter().flatten().filter(|s| s.field != "description") {
+        if let Some(b) = span_band(s) {
+            named.entry(b).or_default().push(s.field.as_str());
         }
     }
-    if moves.is_empty() {
+    let rows: std::collections::HashSet<usize> = named
+        .iter()
+        .filter(|(_, fields)| {
+            let mut f = (*fields).clone();
+            f.sort_unstable();
+            let n = f.len();
+            f.dedup();
+            f.len() == n
+        })
+        .map(|(b, _)| *b)
+        .collect();
+    if rows.len() < 2 {
         return items;
     }
-    let moved: std::collections::HashSet<usize> = moves.iter().map(|m| m.0).collect();
-    let mut out: Vec<Vec<Span>> = items
-        .into_iter()
-        .map(|item| {
-            item.into_iter()
-                .filter_map(|mut s| {
-                    if s.field == "description" {
-                        s.words.retain(|i| !moved.contains(i));
-                        if s.words.is_empty() {
-                            return None;
-                        }
-                    }
-                    Some(s)
-                })
-                .collect()
-        })
-        .collect();
-    for (i, to) in moves {
-        if let Some(item) = out.get_mut(to) {
-            match item.iter_mut().find(|s| s.field == "description") {
-                Some(d) => {
-                    d.words.push(i);
-                    d.words.sort_unstable();
-                }
-                None => item.push(Span {
-                    field: "description".to_string(),
-                    starts_item: false,
-                    continues: false,
-                    words: vec![i],
-                }),
-            }
+    // Where each span goes: its band's row; else the row its item's first value went to;
+    // else its own item. Keys: (0, band) for rows, (1, item) for items kept.
+    let mut groups: std::collections::BTreeMap<(u8, usize), Vec<Span>> = Default::default();
+    for (k, item) in items.into_iter().enumerate() {
+        let first = item
+            .iter()
+            .filter(|s| s.field != "description")
+            .min_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX))
+            .and_then(&span_band)
+            .filter(|b| rows.contains(b));
+        for s in item {
+            let key = match span_band(&s).filter(|b| rows.contains(b)) {
+                Some(b) => (0, b),
+                None => first.map_or((1, k), |b| (0, b)),
+            };
+            groups.entry(key).or_default().push(s);
         }
     }
-    // Items emptied of everything (a phantom made only of moved lines) go.
-    out.retain(|item| !item.is_empty());
+    // Reading order: by each group's first word.
+    let mut out: Vec<Vec<Span>> = groups
+        .into_values()
+        .map(|mut g| {
+            g.sort_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX));
+            g
+        })
+        .collect();
+    out.sort_by_key(|g| {
+        g.iter()
+            .filter_map(|s| s.words.first().copied())
+            .min()
+            .unwrap_or(usize::MAX)
+    });
     out
 }
 
@@ -1123,7 +1108,7 @@ fn build_order(
         .collect();
     let mut lines = Vec::new();
     let items = absorb_stray_numbers(words, merge_orphan_descriptions(&acc.items));
-    for item in &descriptions_by_row(words, join_split_rows(words, items)) {
+    for item in &rows_by_band(words, join_split_rows(words, items)) {
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
@@ -1857,6 +1842,60 @@ mod tests {
         assert_eq!(q, vec![200.0, 1000.0, 12.0]);
         assert_eq!(l[0].sku.as_ref().unwrap().value, "FST-HN-M16");
         assert_eq!(l[1].customer_part.as_ref().unwrap().value, "STK662518");
+    }
+
+    #[test]
+    fn a_centred_row_whose_cells_start_on_different_lines_is_one_item() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_y("Hex", 1, 250.0, 100.0, "B-description"),
+            at_y("A9F110", 2, 200.0, 110.0, "B-customer_part"),
+            at_y("16.61", 2, 470.0, 110.0, "B-unit_price"),
+            at_y("166.10", 2, 570.0, 110.0, "B-amount"),
+            at_y("10", 3, 92.0, 120.0, "S-quantity"),
+            at_y("FST-M10", 3, 106.0, 120.0, "B-sku"),
+            at_y("screw", 4, 250.0, 130.0, "I-description"),
+            // row 2: its price line comes before its quantity line as well
+            at_y("Ball", 5, 250.0, 160.0, "B-description"),
+            at_y("KQ2737", 6, 200.0, 170.0, "B-customer_part"),
+            at_y("12.34", 6, 470.0, 170.0, "B-unit_price"),
+            at_y("500", 7, 92.0, 180.0, "S-quantity"),
+            at_y("BRG-6308", 7, 106.0, 180.0, "B-sku"),
+            at_y("bearing", 8, 250.0, 190.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        let row = |i: usize| {
+            let x = &l[i];
+            (
+                x.customer_part.as_ref().unwrap().value.clone(),
+                x.sku.as_ref().unwrap().value.clone(),
+                x.quantity.as_ref().unwrap().value,
+                x.unit_price.as_ref().unwrap().value,
+                x.description.as_ref().unwrap().value.clone(),
+            )
+        };
+        assert_eq!(
+            row(0),
+            (
+                "A9F110".into(),
+                "FST-M10".into(),
+                10.0,
+                16.61,
+                "Hex screw".into()
+            )
+        );
+        assert_eq!(
+            row(1),
+            (
+                "KQ2737".into(),
+                "BRG-6308".into(),
+                500.0,
+                12.34,
+                "Ball bearing".into()
+            )
+        );
     }
 
     #[test]
