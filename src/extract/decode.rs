@@ -603,7 +603,19 @@ fn wrapped_code(
                 (a.min(w.bbox[0]), b.max(w.bbox[2]))
             });
         let height = (last.bbox[3] - last.bbox[1]).max(1.0);
-        let below = line_words(words, last.page, last.line + 1);
+        let mut below = line_words(words, last.page, last.line + 1);
+        // A code cut at its hyphen in a vertically centred row goes on under the row's middle
+        // line, which prints nothing in this column.
+        let in_column = |i: &usize| {
+            words
+                .get(*i)
+                .is_some_and(|w| w.bbox[0] < x1 && w.bbox[2] > x0 - 1.0)
+        };
+        let mut reach = 0.8 * height;
+        if last.text.ends_with('-') && !below.iter().any(in_column) {
+            below = line_words(words, last.page, last.line + 2);
+            reach = 2.0 * height;
+        }
         let candidates: Vec<usize> = below
             .into_iter()
             .filter(|i| !used.contains(i) && !out.words.contains(i))
@@ -613,7 +625,7 @@ fn wrapped_code(
                         && w.bbox[0] >= x0 - 1.0
                         && w.bbox[0] < x1
                         && w.bbox[2] <= x1 + height
-                        && w.bbox[1] - last.bbox[3] < 0.8 * height
+                        && w.bbox[1] - last.bbox[3] < reach
                         && w.text.chars().any(|c| c.is_ascii_alphanumeric())
                         && w.text.chars().all(|c| {
                             c.is_ascii_uppercase() || c.is_ascii_digit() || "-./_".contains(c)
@@ -998,8 +1010,32 @@ fn with_thousands_groups(words: &[LabeledWord<'_>], s: &Span) -> Span {
     out
 }
 
+/// A number wrapped in its narrow cell goes on *below* it; a word on a later line outside the
+/// first line's column (a row number "003" under a quantity's row) is not part of it.
+fn in_first_column(words: &[LabeledWord<'_>], s: &Span) -> Span {
+    let Some(first) = s.words.first().and_then(|&i| words.get(i)) else {
+        return s.clone();
+    };
+    let (x0, x1) = s
+        .words
+        .iter()
+        .filter_map(|&i| words.get(i))
+        .filter(|w| w.page == first.page && w.line == first.line)
+        .fold((f32::MAX, f32::MIN), |(a, b), w| {
+            (a.min(w.bbox[0]), b.max(w.bbox[2]))
+        });
+    let mut out = s.clone();
+    out.words.retain(|&i| {
+        words.get(i).is_some_and(|w| {
+            (w.page == first.page && w.line == first.line)
+                || (w.bbox[0] < x1 + 2.0 && w.bbox[2] > x0 - 2.0)
+        })
+    });
+    out
+}
+
 fn num_field(words: &[LabeledWord<'_>], s: &Span, part: u32, locale: Locale) -> Option<Field<f64>> {
-    let s = &with_thousands_groups(words, s);
+    let s = &in_first_column(words, &with_thousands_groups(words, s));
     // A number wrapped in a narrow column ("2500." / "000") is one number.
     let text = span_text(words, s, "");
     let v = parse_number(&text, locale)?;
@@ -1896,6 +1932,27 @@ mod tests {
                 "Ball bearing".into()
             )
         );
+    }
+
+    #[test]
+    fn a_number_goes_on_below_itself_only_and_a_hyphenated_code_past_a_centre_line() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_y("500", 1, 86.0, 100.0, "S-quantity"),
+            at_y("BRG-6308", 1, 106.0, 100.0, "B-sku"),
+            at_y("A9F110-", 1, 200.0, 100.0, "B-customer_part"),
+            at_y("Ball", 1, 300.0, 100.0, "B-description"),
+            at_y("16.61", 1, 470.0, 100.0, "B-unit_price"),
+            at_y("bearing", 2, 300.0, 110.0, "I-description"),
+            // the row number of the next row, in another column than the quantity
+            at_y("003", 3, 58.0, 120.0, "I-quantity"),
+            // the rest of the hyphenated code, two lines below it
+            at_y("6BB65", 3, 200.0, 120.0, "O"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l[0].quantity.as_ref().unwrap().value, 500.0);
+        assert_eq!(l[0].customer_part.as_ref().unwrap().value, "A9F110-6BB65");
     }
 
     #[test]
