@@ -385,7 +385,11 @@ fn absorb_stray_numbers(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec
 /// first row and the two share no field, or only a quantity that is a bare 1-3 digit number
 /// left of the other (a row number, which is dropped), they are merged. The description lines
 /// the first one took can then go where they belong (see [`descriptions_by_row`]).
-fn join_split_rows(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
+fn join_split_rows(
+    words: &[LabeledWord<'_>],
+    items: Vec<Vec<Span>>,
+    locale: Locale,
+) -> Vec<Vec<Span>> {
     let fields = |item: &[Span]| -> Vec<String> {
         item.iter()
             .filter(|s| s.field != "description")
@@ -435,10 +439,59 @@ fn join_split_rows(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<
                 prev.extend(item);
                 continue;
             }
+            // The row's numbers read one column off ("24 | 50.40 | 1'209.60" as quantity,
+            // amount and a second item's amount): merged and re-read by arithmetic.
+            if same_row && shared == ["amount"] {
+                let mut joined = prev.clone();
+                joined.extend(item.iter().cloned());
+                if reread_numbers(words, &mut joined, locale) {
+                    *prev = joined;
+                    continue;
+                }
+            }
         }
         out.push(item);
     }
     out
+}
+
+/// Give an item's last three numbers (left to right) the fields quantity, unit price and
+/// amount when they multiply out (to the cent); any number left of them that the model read
+/// as one of those fields is dropped. Returns false, changing nothing, when they do not.
+fn reread_numbers(words: &[LabeledWord<'_>], item: &mut Vec<Span>, locale: Locale) -> bool {
+    let numeric = |s: &Span| matches!(s.field.as_str(), "quantity" | "unit_price" | "amount");
+    let x = |s: &Span| {
+        s.words
+            .first()
+            .and_then(|&i| words.get(i))
+            .map_or(0.0, |w| w.bbox[0])
+    };
+    let mut nums: Vec<(f32, usize, f64)> = item
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| numeric(s))
+        .filter_map(|(k, s)| num_field(words, s, 0, locale).map(|f| (x(s), k, f.value)))
+        .collect();
+    nums.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let [.., (_, qk, q), (_, pk, p), (_, ak, a)] = nums[..] else {
+        return false;
+    };
+    if q <= 0.0 || p <= 0.0 || (q * p - a).abs() > 0.011 + 0.001 * a.abs() {
+        return false;
+    }
+    let keep = [qk, pk, ak];
+    for (k, field) in [(qk, "quantity"), (pk, "unit_price"), (ak, "amount")] {
+        if let Some(s) = item.get_mut(k) {
+            s.field = field.to_string();
+        }
+    }
+    let mut k = 0;
+    item.retain(|s| {
+        let kept = !numeric(s) || keep.contains(&k);
+        k += 1;
+        kept
+    });
+    true
 }
 
 /// Table rows set apart by white space are items. A browser or LibreOffice centres each cell
@@ -1144,7 +1197,7 @@ fn build_order(
         .collect();
     let mut lines = Vec::new();
     let items = absorb_stray_numbers(words, merge_orphan_descriptions(&acc.items));
-    for item in &rows_by_band(words, join_split_rows(words, items)) {
+    for item in &rows_by_band(words, join_split_rows(words, items, locale)) {
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
@@ -1953,6 +2006,31 @@ mod tests {
         let l = &orders[0].lines;
         assert_eq!(l[0].quantity.as_ref().unwrap().value, 500.0);
         assert_eq!(l[0].customer_part.as_ref().unwrap().value, "A9F110-6BB65");
+    }
+
+    #[test]
+    fn a_row_whose_numbers_were_read_one_column_off_is_re_read_by_arithmetic() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("HX-0008", 1, 10.0, 30.0, "S-sku"),
+            at_x("Screwdriver", 1, 60.0, 40.0, "B-description"),
+            at_x("3", 1, 300.0, 5.0, "B-unit_price"),
+            at_x("88.59", 1, 400.0, 20.0, "B-amount"),
+            at_x("265.77", 1, 450.0, 25.0, "S-amount"),
+            at_x("Mfr:", 2, 60.0, 15.0, "B-description"),
+            // numbers that do not multiply out are left as read
+            at_x("AB-1", 3, 10.0, 30.0, "S-sku"),
+            at_x("2", 3, 300.0, 5.0, "B-unit_price"),
+            at_x("9.00", 3, 400.0, 20.0, "B-amount"),
+            at_x("19.00", 3, 450.0, 25.0, "S-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l[0].quantity.as_ref().unwrap().value, 3.0);
+        assert_eq!(l[0].unit_price.as_ref().unwrap().value, 88.59);
+        assert_eq!(l[0].amount.as_ref().unwrap().value, 265.77);
+        assert_eq!(l[0].description.as_ref().unwrap().value, "Screwdriver Mfr:");
+        assert_eq!(l[1].amount.as_ref().unwrap().value, 9.0);
     }
 
     #[test]
