@@ -931,6 +931,13 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     .iter()
                     .find(|s| s.field == "po_number")
                     .map(|s| span_text(words, s, " "));
+                // A weakly read number (a code cut at its hyphen read as a PO number) does
+                // not open a second order.
+                if current.as_ref().is_some_and(|c| *c != new_po)
+                    && span_conf(words, &span) < SECOND_PO_CONF
+                {
+                    continue;
+                }
                 if current.is_some_and(|c| c != new_po) {
                     orders.push(OrderAcc {
                         header: vec![span],
@@ -1299,6 +1306,10 @@ fn swap_price_and_amount(li: &mut LineItem) {
     }
 }
 
+/// A PO number after an order's items opens a second order only when the model is at least
+/// this sure of it.
+const SECOND_PO_CONF: f32 = 0.6;
+
 /// A unit found in the unit column of the other items, not by the model.
 const UNIT_BY_COLUMN_CONF: f32 = 0.7;
 
@@ -1583,6 +1594,10 @@ mod tests {
         assert_eq!(orders.len(), 2);
         assert_eq!(orders[1].po_number.as_ref().unwrap().value, "A2");
         assert_eq!(orders[1].lines[0].quantity.as_ref().unwrap().value, 5.0);
+        // read weakly, the same number is a stray, not a second order
+        let mut weak = words.clone();
+        weak[3].prob = 0.5;
+        assert_eq!(decode(&weak, 0, Locale::Us).len(), 1);
     }
 
     #[test]
