@@ -1392,6 +1392,14 @@ fn fill_by_arithmetic(
             let c = conf(&li.unit_price, &li.amount);
             li.quantity = find("quantity", c, &|q| close(q * p, a));
         }
+        // All three read, but they do not multiply out: the "quantity" may be a row number
+        // and the real one a free number on the row.
+        (Some(q), Some(p), Some(a)) if p > 0.0 && a > 0.0 && !close(q * p, a) => {
+            let c = conf(&li.unit_price, &li.amount);
+            if let Some(found) = find("quantity", c, &|q| close(q * p, a)) {
+                li.quantity = Some(found);
+            }
+        }
         _ => {}
     }
 }
@@ -1782,10 +1790,17 @@ mod tests {
             at_x("5", 3, 100.0, 10.0, "B-quantity"),
             at_x("3.00", 3, 150.0, 10.0, "B-unit_price"),
             at_x("14.00", 3, 250.0, 20.0, "O"),
+            // a row number read as the quantity: the free number that multiplies out wins
+            at_x("AB-4", 4, 10.0, 20.0, "S-sku"),
+            at_x("4", 4, 60.0, 5.0, "B-quantity"),
+            at_x("5", 4, 100.0, 5.0, "O"),
+            at_x("2.00", 4, 150.0, 10.0, "B-unit_price"),
+            at_x("10.00", 4, 250.0, 20.0, "B-amount"),
         ];
         let orders = decode(&words, 0, Locale::Us);
         let l = &orders[0].lines;
-        assert_eq!(l.len(), 3);
+        assert_eq!(l.len(), 4);
+        assert_eq!(l[3].quantity.as_ref().unwrap().value, 5.0);
         let amount = l[0].amount.as_ref().unwrap();
         assert_eq!(amount.value, 813.0);
         let price = l[0].unit_price.as_ref().unwrap();
