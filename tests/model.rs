@@ -77,38 +77,40 @@ fn f1_on(set: &str, min_docs: usize) -> (f64, f64) {
     (report.header_total.f1(), report.lines_total.f1())
 }
 
+/// Scores `set` and fails when header or line-item F1 is under its floor.
+fn assert_floors(set: &str, min_docs: usize, header_floor: f64, lines_floor: f64) {
+    let (h, l) = f1_on(set, min_docs);
+    assert!(
+        l >= lines_floor,
+        "{set}: line-item F1 {l:.3} < {lines_floor}"
+    );
+    assert!(
+        h >= header_floor,
+        "{set}: header F1 {h:.3} < {header_floor}"
+    );
+}
+
 #[test]
 fn accuracy_on_held_out_families_stays_above_the_floor() {
-    let (h, l) = f1_on("fixtures/eval", 20);
-    assert!(
-        l >= LINES_F1_FLOOR,
-        "line-item F1 {l:.3} < {LINES_F1_FLOOR}"
-    );
-    assert!(h >= HEADER_F1_FLOOR, "header F1 {h:.3} < {HEADER_F1_FLOOR}");
+    assert_floors("fixtures/eval", 20, HEADER_F1_FLOOR, LINES_F1_FLOOR);
 }
 
 #[test]
 fn accuracy_on_the_second_held_out_set_stays_above_the_floor() {
-    let (h, l) = f1_on("fixtures/eval_fresh", 30);
-    assert!(
-        l >= FRESH_LINES_F1_FLOOR,
-        "line-item F1 {l:.3} < {FRESH_LINES_F1_FLOOR}"
-    );
-    assert!(
-        h >= FRESH_HEADER_F1_FLOOR,
-        "header F1 {h:.3} < {FRESH_HEADER_F1_FLOOR}"
+    assert_floors(
+        "fixtures/eval_fresh",
+        30,
+        FRESH_HEADER_F1_FLOOR,
+        FRESH_LINES_F1_FLOOR,
     );
 }
 
 #[test]
 fn accuracy_on_the_never_opened_set_stays_above_the_floor() {
-    let (h, l) = f1_on("fixtures/eval_blind", 30);
-    assert!(
-        l >= BLIND_LINES_F1_FLOOR,
-        "line-item F1 {l:.3} < {BLIND_LINES_F1_FLOOR}"
-    );
-    assert!(
-        h >= BLIND_HEADER_F1_FLOOR,
-        "header F1 {h:.3} < {BLIND_HEADER_F1_FLOOR}"
+    assert_floors(
+        "fixtures/eval_blind",
+        30,
+        BLIND_HEADER_F1_FLOOR,
+        BLIND_LINES_F1_FLOOR,
     );
 }
