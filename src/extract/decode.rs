@@ -440,8 +440,12 @@ fn join_split_rows(
                 continue;
             }
             // The row's numbers read one column off ("24 | 50.40 | 1'209.60" as quantity,
-            // amount and a second item's amount): merged and re-read by arithmetic.
-            if same_row && shared == ["amount"] {
+            // amount and a second item's amount, or an amount as a second price): merged and
+            // re-read by arithmetic.
+            let numbers_only = shared
+                .iter()
+                .all(|f| matches!(f.as_str(), "quantity" | "unit_price" | "amount"));
+            if same_row && !shared.is_empty() && numbers_only {
                 let mut joined = prev.clone();
                 joined.extend(item.iter().cloned());
                 if reread_numbers(words, &mut joined, locale) {
@@ -2048,6 +2052,11 @@ mod tests {
             at_x("88.59", 1, 400.0, 20.0, "B-amount"),
             at_x("265.77", 1, 450.0, 25.0, "S-amount"),
             at_x("Mfr:", 2, 60.0, 15.0, "B-description"),
+            // an amount read as a second price
+            at_x("CD-2", 2, 10.0, 30.0, "S-sku"),
+            at_x("2", 2, 300.0, 5.0, "B-quantity"),
+            at_x("20.05", 2, 400.0, 20.0, "B-unit_price"),
+            at_x("40.10", 2, 450.0, 25.0, "B-unit_price"),
             // numbers that do not multiply out are left as read
             at_x("AB-1", 3, 10.0, 30.0, "S-sku"),
             at_x("2", 3, 300.0, 5.0, "B-unit_price"),
@@ -2060,7 +2069,9 @@ mod tests {
         assert_eq!(l[0].unit_price.as_ref().unwrap().value, 88.59);
         assert_eq!(l[0].amount.as_ref().unwrap().value, 265.77);
         assert_eq!(l[0].description.as_ref().unwrap().value, "Screwdriver Mfr:");
-        assert_eq!(l[1].amount.as_ref().unwrap().value, 9.0);
+        assert_eq!(l[1].unit_price.as_ref().unwrap().value, 20.05);
+        assert_eq!(l[1].amount.as_ref().unwrap().value, 40.1);
+        assert_eq!(l[2].amount.as_ref().unwrap().value, 9.0);
     }
 
     #[test]
