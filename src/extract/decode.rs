@@ -459,6 +459,33 @@ fn join_split_rows(
     out
 }
 
+/// Words of a description line are a space apart; a word past a gap of several text heights
+/// stands in another column (a unit printed level with a wrapped description's first line)
+/// and is not part of the description. Drops such words and everything after them on the line.
+fn beyond_column_gap(words: &[LabeledWord<'_>], s: &Span) -> Span {
+    let mut out = s.clone();
+    let mut cut_line: Option<(u32, u32)> = None;
+    let mut prev: Option<&LabeledWord<'_>> = None;
+    out.words.retain(|&i| {
+        let Some(w) = words.get(i) else { return false };
+        let line = (w.page, w.line);
+        if cut_line == Some(line) {
+            return false;
+        }
+        let same_line = prev.filter(|p| (p.page, p.line) == line);
+        prev = Some(w);
+        if let Some(p) = same_line {
+            let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+            if w.bbox[0] - p.bbox[2] > 2.5 * height {
+                cut_line = Some(line);
+                return false;
+            }
+        }
+        true
+    });
+    out
+}
+
 /// Give an item's last three numbers (left to right) the fields quantity, unit price and
 /// amount when they multiply out (to the cent); any number left of them that the model read
 /// as one of those fields is dropped. Returns false, changing nothing, when they do not.
@@ -1232,7 +1259,10 @@ fn build_order(
             amount: get("amount").find_map(|s| num_field(words, s, part, locale)),
         };
         // In reading order: a number absorbed from a stray item may sit between lines.
-        let mut desc_spans: Vec<&Span> = get("description").collect();
+        let mut desc_spans: Vec<Span> = get("description")
+            .map(|s| beyond_column_gap(words, s))
+            .filter(|s| !s.words.is_empty())
+            .collect();
         desc_spans.sort_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX));
         let descs: Vec<Field<String>> = desc_spans
             .iter()
@@ -2072,6 +2102,27 @@ mod tests {
         assert_eq!(l[1].unit_price.as_ref().unwrap().value, 20.05);
         assert_eq!(l[1].amount.as_ref().unwrap().value, 40.1);
         assert_eq!(l[2].amount.as_ref().unwrap().value, 9.0);
+    }
+
+    #[test]
+    fn a_word_past_a_column_gap_is_not_description() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("BRG-6302", 1, 10.0, 30.0, "S-sku"),
+            at_x("bearing", 1, 60.0, 28.0, "B-description"),
+            at_x("2", 1, 92.0, 5.0, "I-description"),
+            // the unit column, level with the description's first line
+            at_x("PCS", 1, 200.0, 15.0, "I-description"),
+            at_x("4", 1, 250.0, 5.0, "B-quantity"),
+            at_x("metal", 2, 60.0, 20.0, "I-description"),
+            at_x("shields", 2, 84.0, 28.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(
+            l[0].description.as_ref().unwrap().value,
+            "bearing 2 metal shields"
+        );
     }
 
     #[test]
