@@ -6,6 +6,7 @@ mod address;
 pub mod decode;
 pub mod model;
 pub mod normalize;
+mod rows;
 pub mod tokenize;
 mod unit;
 

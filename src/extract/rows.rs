@@ -1,0 +1,446 @@
+//! From the model's spans to line items: the rules that work on whole rows of a table.
+//!
+//! The model labels words; a row of a printed table is one item. These rules mend what the
+//! labels get wrong at the level of rows: numbers split over two words or read one column off,
+//! two items begun on one row, rows set apart by white space (vertically centred cells), words
+//! of another column inside a description, and quantity x price = amount to fill in or check a
+//! row's numbers. Each is measured in `models/MODEL.md` and pinned by a test in `decode.rs`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::decode::{num_field, LabeledWord, Span};
+use super::normalize::Locale;
+use crate::domain::{Field, LineItem};
+
+/// "23 418.00" prints a thousands group as its own word, and the model may read the two
+/// groups as two values of the same field (which then opens a phantom item). Adjacent spans
+/// of one numeric field on one line, the first a bare 1-3 digit group and the second starting
+/// with exactly three digits, close together, are one number.
+pub(super) fn join_thousands_groups(words: &[LabeledWord<'_>], spans: Vec<Span>) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        if let Some(prev) = out.last_mut() {
+            let numeric = matches!(
+                span.field.as_str(),
+                "quantity" | "unit_price" | "amount" | "total"
+            );
+            let a = prev.words.last().copied();
+            let b = span.words.first().copied();
+            if let (true, Some(ai), Some(bi)) = (numeric && prev.field == span.field, a, b) {
+                if let (Some(x), Some(y)) = (words.get(ai), words.get(bi)) {
+                    let height = (y.bbox[3] - y.bbox[1]).max(1.0);
+                    let close = ai + 1 == bi
+                        && x.page == y.page
+                        && x.line == y.line
+                        && y.bbox[0] - x.bbox[2] < 0.7 * height;
+                    let lead = (1..=3).contains(&x.text.len())
+                        && x.text.bytes().all(|c| c.is_ascii_digit());
+                    let head = y.text.split(['.', ',']).next().unwrap_or("");
+                    let group = head.len() == 3 && head.bytes().all(|c| c.is_ascii_digit());
+                    if close && lead && group {
+                        prev.words.extend(span.words);
+                        continue;
+                    }
+                }
+            }
+        }
+        out.push(span);
+    }
+    out
+}
+
+/// An "item" that is one number and nothing else, printed inside the description column of
+/// the item above ("box of" / "200" wrapped in its cell), is the end of that description,
+/// not an item of its own.
+pub(super) fn absorb_stray_numbers(
+    words: &[LabeledWord<'_>],
+    items: Vec<Vec<Span>>,
+) -> Vec<Vec<Span>> {
+    let mut out: Vec<Vec<Span>> = Vec::with_capacity(items.len());
+    for item in items {
+        let lone = match item.as_slice() {
+            [only] if only.words.len() == 1 && only.field != "description" => only
+                .words
+                .first()
+                .and_then(|&i| words.get(i).map(|w| (i, w))),
+            _ => None,
+        };
+        if let (Some((i, w)), Some(prev)) = (lone, out.last_mut()) {
+            let desc: Vec<&LabeledWord<'_>> = prev
+                .iter()
+                .filter(|s| s.field == "description")
+                .flat_map(|s| s.words.iter().filter_map(|&j| words.get(j)))
+                .collect();
+            let inside = desc.iter().any(|d| d.page == w.page)
+                && desc
+                    .iter()
+                    .any(|d| d.line + 1 == w.line || d.line == w.line)
+                && desc.iter().any(|d| d.bbox[0] <= w.bbox[0] + 1.0)
+                && desc.iter().any(|d| d.bbox[2] >= w.bbox[2] - 1.0);
+            if inside {
+                prev.push(Span {
+                    field: "description".to_string(),
+                    starts_item: false,
+                    continues: false,
+                    words: vec![i],
+                });
+                continue;
+            }
+        }
+        out.push(item);
+    }
+    out
+}
+
+/// Two items begun on one row are one item. The model starts an item at a row number ("1",
+/// "2" in a "#" column) read as a quantity, or at a code, and then starts another at the
+/// row's real quantity or at its other code. When the next item's first row is this item's
+/// first row and the two share no field, or only a quantity that is a bare 1-3 digit number
+/// left of the other (a row number, which is dropped), they are merged. The description lines
+/// the first one took can then go where they belong (see [`descriptions_by_row`]).
+pub(super) fn join_split_rows(
+    words: &[LabeledWord<'_>],
+    items: Vec<Vec<Span>>,
+    locale: Locale,
+) -> Vec<Vec<Span>> {
+    let fields = |item: &[Span]| -> Vec<String> {
+        item.iter()
+            .filter(|s| s.field != "description")
+            .map(|s| s.field.clone())
+            .collect()
+    };
+    let first_row = |item: &[Span]| {
+        item.iter()
+            .filter(|s| s.field != "description")
+            .flat_map(|s| s.words.iter().copied())
+            .min()
+            .and_then(|i| words.get(i))
+            .map(|w| (w.page, w.line))
+    };
+    let row_number = |item: &[Span], other: &[Span]| -> bool {
+        let q = |it: &[Span]| {
+            it.iter()
+                .find(|s| s.field == "quantity")
+                .and_then(|s| match s.words[..] {
+                    [one] => words.get(one),
+                    _ => None,
+                })
+        };
+        match (q(item), q(other)) {
+            (Some(a), Some(b)) => {
+                a.text.len() <= 3
+                    && a.text.bytes().all(|c| c.is_ascii_digit())
+                    && a.bbox[2] <= b.bbox[0]
+            }
+            _ => false,
+        }
+    };
+    let mut out: Vec<Vec<Span>> = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(prev) = out.last_mut() {
+            let same_row = first_row(prev).is_some() && first_row(prev) == first_row(&item);
+            let mine = fields(prev);
+            let shared: Vec<String> = fields(&item)
+                .into_iter()
+                .filter(|f| mine.contains(f))
+                .collect();
+            let only_row_number = shared.iter().all(|f| f == "quantity") && row_number(prev, &item);
+            if same_row && (shared.is_empty() || only_row_number) {
+                if !shared.is_empty() {
+                    prev.retain(|s| s.field != "quantity");
+                }
+                prev.extend(item);
+                continue;
+            }
+            // The row's numbers read one column off ("24 | 50.40 | 1'209.60" as quantity,
+            // amount and a second item's amount, or an amount as a second price): merged and
+            // re-read by arithmetic.
+            let numbers_only = shared
+                .iter()
+                .all(|f| matches!(f.as_str(), "quantity" | "unit_price" | "amount"));
+            if same_row && !shared.is_empty() && numbers_only {
+                let mut joined = prev.clone();
+                joined.extend(item.iter().cloned());
+                if reread_numbers(words, &mut joined, locale) {
+                    *prev = joined;
+                    continue;
+                }
+            }
+        }
+        out.push(item);
+    }
+    out
+}
+
+/// Words of a description line are a space apart; a word past a gap of several text heights
+/// stands in another column (a unit printed level with a wrapped description's first line)
+/// and is not part of the description. Drops such words and everything after them on the line.
+pub(super) fn beyond_column_gap(words: &[LabeledWord<'_>], s: &Span) -> Span {
+    let mut out = s.clone();
+    let mut cut_line: Option<(u32, u32)> = None;
+    let mut prev: Option<&LabeledWord<'_>> = None;
+    out.words.retain(|&i| {
+        let Some(w) = words.get(i) else { return false };
+        let line = (w.page, w.line);
+        if cut_line == Some(line) {
+            return false;
+        }
+        let same_line = prev.filter(|p| (p.page, p.line) == line);
+        prev = Some(w);
+        if let Some(p) = same_line {
+            let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+            if w.bbox[0] - p.bbox[2] > 2.5 * height {
+                cut_line = Some(line);
+                return false;
+            }
+        }
+        true
+    });
+    out
+}
+
+/// Give an item's last three numbers (left to right) the fields quantity, unit price and
+/// amount when they multiply out (to the cent); any number left of them that the model read
+/// as one of those fields is dropped. Returns false, changing nothing, when they do not.
+fn reread_numbers(words: &[LabeledWord<'_>], item: &mut Vec<Span>, locale: Locale) -> bool {
+    let numeric = |s: &Span| matches!(s.field.as_str(), "quantity" | "unit_price" | "amount");
+    let x = |s: &Span| {
+        s.words
+            .first()
+            .and_then(|&i| words.get(i))
+            .map_or(0.0, |w| w.bbox[0])
+    };
+    let mut nums: Vec<(f32, usize, f64)> = item
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| numeric(s))
+        .filter_map(|(k, s)| num_field(words, s, 0, locale).map(|f| (x(s), k, f.value)))
+        .collect();
+    nums.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let [.., (_, qk, q), (_, pk, p), (_, ak, a)] = nums[..] else {
+        return false;
+    };
+    if q <= 0.0 || p <= 0.0 || (q * p - a).abs() > 0.011 + 0.001 * a.abs() {
+        return false;
+    }
+    let keep = [qk, pk, ak];
+    for (k, field) in [(qk, "quantity"), (pk, "unit_price"), (ak, "amount")] {
+        if let Some(s) = item.get_mut(k) {
+            s.field = field.to_string();
+        }
+    }
+    let mut k = 0;
+    item.retain(|s| {
+        let kept = !numeric(s) || keep.contains(&k);
+        k += 1;
+        kept
+    });
+    true
+}
+
+/// Table rows set apart by white space are items. A browser or LibreOffice centres each cell
+/// of a row vertically, so a row's cells start on different lines: its description's first
+/// lines, or the buyer's code and the prices, sit above the line with our code and quantity,
+/// and the model begins items in the wrong places. Lines with item fields are split into
+/// bands wherever most of a text line of white space lies above a line. A band whose values
+/// name each field (other than the description) at most once is one row, so one item: every
+/// value in it goes to that item, and the rest of an item whose first value went there
+/// follows. Bands that name a field twice (tables without row spacing, several items per band)
+/// keep the model's grouping; unless two bands are rows, nothing changes.
+pub(super) fn rows_by_band(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
+    type Line = (u32, u32);
+    let word = |i: usize| words.get(i);
+    // Each line's page and top / bottom.
+    let mut lines: BTreeMap<Line, (f32, f32)> = Default::default();
+    for w in items
+        .iter()
+        .flatten()
+        .flat_map(|s| s.words.iter().filter_map(|&i| word(i)))
+    {
+        let e = lines
+            .entry((w.page, w.line))
+            .or_insert((w.bbox[1], w.bbox[3]));
+        e.0 = e.0.min(w.bbox[1]);
+        e.1 = e.1.max(w.bbox[3]);
+    }
+    let mut sorted: Vec<(Line, f32, f32)> = lines.iter().map(|(k, v)| (*k, v.0, v.1)).collect();
+    sorted.sort_by(|a, b| {
+        (a.0 .0, a.1)
+            .partial_cmp(&(b.0 .0, b.1))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    // A row break is white space of most of a text line between a line and everything above
+    // it (lines of neighbouring cells may interleave at half a line).
+    let mut heights: Vec<f32> = sorted.iter().map(|l| l.2 - l.1).collect();
+    heights.sort_by(f32::total_cmp);
+    let Some(&height) = heights.get(heights.len() / 2) else {
+        return items;
+    };
+    let mut band_of: HashMap<Line, usize> = Default::default();
+    let mut band = 0;
+    let mut bottom: Option<(u32, f32)> = None;
+    for (line, top, low) in &sorted {
+        if let Some((page, b)) = bottom {
+            if page != line.0 || top - b > 0.8 * height {
+                band += 1;
+            }
+        }
+        let b = match bottom {
+            Some((page, b)) if page == line.0 => b.max(*low),
+            _ => *low,
+        };
+        bottom = Some((line.0, b));
+        band_of.insert(*line, band);
+    }
+    let span_band = |s: &Span| {
+        s.words
+            .first()
+            .and_then(|&i| word(i))
+            .and_then(|w| band_of.get(&(w.page, w.line)).copied())
+    };
+    // Bands that are rows: each non-description field at most once, at least one present.
+    let mut named: HashMap<usize, Vec<&str>> = Default::default();
+    for s in items.iter().flatten().filter(|s| s.field != "description") {
+        if let Some(b) = span_band(s) {
+            named.entry(b).or_default().push(s.field.as_str());
+        }
+    }
+    let rows: HashSet<usize> = named
+        .iter()
+        .filter(|(_, fields)| {
+            let mut f = (*fields).clone();
+            f.sort_unstable();
+            let n = f.len();
+            f.dedup();
+            f.len() == n
+        })
+        .map(|(b, _)| *b)
+        .collect();
+    if rows.len() < 2 {
+        return items;
+    }
+    // Where each span goes: its band's row; else the row its item's first value went to;
+    // else its own item. Keys: (0, band) for rows, (1, item) for items kept.
+    let mut groups: BTreeMap<(u8, usize), Vec<Span>> = Default::default();
+    for (k, item) in items.into_iter().enumerate() {
+        let first = item
+            .iter()
+            .filter(|s| s.field != "description")
+            .min_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX))
+            .and_then(&span_band)
+            .filter(|b| rows.contains(b));
+        for s in item {
+            let key = match span_band(&s).filter(|b| rows.contains(b)) {
+                Some(b) => (0, b),
+                None => first.map_or((1, k), |b| (0, b)),
+            };
+            groups.entry(key).or_default().push(s);
+        }
+    }
+    // Reading order: by each group's first word.
+    let mut out: Vec<Vec<Span>> = groups
+        .into_values()
+        .map(|mut g| {
+            g.sort_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX));
+            g
+        })
+        .collect();
+    out.sort_by_key(|g| {
+        g.iter()
+            .filter_map(|s| s.words.first().copied())
+            .min()
+            .unwrap_or(usize::MAX)
+    });
+    out
+}
+
+/// The printed rows (page, line) of an item's quantity, price and amount: where a value the
+/// model left unlabelled would be printed.
+pub(super) fn item_rows(words: &[LabeledWord<'_>], item: &[Span]) -> HashSet<(u32, u32)> {
+    item.iter()
+        .filter(|s| matches!(s.field.as_str(), "quantity" | "unit_price" | "amount"))
+        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
+        .map(|w| (w.page, w.line))
+        .collect()
+}
+
+/// A value read by arithmetic is as sure as the two model values it completes, discounted by
+/// this factor: the product agrees to the cent, but the model did not see the word as a field.
+const ARITHMETIC_DISCOUNT: f32 = 0.9;
+
+/// Quantity x unit price = amount. When the model found two of the three and left the third
+/// unlabelled, a free number on the item's own rows that completes the product is the third
+/// (a dense table's amount next to a wrapped "20 %" tax cell is a common miss). Only words no
+/// field holds are candidates, and only an exact product (to the cent) counts.
+pub(super) fn fill_by_arithmetic(
+    words: &[LabeledWord<'_>],
+    rows: &HashSet<(u32, u32)>,
+    used: &HashSet<usize>,
+    li: &mut LineItem,
+    part: u32,
+    locale: Locale,
+) {
+    let close = |x: f64, y: f64| (x - y).abs() <= 0.011 + 0.001 * y.abs();
+    // Free numbers on those rows, right to left (amounts are printed last).
+    let mut free: Vec<usize> = (0..words.len())
+        .filter(|i| !used.contains(i))
+        .filter(|&i| {
+            words
+                .get(i)
+                .is_some_and(|w| w.label == "O" && rows.contains(&(w.page, w.line)))
+        })
+        .collect();
+    free.sort_by(|&a, &b| {
+        let xa = words.get(a).map_or(0.0, |w| w.bbox[0]);
+        let xb = words.get(b).map_or(0.0, |w| w.bbox[0]);
+        xb.total_cmp(&xa)
+    });
+    let conf = |a: &Option<Field<f64>>, b: &Option<Field<f64>>| {
+        let c = |f: &Option<Field<f64>>| f.as_ref().map_or(0.0, |f| f.confidence);
+        c(a).min(c(b)) * ARITHMETIC_DISCOUNT
+    };
+    let find = |field: &str, confidence: f32, ok: &dyn Fn(f64) -> bool| {
+        free.iter().find_map(|&i| {
+            let span = Span {
+                field: field.to_string(),
+                starts_item: false,
+                continues: false,
+                words: vec![i],
+            };
+            let mut f = num_field(words, &span, part, locale)?;
+            if f.value <= 0.0 || !ok(f.value) {
+                return None;
+            }
+            f.confidence = confidence;
+            Some(f)
+        })
+    };
+    let value = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+    match (
+        value(&li.quantity),
+        value(&li.unit_price),
+        value(&li.amount),
+    ) {
+        (Some(q), Some(p), None) if q > 0.0 && p > 0.0 => {
+            let c = conf(&li.quantity, &li.unit_price);
+            li.amount = find("amount", c, &|a| close(q * p, a));
+        }
+        (Some(q), None, Some(a)) if q > 0.0 && a > 0.0 => {
+            let c = conf(&li.quantity, &li.amount);
+            li.unit_price = find("unit_price", c, &|p| close(q * p, a));
+        }
+        (None, Some(p), Some(a)) if p > 0.0 && a > 0.0 => {
+            let c = conf(&li.unit_price, &li.amount);
+            li.quantity = find("quantity", c, &|q| close(q * p, a));
+        }
+        // All three read, but they do not multiply out: the "quantity" may be a row number
+        // and the real one a free number on the row.
+        (Some(q), Some(p), Some(a)) if p > 0.0 && a > 0.0 && !close(q * p, a) => {
+            let c = conf(&li.unit_price, &li.amount);
+            if let Some(found) = find("quantity", c, &|q| close(q * p, a)) {
+                li.quantity = Some(found);
+            }
+        }
+        _ => {}
+    }
+}
