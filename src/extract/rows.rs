@@ -96,8 +96,9 @@ pub(super) fn absorb_stray_numbers(
 /// "2" in a "#" column) read as a quantity, or at a code, and then starts another at the
 /// row's real quantity or at its other code. When the next item's first row is this item's
 /// first row and the two share no field, or only a quantity that is a bare 1-3 digit number
-/// left of the other (a row number, which is dropped), they are merged. The description lines
-/// the first one took can then go where they belong (see [`descriptions_by_row`]).
+/// left of the other (a row number, which is dropped), or only numbers whose last three
+/// multiply out (re-read by [`reread_numbers`]), they are merged. The description lines the
+/// first one took can then go where they belong (see [`rows_by_band`]).
 pub(super) fn join_split_rows(
     words: &[LabeledWord<'_>],
     items: Vec<Vec<Span>>,
