@@ -571,4 +571,93 @@ mod tests {
         assert_eq!(g.map(0.0, 800.0), (800.0, 0.0));
         assert_eq!(g.display_size(), (800.0, 600.0));
     }
+    /// A PDF with one CID font whose widths use both forms of `/W`; `content` draws with it.
+    fn cid_font_pdf(w: &str, content: &str) -> Vec<u8> {
+        let cmap = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
+            /CMapName /Test-UCS def /CMapType 2 def\n\
+            1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
+            3 beginbfchar <0001> <0041> <0002> <0042> <0003> <0043> endbfchar\n\
+            endcmap CMapName currentdict /CMap defineresource pop end end";
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] \
+             /Resources << /Font << /F1 4 0 R >> >> /Contents 6 0 R >>"
+                .to_string(),
+            "<< /Type /Font /Subtype /Type0 /BaseFont /Test /Encoding /Identity-H \
+             /DescendantFonts [5 0 R] /ToUnicode 8 0 R >>"
+                .to_string(),
+            format!(
+                "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Test \
+                 /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
+                 /FontDescriptor 7 0 R /DW 1000 /W {w} >>"
+            ),
+            format!(
+                "<< /Length {} >>\nstream\n{content}\nendstream",
+                content.len()
+            ),
+            "<< /Type /FontDescriptor /FontName /Test /Flags 32 /FontBBox [0 -200 1000 800] \
+             /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
+                .to_string(),
+            format!("<< /Length {} >>\nstream\n{cmap}\nendstream", cmap.len()),
+        ];
+        let mut pdf = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.extend(format!("{} 0 obj\n{body}\nendobj\n", i + 1).bytes());
+        }
+        let xref = pdf.len();
+        pdf.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).bytes());
+        for o in offsets {
+            pdf.extend(format!("{o:010} 00000 n \n").bytes());
+        }
+        pdf.extend(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .bytes(),
+        );
+        pdf
+    }
+
+    /// Two table cells 3 pt apart: "ABC" in 10 pt glyphs half an em wide, then "A". The widths
+    /// come from the `c_first c_last w` form of `/W`; read as `/DW` (1000) the first cell
+    /// would run 15 pt into the second and the two would be one word.
+    #[test]
+    fn cid_width_ranges_keep_cells_apart() {
+        let content = "BT /F1 10 Tf 100 200 Td <000100020003> Tj ET \
+                       BT /F1 10 Tf 118 200 Td <0001> Tj ET";
+        for w in ["[1 3 500]", "[1 [500] 2 3 500]", "[1 [500 500 500]]"] {
+            let doc = parse_pdf(&cid_font_pdf(w, content), &Limits::default())
+                .unwrap_or_else(|e| panic!("{w}: {e}"));
+            let words: Vec<(&str, f32)> = doc.pages[0]
+                .words
+                .iter()
+                .map(|x| (x.text.as_str(), x.bbox.x1))
+                .collect();
+            assert_eq!(words.len(), 2, "{w}: {words:?}");
+            assert_eq!(words[0].0, "ABC", "{w}");
+            assert!((words[0].1 - 115.0).abs() < 0.5, "{w}: {words:?}");
+            assert_eq!(words[1].0, "A", "{w}");
+        }
+    }
+
+    /// A truncated `/W` (a last entry without its widths) is no reason to fail the page: the
+    /// entries before it count and the glyphs it leaves out advance by `/DW`.
+    #[test]
+    fn truncated_cid_widths_fall_back_to_the_default() {
+        let pdf = cid_font_pdf("[1 [500] 2]", "BT /F1 10 Tf 100 200 Td <0001> Tj ET");
+        let doc = parse_pdf(&pdf, &Limits::default());
+        let words: Vec<String> = doc
+            .iter()
+            .flat_map(|d| {
+                d.pages
+                    .iter()
+                    .flat_map(|p| p.words.iter().map(|w| w.text.clone()))
+            })
+            .collect();
+        assert_eq!(words, vec!["A".to_string()]);
+    }
 }
