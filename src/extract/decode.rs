@@ -104,12 +104,32 @@ fn span_text(words: &[LabeledWord<'_>], s: &Span, line_sep: &str) -> String {
     for &i in &s.words {
         let Some(w) = words.get(i) else { continue };
         if let Some(l) = last_line {
-            out.push_str(if l == (w.page, w.line) { " " } else { line_sep });
+            if l == (w.page, w.line) {
+                out.push(' ');
+            } else if !(line_sep == " " && joins_at_hyphen(&out, w.text)) {
+                out.push_str(line_sep);
+            }
         }
         out.push_str(w.text);
         last_line = Some((w.page, w.line));
     }
     out
+}
+
+/// Browsers and LibreOffice break a line after a hyphen ("PUN-" / "H-8X1,25-BL", "A2-" /
+/// "70", "temp -" / "30"): the text printed across the break has no space there. True when
+/// `before` ends in such a hyphen: one after a letter or digit, or a lone minus sign before
+/// a number.
+fn joins_at_hyphen(before: &str, next: &str) -> bool {
+    let Some(head) = before.strip_suffix('-') else {
+        return false;
+    };
+    match head.chars().last() {
+        Some(c) if c.is_alphanumeric() => true,
+        Some(c) if c.is_whitespace() => next.starts_with(|c: char| c.is_ascii_digit()),
+        None => next.starts_with(|c: char| c.is_ascii_digit()),
+        _ => false,
+    }
 }
 
 fn span_conf(words: &[LabeledWord<'_>], s: &Span) -> f32 {
@@ -939,11 +959,13 @@ fn build_order(
             .map(|s| text_field(words, s, part, " "))
             .collect();
         if let Some(first) = descs.first() {
-            let text = descs
-                .iter()
-                .map(|d| d.value.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let mut text = String::new();
+            for d in &descs {
+                if !text.is_empty() && !joins_at_hyphen(&text, &d.value) {
+                    text.push(' ');
+                }
+                text.push_str(&d.value);
+            }
             let conf = descs.iter().map(|d| d.confidence).sum::<f32>() / descs.len() as f32;
             li.description = Some(Field::new(text, conf, first.source.clone()));
         }
@@ -1199,6 +1221,35 @@ mod tests {
         assert_eq!(o.lines[1].sku.as_ref().unwrap().value, "CD-200");
         assert_eq!(o.lines[1].quantity.as_ref().unwrap().value, 2.0);
         assert!((o.lines[0].sku.as_ref().unwrap().confidence - 0.9).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_description_broken_after_a_hyphen_has_no_space_there() {
+        let words = vec![
+            w("AB-100", 0, "S-sku"),
+            w("Tubing", 0, "B-description"),
+            w("PUN-", 0, "I-description"),
+            w("10", 0, "S-quantity"),
+            w("H-8X1,25-BL,", 1, "I-description"),
+            w("temp", 1, "I-description"),
+            w("-", 1, "I-description"),
+            w("30", 2, "I-description"),
+            w("to", 2, "I-description"),
+            w("+110", 2, "I-description"),
+            w("Blue", 2, "I-description"),
+            w("-", 2, "I-description"),
+            w("grey", 3, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let desc = orders[0].lines[0]
+            .description
+            .as_ref()
+            .map(|d| d.value.as_str());
+        assert_eq!(
+            desc,
+            Some("Tubing PUN-H-8X1,25-BL, temp -30 to +110 Blue - grey"),
+            "a dash between words keeps its spaces"
+        );
     }
 
     #[test]
