@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use super::normalize::{currency_code, parse_date, parse_number, Locale};
 use super::rows::{
     absorb_stray_numbers, beyond_column_gap, fill_by_arithmetic, item_rows, join_split_rows,
-    join_thousands_groups, rows_by_band,
+    join_thousands_groups, reconcile_by_arithmetic, rows_by_band,
 };
 use crate::domain::{Field, LineItem, Order, SourceSpan};
 
@@ -45,6 +45,10 @@ pub fn label_set() -> Vec<String> {
     }
     v
 }
+
+/// Prefix of a span's field for an alternate reading kept with an item (a weak second value
+/// of a field the item holds): no rule reads it as its field; arithmetic may choose it.
+pub(super) const ALTERNATE: &str = "alt:";
 
 #[derive(Debug, Clone)]
 pub(super) struct Span {
@@ -716,14 +720,20 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
             }
             // A field the item already holds, weakly labelled and not marked as a new item's
             // start, is a stray (a date wrapped in a narrow cell read as a price), not the
-            // start of a phantom item that would take the description lines below.
-            let weak_repeat = acc.items.last().is_some_and(|item| {
+            // start of a phantom item that would take the description lines below. It stays
+            // with the item as an alternate reading: the row's real quantity beside a row
+            // number read as one, which arithmetic can pick (`reconcile_by_arithmetic`).
+            let weak_repeat = acc.items.last_mut().filter(|item| {
                 !span.starts_item
                     && span.field != "description"
                     && item.iter().any(|s| s.field == span.field)
                     && span_conf(words, &span) < 0.6
             });
-            if weak_repeat {
+            if let Some(item) = weak_repeat {
+                item.push(Span {
+                    field: format!("{ALTERNATE}{}", span.field),
+                    ..span
+                });
                 continue;
             }
             let new_item = match acc.items.last() {
@@ -755,6 +765,21 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
         }
     }
     out
+}
+
+/// `RUST_LOG=po_intake::items=trace`: each item's spans, as the model grouped them and as
+/// they are read.
+fn trace_items(words: &[LabeledWord<'_>], what: &str, items: &[Vec<Span>]) {
+    if !tracing::enabled!(target: "po_intake::items", tracing::Level::TRACE) {
+        return;
+    }
+    for item in items {
+        let spans: Vec<String> = item
+            .iter()
+            .map(|s| format!("{}={:?}", s.field, span_text(words, s, "/")))
+            .collect();
+        tracing::trace!(target: "po_intake::items", "{what} {}", spans.join(" "));
+    }
 }
 
 fn text_field(words: &[LabeledWord<'_>], s: &Span, part: u32, sep: &str) -> Field<String> {
@@ -925,7 +950,9 @@ fn build_order(
         .collect();
     let mut lines = Vec::new();
     let items = absorb_stray_numbers(words, merge_orphan_descriptions(&acc.items));
+    trace_items(words, "model item", &items);
     for item in &rows_by_band(words, join_split_rows(words, items, locale)) {
+        trace_items(words, "item", std::slice::from_ref(item));
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
@@ -971,6 +998,7 @@ fn build_order(
         }
         swap_price_and_amount(&mut li);
         let rows = item_rows(words, item);
+        reconcile_by_arithmetic(words, item, &rows, &used, &mut li, part, locale);
         fill_by_arithmetic(words, &rows, &used, &mut li, part, locale);
         if li.uom.is_none() {
             li.uom = super::unit::by_column(words, &rows, &unit_columns, &used).map(|found| {
@@ -1625,6 +1653,96 @@ mod tests {
         assert_eq!(q, vec![200.0, 1000.0, 12.0]);
         assert_eq!(l[0].sku.as_ref().unwrap().value, "FST-HN-M16");
         assert_eq!(l[1].customer_part.as_ref().unwrap().value, "STK662518");
+    }
+
+    #[test]
+    fn in_narrow_centred_rows_arithmetic_finds_the_quantity_beside_the_row_number() {
+        let weak = |text, line, x, y, label| LabeledWord {
+            prob: 0.47,
+            ..at_y(text, line, x, y, label)
+        };
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            // row 1: the real quantity left unlabelled
+            at_y("Nyloc", 1, 274.0, 100.0, "B-description"),
+            at_y("121.55", 2, 443.0, 110.0, "B-unit_price"),
+            at_y("3,038.75", 2, 515.0, 110.0, "B-amount"),
+            at_y("1", 3, 58.0, 120.0, "S-quantity"),
+            at_y("P28623", 3, 94.0, 120.0, "B-customer_part"),
+            at_y("FST-NYL", 3, 155.0, 120.0, "B-sku"),
+            at_y("25", 3, 407.0, 120.0, "O"),
+            at_y("nut", 4, 274.0, 130.0, "I-description"),
+            // row 2: the quantity weakly read as a second one, the amount as a second price;
+            // the row names the price twice and is still one row
+            at_y("Countersunk", 5, 274.0, 160.0, "B-description"),
+            at_y("28.65", 6, 443.0, 170.0, "B-unit_price"),
+            at_y("2", 7, 58.0, 180.0, "S-quantity"),
+            at_y("P91106", 7, 94.0, 180.0, "B-customer_part"),
+            at_y("FST-CSK", 7, 155.0, 180.0, "B-sku"),
+            weak("24", 7, 407.0, 180.0, "B-quantity"),
+            at_y("687.60", 7, 504.0, 180.0, "B-unit_price"),
+            at_y("screw", 8, 274.0, 190.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let row = |i: usize| {
+            let x = &l[i];
+            let n = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+            (
+                x.sku.as_ref().map(|f| f.value.clone()),
+                n(&x.quantity),
+                n(&x.unit_price),
+                n(&x.amount),
+                x.description.as_ref().map(|f| f.value.clone()),
+            )
+        };
+        assert_eq!(l.len(), 2);
+        assert_eq!(
+            row(0),
+            (
+                Some("FST-NYL".into()),
+                Some(25.0),
+                Some(121.55),
+                Some(3038.75),
+                Some("Nyloc nut".into())
+            )
+        );
+        assert_eq!(
+            row(1),
+            (
+                Some("FST-CSK".into()),
+                Some(24.0),
+                Some(28.65),
+                Some(687.6),
+                Some("Countersunk screw".into())
+            )
+        );
+        let amount = l[1].amount.as_ref().map_or(1.0, |f| f.confidence);
+        assert!(
+            amount < 0.47,
+            "a value moved to another field is less sure: {amount}"
+        );
+    }
+
+    #[test]
+    fn numbers_that_do_not_multiply_out_are_left_as_read() {
+        // 10 x 5.00 less 10 % is 45.00: no triple of the row's numbers multiplies out.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("1", 1, 58.0, 5.0, "O"),
+            at_x("AB-1", 1, 90.0, 30.0, "B-sku"),
+            at_x("10", 1, 300.0, 10.0, "B-quantity"),
+            at_x("5.00", 1, 350.0, 20.0, "B-unit_price"),
+            at_x("10", 1, 400.0, 10.0, "O"),
+            at_x("45.00", 1, 450.0, 20.0, "B-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines[0];
+        let n = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+        assert_eq!(
+            (n(&l.quantity), n(&l.unit_price), n(&l.amount)),
+            (Some(10.0), Some(5.0), Some(45.0))
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::decode::{num_field, LabeledWord, Span};
+use super::decode::{num_field, LabeledWord, Span, ALTERNATE};
 use super::normalize::Locale;
 use crate::domain::{Field, LineItem};
 
@@ -106,13 +106,13 @@ pub(super) fn join_split_rows(
 ) -> Vec<Vec<Span>> {
     let fields = |item: &[Span]| -> Vec<String> {
         item.iter()
-            .filter(|s| s.field != "description")
+            .filter(|s| s.field != "description" && !s.field.starts_with(ALTERNATE))
             .map(|s| s.field.clone())
             .collect()
     };
     let first_row = |item: &[Span]| {
         item.iter()
-            .filter(|s| s.field != "description")
+            .filter(|s| s.field != "description" && !s.field.starts_with(ALTERNATE))
             .flat_map(|s| s.words.iter().copied())
             .min()
             .and_then(|i| words.get(i))
@@ -243,11 +243,14 @@ fn reread_numbers(words: &[LabeledWord<'_>], item: &mut Vec<Span>, locale: Local
 /// of a row vertically, so a row's cells start on different lines: its description's first
 /// lines, or the buyer's code and the prices, sit above the line with our code and quantity,
 /// and the model begins items in the wrong places. Lines with item fields are split into
-/// bands wherever most of a text line of white space lies above a line. A band whose values
-/// name each field (other than the description) at most once is one row, so one item: every
-/// value in it goes to that item, and the rest of an item whose first value went there
-/// follows. Bands that name a field twice (tables without row spacing, several items per band)
-/// keep the model's grouping; unless two bands are rows, nothing changes.
+/// bands wherever most of a text line of white space lies above a line. A band that names at
+/// most one code of each kind, and more fields (other than the description) once than twice
+/// or more, is one row, so one item: every value in it goes to that item, and the rest of an
+/// item whose first value went there follows. (A row of a narrow table can name a field twice:
+/// a row number read as a quantity beside the quantity, a thousands group wrapped onto its own
+/// line; `reconcile_by_arithmetic` sorts the numbers out.) Bands that name most fields twice
+/// (tables without row spacing, several items per band) keep the model's grouping; unless two
+/// bands are rows, nothing changes.
 pub(super) fn rows_by_band(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> Vec<Vec<Span>> {
     type Line = (u32, u32);
     let word = |i: usize| words.get(i);
@@ -301,7 +304,8 @@ pub(super) fn rows_by_band(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> 
     };
     // Bands that are rows: each non-description field at most once, at least one present.
     let mut named: HashMap<usize, Vec<&str>> = Default::default();
-    for s in items.iter().flatten().filter(|s| s.field != "description") {
+    let counted = |s: &&Span| s.field != "description" && !s.field.starts_with(ALTERNATE);
+    for s in items.iter().flatten().filter(counted) {
         if let Some(b) = span_band(s) {
             named.entry(b).or_default().push(s.field.as_str());
         }
@@ -309,11 +313,15 @@ pub(super) fn rows_by_band(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> 
     let rows: HashSet<usize> = named
         .iter()
         .filter(|(_, fields)| {
-            let mut f = (*fields).clone();
-            f.sort_unstable();
-            let n = f.len();
-            f.dedup();
-            f.len() == n
+            let mut count: BTreeMap<&str, usize> = Default::default();
+            for f in fields.iter() {
+                *count.entry(f).or_default() += 1;
+            }
+            let once = count.values().filter(|&&n| n == 1).count();
+            let codes_once = ["sku", "customer_part"]
+                .iter()
+                .all(|c| count.get(c).copied().unwrap_or(0) <= 1);
+            codes_once && once > count.len() - once
         })
         .map(|(b, _)| *b)
         .collect();
@@ -326,7 +334,7 @@ pub(super) fn rows_by_band(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> 
     for (k, item) in items.into_iter().enumerate() {
         let first = item
             .iter()
-            .filter(|s| s.field != "description")
+            .filter(counted)
             .min_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX))
             .and_then(&span_band)
             .filter(|b| rows.contains(b));
@@ -444,4 +452,119 @@ pub(super) fn fill_by_arithmetic(
         }
         _ => {}
     }
+}
+
+/// Quantity x unit price = amount, used to re-read a row whose values do not multiply out.
+/// On tables the model never saw it may take the row number for the quantity and leave the
+/// real one unlabelled or give it a second field, or read an amount as a second price
+/// ("1 | P28623 | ... | 25 | 121.55 | 3,038.80" read as quantity 1). The candidates are the
+/// item's own numbers (each span of a numeric field, alternate readings included) and
+/// unlabelled numbers on its rows that no other field holds. Among the triples that multiply out to the cent, the one that keeps
+/// most of the model's fields wins, and it must keep some: a triple made only of unlabelled
+/// words, or two triples with different values and the same support, change nothing. Values
+/// that move to another field get the triple's weakest confidence x [`ARITHMETIC_DISCOUNT`].
+pub(super) fn reconcile_by_arithmetic(
+    words: &[LabeledWord<'_>],
+    item: &[Span],
+    rows: &HashSet<(u32, u32)>,
+    used: &HashSet<usize>,
+    li: &mut LineItem,
+    part: u32,
+    locale: Locale,
+) {
+    const ROLES: [&str; 3] = ["quantity", "unit_price", "amount"];
+    let close = |x: f64, y: f64| (x - y).abs() <= 0.011 + 0.001 * y.abs();
+    let value = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+    if let (Some(q), Some(p), Some(a)) = (
+        value(&li.quantity),
+        value(&li.unit_price),
+        value(&li.amount),
+    ) {
+        if close(q * p, a) {
+            return;
+        }
+    }
+    // (field the model gave it, value)
+    let mut cands: Vec<(Option<&str>, Field<f64>)> = item
+        .iter()
+        .map(|s| (s, s.field.strip_prefix(ALTERNATE).unwrap_or(&s.field)))
+        .filter(|(_, field)| ROLES.contains(field))
+        .filter_map(|(s, field)| Some((Some(field), num_field(words, s, part, locale)?)))
+        .collect();
+    let numeric = |t: &str| {
+        t.bytes().any(|b| b.is_ascii_digit())
+            && t.bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b'\''))
+    };
+    for (i, w) in words.iter().enumerate() {
+        if used.contains(&i) || w.label != "O" || !rows.contains(&(w.page, w.line)) {
+            continue;
+        }
+        if !numeric(w.text) {
+            continue;
+        }
+        let span = Span {
+            field: "quantity".to_string(),
+            starts_item: false,
+            continues: false,
+            words: vec![i],
+        };
+        if let Some(f) = num_field(words, &span, part, locale) {
+            cands.push((None, f));
+        }
+    }
+    cands.retain(|(_, f)| f.value > 0.0 && f.value.is_finite());
+    if cands.len() < 3 || cands.len() > 12 {
+        return;
+    }
+    let support = |k: usize, role: &str| match cands.get(k).and_then(|c| c.0) {
+        Some(f) if f == role => 2,
+        Some(_) => 1,
+        None => 0,
+    };
+    // (support, [q, p, a] candidate indexes); `tied` when another triple with other values
+    // has the same support.
+    let mut best: Option<(u32, [usize; 3])> = None;
+    let mut tied = false;
+    let n = cands.len();
+    for q in 0..n {
+        for p in (0..n).filter(|&p| p != q) {
+            for a in (0..n).filter(|&a| a != q && a != p) {
+                let v = |k: usize| cands.get(k).map_or(0.0, |c| c.1.value);
+                if !close(v(q) * v(p), v(a)) {
+                    continue;
+                }
+                let s = support(q, ROLES[0]) + support(p, ROLES[1]) + support(a, ROLES[2]);
+                match best {
+                    Some((bs, _)) if bs > s => {}
+                    Some((bs, b)) if bs == s => {
+                        let same = (0..3).all(|r| v(b[r]) == v([q, p, a][r]));
+                        tied |= !same;
+                    }
+                    _ => {
+                        best = Some((s, [q, p, a]));
+                        tied = false;
+                    }
+                }
+            }
+        }
+    }
+    let Some((s, chosen)) = best else { return };
+    if tied || s < 3 {
+        return;
+    }
+    let weakest = chosen
+        .iter()
+        .filter_map(|&k| cands.get(k).map(|c| c.1.confidence))
+        .fold(1.0f32, f32::min);
+    let pick = |r: usize| {
+        let (field, mut f) = cands.get(chosen[r])?.clone();
+        if field != Some(ROLES[r]) {
+            f.confidence = weakest * ARITHMETIC_DISCOUNT;
+        }
+        Some(f)
+    };
+    li.quantity = pick(0);
+    li.unit_price = pick(1);
+    li.amount = pick(2);
 }
