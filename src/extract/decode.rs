@@ -1725,6 +1725,36 @@ mod tests {
     }
 
     #[test]
+    fn a_code_cut_around_a_centred_rows_middle_line_is_one_code_of_one_item() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_y("Nut", 1, 200.0, 100.0, "B-description"),
+            at_y("AB-1", 2, 100.0, 110.0, "B-sku"),
+            at_y("4", 2, 50.0, 110.0, "S-quantity"),
+            at_y("9.00", 2, 400.0, 110.0, "B-amount"),
+            // row 2: the code's first part above the quantity's line, its rest below
+            at_y("Socket", 4, 200.0, 140.0, "B-description"),
+            at_y("FST-SHCS-M10X35-", 5, 100.0, 150.0, "B-sku"),
+            at_y("1.51", 5, 350.0, 150.0, "B-unit_price"),
+            at_y("25", 6, 50.0, 160.0, "S-quantity"),
+            at_y("screw", 6, 200.0, 160.0, "I-description"),
+            at_y("37.75", 6, 400.0, 160.0, "B-amount"),
+            at_y("129", 7, 100.0, 170.0, "I-sku"),
+            at_y("EA", 7, 350.0, 170.0, "B-uom"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        assert_eq!(
+            l[1].sku.as_ref().map(|f| f.value.as_str()),
+            Some("FST-SHCS-M10X35-129")
+        );
+        assert_eq!(l[1].quantity.as_ref().map(|f| f.value), Some(25.0));
+        assert_eq!(l[1].unit_price.as_ref().map(|f| f.value), Some(1.51));
+        assert_eq!(l[1].uom.as_ref().map(|f| f.value.as_str()), Some("EA"));
+    }
+
+    #[test]
     fn numbers_that_do_not_multiply_out_are_left_as_read() {
         // 10 x 5.00 less 10 % is 45.00: no triple of the row's numbers multiplies out.
         let words = vec![

@@ -304,7 +304,9 @@ pub(super) fn rows_by_band(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> 
     };
     // Bands that are rows: each non-description field at most once, at least one present.
     let mut named: HashMap<usize, Vec<&str>> = Default::default();
-    let counted = |s: &&Span| s.field != "description" && !s.field.starts_with(ALTERNATE);
+    // The rest of a code wrapped in its cell ("FST-SHCS-M10X35-" / "129") is no second code.
+    let counted =
+        |s: &&Span| s.field != "description" && !s.field.starts_with(ALTERNATE) && !s.continues;
     for s in items.iter().flatten().filter(counted) {
         if let Some(b) = span_band(s) {
             named.entry(b).or_default().push(s.field.as_str());
@@ -351,7 +353,7 @@ pub(super) fn rows_by_band(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> 
         .into_values()
         .map(|mut g| {
             g.sort_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX));
-            g
+            join_wrapped_codes(words, g)
         })
         .collect();
     out.sort_by_key(|g| {
@@ -360,6 +362,30 @@ pub(super) fn rows_by_band(words: &[LabeledWord<'_>], items: Vec<Vec<Span>>) -> 
             .min()
             .unwrap_or(usize::MAX)
     });
+    out
+}
+
+/// In a row, the rest of a code cut at its hyphen ("FST-SHCS-M10X35-" above the row's middle
+/// line, "129" below it) joins the code, when the model began the rest as a value of its own.
+fn join_wrapped_codes(words: &[LabeledWord<'_>], group: Vec<Span>) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::with_capacity(group.len());
+    for s in group {
+        if s.continues && matches!(s.field.as_str(), "sku" | "customer_part") {
+            let head = out.iter_mut().rev().find(|p| p.field == s.field);
+            if let Some(head) = head {
+                let cut = head
+                    .words
+                    .last()
+                    .and_then(|&i| words.get(i))
+                    .is_some_and(|w| w.text.ends_with('-'));
+                if cut {
+                    head.words.extend(s.words);
+                    continue;
+                }
+            }
+        }
+        out.push(s);
+    }
     out
 }
 
