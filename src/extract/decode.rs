@@ -789,7 +789,8 @@ fn text_field(words: &[LabeledWord<'_>], s: &Span, part: u32, sep: &str) -> Fiel
 }
 
 /// "1 150.11" and "8 885" print a thousands group as its own word; the model may label only
-/// the last group. Pull in directly preceding groups of 1-3 digits on the same line.
+/// the last group, or only the first. Pull in directly preceding groups of 1-3 digits on the
+/// same line, or the unlabelled group of three digits right after a lone 1-3 digit value.
 fn with_thousands_groups(words: &[LabeledWord<'_>], s: &Span) -> Span {
     let mut out = s.clone();
     while let Some(&first) = out.words.first() {
@@ -808,7 +809,81 @@ fn with_thousands_groups(words: &[LabeledWord<'_>], s: &Span) -> Span {
             break;
         }
     }
-    out
+    // And the groups after a labelled lead ("1" then an unlabelled "000").
+    while let Some(&last) = out.words.last() {
+        let (Some(l), Some(n)) = (words.get(last), words.get(last + 1)) else {
+            break;
+        };
+        let lead = out.words.len() == 1
+            && (1..=3).contains(&l.text.len())
+            && l.text.bytes().all(|b| b.is_ascii_digit());
+        let head = n.text.split(['.', ',']).next().unwrap_or("");
+        let group = head.len() == 3 && head.bytes().all(|b| b.is_ascii_digit());
+        let height = (n.bbox[3] - n.bbox[1]).max(1.0);
+        let close = l.page == n.page && l.line == n.line && n.bbox[0] - l.bbox[2] < 0.7 * height;
+        if lead && group && close && n.label == "O" {
+            out.words.push(last + 1);
+        } else {
+            break;
+        }
+    }
+    wrapped_thousands_group(words, out)
+}
+
+/// A narrow, vertically centred cell wraps "390 864.25" or "2 500" at its space: the lead
+/// group prints right-aligned over the rest, possibly with a line of a neighbouring cell
+/// between them, and the model labels one half. The unlabelled half joins: a lead of 1-3
+/// digits directly above a value that starts with a group of three digits, or such a group
+/// directly below a lone lead.
+fn wrapped_thousands_group(words: &[LabeledWord<'_>], s: Span) -> Span {
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let lead_like = |t: &str| (1..=3).contains(&t.len()) && digits(t);
+    let group_like = |t: &str| {
+        let head = t.split(['.', ',']).next().unwrap_or("");
+        head.len() == 3 && digits(head)
+    };
+    // `upper` directly above `lower` in the same right-aligned column.
+    let stacked = |upper: &LabeledWord<'_>, lower: &LabeledWord<'_>| {
+        let height = (lower.bbox[3] - lower.bbox[1]).max(1.0);
+        upper.page == lower.page
+            && upper.line != lower.line
+            && lower.bbox[1] >= upper.bbox[3] - 0.2 * height
+            && lower.bbox[1] - upper.bbox[3] < 1.5 * height
+            && (upper.bbox[2] - lower.bbox[2]).abs() < 0.5 * height
+    };
+    let free = |i: usize| words.get(i).filter(|w| w.label == "O");
+    // Within three text lines (cells of a row interleave their lines).
+    let near = |i: usize, w: &LabeledWord<'_>| {
+        words
+            .get(i)
+            .is_some_and(|n| n.page == w.page && n.line.abs_diff(w.line) <= 3)
+    };
+    let mut out = s;
+    match out.words[..] {
+        [one] => {
+            let Some(w) = words.get(one) else { return out };
+            if lead_like(w.text) {
+                let rest = (one + 1..words.len())
+                    .take_while(|&i| near(i, w))
+                    .find(|&i| free(i).is_some_and(|n| group_like(n.text) && stacked(w, n)));
+                if let Some(i) = rest {
+                    out.words.push(i);
+                    return out;
+                }
+            }
+            if group_like(w.text) {
+                let lead = (0..one)
+                    .rev()
+                    .take_while(|&i| near(i, w))
+                    .find(|&i| free(i).is_some_and(|p| lead_like(p.text) && stacked(p, w)));
+                if let Some(i) = lead {
+                    out.words.insert(0, i);
+                }
+            }
+            out
+        }
+        _ => out,
+    }
 }
 
 /// A number wrapped in its narrow cell goes on *below* it; a word on a later line outside the
@@ -1752,6 +1827,40 @@ mod tests {
         assert_eq!(l[1].quantity.as_ref().map(|f| f.value), Some(25.0));
         assert_eq!(l[1].unit_price.as_ref().map(|f| f.value), Some(1.51));
         assert_eq!(l[1].uom.as_ref().map(|f| f.value.as_str()), Some("EA"));
+    }
+
+    #[test]
+    fn thousands_groups_wrapped_in_a_narrow_cell_are_one_number() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            // "42 730.00" wrapped at its space, both halves read as amounts; "1 000" with
+            // only its lead read
+            at_y("42", 1, 584.0, 100.0, "B-amount"),
+            at_y("1", 2, 40.0, 110.0, "S-quantity"),
+            at_y("000", 2, 50.0, 110.0, "O"),
+            at_y("AB-1", 2, 150.0, 110.0, "B-sku"),
+            at_y("42.73", 2, 400.0, 110.0, "B-unit_price"),
+            at_y("730.00", 2, 552.0, 110.0, "B-amount"),
+            // "390 864.25" and "2 500" wrapped around a line of the neighbouring cells, one
+            // half of each left unlabelled
+            at_y("390", 3, 576.0, 150.0, "O"),
+            at_y("2", 4, 92.0, 159.0, "S-quantity"),
+            at_y("CD-2", 4, 150.0, 159.0, "B-sku"),
+            at_y("156.3457", 4, 400.0, 159.0, "B-unit_price"),
+            at_y("500", 5, 76.0, 168.0, "O"),
+            at_y("864.25", 5, 552.0, 168.0, "B-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let n = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+        let got: Vec<_> = l.iter().map(|x| (n(&x.quantity), n(&x.amount))).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some(1000.0), Some(42730.0)),
+                (Some(2500.0), Some(390864.25))
+            ]
+        );
     }
 
     #[test]

@@ -46,7 +46,55 @@ pub(super) fn join_thousands_groups(words: &[LabeledWord<'_>], spans: Vec<Span>)
         }
         out.push(span);
     }
-    out
+    join_wrapped_thousands(words, out)
+}
+
+/// A price or amount with a space as thousands separator, wrapped in a narrow cell at that
+/// space: "42" on one line, "730.00" under it, right-aligned in the same column, both read
+/// as the same field. The lead has no decimals (a value of the row above would) and the rest
+/// is a group of three digits with decimals; the two are one number.
+fn join_wrapped_thousands(words: &[LabeledWord<'_>], mut spans: Vec<Span>) -> Vec<Span> {
+    let mut k = 0;
+    while k < spans.len() {
+        let lead = spans.get(k).and_then(|s| match s.words[..] {
+            [one] if matches!(s.field.as_str(), "unit_price" | "amount") => {
+                words.get(one).filter(|w| {
+                    (1..=3).contains(&w.text.len()) && w.text.bytes().all(|b| b.is_ascii_digit())
+                })
+            }
+            _ => None,
+        });
+        let Some(lead) = lead else {
+            k += 1;
+            continue;
+        };
+        let field = spans.get(k).map(|s| s.field.clone()).unwrap_or_default();
+        let height = (lead.bbox[3] - lead.bbox[1]).max(1.0);
+        let rest = (k + 1..spans.len()).find(|&j| {
+            let Some(s) = spans.get(j).filter(|s| s.field == field) else {
+                return false;
+            };
+            let Some(w) = s.words.first().and_then(|&i| words.get(i)) else {
+                return false;
+            };
+            let (head, decimals) = w.text.split_once(['.', ',']).unwrap_or((w.text, ""));
+            let group = head.len() == 3 && head.bytes().all(|b| b.is_ascii_digit());
+            let below = w.page == lead.page
+                && w.bbox[1] > lead.bbox[1]
+                && w.bbox[1] - lead.bbox[3] < 1.5 * height;
+            let aligned = (w.bbox[2] - lead.bbox[2]).abs() < 0.5 * height
+                || (w.bbox[0] < lead.bbox[2] && w.bbox[2] > lead.bbox[0]);
+            group && decimals.len() == 2 && below && aligned
+        });
+        if let Some(j) = rest {
+            let moved = spans.remove(j);
+            if let Some(s) = spans.get_mut(k) {
+                s.words.extend(moved.words);
+            }
+        }
+        k += 1;
+    }
+    spans
 }
 
 /// An "item" that is one number and nothing else, printed inside the description column of
