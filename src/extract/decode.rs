@@ -1100,6 +1100,7 @@ fn build_order(
         }
         lines.push(li);
     }
+    super::sums::money_column_by_sums(words, &mut lines, locale);
     if po_number.is_none() && lines.is_empty() {
         return None;
     }

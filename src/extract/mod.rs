@@ -7,6 +7,7 @@ pub mod decode;
 pub mod model;
 pub mod normalize;
 mod rows;
+mod sums;
 pub mod tokenize;
 mod unit;
 

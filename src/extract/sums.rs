@@ -1,0 +1,153 @@
+//! Which money column a table has, read from the sums printed under it.
+//!
+//! Many orders print one money column per line. The model tells a unit price from a line
+//! amount by position and wording, and on a table with only a price column it may read every
+//! price as an amount (or the other way round). The subtotal or total printed below the table
+//! settles it: the amounts add up to it, the prices times the quantities do.
+
+use super::decode::LabeledWord;
+use super::normalize::{parse_number, Locale};
+use crate::domain::{Field, LineItem};
+
+/// A value whose field changed this way is as sure as the model's reading, discounted by this.
+const SUMS_DISCOUNT: f32 = 0.9;
+
+/// When every line has a quantity and one money value (a unit price or an amount, a zero
+/// read in the other field aside) and the document prints the sum of one reading (Σ quantity
+/// × value for prices, Σ value for amounts) but not the other's, every value takes the field
+/// of the printed reading. Two lines at least; sums agree to the cent.
+pub(super) fn money_column_by_sums(
+    words: &[LabeledWord<'_>],
+    lines: &mut [LineItem],
+    locale: Locale,
+) {
+    if lines.len() < 2 {
+        return;
+    }
+    let nonzero = |f: &Option<Field<f64>>| f.as_ref().filter(|f| f.value != 0.0).map(|f| f.value);
+    // (quantity, the one money value) per line
+    let mut pairs = Vec::with_capacity(lines.len());
+    for l in lines.iter() {
+        let q = nonzero(&l.quantity);
+        let v = match (nonzero(&l.unit_price), nonzero(&l.amount)) {
+            (Some(p), None) => Some(p),
+            (None, Some(a)) => Some(a),
+            _ => None,
+        };
+        match (q, v) {
+            (Some(q), Some(v)) => pairs.push((q, v)),
+            _ => return,
+        }
+    }
+    let as_amounts: f64 = pairs.iter().map(|(_, v)| v).sum();
+    let as_prices: f64 = pairs.iter().map(|(q, v)| q * v).sum();
+    if (as_amounts - as_prices).abs() <= 0.011 {
+        return;
+    }
+    let printed: Vec<f64> = words
+        .iter()
+        .filter(|w| w.text.contains(['.', ',']))
+        .filter_map(|w| parse_number(w.text, locale))
+        .collect();
+    let shown = |x: f64| {
+        printed
+            .iter()
+            .any(|p| (p - x).abs() <= 0.011 + 1e-6 * x.abs())
+    };
+    let prices = match (shown(as_prices), shown(as_amounts)) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => return,
+    };
+    for l in lines.iter_mut() {
+        let (from, to) = if prices {
+            (&mut l.amount, &mut l.unit_price)
+        } else {
+            (&mut l.unit_price, &mut l.amount)
+        };
+        if from.as_ref().is_some_and(|f| f.value == 0.0) {
+            *from = None;
+        }
+        if let Some(mut f) = from.take() {
+            f.confidence *= SUMS_DISCOUNT;
+            *to = Some(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str) -> LabeledWord<'_> {
+        LabeledWord {
+            text,
+            page: 1,
+            line: 9,
+            bbox: [0.0, 0.0, 10.0, 8.0],
+            label: "O",
+            prob: 0.9,
+        }
+    }
+
+    fn line(q: f64, price: Option<f64>, amount: Option<f64>) -> LineItem {
+        let f = |v: f64| Field::new(v, 0.8, None);
+        LineItem {
+            quantity: Some(f(q)),
+            unit_price: price.map(f),
+            amount: amount.map(f),
+            ..Default::default()
+        }
+    }
+
+    fn money(lines: &[LineItem]) -> Vec<(Option<f64>, Option<f64>)> {
+        let v = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+        lines
+            .iter()
+            .map(|l| (v(&l.unit_price), v(&l.amount)))
+            .collect()
+    }
+
+    #[test]
+    fn prices_read_as_amounts_move_when_the_subtotal_is_their_products() {
+        // 12 x 121.53 + 4 x 23.99 + 25 x 4.45 = 1,665.57; the prices alone add up to 149.97
+        let mut lines = vec![
+            line(12.0, None, Some(121.53)),
+            line(4.0, Some(23.99), None),
+            line(25.0, Some(4.45), Some(0.0)),
+        ];
+        let words = vec![word("Subtotal"), word("1,665.57"), word("1,790.67")];
+        money_column_by_sums(&words, &mut lines, Locale::Us);
+        assert_eq!(
+            money(&lines),
+            vec![
+                (Some(121.53), None),
+                (Some(23.99), None),
+                (Some(4.45), None)
+            ]
+        );
+        let moved = lines[0].unit_price.as_ref().map_or(0.0, |f| f.confidence);
+        assert!(moved < 0.8, "a moved value is less sure: {moved}");
+    }
+
+    #[test]
+    fn amounts_stay_when_their_own_sum_is_printed_or_neither_is() {
+        let read = || vec![line(2.0, None, Some(10.0)), line(3.0, None, Some(6.0))];
+        // their own sum (16.00) printed: they are amounts
+        let mut lines = read();
+        money_column_by_sums(&words_of(&["16.00", "38.00"]), &mut lines, Locale::Us);
+        assert_eq!(money(&lines), vec![(None, Some(10.0)), (None, Some(6.0))]);
+        // no sum printed at all: nothing to go by
+        let mut lines = read();
+        money_column_by_sums(&words_of(&["99.00"]), &mut lines, Locale::Us);
+        assert_eq!(money(&lines), vec![(None, Some(10.0)), (None, Some(6.0))]);
+        // only the products' sum (2 x 10 + 3 x 6 = 38.00): they were prices
+        let mut lines = read();
+        money_column_by_sums(&words_of(&["38.00"]), &mut lines, Locale::Us);
+        assert_eq!(money(&lines), vec![(Some(10.0), None), (Some(6.0), None)]);
+    }
+
+    fn words_of<'a>(texts: &[&'a str]) -> Vec<LabeledWord<'a>> {
+        texts.iter().map(|t| word(t)).collect()
+    }
+}
