@@ -354,6 +354,17 @@ fn merge_orphan_descriptions(items: &[Vec<Span>]) -> Vec<Vec<Span>> {
     out
 }
 
+/// Whether `rest` starts under `head`: its first word overlaps the x range of `head`'s words.
+fn same_column(words: &[LabeledWord<'_>], head: &Span, rest: &Span) -> bool {
+    let Some(first) = rest.words.first().and_then(|&i| words.get(i)) else {
+        return false;
+    };
+    head.words
+        .iter()
+        .filter_map(|&i| words.get(i))
+        .any(|w| w.page == first.page && first.bbox[0] < w.bbox[2] && first.bbox[2] > w.bbox[0])
+}
+
 /// A code cut in a narrow column goes on in the same cell on the next line ("6ES7151-1FX" /
 /// "33"); the model sometimes leaves the rest unlabelled. Take a free, code-like word (no
 /// lower case, no spaces) that starts inside the cell directly below the code's last word.
@@ -687,8 +698,13 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     .last_mut()
                     .and_then(|item| item.iter_mut().rev().find(|s| s.field == span.field))
                 {
-                    prev.words.extend(span.words);
-                    continue;
+                    // The rest of a code prints in the code's own column; a digit wrapped in
+                    // another column's cell (an HTS code's) is no part of it.
+                    let code = matches!(span.field.as_str(), "sku" | "customer_part");
+                    if !code || same_column(words, prev, &span) {
+                        prev.words.extend(span.words);
+                        continue;
+                    }
                 }
             }
             // A code cut at a hyphen in a narrow column ("FST-M12X12-" / "A2") goes on below
@@ -1862,6 +1878,36 @@ mod tests {
                 (Some(2500.0), Some(390864.25))
             ]
         );
+    }
+
+    #[test]
+    fn a_code_rest_in_another_column_is_no_part_of_the_code() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("575039688", 1, 42.0, 40.0, "S-sku"),
+            at_x("Screw", 1, 118.0, 30.0, "B-description"),
+            at_x("8062.89.637", 1, 414.0, 40.0, "O"),
+            at_x("12", 1, 478.0, 10.0, "B-quantity"),
+            // the HTS code's wrapped digit, weakly read as the rest of a code
+            at_x("zinc", 2, 118.0, 20.0, "I-description"),
+            LabeledWord {
+                prob: 0.33,
+                ..at_x("3", 2, 414.0, 5.0, "I-sku")
+            },
+            // a real rest, under the code
+            at_x("AB-77-", 3, 42.0, 30.0, "S-sku"),
+            at_x("Nut", 3, 118.0, 20.0, "B-description"),
+            at_x("5", 3, 478.0, 10.0, "B-quantity"),
+            at_x("M8", 4, 118.0, 20.0, "I-description"),
+            at_x("X", 4, 42.0, 8.0, "I-sku"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let skus: Vec<Option<&str>> = orders[0]
+            .lines
+            .iter()
+            .map(|l| l.sku.as_ref().map(|f| f.value.as_str()))
+            .collect();
+        assert_eq!(skus, vec![Some("575039688"), Some("AB-77-X")]);
     }
 
     #[test]
