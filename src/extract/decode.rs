@@ -333,7 +333,7 @@ fn address_block(words: &[LabeledWord<'_>], s: &Span) -> Span {
 /// An "item" with a description and nothing else (no code, quantity or price) is the rest of
 /// the item above it: a description wrapped in its cell or a note under the line that the
 /// model began as a new item. Its text joins the item above.
-fn merge_orphan_descriptions(items: &[Vec<Span>]) -> Vec<Vec<Span>> {
+fn merge_orphan_descriptions(words: &[LabeledWord<'_>], items: &[Vec<Span>]) -> Vec<Vec<Span>> {
     let mut out: Vec<Vec<Span>> = Vec::new();
     for item in items {
         let orphan = item.iter().any(|s| s.field == "description")
@@ -342,9 +342,17 @@ fn merge_orphan_descriptions(items: &[Vec<Span>]) -> Vec<Vec<Span>> {
                 .all(|s| s.field == "description" || s.field == "uom");
         match out.last_mut() {
             Some(prev) if orphan => {
+                let has_unit = prev.iter().any(|p| p.field == "uom");
                 for s in item {
                     if s.field == "description" || !prev.iter().any(|p| p.field == s.field) {
                         prev.push(s.clone());
+                    } else if has_unit && super::unit::opens_description(words, s) {
+                        // "box of 200" wrapped under an item that prints its unit: the
+                        // second "unit" opens a phrase of the description.
+                        prev.push(Span {
+                            field: "description".to_string(),
+                            ..s.clone()
+                        });
                     }
                 }
             }
@@ -1040,10 +1048,22 @@ fn build_order(
         .map(|w| (w.page, w.bbox[0], w.bbox[2]))
         .collect();
     let mut lines = Vec::new();
-    let items = absorb_stray_numbers(words, merge_orphan_descriptions(&acc.items));
+    let items = absorb_stray_numbers(words, merge_orphan_descriptions(words, &acc.items));
     trace_items(words, "model item", &items);
     for item in &rows_by_band(words, join_split_rows(words, items, locale)) {
         trace_items(words, "item", std::slice::from_ref(item));
+        // Of two units, one that opens a description phrase ("box of 200") is description.
+        let units = item.iter().filter(|s| s.field == "uom").count();
+        let item: &Vec<Span> = &item
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                if units > 1 && s.field == "uom" && super::unit::opens_description(words, &s) {
+                    s.field = "description".to_string();
+                }
+                s
+            })
+            .collect();
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
@@ -1908,6 +1928,29 @@ mod tests {
             .map(|l| l.sku.as_ref().map(|f| f.value.as_str()))
             .collect();
         assert_eq!(skus, vec![Some("575039688"), Some("AB-77-X")]);
+    }
+
+    #[test]
+    fn a_second_unit_that_opens_a_description_phrase_is_description() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-HN-M5", 1, 68.0, 50.0, "S-sku"),
+            at_x("Hex", 1, 148.0, 12.0, "B-description"),
+            at_x("nut,", 1, 162.0, 14.0, "I-description"),
+            at_x("24", 1, 575.0, 10.0, "B-quantity"),
+            at_x("Box", 1, 609.0, 14.0, "B-uom"),
+            at_x("box", 2, 148.0, 12.0, "B-uom"),
+            at_x("of", 2, 161.0, 6.0, "I-description"),
+            at_x("200", 2, 169.0, 12.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].uom.as_ref().map(|f| f.value.as_str()), Some("Box"));
+        assert_eq!(
+            l[0].description.as_ref().map(|f| f.value.as_str()),
+            Some("Hex nut, box of 200")
+        );
     }
 
     #[test]

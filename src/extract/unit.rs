@@ -98,6 +98,21 @@ pub(super) fn by_column(
         })
 }
 
+/// "box of 200" in a description: the model may read "box" as a second unit of the item. A
+/// one-word unit followed on its line, a word space away, by a description word opens a
+/// phrase of the description (the caller asks only when the item has another unit).
+pub(super) fn opens_description(words: &[LabeledWord<'_>], s: &super::decode::Span) -> bool {
+    let [only] = s.words[..] else { return false };
+    let (Some(w), Some(n)) = (words.get(only), words.get(only + 1)) else {
+        return false;
+    };
+    let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+    n.page == w.page
+        && n.line == w.line
+        && n.label.ends_with("-description")
+        && n.bbox[0] - w.bbox[2] < 0.6 * height
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
