@@ -1954,6 +1954,23 @@ mod tests {
     }
 
     #[test]
+    fn an_unlabelled_word_inside_a_description_is_no_column_gap() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-M16", 1, 59.0, 40.0, "S-sku"),
+            at_x("Hex", 1, 115.0, 13.0, "B-description"),
+            at_x("head", 1, 131.0, 17.0, "O"),
+            at_x("cap", 1, 151.0, 12.0, "I-description"),
+            at_x("screw", 1, 166.0, 20.0, "I-description"),
+            at_x("12", 1, 391.0, 10.0, "B-quantity"),
+            at_x("7.28", 1, 440.0, 16.0, "B-unit_price"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let d = orders[0].lines[0].description.as_ref();
+        assert_eq!(d.map(|f| f.value.as_str()), Some("Hex cap screw"));
+    }
+
+    #[test]
     fn numbers_that_do_not_multiply_out_are_left_as_read() {
         // 10 x 5.00 less 10 % is 45.00: no triple of the row's numbers multiplies out.
         let words = vec![

@@ -227,18 +227,25 @@ pub(super) fn join_split_rows(
 pub(super) fn beyond_column_gap(words: &[LabeledWord<'_>], s: &Span) -> Span {
     let mut out = s.clone();
     let mut cut_line: Option<(u32, u32)> = None;
-    let mut prev: Option<&LabeledWord<'_>> = None;
+    let mut prev: Option<usize> = None;
     out.words.retain(|&i| {
         let Some(w) = words.get(i) else { return false };
         let line = (w.page, w.line);
         if cut_line == Some(line) {
             return false;
         }
-        let same_line = prev.filter(|p| (p.page, p.line) == line);
-        prev = Some(w);
+        let same_line = prev.filter(|&p| words.get(p).is_some_and(|p| (p.page, p.line) == line));
+        prev = Some(i);
         if let Some(p) = same_line {
+            // The gap is to the nearest word on the left: words the model left unlabelled
+            // between two of the span's ("Hex" head "cap") fill it.
+            let left = (p..i)
+                .filter_map(|j| words.get(j))
+                .filter(|x| (x.page, x.line) == line)
+                .map(|x| x.bbox[2])
+                .fold(f32::MIN, f32::max);
             let height = (w.bbox[3] - w.bbox[1]).max(1.0);
-            if w.bbox[0] - p.bbox[2] > 2.5 * height {
+            if w.bbox[0] - left > 2.5 * height {
                 cut_line = Some(line);
                 return false;
             }
