@@ -707,12 +707,20 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     .and_then(|item| item.iter_mut().rev().find(|s| s.field == span.field))
                 {
                     // The rest of a code prints in the code's own column; a digit wrapped in
-                    // another column's cell (an HTS code's) is no part of it.
+                    // another column's cell (an HTS code's) is no part of it, nor the start of
+                    // an item: it stays with the item as an alternate reading.
                     let code = matches!(span.field.as_str(), "sku" | "customer_part");
                     if !code || same_column(words, prev, &span) {
                         prev.words.extend(span.words);
                         continue;
                     }
+                    if let Some(item) = acc.items.last_mut() {
+                        item.push(Span {
+                            field: format!("{ALTERNATE}{}", span.field),
+                            ..span
+                        });
+                    }
+                    continue;
                 }
             }
             // A code cut at a hyphen in a narrow column ("FST-M12X12-" / "A2") goes on below
