@@ -1060,6 +1060,7 @@ fn build_order(
     trace_items(words, "model item", &items);
     for item in &rows_by_band(words, join_split_rows(words, items, locale)) {
         trace_items(words, "item", std::slice::from_ref(item));
+        let item = &super::rows::code_rests_in_description(words, item);
         // Of two units, one that opens a description phrase ("box of 200") is description.
         let units = item.iter().filter(|s| s.field == "uom").count();
         let item: &Vec<Span> = &item
@@ -1976,6 +1977,35 @@ mod tests {
         let orders = decode(&words, 0, Locale::Us);
         let d = orders[0].lines[0].description.as_ref();
         assert_eq!(d.map(|f| f.value.as_str()), Some("Hex cap screw"));
+    }
+
+    #[test]
+    fn a_code_wrapped_at_any_character_takes_its_rest_back_from_the_description() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("12", 1, 95.0, 8.0, "S-quantity"),
+            at_x("BRG-6204", 1, 108.0, 36.0, "B-sku"),
+            at_x("A9F649-7B", 1, 149.0, 40.0, "B-customer_part"),
+            at_x("Deep", 1, 194.0, 18.0, "B-description"),
+            at_x("groove", 1, 214.0, 24.0, "I-description"),
+            at_x("A39", 2, 149.0, 14.0, "I-description"),
+            at_x("clearance", 2, 194.0, 34.0, "I-description"),
+            // a description's own capitalised word stays (it starts in the description column)
+            at_x("5", 3, 95.0, 8.0, "S-quantity"),
+            at_x("HX-1", 3, 108.0, 20.0, "B-sku"),
+            at_x("KQ2590", 3, 149.0, 30.0, "B-customer_part"),
+            at_x("Hex", 3, 194.0, 14.0, "B-description"),
+            at_x("M4X30", 4, 194.0, 20.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let cp = |i: usize| l[i].customer_part.as_ref().map(|f| f.value.as_str());
+        let d = |i: usize| l[i].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(
+            (cp(0), d(0)),
+            (Some("A9F649-7BA39"), Some("Deep groove clearance"))
+        );
+        assert_eq!((cp(1), d(1)), (Some("KQ2590"), Some("Hex M4X30")));
     }
 
     #[test]

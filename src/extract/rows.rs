@@ -649,3 +649,60 @@ pub(super) fn reconcile_by_arithmetic(
     li.unit_price = pick(1);
     li.amount = pick(2);
 }
+
+/// fpdf2 and other writers wrap a code in a narrow cell at any character ("A9F649-7B" /
+/// "A39"), and the model may read the rest, printed under the code and left of the
+/// description column, as the first word of a description line. Such a code-like word, on the
+/// line directly under a code's last word and inside its column, while the item's description
+/// starts right of the code on the code's line, is the code's rest.
+pub(super) fn code_rests_in_description(words: &[LabeledWord<'_>], item: &[Span]) -> Vec<Span> {
+    let mut out: Vec<Span> = item.to_vec();
+    let code_like = |t: &str| {
+        t.chars().any(|c| c.is_ascii_digit())
+            && t.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "-./".contains(c))
+    };
+    for k in 0..out.len() {
+        let Some(code) = out
+            .get(k)
+            .filter(|s| matches!(s.field.as_str(), "sku" | "customer_part"))
+        else {
+            continue;
+        };
+        let Some(last) = code.words.last().and_then(|&i| words.get(i)) else {
+            continue;
+        };
+        let desc_words = || {
+            out.iter()
+                .filter(|s| s.field == "description")
+                .flat_map(|s| s.words.iter().copied())
+        };
+        // The description column starts right of the code on the code's own line.
+        let right_of_code = desc_words().any(|i| {
+            words.get(i).is_some_and(|w| {
+                w.page == last.page && w.line == last.line && w.bbox[0] >= last.bbox[2]
+            })
+        });
+        if !right_of_code {
+            continue;
+        }
+        let rest = desc_words().find(|&i| {
+            words.get(i).is_some_and(|w| {
+                w.page == last.page
+                    && w.line == last.line + 1
+                    && w.bbox[0] >= last.bbox[0] - 1.0
+                    && w.bbox[0] < last.bbox[2]
+                    && code_like(w.text)
+            })
+        });
+        let Some(rest) = rest else { continue };
+        for s in out.iter_mut().filter(|s| s.field == "description") {
+            s.words.retain(|&i| i != rest);
+        }
+        if let Some(code) = out.get_mut(k) {
+            code.words.push(rest);
+        }
+    }
+    out.retain(|s| !s.words.is_empty());
+    out
+}
