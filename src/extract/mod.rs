@@ -229,6 +229,14 @@ impl Extractor {
                     };
                     for mut order in orders {
                         order.part = Some(part.name.clone());
+                        if let (Some(f), Some(sent)) = (order.order_date.as_mut(), email_date) {
+                            let printed = f.source.as_ref().map(|s| s.text.as_str());
+                            if let Some(other) =
+                                printed.and_then(|p| normalize::nearer_reading(f.value, p, sent))
+                            {
+                                f.value = other;
+                            }
+                        }
                         if order.order_date.is_none() {
                             // An email PO with no date printed takes the email's date.
                             order.order_date = email_date.map(|d| Field::new(d, 0.9, None));

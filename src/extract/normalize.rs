@@ -286,6 +286,29 @@ pub fn currency_code(s: &str) -> Option<&'static str> {
     })
 }
 
+/// "09/04/2025" reads as 9 April or 4 September; the document's habits (`detect_locale`)
+/// decide, and they can be wrong (comma decimals beside month-first dates). An email says
+/// when it was sent: of the two readings of an all-numeric date whose day and month could
+/// swap, the one nearer to the send date is the order date. Returns the other reading when
+/// it is strictly nearer.
+pub fn nearer_reading(date: NaiveDate, printed: &str, sent: NaiveDate) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    let parts: Vec<&str> = printed.trim().split(['/', '.', '-']).collect();
+    let [a, b, _] = parts[..] else { return None };
+    let num = |p: &str| -> Option<u32> {
+        (!p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let (a, b) = (num(a)?, num(b)?);
+    if a == b || !(1..=12).contains(&a) || !(1..=12).contains(&b) {
+        return None;
+    }
+    let other = NaiveDate::from_ymd_opt(date.year(), date.day(), date.month())?;
+    let far = |d: NaiveDate| (d - sent).num_days().abs();
+    (far(other) < far(date)).then_some(other)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +385,23 @@ mod tests {
         assert_eq!(currency_code("£"), Some("GBP"));
         assert_eq!(currency_code("aed"), Some("AED"));
         assert_eq!(currency_code("EA"), None);
+    }
+
+    #[test]
+    fn of_two_readings_of_a_numeric_date_the_one_nearer_the_email_is_taken() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let sent = d(2025, 4, 9);
+        // read as 4 September; the mail went out on 9 April
+        assert_eq!(
+            nearer_reading(d(2025, 9, 4), "09/04/2025", sent),
+            Some(d(2025, 4, 9))
+        );
+        // already the nearer reading
+        assert_eq!(nearer_reading(d(2025, 4, 9), "09/04/2025", sent), None);
+        // unambiguous forms stay
+        assert_eq!(nearer_reading(d(2025, 9, 4), "4-Sep-2025", sent), None);
+        assert_eq!(nearer_reading(d(2025, 4, 13), "13/04/2025", sent), None);
+        assert_eq!(nearer_reading(d(2025, 4, 4), "04/04/2025", sent), None);
+        assert_eq!(nearer_reading(d(2025, 9, 4), "2025-09-04", sent), None);
     }
 }
