@@ -363,8 +363,8 @@ fn merge_orphan_descriptions(words: &[LabeledWord<'_>], items: &[Vec<Span>]) -> 
 }
 
 /// Whether `rest` starts under `head`: its first word overlaps the x range of `head`'s words.
-fn same_column(words: &[LabeledWord<'_>], head: &Span, rest: &Span) -> bool {
-    let Some(first) = rest.words.first().and_then(|&i| words.get(i)) else {
+fn same_column(words: &[LabeledWord<'_>], head: &Span, rest: &[usize]) -> bool {
+    let Some(first) = rest.first().and_then(|&i| words.get(i)) else {
         return false;
     };
     head.words
@@ -709,16 +709,26 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     // The rest of a code prints in the code's own column; a digit wrapped in
                     // another column's cell (an HTS code's) is no part of it, nor the start of
                     // an item: it stays with the item as an alternate reading.
+                    // Each word is judged on its own: a span can run from the code's rest
+                    // on to a word in the description column ("634" / "M5x20").
                     let code = matches!(span.field.as_str(), "sku" | "customer_part");
-                    if !code || same_column(words, prev, &span) {
+                    if !code {
                         prev.words.extend(span.words);
                         continue;
                     }
-                    if let Some(item) = acc.items.last_mut() {
-                        item.push(Span {
-                            field: format!("{ALTERNATE}{}", span.field),
-                            ..span
-                        });
+                    let (inside, outside): (Vec<usize>, Vec<usize>) = span
+                        .words
+                        .iter()
+                        .partition(|&&wi| same_column(words, prev, &[wi]));
+                    prev.words.extend(inside);
+                    if !outside.is_empty() {
+                        if let Some(item) = acc.items.last_mut() {
+                            item.push(Span {
+                                field: format!("{ALTERNATE}{}", span.field),
+                                words: outside,
+                                ..span
+                            });
+                        }
                     }
                     continue;
                 }
@@ -1061,6 +1071,8 @@ fn build_order(
     for item in &rows_by_band(words, join_split_rows(words, items, locale)) {
         trace_items(words, "item", std::slice::from_ref(item));
         let item = &super::rows::code_rests_in_description(words, item);
+        let item = &super::rows::alternate_codes_in_description(words, item);
+        let item = &super::rows::other_column_rests(words, item);
         // Of two units, one that opens a description phrase ("box of 200") is description.
         let units = item.iter().filter(|s| s.field == "uom").count();
         let item: &Vec<Span> = &item
@@ -2006,6 +2018,40 @@ mod tests {
             (Some("A9F649-7BA39"), Some("Deep groove clearance"))
         );
         assert_eq!((cp(1), d(1)), (Some("KQ2590"), Some("Hex M4X30")));
+    }
+
+    #[test]
+    fn a_code_rest_stops_at_its_column_and_other_cells_leave_the_description() {
+        // fpdf2 wraps the code, the description and the EAN in their cells; the model reads
+        // the code's rest and the first description word of the second line as one code span,
+        // and the EAN's last digit as description.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("63.793.", 1, 67.0, 30.0, "S-sku"),
+            at_x("Hex", 1, 108.0, 16.0, "B-description"),
+            at_x("head", 1, 128.0, 20.0, "I-description"),
+            at_x("29967019245", 1, 278.0, 50.0, "O"),
+            at_x("10", 1, 373.0, 10.0, "B-quantity"),
+            at_x("19.03", 1, 451.0, 22.0, "B-unit_price"),
+            at_x("190.30", 1, 513.0, 26.0, "B-amount"),
+            at_x("634", 2, 67.0, 14.0, "I-sku"),
+            at_x("M5x20", 2, 108.0, 25.0, "I-sku"),
+            at_x("steel", 2, 142.0, 20.0, "I-description"),
+            at_x("8.8", 2, 167.0, 10.0, "I-description"),
+            at_x("zinc", 2, 184.0, 16.0, "I-description"),
+            at_x("plated,", 2, 205.0, 28.0, "I-description"),
+            at_x("box", 2, 240.0, 15.0, "I-description"),
+            at_x("of", 2, 259.0, 8.0, "I-description"),
+            at_x("9", 2, 278.0, 5.0, "I-description"),
+            at_x("25", 3, 108.0, 9.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1);
+        let sku = l[0].sku.as_ref().map(|f| f.value.as_str());
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(sku, Some("63.793.634"));
+        assert_eq!(d, Some("Hex head M5x20 steel 8.8 zinc plated, box of 25"));
     }
 
     #[test]

@@ -706,3 +706,127 @@ pub(super) fn code_rests_in_description(words: &[LabeledWord<'_>], item: &[Span]
     out.retain(|s| !s.words.is_empty());
     out
 }
+
+/// A word read as the rest of a code but printed on one of the item's description lines,
+/// inside the description column ("634" / "M5x20 steel 8.8"), is description: the code's rest
+/// goes on in the code's own column. Such words come from the decoder as alternate codes.
+pub(super) fn alternate_codes_in_description(
+    words: &[LabeledWord<'_>],
+    item: &[Span],
+) -> Vec<Span> {
+    let desc: Vec<&LabeledWord<'_>> = item
+        .iter()
+        .filter(|s| s.field == "description")
+        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
+        .collect();
+    let (Some(x0), Some(x1)) = (
+        desc.iter().map(|w| w.bbox[0]).reduce(f32::min),
+        desc.iter().map(|w| w.bbox[2]).reduce(f32::max),
+    ) else {
+        return item.to_vec();
+    };
+    let on_description_line = |w: &LabeledWord<'_>| {
+        w.bbox[0] >= x0 - 1.0
+            && w.bbox[0] < x1
+            && desc.iter().any(|d| (d.page, d.line) == (w.page, w.line))
+    };
+    let mut out: Vec<Span> = item.to_vec();
+    for k in 0..out.len() {
+        let Some(s) = out.get(k) else { continue };
+        let code = matches!(
+            s.field.strip_prefix(ALTERNATE),
+            Some("sku" | "customer_part")
+        );
+        let inside = s
+            .words
+            .iter()
+            .all(|&i| words.get(i).is_some_and(on_description_line));
+        if !code || !inside {
+            continue;
+        }
+        let taken = std::mem::take(&mut out[k].words);
+        // Into the description span that holds the line, in reading order.
+        let line = taken
+            .first()
+            .and_then(|&i| words.get(i))
+            .map(|w| (w.page, w.line));
+        let holder = out.iter_mut().find(|d| {
+            d.field == "description"
+                && d.words
+                    .iter()
+                    .any(|&i| words.get(i).map(|w| (w.page, w.line)) == line)
+        });
+        match holder {
+            Some(d) => {
+                d.words.extend(taken);
+                d.words.sort_unstable();
+            }
+            None => {
+                if let Some(s) = out.get_mut(k) {
+                    s.words = taken;
+                }
+            }
+        }
+    }
+    out.retain(|s| !s.words.is_empty());
+    out
+}
+
+/// A cell of another column wrapped under the item's first row ("29967019245" / "9", an EAN)
+/// can end a description line when the model reads it as description. Such a word starts
+/// where an unlabelled word of an earlier row of the item starts, to the right of all the
+/// rest of the description: it belongs to that word's column and is dropped.
+pub(super) fn other_column_rests(words: &[LabeledWord<'_>], item: &[Span]) -> Vec<Span> {
+    let desc: Vec<usize> = item
+        .iter()
+        .filter(|s| s.field == "description")
+        .flat_map(|s| s.words.iter().copied())
+        .collect();
+    // The lines the item's other fields print on: its row, where the other columns' cells
+    // begin.
+    let rows: HashSet<(u32, u32)> = item
+        .iter()
+        .filter(|s| s.field != "description")
+        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
+        .map(|w| (w.page, w.line))
+        .collect();
+    let first_row = rows.iter().min().copied();
+    let Some((page, row)) = first_row else {
+        return item.to_vec();
+    };
+    let unlabelled_cells: Vec<f32> = (0..words.len())
+        .filter_map(|i| words.get(i))
+        .filter(|w| w.page == page && w.line == row && w.label == "O")
+        .map(|w| w.bbox[0])
+        .collect();
+    let aligned = |w: &LabeledWord<'_>| {
+        unlabelled_cells
+            .iter()
+            .any(|&x| (x - w.bbox[0]).abs() <= 1.0)
+    };
+    let rests: Vec<usize> = desc
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let Some(w) = words.get(i) else { return false };
+            if w.page != page || w.line <= row || !aligned(w) {
+                return false;
+            }
+            let right_of_rest = desc
+                .iter()
+                .filter(|&&j| j != i)
+                .filter_map(|&j| words.get(j))
+                .all(|d| d.bbox[2] < w.bbox[0]);
+            right_of_rest
+        })
+        .collect();
+    if rests.is_empty() {
+        return item.to_vec();
+    }
+    let mut out: Vec<Span> = item.to_vec();
+    for s in out.iter_mut().filter(|s| s.field == "description") {
+        s.words.retain(|i| !rests.contains(i));
+    }
+    out.retain(|s| !s.words.is_empty());
+    out
+}
