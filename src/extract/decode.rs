@@ -8,6 +8,8 @@
 //! Values are normalised with the document's locale; a field's confidence is the mean
 //! probability of its words.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 
 use super::normalize::{currency_code, parse_date, parse_number, Locale};
@@ -376,11 +378,7 @@ fn same_column(words: &[LabeledWord<'_>], head: &Span, rest: &[usize]) -> bool {
 /// A code cut in a narrow column goes on in the same cell on the next line ("6ES7151-1FX" /
 /// "33"); the model sometimes leaves the rest unlabelled. Take a free, code-like word (no
 /// lower case, no spaces) that starts inside the cell directly below the code's last word.
-fn wrapped_code(
-    words: &[LabeledWord<'_>],
-    s: &Span,
-    used: &std::collections::HashSet<usize>,
-) -> Span {
+fn wrapped_code(words: &[LabeledWord<'_>], s: &Span, used: &HashSet<usize>) -> Span {
     let mut out = s.clone();
     for _ in 0..2 {
         let Some(last) = out.words.last().and_then(|&i| words.get(i)) else {
@@ -1049,7 +1047,7 @@ fn build_order(
         })
         .or_else(|| currency_from_symbols(words));
     // Words some field already holds: a wrapped code may only take free words.
-    let used: std::collections::HashSet<usize> = acc
+    let used: HashSet<usize> = acc
         .items
         .iter()
         .flatten()
@@ -1068,7 +1066,23 @@ fn build_order(
     let mut lines = Vec::new();
     let items = absorb_stray_numbers(words, merge_orphan_descriptions(words, &acc.items));
     trace_items(words, "model item", &items);
-    for item in &rows_by_band(words, join_split_rows(words, items, locale)) {
+    let mut items = rows_by_band(words, join_split_rows(words, items, locale));
+    // Codes the model missed on some rows, read from the column of the other rows' codes.
+    let mut by_column = HashSet::new();
+    for field in ["customer_part", "sku"] {
+        let taken: HashSet<usize> = used.union(&by_column).copied().collect();
+        by_column.extend(super::columns::codes_by_column(
+            words, &mut items, &taken, field,
+        ));
+    }
+    let code_field = |s: &Span| {
+        let mut f = text_field(words, &wrapped_code(words, s, &used), part, "");
+        if s.words.iter().any(|i| by_column.contains(i)) {
+            f.confidence = CODE_BY_COLUMN_CONF;
+        }
+        f
+    };
+    for item in &items {
         trace_items(words, "item", std::slice::from_ref(item));
         let item = &super::rows::code_rests_in_description(words, item);
         let item = &super::rows::alternate_codes_in_description(words, item);
@@ -1088,12 +1102,8 @@ fn build_order(
         let get = |f: &'static str| item.iter().filter(move |s| s.field == f);
         let mut li = LineItem {
             line_no: lines.len() as u32 + 1,
-            sku: get("sku")
-                .next()
-                .map(|s| text_field(words, &wrapped_code(words, s, &used), part, "")),
-            customer_part: get("customer_part")
-                .next()
-                .map(|s| text_field(words, &wrapped_code(words, s, &used), part, "")),
+            sku: get("sku").next().map(code_field),
+            customer_part: get("customer_part").next().map(code_field),
             description: None,
             quantity: get("quantity").find_map(|s| num_field(words, s, part, locale)),
             uom: get("uom").next().map(|s| {
@@ -1199,6 +1209,9 @@ const SECOND_PO_CONF: f32 = 0.6;
 
 /// A unit found in the unit column of the other items, not by the model.
 const UNIT_BY_COLUMN_CONF: f32 = 0.7;
+
+/// A code found in the code column of the other items, not by the model.
+const CODE_BY_COLUMN_CONF: f32 = 0.7;
 
 /// The model found no PO number: take the value printed after a PO-number label ("PO No.:",
 /// "Purchase Order #", "Order Number", "Bestell-Nr.") on the same line. Lower confidence than

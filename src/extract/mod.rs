@@ -3,6 +3,7 @@
 //! reads numbers, dates and currencies with the document's locale.
 
 mod address;
+mod columns;
 pub mod decode;
 pub mod model;
 pub mod normalize;
