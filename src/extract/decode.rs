@@ -1087,6 +1087,7 @@ fn build_order(
         let item = &super::rows::code_rests_in_description(words, item);
         let item = &super::rows::alternate_codes_in_description(words, item);
         let item = &super::rows::other_column_rests(words, item);
+        let item = &super::rows::thousands_lead_by_arithmetic(words, item, locale);
         // Of two units, one that opens a description phrase ("box of 200") is description.
         let units = item.iter().filter(|s| s.field == "uom").count();
         let item: &Vec<Span> = &item
@@ -2065,6 +2066,37 @@ mod tests {
         let d = l[0].description.as_ref().map(|f| f.value.as_str());
         assert_eq!(sku, Some("63.793.634"));
         assert_eq!(d, Some("Hex head M5x20 steel 8.8 zinc plated, box of 25"));
+    }
+
+    #[test]
+    fn a_thousands_group_read_as_description_joins_its_number_when_the_row_multiplies_out() {
+        // Plain-text table, monospace: "... 4mm²  Each  2 500  75.44  188 600.00".
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("EL-1", 1, 42.0, 24.0, "S-sku"),
+            at_x("Lever", 1, 108.0, 30.0, "B-description"),
+            at_x("4mm²", 1, 144.0, 24.0, "I-description"),
+            at_x("Each", 1, 324.0, 24.0, "B-uom"),
+            at_x("2", 1, 360.0, 6.0, "I-description"),
+            at_x("500", 1, 372.0, 18.0, "B-quantity"),
+            at_x("75.44", 1, 426.0, 30.0, "B-unit_price"),
+            at_x("188", 1, 468.0, 18.0, "B-amount"),
+            at_x("600.00", 1, 490.0, 36.0, "B-amount"),
+            // a row whose numbers multiply out keeps its reading: "3" is no lead group
+            at_x("EL-2", 2, 42.0, 24.0, "S-sku"),
+            at_x("Clamp", 2, 108.0, 30.0, "B-description"),
+            at_x("3", 2, 360.0, 6.0, "I-description"),
+            at_x("500", 2, 372.0, 18.0, "B-quantity"),
+            at_x("2.00", 2, 426.0, 24.0, "B-unit_price"),
+            at_x("1000.00", 2, 492.0, 42.0, "B-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let q = |i: usize| l[i].quantity.as_ref().map(|f| f.value);
+        let d = |i: usize| l[i].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!((q(0), d(0)), (Some(2500.0), Some("Lever 4mm²")));
+        assert_eq!(l[0].amount.as_ref().map(|f| f.value), Some(188600.0));
+        assert_eq!(q(1), Some(500.0));
     }
 
     #[test]

@@ -830,3 +830,76 @@ pub(super) fn other_column_rests(words: &[LabeledWord<'_>], item: &[Span]) -> Ve
     out.retain(|s| !s.words.is_empty());
     out
 }
+
+/// "2 500" prints a thousands group as its own word, and the model may read the lead group as
+/// the end of the description ("4mm² 2" / quantity 500). When an item's quantity, price and
+/// amount do not multiply out, and joining the 1-3 digit word printed just left of one of
+/// them makes them multiply out to the cent, the word is that number's lead group.
+pub(super) fn thousands_lead_by_arithmetic(
+    words: &[LabeledWord<'_>],
+    item: &[Span],
+    locale: Locale,
+) -> Vec<Span> {
+    const ROLES: [&str; 3] = ["quantity", "unit_price", "amount"];
+    let close = |x: f64, y: f64| (x - y).abs() <= 0.011 + 0.001 * y.abs();
+    let find = |role: &str| item.iter().position(|s| s.field == role);
+    let (Some(qk), Some(pk), Some(ak)) = (find(ROLES[0]), find(ROLES[1]), find(ROLES[2])) else {
+        return item.to_vec();
+    };
+    let value = |s: &Span| num_field(words, s, 0, locale).map(|f| f.value);
+    let ks = [qk, pk, ak];
+    let vals: Vec<Option<f64>> = ks.iter().map(|&k| item.get(k).and_then(value)).collect();
+    let (Some(q), Some(p), Some(a)) = (vals[0], vals[1], vals[2]) else {
+        return item.to_vec();
+    };
+    if close(q * p, a) {
+        return item.to_vec();
+    }
+    let numeric_words: HashSet<usize> = item
+        .iter()
+        .filter(|s| ROLES.contains(&s.field.as_str()))
+        .flat_map(|s| s.words.iter().copied())
+        .collect();
+    for (r, &k) in ks.iter().enumerate() {
+        let Some(span) = item.get(k) else { continue };
+        let Some(&first) = span.words.first() else {
+            continue;
+        };
+        let Some(lead) = first.checked_sub(1) else {
+            continue;
+        };
+        let (Some(x), Some(y)) = (words.get(lead), words.get(first)) else {
+            continue;
+        };
+        let char_width = (y.bbox[2] - y.bbox[0]) / y.text.chars().count().max(1) as f32;
+        let height = (y.bbox[3] - y.bbox[1]).max(1.0);
+        let adjacent = x.page == y.page
+            && x.line == y.line
+            && y.bbox[0] - x.bbox[2] < (1.5 * char_width).max(0.4 * height);
+        let lead_group =
+            (1..=3).contains(&x.text.len()) && x.text.bytes().all(|b| b.is_ascii_digit());
+        let head = y.text.split(['.', ',']).next().unwrap_or("");
+        let group = head.len() == 3 && head.bytes().all(|b| b.is_ascii_digit());
+        if !adjacent || !lead_group || !group || numeric_words.contains(&lead) {
+            continue;
+        }
+        let mut joined = span.clone();
+        joined.words.insert(0, lead);
+        let Some(v) = value(&joined) else { continue };
+        let mut t = [q, p, a];
+        t[r] = v;
+        if !close(t[0] * t[1], t[2]) {
+            continue;
+        }
+        let mut out: Vec<Span> = item.to_vec();
+        for s in out.iter_mut() {
+            s.words.retain(|&i| i != lead);
+        }
+        if let Some(s) = out.get_mut(k) {
+            *s = joined;
+        }
+        out.retain(|s| !s.words.is_empty());
+        return out;
+    }
+    item.to_vec()
+}
