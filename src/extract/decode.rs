@@ -253,6 +253,33 @@ fn join_cut_code(words: &[LabeledWord<'_>], item: &mut [Span], span: &Span) -> b
     true
 }
 
+/// The item's unit, when weakly read (p < 0.7), on the line of `strong` (a surer unit), and
+/// printed right after a description word, was part of the description ("9 pcs"): it becomes
+/// description, so the sure unit is the item's and opens no second item.
+fn demote_unit_in_description(words: &[LabeledWord<'_>], item: &mut [Span], strong: &Span) {
+    let line_of = |s: &Span| {
+        s.words
+            .first()
+            .and_then(|&i| words.get(i))
+            .map(|w| (w.page, w.line))
+    };
+    let desc: HashSet<usize> = item
+        .iter()
+        .filter(|s| s.field == "description")
+        .flat_map(|s| s.words.iter().copied())
+        .collect();
+    for s in item.iter_mut().filter(|s| s.field == "uom") {
+        let after_description = s
+            .words
+            .first()
+            .and_then(|&i| i.checked_sub(1))
+            .is_some_and(|i| desc.contains(&i));
+        if line_of(s) == line_of(strong) && span_conf(words, s) < 0.7 && after_description {
+            s.field = "description".to_string();
+        }
+    }
+}
+
 /// An address is one block: lines on top of each other, starting at about the same x. Side by
 /// side "Bill to / Ship to" columns interleave in reading order, so a span can pick up words
 /// of the neighbouring column or of a later block. Keep the column holding most of the span's
@@ -763,6 +790,13 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
             // start of a phantom item that would take the description lines below. It stays
             // with the item as an alternate reading: the row's real quantity beside a row
             // number read as one, which arithmetic can pick (`reconcile_by_arithmetic`).
+            // A unit inside the description ("9 pcs"), weakly read, and the row's real unit
+            // after it on the same line: the first is description, not a second item's unit.
+            if span.field == "uom" && !span.starts_item && span_conf(words, &span) >= 0.9 {
+                if let Some(item) = acc.items.last_mut() {
+                    demote_unit_in_description(words, item, &span);
+                }
+            }
             let weak_repeat = acc.items.last_mut().filter(|item| {
                 !span.starts_item
                     && span.field != "description"
@@ -2097,6 +2131,39 @@ mod tests {
         assert_eq!((q(0), d(0)), (Some(2500.0), Some("Lever 4mm²")));
         assert_eq!(l[0].amount.as_ref().map(|f| f.value), Some(188600.0));
         assert_eq!(q(1), Some(500.0));
+    }
+
+    #[test]
+    fn a_weak_unit_inside_the_description_gives_way_to_the_rows_unit() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("HX-1", 1, 42.0, 24.0, "S-sku"),
+            at_x("Hex", 1, 168.0, 18.0, "B-description"),
+            at_x("key", 1, 192.0, 18.0, "I-description"),
+            at_x("set", 1, 216.0, 18.0, "I-description"),
+            at_x("metric", 1, 240.0, 36.0, "I-description"),
+            at_x("1.5-10mm,", 1, 282.0, 54.0, "I-description"),
+            at_x("9", 1, 342.0, 6.0, "I-description"),
+            LabeledWord {
+                prob: 0.6,
+                ..at_x("pcs", 1, 354.0, 18.0, "B-uom")
+            },
+            at_x("4", 1, 678.0, 6.0, "B-quantity"),
+            LabeledWord {
+                prob: 1.0,
+                ..at_x("EA", 1, 696.0, 12.0, "B-uom")
+            },
+            at_x("105.58", 1, 726.0, 36.0, "B-unit_price"),
+            at_x("422.32", 1, 834.0, 36.0, "B-amount"),
+            at_x("Tolerance", 2, 168.0, 54.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1, "the row's unit opens no second item");
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(d, Some("Hex key set metric 1.5-10mm, 9 pcs Tolerance"));
+        assert_eq!(l[0].uom.as_ref().map(|f| f.value.as_str()), Some("EA"));
+        assert_eq!(l[0].unit_price.as_ref().map(|f| f.value), Some(105.58));
     }
 
     #[test]
