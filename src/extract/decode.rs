@@ -1122,6 +1122,7 @@ fn build_order(
         let item = &super::rows::alternate_codes_in_description(words, item);
         let item = &super::rows::other_column_rests(words, item);
         let item = &super::rows::thousands_lead_by_arithmetic(words, item, locale);
+        let item = &super::rows::fill_description_column(words, item, &used);
         // Of two units, one that opens a description phrase ("box of 200") is description.
         let units = item.iter().filter(|s| s.field == "uom").count();
         let item: &Vec<Span> = &item
@@ -2164,6 +2165,36 @@ mod tests {
         assert_eq!(d, Some("Hex key set metric 1.5-10mm, 9 pcs Tolerance"));
         assert_eq!(l[0].uom.as_ref().map(|f| f.value.as_str()), Some("EA"));
         assert_eq!(l[0].unit_price.as_ref().map(|f| f.value), Some(105.58));
+    }
+
+    #[test]
+    fn unsure_unlabelled_words_inside_the_description_column_are_description() {
+        let unsure = |t: &'static str, x: f32| LabeledWord {
+            prob: 0.6,
+            ..at_x(t, 1, x, 14.0, "O")
+        };
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-M10", 1, 59.0, 50.0, "S-sku"),
+            at_x("Hex", 1, 115.0, 14.0, "B-description"),
+            unsure("head", 131.0),
+            unsure("cap", 151.0),
+            // another column's cell: outside the description column
+            unsure("8714.80", 288.0),
+            at_x("20", 1, 391.0, 10.0, "B-quantity"),
+            at_x("6.82", 1, 440.0, 20.0, "B-unit_price"),
+            at_x("136.40", 1, 526.0, 26.0, "B-amount"),
+            at_x("stainless", 2, 115.0, 34.0, "I-description"),
+            at_x("steel", 2, 150.0, 20.0, "I-description"),
+            at_x("A2-70,", 2, 172.0, 26.0, "I-description"),
+            at_x("box", 2, 200.0, 16.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let d = orders[0].lines[0].description.as_ref();
+        assert_eq!(
+            d.map(|f| f.value.as_str()),
+            Some("Hex head cap stainless steel A2-70, box")
+        );
     }
 
     #[test]

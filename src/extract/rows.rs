@@ -903,3 +903,75 @@ pub(super) fn thousands_lead_by_arithmetic(
     }
     item.to_vec()
 }
+
+/// Words the model left unlabelled, unsure (p < [`UNSURE`]), inside a description line:
+/// "Hex head cap screw" read as "Hex" + four `O`s, with the description going on below. A run
+/// of such words right after a description word on its line, standing inside the column the
+/// item's description takes on all its lines, is description.
+pub(super) fn fill_description_column(
+    words: &[LabeledWord<'_>],
+    item: &[Span],
+    used: &HashSet<usize>,
+) -> Vec<Span> {
+    const UNSURE: f32 = 0.9;
+    let desc: Vec<usize> = item
+        .iter()
+        .filter(|s| s.field == "description")
+        .flat_map(|s| s.words.iter().copied())
+        .collect();
+    let ws: Vec<&LabeledWord<'_>> = desc.iter().filter_map(|&i| words.get(i)).collect();
+    let lines: HashSet<(u32, u32)> = ws.iter().map(|w| (w.page, w.line)).collect();
+    let (Some(x0), Some(x1)) = (
+        ws.iter().map(|w| w.bbox[0]).reduce(f32::min),
+        ws.iter().map(|w| w.bbox[2]).reduce(f32::max),
+    ) else {
+        return item.to_vec();
+    };
+    // A column needs more than one line to say where it ends.
+    if lines.len() < 2 {
+        return item.to_vec();
+    }
+    let mut fill: Vec<usize> = Vec::new();
+    for &d in &desc {
+        let mut prev = d;
+        let mut next = d + 1;
+        while let (Some(p), Some(w)) = (words.get(prev), words.get(next)) {
+            let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+            let fits = w.label == "O"
+                && w.prob < UNSURE
+                && !used.contains(&next)
+                && (w.page, w.line) == (p.page, p.line)
+                && lines.contains(&(w.page, w.line))
+                && w.bbox[0] >= x0
+                && w.bbox[2] <= x1 + 1.0
+                && w.bbox[0] - p.bbox[2] < 2.5 * height;
+            if !fits {
+                break;
+            }
+            fill.push(next);
+            prev = next;
+            next += 1;
+        }
+    }
+    if fill.is_empty() {
+        return item.to_vec();
+    }
+    let mut out = item.to_vec();
+    for &i in &fill {
+        // Into the description span holding the word before it.
+        if let Some(s) = out
+            .iter_mut()
+            .find(|s| s.field == "description" && s.words.contains(&(i - 1)))
+        {
+            s.words.push(i);
+            s.words.sort_unstable();
+        } else if let Some(s) = out
+            .iter_mut()
+            .find(|s| s.field == "description" && s.words.iter().any(|&j| j < i))
+        {
+            s.words.push(i);
+            s.words.sort_unstable();
+        }
+    }
+    out
+}
