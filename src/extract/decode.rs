@@ -797,6 +797,24 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     demote_unit_in_description(words, item, &span);
                 }
             }
+            // A second unit that opens a description phrase ("box of 100" under the row) is
+            // description, not the start of an item that would take the lines below.
+            if span.field == "uom"
+                && !span.starts_item
+                && super::unit::opens_description(words, &span)
+            {
+                if let Some(item) = acc
+                    .items
+                    .last_mut()
+                    .filter(|item| item.iter().any(|s| s.field == "uom"))
+                {
+                    item.push(Span {
+                        field: "description".to_string(),
+                        ..span
+                    });
+                    continue;
+                }
+            }
             let weak_repeat = acc.items.last_mut().filter(|item| {
                 !span.starts_item
                     && span.field != "description"
@@ -2195,6 +2213,32 @@ mod tests {
             d.map(|f| f.value.as_str()),
             Some("Hex head cap stainless steel A2-70, box")
         );
+    }
+
+    #[test]
+    fn a_unit_opening_a_phrase_under_the_row_opens_no_item() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-1", 1, 59.0, 50.0, "S-sku"),
+            at_x("Countersunk", 1, 124.0, 40.0, "B-description"),
+            at_x("screw", 1, 165.0, 20.0, "I-description"),
+            at_x("10", 1, 396.0, 10.0, "B-quantity"),
+            at_x("Box", 1, 425.0, 14.0, "B-uom"),
+            at_x("68.11", 1, 449.0, 20.0, "B-unit_price"),
+            at_x("681.10", 1, 529.0, 26.0, "B-amount"),
+            at_x("box", 2, 124.0, 12.0, "B-uom"),
+            at_x("of", 2, 137.0, 7.0, "I-description"),
+            at_x("100", 2, 145.0, 12.0, "I-description"),
+            at_x("FST-2", 3, 59.0, 50.0, "S-sku"),
+            at_x("Nut", 3, 124.0, 14.0, "B-description"),
+            at_x("5", 3, 396.0, 6.0, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(d, Some("Countersunk screw box of 100"));
+        assert_eq!(l[0].uom.as_ref().map(|f| f.value.as_str()), Some("Box"));
     }
 
     #[test]
