@@ -2229,6 +2229,8 @@ mod tests {
             at_x("box", 2, 124.0, 12.0, "B-uom"),
             at_x("of", 2, 137.0, 7.0, "I-description"),
             at_x("100", 2, 145.0, 12.0, "I-description"),
+            // the end of the wrapped unit price, read as a quantity
+            at_x("0", 2, 474.0, 5.0, "I-quantity"),
             at_x("FST-2", 3, 59.0, 50.0, "S-sku"),
             at_x("Nut", 3, 124.0, 14.0, "B-description"),
             at_x("5", 3, 396.0, 6.0, "B-quantity"),
