@@ -815,6 +815,28 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     continue;
                 }
             }
+            // A second price (or amount) on the row of the first: an "Extended Price" column
+            // before "Price" read as two prices. It is no new item; arithmetic picks the
+            // reading (`reconcile_by_arithmetic`).
+            if matches!(span.field.as_str(), "unit_price" | "amount") && !span.starts_item {
+                let line_of = |s: &Span| {
+                    s.words
+                        .first()
+                        .and_then(|&i| words.get(i))
+                        .map(|w| (w.page, w.line))
+                };
+                let line = line_of(&span);
+                if let Some(item) = acc.items.last_mut().filter(|item| {
+                    item.iter()
+                        .any(|s| s.field == span.field && line_of(s) == line)
+                }) {
+                    item.push(Span {
+                        field: format!("{ALTERNATE}{}", span.field),
+                        ..span
+                    });
+                    continue;
+                }
+            }
             let weak_repeat = acc.items.last_mut().filter(|item| {
                 !span.starts_item
                     && span.field != "description"
@@ -2241,6 +2263,32 @@ mod tests {
         let d = l[0].description.as_ref().map(|f| f.value.as_str());
         assert_eq!(d, Some("Countersunk screw box of 100"));
         assert_eq!(l[0].uom.as_ref().map(|f| f.value.as_str()), Some("Box"));
+    }
+
+    #[test]
+    fn an_extended_price_before_the_price_read_as_two_prices_is_one_item() {
+        // "Qty | Extended Price | Price": the model read both money columns as prices.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("MM-358", 1, 0.0, 36.0, "S-sku"),
+            at_x("Push-in", 1, 78.0, 42.0, "B-description"),
+            at_x("terminal", 1, 126.0, 48.0, "I-description"),
+            at_x("2500.00", 1, 318.0, 42.0, "B-quantity"),
+            at_x("290,850.00", 1, 396.0, 60.0, "B-unit_price"),
+            at_x("116.34", 1, 468.0, 36.0, "B-unit_price"),
+            at_x("Mfr:", 2, 78.0, 24.0, "I-description"),
+            at_x("WAGO", 2, 108.0, 24.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1);
+        let v = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+        assert_eq!(
+            (v(&l[0].quantity), v(&l[0].unit_price), v(&l[0].amount)),
+            (Some(2500.0), Some(116.34), Some(290850.0))
+        );
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(d, Some("Push-in terminal Mfr: WAGO"));
     }
 
     #[test]
