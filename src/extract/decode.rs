@@ -972,6 +972,11 @@ fn wrapped_thousands_group(words: &[LabeledWord<'_>], s: Span) -> Span {
             .get(i)
             .is_some_and(|n| n.page == w.page && n.line.abs_diff(w.line) <= 3)
     };
+    // Totals stand in a column of sums, one above the other ("Subtotal 188" over "Total
+    // 188"): a number there is whole on its line.
+    if !matches!(s.field.as_str(), "quantity" | "unit_price" | "amount") {
+        return s;
+    }
     let mut out = s;
     match out.words[..] {
         [one] => {
@@ -2289,6 +2294,23 @@ mod tests {
         );
         let d = l[0].description.as_ref().map(|f| f.value.as_str());
         assert_eq!(d, Some("Push-in terminal Mfr: WAGO"));
+    }
+
+    #[test]
+    fn a_total_under_a_subtotal_of_three_digits_is_whole() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("AB-1", 1, 42.0, 24.0, "S-sku"),
+            at_x("4", 1, 452.0, 5.0, "B-quantity"),
+            at_x("47.00", 1, 500.0, 24.0, "B-unit_price"),
+            at_x("188", 1, 555.0, 15.0, "B-amount"),
+            at_x("Subtotal", 2, 335.0, 40.0, "O"),
+            at_x("188", 2, 555.0, 15.0, "O"),
+            at_x("Total", 3, 335.0, 24.0, "O"),
+            at_x("188", 3, 555.0, 15.0, "B-total"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        assert_eq!(orders[0].total.as_ref().map(|f| f.value), Some(188.0));
     }
 
     #[test]
