@@ -2314,6 +2314,34 @@ mod tests {
     }
 
     #[test]
+    fn a_quantity_with_three_decimals_is_read_by_the_rows_arithmetic() {
+        // "4,000 x 3 = 12" (three decimals) in a document that otherwise prints whole numbers.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("AB-1", 1, 67.0, 40.0, "S-sku"),
+            at_x("4,000", 1, 452.0, 25.0, "B-quantity"),
+            at_x("3", 1, 500.0, 5.0, "B-unit_price"),
+            at_x("12", 1, 555.0, 10.0, "O"),
+            // 1,000 x 2 = 2,000: read as printed
+            at_x("AB-2", 2, 67.0, 40.0, "S-sku"),
+            at_x("1,000", 2, 452.0, 25.0, "B-quantity"),
+            at_x("2", 2, 500.0, 5.0, "B-unit_price"),
+            at_x("2,000", 2, 555.0, 25.0, "B-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let v = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+        assert_eq!(
+            (v(&l[0].quantity), v(&l[0].amount)),
+            (Some(4.0), Some(12.0))
+        );
+        assert_eq!(
+            (v(&l[1].quantity), v(&l[1].amount)),
+            (Some(1000.0), Some(2000.0))
+        );
+    }
+
+    #[test]
     fn numbers_that_do_not_multiply_out_are_left_as_read() {
         // 10 x 5.00 less 10 % is 45.00: no triple of the row's numbers multiplies out.
         let words = vec![

@@ -572,6 +572,25 @@ pub(super) fn reconcile_by_arithmetic(
         .filter(|(_, field)| ROLES.contains(field))
         .filter_map(|(s, field)| Some((Some(field), num_field(words, s, part, locale)?)))
         .collect();
+    // "4,000" is 4 000 or 4.000 (three decimals): a quantity printed with three decimals in a
+    // document whose other numbers do not tell the locale. Both readings are candidates.
+    let other_readings: Vec<(Option<&str>, Field<f64>)> = item
+        .iter()
+        .map(|s| (s, s.field.strip_prefix(ALTERNATE).unwrap_or(&s.field)))
+        .filter(|(_, field)| ROLES.contains(field))
+        .filter_map(|(s, field)| {
+            let f = num_field(words, s, part, locale)?;
+            let text: String = s
+                .words
+                .iter()
+                .filter_map(|&i| words.get(i))
+                .map(|w| w.text)
+                .collect();
+            let other = other_thousands_reading(&text, f.value)?;
+            Some((Some(field), Field { value: other, ..f }))
+        })
+        .collect();
+    cands.extend(other_readings);
     let numeric = |t: &str| {
         t.bytes().any(|b| b.is_ascii_digit())
             && t.bytes()
@@ -648,6 +667,25 @@ pub(super) fn reconcile_by_arithmetic(
     li.quantity = pick(0);
     li.unit_price = pick(1);
     li.amount = pick(2);
+}
+
+/// The other reading of "4,000" / "4.000" (one separator, 1-3 digits before it, exactly three
+/// after): 4 when it was read as 4000, 4000 when it was read as 4. None for any other text.
+fn other_thousands_reading(text: &str, read: f64) -> Option<f64> {
+    let (head, tail) = text.split_once(['.', ','])?;
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if !(1..=3).contains(&head.len()) || tail.len() != 3 || !digits(head) || !digits(tail) {
+        return None;
+    }
+    let whole: f64 = format!("{head}{tail}").parse().ok()?;
+    let decimal = whole / 1000.0;
+    if (read - whole).abs() < 1e-9 {
+        Some(decimal)
+    } else if (read - decimal).abs() < 1e-9 {
+        Some(whole)
+    } else {
+        None
+    }
 }
 
 /// fpdf2 and other writers wrap a code in a narrow cell at any character ("A9F649-7B" /
