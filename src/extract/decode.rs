@@ -1164,6 +1164,7 @@ fn build_order(
     for item in &items {
         trace_items(words, "item", std::slice::from_ref(item));
         let item = &super::rows::code_rests_in_description(words, item);
+        let item = &super::unit::swap_with_description(words, item);
         let item = &super::rows::alternate_codes_in_description(words, item);
         let item = &super::rows::other_column_rests(words, item);
         let item = &super::rows::thousands_lead_by_arithmetic(words, item, locale);
@@ -1204,6 +1205,24 @@ fn build_order(
             .filter(|s| !s.words.is_empty())
             .collect();
         desc_spans.sort_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX));
+        // A word that became description later ("box" read as a unit in "box of 100") goes
+        // inside the span it was printed in, in reading order.
+        let mut merged: Vec<Span> = Vec::with_capacity(desc_spans.len());
+        for s in desc_spans {
+            let first = s.words.first().copied().unwrap_or(usize::MAX);
+            let holder = merged.iter_mut().find(|m| {
+                m.words.first().is_some_and(|&a| a < first)
+                    && m.words.last().is_some_and(|&b| first < b)
+            });
+            match holder {
+                Some(m) => {
+                    m.words.extend(s.words);
+                    m.words.sort_unstable();
+                }
+                None => merged.push(s),
+            }
+        }
+        let desc_spans = merged;
         let descs: Vec<Field<String>> = desc_spans
             .iter()
             .map(|s| text_field(words, s, part, " "))
@@ -2339,6 +2358,33 @@ mod tests {
             (v(&l[1].quantity), v(&l[1].amount)),
             (Some(1000.0), Some(2000.0))
         );
+    }
+
+    #[test]
+    fn a_rows_unit_read_as_description_trades_with_the_descriptions_box() {
+        // "... A2-70, | 20 | Box | 49,45 | 989,00" with "box of 100" under the description:
+        // the model read the unit column's "Box" as description and the description's "box"
+        // as the unit.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-NYL", 1, 72.0, 40.0, "S-sku"),
+            at_x("Nyloc", 1, 126.0, 26.0, "B-description"),
+            at_x("nut", 1, 157.0, 16.0, "I-description"),
+            at_x("A2-70,", 1, 180.0, 28.0, "I-description"),
+            at_x("20", 1, 384.0, 10.0, "B-quantity"),
+            at_x("Box", 1, 400.0, 16.0, "I-description"),
+            at_x("49,45", 1, 462.0, 24.0, "B-unit_price"),
+            at_x("989,00", 1, 520.0, 28.0, "B-amount"),
+            at_x("box", 2, 126.0, 16.0, "B-uom"),
+            at_x("of", 2, 145.0, 8.0, "I-description"),
+            at_x("100", 2, 156.0, 14.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::De);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1);
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(d, Some("Nyloc nut A2-70, box of 100"));
+        assert_eq!(l[0].uom.as_ref().map(|f| f.value.as_str()), Some("Box"));
     }
 
     #[test]

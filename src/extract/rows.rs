@@ -239,13 +239,23 @@ pub(super) fn beyond_column_gap(words: &[LabeledWord<'_>], s: &Span) -> Span {
         if let Some(p) = same_line {
             // The gap is to the nearest word on the left: words the model left unlabelled
             // between two of the span's ("Hex" head "cap") fill it.
-            let left = (p..i)
+            let between: Vec<&LabeledWord<'_>> = (p + 1..i)
                 .filter_map(|j| words.get(j))
                 .filter(|x| (x.page, x.line) == line)
+                .collect();
+            let left = between
+                .iter()
                 .map(|x| x.bbox[2])
-                .fold(f32::MIN, f32::max);
+                .fold(words.get(p).map_or(f32::MIN, |x| x.bbox[2]), f32::max);
+            // Another item field between them (a quantity) stands in its own column, so the
+            // word after it is in a further one.
+            let field_between = between.iter().any(|x| {
+                x.label.ends_with("-quantity")
+                    || x.label.ends_with("-unit_price")
+                    || x.label.ends_with("-amount")
+            });
             let height = (w.bbox[3] - w.bbox[1]).max(1.0);
-            if w.bbox[0] - left > 2.5 * height {
+            if field_between || w.bbox[0] - left > 2.5 * height {
                 cut_line = Some(line);
                 return false;
             }

@@ -113,6 +113,57 @@ pub(super) fn opens_description(words: &[LabeledWord<'_>], s: &super::decode::Sp
         && n.bbox[0] - w.bbox[2] < 0.6 * height
 }
 
+/// The model can swap a row's unit and the description's "box" ("... A2-70, | 20 | Box |" with
+/// "box of 100" under it): the unit it found opens a description phrase, and a known unit read
+/// as description stands right of the row's quantity or price, in a column of its own. The two
+/// trade fields.
+pub(super) fn swap_with_description(
+    words: &[LabeledWord<'_>],
+    item: &[super::decode::Span],
+) -> Vec<super::decode::Span> {
+    let mut out = item.to_vec();
+    let units: Vec<usize> = (0..out.len())
+        .filter(|&k| out.get(k).is_some_and(|s| s.field == "uom"))
+        .collect();
+    let [u] = units[..] else { return out };
+    if !out.get(u).is_some_and(|s| opens_description(words, s)) {
+        return out;
+    }
+    let numeric_lines: Vec<(u32, u32, f32)> = out
+        .iter()
+        .filter(|s| matches!(s.field.as_str(), "quantity" | "unit_price"))
+        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
+        .map(|w| (w.page, w.line, w.bbox[2]))
+        .collect();
+    let column_unit = out
+        .iter()
+        .filter(|s| s.field == "description")
+        .flat_map(|s| s.words.iter().copied())
+        .find(|&i| {
+            words.get(i).is_some_and(|w| {
+                is_unit(w.text)
+                    && numeric_lines
+                        .iter()
+                        .any(|&(p, l, x1)| p == w.page && l == w.line && x1 <= w.bbox[0])
+            })
+        });
+    let Some(d) = column_unit else { return out };
+    for s in out.iter_mut().filter(|s| s.field == "description") {
+        s.words.retain(|&i| i != d);
+    }
+    if let Some(s) = out.get_mut(u) {
+        s.field = "description".to_string();
+    }
+    out.push(super::decode::Span {
+        field: "uom".to_string(),
+        starts_item: false,
+        continues: false,
+        words: vec![d],
+    });
+    out.retain(|s| !s.words.is_empty());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
