@@ -450,8 +450,20 @@ fn wrapped_code(words: &[LabeledWord<'_>], s: &Span, used: &HashSet<usize>) -> S
                 })
             })
             .collect();
+        // The rest opens its line in the cell: a word left of it inside the cell ("Werkszeugnis
+        // 3.1 nach EN 10204", a note printed across the columns) means the line is no part of
+        // the cell.
+        let opens_cell = |i: usize| {
+            let Some(w) = words.get(i) else { return false };
+            !line_words(words, w.page, w.line).iter().any(|&j| {
+                j != i
+                    && words
+                        .get(j)
+                        .is_some_and(|o| o.bbox[0] < w.bbox[0] && o.bbox[2] > x0 - 1.0)
+            })
+        };
         match candidates.as_slice() {
-            [one] => out.words.push(*one),
+            [one] if opens_cell(*one) => out.words.push(*one),
             _ => break,
         }
     }
@@ -2385,6 +2397,24 @@ mod tests {
         let d = l[0].description.as_ref().map(|f| f.value.as_str());
         assert_eq!(d, Some("Nyloc nut A2-70, box of 100"));
         assert_eq!(l[0].uom.as_ref().map(|f| f.value.as_str()), Some("Box"));
+    }
+
+    #[test]
+    fn a_note_line_under_a_wrapped_code_lends_it_nothing() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-CSK-M4X40", 1, 45.0, 60.0, "S-sku"),
+            at_x("Countersunk", 1, 113.0, 44.0, "B-description"),
+            at_x("6", 1, 370.0, 5.0, "B-quantity"),
+            at_x("-109", 2, 45.0, 18.0, "I-sku"),
+            at_x("of", 2, 113.0, 8.0, "I-description"),
+            at_x("Werkszeugnis", 3, 45.0, 46.0, "O"),
+            at_x("3.1", 3, 94.0, 10.0, "O"),
+            at_x("nach", 3, 106.0, 17.0, "O"),
+        ];
+        let orders = decode(&words, 0, Locale::De);
+        let sku = orders[0].lines[0].sku.as_ref().map(|f| f.value.as_str());
+        assert_eq!(sku, Some("FST-CSK-M4X40-109"));
     }
 
     #[test]
