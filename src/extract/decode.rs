@@ -830,7 +830,12 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
             // A second price (or amount) on the row of the first: an "Extended Price" column
             // before "Price" read as two prices. It is no new item; arithmetic picks the
             // reading (`reconcile_by_arithmetic`).
-            if matches!(span.field.as_str(), "unit_price" | "amount") && !span.starts_item {
+            // Likewise a second quantity on the row (a date wrapped in its cell, "12" /
+            // "January" / "2021"): the surer of the two is the quantity. Either way a row
+            // opens one item, and a misread does not shift every item below it.
+            if matches!(span.field.as_str(), "quantity" | "unit_price" | "amount")
+                && !span.starts_item
+            {
                 let line_of = |s: &Span| {
                     s.words
                         .first()
@@ -838,15 +843,22 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                         .map(|w| (w.page, w.line))
                 };
                 let line = line_of(&span);
-                if let Some(item) = acc.items.last_mut().filter(|item| {
-                    item.iter()
-                        .any(|s| s.field == span.field && line_of(s) == line)
-                }) {
-                    item.push(Span {
-                        field: format!("{ALTERNATE}{}", span.field),
-                        ..span
-                    });
-                    continue;
+                if let Some(item) = acc.items.last_mut() {
+                    // A row number read as the quantity opened the item: the row rules
+                    // (`join_split_rows`) drop it, so it is no quantity to weigh.
+                    if let Some(held) = item.iter_mut().find(|s| {
+                        s.field == span.field
+                            && line_of(s) == line
+                            && !(s.field == "quantity" && s.starts_item)
+                    }) {
+                        let mut span = span;
+                        if span_conf(words, &span) > span_conf(words, held) {
+                            std::mem::swap(held, &mut span);
+                        }
+                        span.field = format!("{ALTERNATE}{}", span.field);
+                        item.push(span);
+                        continue;
+                    }
                 }
             }
             let weak_repeat = acc.items.last_mut().filter(|item| {
@@ -2415,6 +2427,36 @@ mod tests {
         let orders = decode(&words, 0, Locale::De);
         let sku = orders[0].lines[0].sku.as_ref().map(|f| f.value.as_str());
         assert_eq!(sku, Some("FST-CSK-M4X40-109"));
+    }
+
+    #[test]
+    fn a_wrapped_dates_day_read_as_a_second_quantity_shifts_no_item() {
+        let sure =
+            |t: &'static str, line: u32, x: f32, label: &'static str, prob: f32| LabeledWord {
+                prob,
+                ..at_x(t, line, x, 10.0, label)
+            };
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            sure("HX-0021", 1, 45.0, "S-sku", 1.0),
+            sure("Tape", 1, 103.0, "B-description", 1.0),
+            // the day of "12 January 2021", wrapped in the delivery-date cell
+            sure("12", 1, 322.0, "B-quantity", 0.73),
+            sure("1", 1, 393.0, "B-quantity", 0.99),
+            sure("293.04", 1, 448.0, "B-unit_price", 0.99),
+            sure("287.18", 1, 541.0, "B-amount", 1.0),
+            sure("January", 2, 322.0, "O", 1.0),
+            sure("FST-1", 3, 45.0, "S-sku", 1.0),
+            sure("Screw", 3, 103.0, "B-description", 1.0),
+            sure("6", 3, 393.0, "B-quantity", 0.99),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        let q = |i: usize| l[i].quantity.as_ref().map(|f| f.value);
+        let sku = |i: usize| l[i].sku.as_ref().map(|f| f.value.as_str());
+        assert_eq!((sku(0), q(0)), (Some("HX-0021"), Some(1.0)));
+        assert_eq!((sku(1), q(1)), (Some("FST-1"), Some(6.0)));
     }
 
     #[test]
