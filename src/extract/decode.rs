@@ -2460,6 +2460,29 @@ mod tests {
     }
 
     #[test]
+    fn a_code_cut_at_its_hyphen_takes_back_a_rest_without_digits() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("1,000", 1, 82.0, 20.0, "S-quantity"),
+            at_x("SAF-5524-", 1, 107.0, 38.0, "B-sku"),
+            at_x("Hi-vis", 1, 150.0, 20.0, "B-description"),
+            at_x("vest", 1, 173.0, 14.0, "I-description"),
+            at_x("XL", 2, 107.0, 9.0, "I-description"),
+            // under a whole code, a capitalised word is description
+            at_x("5", 3, 82.0, 5.0, "S-quantity"),
+            at_x("SAF-5525", 3, 107.0, 38.0, "B-sku"),
+            at_x("Gloves", 3, 150.0, 24.0, "B-description"),
+            at_x("XL", 4, 107.0, 9.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let sku = |i: usize| l[i].sku.as_ref().map(|f| f.value.as_str());
+        let d = |i: usize| l[i].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!((sku(0), d(0)), (Some("SAF-5524-XL"), Some("Hi-vis vest")));
+        assert_eq!((sku(1), d(1)), (Some("SAF-5525"), Some("Gloves XL")));
+    }
+
+    #[test]
     fn numbers_that_do_not_multiply_out_are_left_as_read() {
         // 10 x 5.00 less 10 % is 45.00: no triple of the row's numbers multiplies out.
         let words = vec![

@@ -734,13 +734,19 @@ pub(super) fn code_rests_in_description(words: &[LabeledWord<'_>], item: &[Span]
         if !right_of_code {
             continue;
         }
+        // After a code cut at its hyphen ("SAF-5524-" / "XL") the rest needs no digit.
+        let cut_at_hyphen = last.text.ends_with('-');
         let rest = desc_words().find(|&i| {
             words.get(i).is_some_and(|w| {
                 w.page == last.page
                     && w.line == last.line + 1
                     && w.bbox[0] >= last.bbox[0] - 1.0
                     && w.bbox[0] < last.bbox[2]
-                    && code_like(w.text)
+                    && (code_like(w.text)
+                        || (cut_at_hyphen
+                            && w.text.chars().all(|c| {
+                                c.is_ascii_uppercase() || c.is_ascii_digit() || "-./".contains(c)
+                            })))
             })
         });
         let Some(rest) = rest else { continue };
