@@ -1202,6 +1202,9 @@ fn build_order(
                 if units > 1 && s.field == "uom" && super::unit::opens_description(words, &s) {
                     s.field = "description".to_string();
                 }
+                if s.field == "uom" && super::unit::ends_description(words, &s) {
+                    s.field = "description".to_string();
+                }
                 s
             })
             .collect();

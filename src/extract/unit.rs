@@ -164,6 +164,26 @@ pub(super) fn swap_with_description(
     out
 }
 
+/// "First aid kit industrial 50 person": a word the model only half believed to be the unit
+/// (p < 0.6), no unit we know, printed a word space after a description word on its line, is
+/// the description's last word.
+pub(super) fn ends_description(words: &[LabeledWord<'_>], s: &super::decode::Span) -> bool {
+    let [only] = s.words[..] else { return false };
+    let (Some(w), Some(p)) = (
+        words.get(only),
+        only.checked_sub(1).and_then(|i| words.get(i)),
+    ) else {
+        return false;
+    };
+    let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+    w.prob < 0.6
+        && !is_unit(w.text)
+        && p.page == w.page
+        && p.line == w.line
+        && p.label.ends_with("-description")
+        && w.bbox[0] - p.bbox[2] < 0.6 * height
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +227,30 @@ mod tests {
         );
         let elsewhere = [(1, 400.0, 420.0)];
         assert_eq!(by_column(&words, &rows, &elsewhere, &HashSet::new()), None);
+    }
+
+    #[test]
+    fn a_half_believed_word_after_the_description_that_is_no_unit_ends_it() {
+        let weak = |t: &'static str, line: u32, x: f32, label: &'static str| LabeledWord {
+            prob: 0.5,
+            ..at(t, line, x, label)
+        };
+        let span = |i: usize| super::super::decode::Span {
+            field: "uom".to_string(),
+            starts_item: false,
+            continues: false,
+            words: vec![i],
+        };
+        let words = vec![
+            at("50", 1, 100.0, "I-description"),
+            weak("person", 1, 113.0, "B-uom"),
+            at("kit", 2, 100.0, "I-description"),
+            weak("pcs", 2, 113.0, "B-uom"),
+            at("kit", 3, 100.0, "I-description"),
+            at("person", 3, 113.0, "B-uom"),
+        ];
+        assert!(ends_description(&words, &span(1)));
+        assert!(!ends_description(&words, &span(3)), "a known unit stays");
+        assert!(!ends_description(&words, &span(5)), "a sure unit stays");
     }
 }
