@@ -8,19 +8,20 @@ use po_intake::eval::evaluate_dir;
 use po_intake::extract::Extractor;
 
 /// Floors a little under the figures in models/MODEL.md, so a regression fails CI.
-/// `fixtures/eval` (model 0.4.0, decoder of 2026-12-02: header 1.000, lines 0.991).
-const LINES_F1_FLOOR: f64 = 0.96;
+/// `fixtures/eval` (model 0.4.0, decoder of 2026-12-02, second session: header 1.000,
+/// lines 0.995).
+const LINES_F1_FLOOR: f64 = 0.97;
 const HEADER_F1_FLOOR: f64 = 0.97;
 /// `fixtures/eval_fresh`, scored only until 2026-12-02, when three of its documents were read
-/// for errors (0.983 / 0.972).
-const FRESH_LINES_F1_FLOOR: f64 = 0.95;
+/// for errors (0.983 / 0.978).
+const FRESH_LINES_F1_FLOOR: f64 = 0.96;
 const FRESH_HEADER_F1_FLOOR: f64 = 0.96;
-/// `fixtures/eval_blind`, never opened, only scored (0.981 / 0.973).
-const BLIND_LINES_F1_FLOOR: f64 = 0.95;
+/// `fixtures/eval_blind`, never opened, only scored (0.981 / 0.978).
+const BLIND_LINES_F1_FLOOR: f64 = 0.96;
 const BLIND_HEADER_F1_FLOOR: f64 = 0.96;
-/// `fixtures/eval_sealed`, never opened, newest (0.977 / 0.938: under the 0.95 target, see
+/// `fixtures/eval_sealed`, never opened, newest (0.977 / 0.945: under the 0.95 target, see
 /// models/MODEL.md).
-const SEALED_LINES_F1_FLOOR: f64 = 0.91;
+const SEALED_LINES_F1_FLOOR: f64 = 0.92;
 const SEALED_HEADER_F1_FLOOR: f64 = 0.95;
 
 fn root() -> &'static Path {
