@@ -526,7 +526,15 @@ fn a_message_without_an_order_goes_to_the_failed_folder_with_its_reason() {
     wait_until("the move to PO-Failed", Duration::from_secs(5), || {
         count(env.dc.plain, "PO-Failed") == 1
     });
+    // The store records the message as done after the server confirms the move.
     let store = env.store();
+    wait_until("the move recorded", Duration::from_secs(5), || {
+        store
+            .mailbox_summaries()
+            .unwrap()
+            .first()
+            .is_some_and(|s| s.handled == 1)
+    });
     let s = &store.mailbox_summaries().unwrap()[0];
     assert_eq!((s.handled, s.failed), (1, 1));
     let doc = store
