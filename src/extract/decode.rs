@@ -2486,6 +2486,36 @@ mod tests {
     }
 
     #[test]
+    fn arithmetic_reads_a_spaced_amount_and_prefers_the_printed_column_order() {
+        let p = |t: &'static str, line: u32, x: f32, label: &'static str, prob: f32| LabeledWord {
+            prob,
+            ..at_x(t, line, x, 6.0 * t.len() as f32, label)
+        };
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            // "25 | 49 | 1 225": the quantity read as a price, the amount left unlabelled
+            p("381093220", 1, 0.0, "S-sku", 0.99),
+            p("BOX", 1, 468.0, "B-uom", 1.0),
+            p("25", 1, 528.0, "B-unit_price", 0.69),
+            p("49", 1, 594.0, "B-unit_price", 0.96),
+            p("1", 1, 630.0, "O", 0.79),
+            p("225", 1, 642.0, "O", 0.89),
+            // "12 | 1 | 12": 12 x 1 = 12 either way round; the column order decides
+            p("607935750", 2, 0.0, "S-sku", 0.99),
+            p("EA", 2, 468.0, "B-uom", 1.0),
+            p("12", 2, 528.0, "B-unit_price", 0.60),
+            p("1", 2, 600.0, "B-unit_price", 0.45),
+            p("12", 2, 648.0, "O", 0.98),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let v = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+        let qpa = |i: usize| (v(&l[i].quantity), v(&l[i].unit_price), v(&l[i].amount));
+        assert_eq!(qpa(0), (Some(25.0), Some(49.0), Some(1225.0)));
+        assert_eq!(qpa(1), (Some(12.0), Some(1.0), Some(12.0)));
+    }
+
+    #[test]
     fn numbers_that_do_not_multiply_out_are_left_as_read() {
         // 10 x 5.00 less 10 % is 45.00: no triple of the row's numbers multiplies out.
         let words = vec![

@@ -622,6 +622,29 @@ pub(super) fn reconcile_by_arithmetic(
         if let Some(f) = num_field(words, &span, part, locale) {
             cands.push((None, f));
         }
+        // "1 225": a free lead group and the free group after it are one number too.
+        let next = i + 1;
+        let pair = words.get(next).filter(|n| {
+            let head = n.text.split(['.', ',']).next().unwrap_or("");
+            let height = (n.bbox[3] - n.bbox[1]).max(1.0);
+            !used.contains(&next)
+                && n.label == "O"
+                && (n.page, n.line) == (w.page, w.line)
+                && (1..=3).contains(&w.text.len())
+                && w.text.bytes().all(|b| b.is_ascii_digit())
+                && head.len() == 3
+                && head.bytes().all(|b| b.is_ascii_digit())
+                && n.bbox[0] - w.bbox[2] < 0.7 * height.max(n.bbox[2] - n.bbox[0])
+        });
+        if pair.is_some() {
+            let joined = Span {
+                words: vec![i, next],
+                ..span
+            };
+            if let Some(f) = num_field(words, &joined, part, locale) {
+                cands.push((None, f));
+            }
+        }
     }
     cands.retain(|(_, f)| f.value > 0.0 && f.value.is_finite());
     if cands.len() < 3 || cands.len() > 12 {
@@ -644,7 +667,17 @@ pub(super) fn reconcile_by_arithmetic(
                 if !close(v(q) * v(p), v(a)) {
                     continue;
                 }
-                let s = support(q, ROLES[0]) + support(p, ROLES[1]) + support(a, ROLES[2]);
+                // Ties go to the triple printed in the usual order, quantity left of price
+                // left of amount.
+                let x = |k: usize| {
+                    cands
+                        .get(k)
+                        .and_then(|c| c.1.source.as_ref())
+                        .map_or(0.0, |s| s.bbox[0])
+                };
+                let ordered = u32::from(x(q) < x(p) && x(p) < x(a));
+                let s = 2 * (support(q, ROLES[0]) + support(p, ROLES[1]) + support(a, ROLES[2]))
+                    + ordered;
                 match best {
                     Some((bs, _)) if bs > s => {}
                     Some((bs, b)) if bs == s => {
@@ -660,7 +693,7 @@ pub(super) fn reconcile_by_arithmetic(
         }
     }
     let Some((s, chosen)) = best else { return };
-    if tied || s < 3 {
+    if tied || s / 2 < 3 {
         return;
     }
     let weakest = chosen
