@@ -1462,6 +1462,21 @@ mod tests {
         }
     }
 
+    /// A word at x on `line`, `width` wide, labelled with probability `prob`.
+    fn at_p<'a>(
+        text: &'a str,
+        line: u32,
+        x: f32,
+        width: f32,
+        label: &'a str,
+        prob: f32,
+    ) -> LabeledWord<'a> {
+        LabeledWord {
+            prob,
+            ..at_x(text, line, x, width, label)
+        }
+    }
+
     fn w<'a>(text: &'a str, line: u32, label: &'a str) -> LabeledWord<'a> {
         LabeledWord {
             text,
@@ -2434,11 +2449,9 @@ mod tests {
 
     #[test]
     fn a_wrapped_dates_day_read_as_a_second_quantity_shifts_no_item() {
-        let sure =
-            |t: &'static str, line: u32, x: f32, label: &'static str, prob: f32| LabeledWord {
-                prob,
-                ..at_x(t, line, x, 10.0, label)
-            };
+        let sure = |t: &'static str, line: u32, x: f32, label: &'static str, prob: f32| {
+            at_p(t, line, x, 10.0, label, prob)
+        };
         let words = vec![
             w("PO-1", 0, "B-po_number"),
             sure("HX-0021", 1, 45.0, "S-sku", 1.0),
@@ -2487,9 +2500,8 @@ mod tests {
 
     #[test]
     fn arithmetic_reads_a_spaced_amount_and_prefers_the_printed_column_order() {
-        let p = |t: &'static str, line: u32, x: f32, label: &'static str, prob: f32| LabeledWord {
-            prob,
-            ..at_x(t, line, x, 6.0 * t.len() as f32, label)
+        let p = |t: &'static str, line: u32, x: f32, label: &'static str, prob: f32| {
+            at_p(t, line, x, 6.0 * t.len() as f32, label, prob)
         };
         let words = vec![
             w("PO-1", 0, "B-po_number"),
