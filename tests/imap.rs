@@ -425,6 +425,15 @@ fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// How many messages the store counts as handled in the first mailbox.
+fn handled(store: &Store) -> i64 {
+    store
+        .mailbox_summaries()
+        .unwrap()
+        .first()
+        .map_or(0, |s| s.handled)
+}
+
 fn total_documents(store: &Store) -> i64 {
     store
         .document_counts()
@@ -497,11 +506,7 @@ fn a_burst_of_100_messages_is_ingested_exactly_once() {
     );
     let store = env.store();
     wait_until("100 messages moved", Duration::from_secs(20), || {
-        store
-            .mailbox_summaries()
-            .unwrap()
-            .first()
-            .is_some_and(|s| s.handled == 100)
+        handled(&store) == 100
     });
     assert_eq!(total_documents(&store), 100);
     for (mid, _) in &msgs {
@@ -529,11 +534,7 @@ fn a_message_without_an_order_goes_to_the_failed_folder_with_its_reason() {
     // The store records the message as done after the server confirms the move.
     let store = env.store();
     wait_until("the move recorded", Duration::from_secs(5), || {
-        store
-            .mailbox_summaries()
-            .unwrap()
-            .first()
-            .is_some_and(|s| s.handled == 1)
+        handled(&store) == 1
     });
     let s = &store.mailbox_summaries().unwrap()[0];
     assert_eq!((s.handled, s.failed), (1, 1));
@@ -610,13 +611,7 @@ fn killing_the_watcher_mid_batch_loses_and_duplicates_nothing() {
         wait_until(
             "all 100 handled after the restart",
             Duration::from_secs(20),
-            || {
-                store
-                    .mailbox_summaries()
-                    .unwrap()
-                    .first()
-                    .is_some_and(|s| s.handled == 100)
-            },
+            || handled(&store) == 100,
         );
     }));
     let out = Command::new(env!("CARGO_BIN_EXE_po-intake"))

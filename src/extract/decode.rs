@@ -1452,14 +1452,7 @@ mod tests {
 
     /// A word at x on `line`, `width` wide.
     fn at_x<'a>(text: &'a str, line: u32, x: f32, width: f32, label: &'a str) -> LabeledWord<'a> {
-        LabeledWord {
-            text,
-            page: 1,
-            line,
-            bbox: [x, line as f32 * 10.0, x + width, line as f32 * 10.0 + 8.0],
-            label,
-            prob: 0.9,
-        }
+        crate::extract::testing::word(text, line, x, width, label)
     }
 
     /// A word at x on `line`, `width` wide, labelled with probability `prob`.

@@ -251,3 +251,28 @@ impl Extractor {
         out
     }
 }
+
+/// Words for the decoder's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::decode::LabeledWord;
+
+    /// A word on page 1 at x on `line` (10 units per line), `width` wide, labelled with
+    /// probability 0.9.
+    pub(crate) fn word<'a>(
+        text: &'a str,
+        line: u32,
+        x: f32,
+        width: f32,
+        label: &'a str,
+    ) -> LabeledWord<'a> {
+        LabeledWord {
+            text,
+            page: 1,
+            line,
+            bbox: [x, line as f32 * 10.0, x + width, line as f32 * 10.0 + 8.0],
+            label,
+            prob: 0.9,
+        }
+    }
+}

@@ -189,14 +189,7 @@ mod tests {
     use super::*;
 
     fn at<'a>(text: &'a str, line: u32, x: f32, label: &'a str) -> LabeledWord<'a> {
-        LabeledWord {
-            text,
-            page: 1,
-            line,
-            bbox: [x, line as f32 * 10.0, x + 12.0, line as f32 * 10.0 + 8.0],
-            label,
-            prob: 0.9,
-        }
+        crate::extract::testing::word(text, line, x, 12.0, label)
     }
 
     #[test]
