@@ -833,8 +833,13 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
             // Likewise a second quantity on the row (a date wrapped in its cell, "12" /
             // "January" / "2021"): the surer of the two is the quantity. Either way a row
             // opens one item, and a misread does not shift every item below it.
-            if matches!(span.field.as_str(), "quantity" | "unit_price" | "amount")
-                && !span.starts_item
+            // A second code on the row of the first (an EAN or manufacturer column read as a
+            // second customer part) is no new item either: the code cut around it would lose
+            // its wrapped rest, and the row its numbers.
+            if matches!(
+                span.field.as_str(),
+                "quantity" | "unit_price" | "amount" | "sku" | "customer_part"
+            ) && !span.starts_item
             {
                 let line_of = |s: &Span| {
                     s.words
@@ -853,7 +858,7 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     }) {
                         let mut span = span;
                         if span_conf(words, &span) > span_conf(words, held) {
-                            std::mem::swap(held, &mut span);
+                            std::mem::swap(&mut held.words, &mut span.words);
                         }
                         span.field = format!("{ALTERNATE}{}", span.field);
                         item.push(span);
@@ -2466,6 +2471,42 @@ mod tests {
         let sku = |i: usize| l[i].sku.as_ref().map(|f| f.value.as_str());
         assert_eq!((sku(0), q(0)), (Some("HX-0021"), Some(1.0)));
         assert_eq!((sku(1), q(1)), (Some("FST-1"), Some(6.0)));
+    }
+
+    #[test]
+    fn a_second_code_on_the_row_opens_no_item_and_the_wrapped_code_stays_whole() {
+        let sure = |t: &'static str, line: u32, x: f32, label: &'static str, prob: f32| {
+            at_p(t, line, x, 40.0, label, prob)
+        };
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            sure("FST-M5X16-A", 1, 60.0, "S-sku", 0.93),
+            sure("STK211935", 1, 117.0, "B-customer_part", 1.0),
+            // the EAN column beside the customer's part number
+            sure("861431519858", 1, 174.0, "B-customer_part", 0.67),
+            sure("Hex", 1, 232.0, "B-description", 0.97),
+            sure("1", 1, 443.0, "B-quantity", 1.0),
+            sure("13.21", 1, 480.0, "B-unit_price", 1.0),
+            sure("2", 2, 60.0, "I-sku", 0.88),
+            sure("screw", 2, 232.0, "I-description", 0.99),
+            sure("FST-NYL-M6", 3, 60.0, "S-sku", 0.95),
+            sure("STK502073", 3, 117.0, "B-customer_part", 0.99),
+            sure("25", 3, 443.0, "B-quantity", 1.0),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        let sku = |i: usize| l[i].sku.as_ref().map(|f| f.value.as_str());
+        let cp = |i: usize| l[i].customer_part.as_ref().map(|f| f.value.as_str());
+        let q = |i: usize| l[i].quantity.as_ref().map(|f| f.value);
+        assert_eq!(
+            (sku(0), cp(0), q(0)),
+            (Some("FST-M5X16-A2"), Some("STK211935"), Some(1.0))
+        );
+        assert_eq!(
+            (sku(1), cp(1), q(1)),
+            (Some("FST-NYL-M6"), Some("STK502073"), Some(25.0))
+        );
     }
 
     #[test]
