@@ -2302,6 +2302,33 @@ mod tests {
     }
 
     #[test]
+    fn an_unsure_word_one_space_on_is_description_past_the_columns_widest_line() {
+        // Text 8 high: a space is about 3 wide, the next column's cell starts further on.
+        let unsure = |t: &'static str, x: f32, width: f32| LabeledWord {
+            prob: 0.8,
+            ..at_x(t, 1, x, width, "O")
+        };
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-M8", 1, 42.0, 60.0, "S-sku"),
+            at_x("Hex", 1, 126.0, 18.0, "B-description"),
+            at_x("M8x50", 1, 147.0, 31.0, "I-description"),
+            unsure("stainless", 181.0, 40.0),
+            // a cell of the next column, a column gap on
+            unsure("MPN-4411", 228.0, 40.0),
+            at_x("1", 1, 389.0, 6.0, "B-quantity"),
+            at_x("steel", 2, 126.0, 22.0, "I-description"),
+            at_x("A2-70", 2, 151.0, 30.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let d = orders[0].lines[0].description.as_ref();
+        assert_eq!(
+            d.map(|f| f.value.as_str()),
+            Some("Hex M8x50 stainless steel A2-70")
+        );
+    }
+
+    #[test]
     fn a_unit_opening_a_phrase_under_the_row_opens_no_item() {
         let words = vec![
             w("PO-1", 0, "B-po_number"),

@@ -1001,6 +1001,8 @@ pub(super) fn fill_description_column(
     used: &HashSet<usize>,
 ) -> Vec<Span> {
     const UNSURE: f32 = 0.9;
+    // A word space is about a third of the text height; a column's padding is wider.
+    const SPACE: f32 = 0.45;
     let desc: Vec<usize> = item
         .iter()
         .filter(|s| s.field == "description")
@@ -1024,14 +1026,17 @@ pub(super) fn fill_description_column(
         let mut next = d + 1;
         while let (Some(p), Some(w)) = (words.get(prev), words.get(next)) {
             let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+            let gap = w.bbox[0] - p.bbox[2];
+            // One space after the word before it: the same cell, even past the column's
+            // widest line so far (a cell's gap to the next column is wider than a space).
+            let spaced = gap < SPACE * height;
             let fits = w.label == "O"
                 && w.prob < UNSURE
                 && !used.contains(&next)
                 && (w.page, w.line) == (p.page, p.line)
                 && lines.contains(&(w.page, w.line))
                 && w.bbox[0] >= x0
-                && w.bbox[2] <= x1 + 1.0
-                && w.bbox[0] - p.bbox[2] < 2.5 * height;
+                && (spaced || (w.bbox[2] <= x1 + 1.0 && gap < 2.5 * height));
             if !fits {
                 break;
             }
