@@ -2455,6 +2455,31 @@ mod tests {
     }
 
     #[test]
+    fn a_unit_column_before_the_quantity_read_as_description_trades_with_the_box() {
+        // "... plated, | BOX | 2 | 82.60 | 165.20": the unit column comes before the quantity.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-M12", 1, 62.0, 40.0, "S-sku"),
+            at_x("Hex", 1, 131.0, 16.0, "B-description"),
+            at_x("zinc", 1, 150.0, 15.0, "I-description"),
+            at_x("plated,", 1, 168.0, 25.0, "I-description"),
+            at_x("BOX", 1, 210.0, 20.0, "I-description"),
+            at_x("2", 1, 250.0, 6.0, "B-quantity"),
+            at_x("82.60", 1, 450.0, 24.0, "B-unit_price"),
+            at_x("165.20", 1, 536.0, 28.0, "B-amount"),
+            at_x("box", 2, 131.0, 16.0, "B-uom"),
+            at_x("of", 2, 147.0, 8.0, "I-description"),
+            at_x("100", 2, 157.0, 14.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1);
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(d, Some("Hex zinc plated, box of 100"));
+        assert_eq!(l[0].uom.as_ref().map(|f| f.value.as_str()), Some("BOX"));
+    }
+
+    #[test]
     fn a_note_line_under_a_wrapped_code_lends_it_nothing() {
         let words = vec![
             w("PO-1", 0, "B-po_number"),

@@ -113,6 +113,9 @@ pub(super) fn opens_description(words: &[LabeledWord<'_>], s: &super::decode::Sp
         && n.bbox[0] - w.bbox[2] < 0.6 * height
 }
 
+/// A gap wider than this many text heights is no word space: the next column's cell.
+const COLUMN_GAP: f32 = 1.0;
+
 /// The model can swap a row's unit and the description's "box" ("... A2-70, | 20 | Box |" with
 /// "box of 100" under it): the unit it found opens a description phrase, and a known unit read
 /// as description stands right of the row's quantity or price, in a column of its own. The two
@@ -135,16 +138,27 @@ pub(super) fn swap_with_description(
         .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
         .map(|w| (w.page, w.line, w.bbox[2]))
         .collect();
+    // In a column of its own: right of the row's quantity or price, or on the row's line
+    // past more than a word space from the description word before it (a "UoM" column
+    // printed before "Qty").
     let column_unit = out
         .iter()
         .filter(|s| s.field == "description")
         .flat_map(|s| s.words.iter().copied())
         .find(|&i| {
             words.get(i).is_some_and(|w| {
+                let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+                let apart = i
+                    .checked_sub(1)
+                    .and_then(|j| words.get(j))
+                    .is_some_and(|p| {
+                        (p.page, p.line) == (w.page, w.line)
+                            && w.bbox[0] - p.bbox[2] > COLUMN_GAP * height
+                    });
                 is_unit(w.text)
                     && numeric_lines
                         .iter()
-                        .any(|&(p, l, x1)| p == w.page && l == w.line && x1 <= w.bbox[0])
+                        .any(|&(p, l, x1)| p == w.page && l == w.line && (x1 <= w.bbox[0] || apart))
             })
         });
     let Some(d) = column_unit else { return out };
