@@ -1287,6 +1287,19 @@ fn build_order(
                 f
             });
         }
+        if li.uom.is_none() {
+            li.uom = super::unit::after_price(words, item).map(|(i, unit)| {
+                let span = Span {
+                    field: "uom".to_string(),
+                    starts_item: false,
+                    continues: false,
+                    words: vec![i],
+                };
+                let mut f = text_field(words, &span, part, "");
+                f.value = unit.to_string();
+                f
+            });
+        }
         // A row with neither a code nor a description and fewer than two of quantity, price
         // and amount is noise (a stray number), not an item.
         let numbers = [&li.quantity, &li.unit_price, &li.amount]
@@ -2477,6 +2490,28 @@ mod tests {
         let d = l[0].description.as_ref().map(|f| f.value.as_str());
         assert_eq!(d, Some("Hex zinc plated, box of 100"));
         assert_eq!(l[0].uom.as_ref().map(|f| f.value.as_str()), Some("BOX"));
+    }
+
+    #[test]
+    fn a_price_per_unit_names_the_unit_after_its_slash() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("651500988", 1, 42.0, 40.0, "S-sku"),
+            at_x("Bearing", 1, 167.0, 30.0, "B-description"),
+            at_x("10,00", 1, 464.0, 20.0, "B-quantity"),
+            at_x("2,33/ea", 1, 543.0, 30.0, "B-unit_price"),
+            at_x("400047", 2, 42.0, 40.0, "S-sku"),
+            at_x("Screw", 2, 167.0, 30.0, "B-description"),
+            at_x("2,00", 2, 464.0, 20.0, "B-quantity"),
+            // a slash in a number names no unit
+            at_x("1/2", 2, 543.0, 30.0, "B-unit_price"),
+        ];
+        let orders = decode(&words, 0, Locale::De);
+        let l = &orders[0].lines;
+        let uom = |i: usize| l[i].uom.as_ref().map(|f| f.value.as_str());
+        let price = |i: usize| l[i].unit_price.as_ref().map(|f| f.value);
+        assert_eq!((uom(0), price(0)), (Some("ea"), Some(2.33)));
+        assert_eq!(uom(1), None);
     }
 
     #[test]

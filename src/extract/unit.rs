@@ -261,3 +261,21 @@ mod tests {
         assert!(!ends_description(&words, &span(5)), "a sure unit stays");
     }
 }
+
+/// "2,33/ea" or "12.00/EA": a price printed per unit names the unit after its slash. The
+/// word of the item's price (or amount) that does, and the unit it names.
+pub(super) fn after_price<'w>(
+    words: &[LabeledWord<'w>],
+    item: &[super::decode::Span],
+) -> Option<(usize, &'w str)> {
+    ["unit_price", "amount"].iter().find_map(|field| {
+        item.iter()
+            .filter(|s| s.field == *field)
+            .flat_map(|s| s.words.iter().copied())
+            .find_map(|i| {
+                let (number, unit) = words.get(i)?.text.rsplit_once('/')?;
+                let unit = unit.trim();
+                (number.chars().any(|c| c.is_ascii_digit()) && is_unit(unit)).then_some((i, unit))
+            })
+    })
+}
