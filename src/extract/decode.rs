@@ -1194,6 +1194,7 @@ fn build_order(
         trace_items(words, "item", std::slice::from_ref(item));
         let item = &super::rows::code_rests_in_description(words, item);
         let item = &super::unit::swap_with_description(words, item);
+        let item = &super::unit::column_before_description(words, item);
         let item = &super::rows::alternate_codes_in_description(words, item);
         let item = &super::rows::other_column_rests(words, item);
         let item = &super::rows::thousands_lead_by_arithmetic(words, item, locale);
@@ -2512,6 +2513,32 @@ mod tests {
         let price = |i: usize| l[i].unit_price.as_ref().map(|f| f.value);
         assert_eq!((uom(0), price(0)), (Some("ea"), Some(2.33)));
         assert_eq!(uom(1), None);
+    }
+
+    #[test]
+    fn a_unit_column_just_before_the_description_is_the_unit() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("50", 1, 87.0, 11.0, "S-quantity"),
+            at_x("463554186", 1, 103.0, 51.0, "B-sku"),
+            // the unit column's cell, a column gap before the description
+            at_x("PC", 1, 168.0, 13.0, "B-description"),
+            at_x("Countersunk", 1, 188.0, 58.0, "B-description"),
+            at_x("screw", 1, 249.0, 27.0, "I-description"),
+            at_x("1.87", 1, 393.0, 20.0, "B-unit_price"),
+            at_x("4", 2, 87.0, 6.0, "S-quantity"),
+            at_x("463554187", 2, 103.0, 51.0, "B-sku"),
+            // a word space on: the description's own first word
+            at_x("Box", 2, 168.0, 16.0, "B-description"),
+            at_x("of", 2, 187.0, 8.0, "I-description"),
+            at_x("100", 2, 198.0, 14.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let uom = |i: usize| l[i].uom.as_ref().map(|f| f.value.as_str());
+        let d = |i: usize| l[i].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!((uom(0), d(0)), (Some("PC"), Some("Countersunk screw")));
+        assert_eq!((uom(1), d(1)), (None, Some("Box of 100")));
     }
 
     #[test]

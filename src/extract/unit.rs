@@ -114,7 +114,7 @@ pub(super) fn opens_description(words: &[LabeledWord<'_>], s: &super::decode::Sp
 }
 
 /// A gap wider than this many text heights is no word space: the next column's cell.
-const COLUMN_GAP: f32 = 1.0;
+const COLUMN_GAP: f32 = 0.55;
 
 /// The model can swap a row's unit and the description's "box" ("... A2-70, | 20 | Box |" with
 /// "box of 100" under it): the unit it found opens a description phrase, and a known unit read
@@ -278,4 +278,47 @@ pub(super) fn after_price<'w>(
                 (number.chars().any(|c| c.is_ascii_digit()) && is_unit(unit)).then_some((i, unit))
             })
     })
+}
+
+/// "50 | PC | Countersunk screw ...": a unit column printed just before the description, its
+/// cell read as the description's first word. An item with no unit whose description opens
+/// with a known unit standing more than a word space from the next description word on its
+/// line takes that word as its unit.
+pub(super) fn column_before_description(
+    words: &[LabeledWord<'_>],
+    item: &[super::decode::Span],
+) -> Vec<super::decode::Span> {
+    let mut out = item.to_vec();
+    if out.iter().any(|s| s.field == "uom") {
+        return out;
+    }
+    let Some(first) = out
+        .iter()
+        .filter(|s| s.field == "description")
+        .flat_map(|s| s.words.iter().copied())
+        .min()
+    else {
+        return out;
+    };
+    let (Some(w), Some(n)) = (words.get(first), words.get(first + 1)) else {
+        return out;
+    };
+    let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+    let apart = (n.page, n.line) == (w.page, w.line)
+        && n.label.ends_with("-description")
+        && n.bbox[0] - w.bbox[2] > COLUMN_GAP * height;
+    if !(apart && is_unit(w.text)) {
+        return out;
+    }
+    for s in out.iter_mut() {
+        s.words.retain(|&i| i != first);
+    }
+    out.retain(|s| !s.words.is_empty());
+    out.push(super::decode::Span {
+        field: "uom".to_string(),
+        starts_item: false,
+        continues: false,
+        words: vec![first],
+    });
+    out
 }
