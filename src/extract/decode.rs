@@ -783,7 +783,16 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     if let (Some(l), Some(f)) = (last, first) {
                         let below = f.page == l.page && f.line > l.line && f.line <= l.line + 2;
                         let same_column = f.bbox[0] < l.bbox[2] && f.bbox[2] > l.bbox[0] - 1.0;
-                        if l.text.ends_with('-') && below && same_column {
+                        // The rest is the nearest word below in the column: past a word
+                        // between them ("SAF-5162-" / "M"), a code is the next item's.
+                        let skipped = words.iter().any(|x| {
+                            x.page == l.page
+                                && x.line > l.line
+                                && x.line < f.line
+                                && x.bbox[0] < l.bbox[2]
+                                && x.bbox[2] > l.bbox[0]
+                        });
+                        if l.text.ends_with('-') && below && same_column && !skipped {
                             prev.words.extend(span.words);
                             continue;
                         }
@@ -2539,6 +2548,27 @@ mod tests {
         let d = |i: usize| l[i].description.as_ref().map(|f| f.value.as_str());
         assert_eq!((uom(0), d(0)), (Some("PC"), Some("Countersunk screw")));
         assert_eq!((uom(1), d(1)), (None, Some("Box of 100")));
+    }
+
+    #[test]
+    fn a_code_cut_at_its_hyphen_is_not_joined_to_the_next_items_code() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("SAF-5162-", 1, 42.0, 45.0, "S-sku"),
+            at_x("Gloves", 1, 91.0, 30.0, "B-description"),
+            at_x("6", 1, 379.0, 6.0, "B-quantity"),
+            // the code's rest, read as description
+            at_x("M", 2, 42.0, 8.0, "I-description"),
+            at_x("Mfr:", 2, 91.0, 18.0, "I-description"),
+            at_x("FST-CSK-M", 3, 42.0, 45.0, "S-sku"),
+            at_x("Screw", 3, 91.0, 30.0, "B-description"),
+            at_x("1", 3, 379.0, 6.0, "B-quantity"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        let sku = |i: usize| l[i].sku.as_ref().map(|f| f.value.as_str());
+        assert_eq!((sku(0), sku(1)), (Some("SAF-5162-M"), Some("FST-CSK-M")));
     }
 
     #[test]
