@@ -2572,6 +2572,28 @@ mod tests {
     }
 
     #[test]
+    fn arithmetic_reads_a_discounted_row() {
+        let unsure = |t: &'static str, x: f32| LabeledWord {
+            prob: 0.54,
+            ..at_x(t, 1, x, 12.0, "O")
+        };
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-CSK-M", 1, 42.0, 45.0, "S-sku"),
+            at_x("Screw", 1, 91.0, 30.0, "B-description"),
+            at_x("BOX", 1, 304.0, 20.0, "B-uom"),
+            // the quantity, missed; then the row's discount: 12 x 6.86 less 5 % is 78.20
+            unsure("12", 374.0),
+            unsure("5%", 408.0),
+            at_x("6.86", 1, 466.0, 20.0, "B-unit_price"),
+            at_x("78.20", 1, 530.0, 24.0, "B-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let q = orders[0].lines[0].quantity.as_ref().map(|f| f.value);
+        assert_eq!(q, Some(12.0));
+    }
+
+    #[test]
     fn a_note_line_under_a_wrapped_code_lends_it_nothing() {
         let words = vec![
             w("PO-1", 0, "B-po_number"),

@@ -480,7 +480,8 @@ pub(super) fn fill_by_arithmetic(
     part: u32,
     locale: Locale,
 ) {
-    let close = |x: f64, y: f64| (x - y).abs() <= 0.011 + 0.001 * y.abs();
+    let discounts = row_discounts(words, rows, used);
+    let close = |x: f64, y: f64| multiplies_out(x, y, &discounts);
     // Free numbers on those rows, right to left (amounts are printed last).
     let mut free: Vec<usize> = (0..words.len())
         .filter(|i| !used.contains(i))
@@ -507,6 +508,9 @@ pub(super) fn fill_by_arithmetic(
                 continues: false,
                 words: vec![i],
             };
+            if words.get(i).is_some_and(|w| percent(w.text).is_some()) {
+                return None;
+            }
             let mut f = num_field(words, &span, part, locale)?;
             if f.value <= 0.0 || !ok(f.value) {
                 return None;
@@ -545,6 +549,38 @@ pub(super) fn fill_by_arithmetic(
     }
 }
 
+/// A discount printed on an item's rows ("5%", "12.5%" in a "Disc." column): the amount is
+/// the product less it. The free percentages on the rows.
+fn row_discounts(
+    words: &[LabeledWord<'_>],
+    rows: &HashSet<(u32, u32)>,
+    used: &HashSet<usize>,
+) -> Vec<f64> {
+    (0..words.len())
+        .filter(|i| !used.contains(i))
+        .filter_map(|i| words.get(i))
+        .filter(|w| w.label == "O" && rows.contains(&(w.page, w.line)))
+        .filter_map(|w| percent(w.text))
+        .collect()
+}
+
+/// Is `amount` the `product` (quantity x price), to the cent, or the product less one of the
+/// row's discounts?
+fn multiplies_out(product: f64, amount: f64, discounts: &[f64]) -> bool {
+    let near = |x: f64| (x - amount).abs() <= 0.011 + 0.001 * amount.abs();
+    near(product) || discounts.iter().any(|d| near(product * (1.0 - d / 100.0)))
+}
+
+/// "5%", "-12.5%", "7,5%": a percentage between 0 and 100 printed as one word.
+fn percent(text: &str) -> Option<f64> {
+    let t = text
+        .strip_suffix('%')?
+        .trim_start_matches('-')
+        .replace(',', ".");
+    let d: f64 = t.parse().ok()?;
+    (d > 0.0 && d < 100.0).then_some(d)
+}
+
 /// Quantity x unit price = amount, used to re-read a row whose values do not multiply out.
 /// On tables the model never saw it may take the row number for the quantity and leave the
 /// real one unlabelled or give it a second field, or read an amount as a second price
@@ -564,7 +600,8 @@ pub(super) fn reconcile_by_arithmetic(
     locale: Locale,
 ) {
     const ROLES: [&str; 3] = ["quantity", "unit_price", "amount"];
-    let close = |x: f64, y: f64| (x - y).abs() <= 0.011 + 0.001 * y.abs();
+    let discounts = row_discounts(words, rows, used);
+    let close = |x: f64, y: f64| multiplies_out(x, y, &discounts);
     let value = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
     if let (Some(q), Some(p), Some(a)) = (
         value(&li.quantity),
