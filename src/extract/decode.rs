@@ -1323,6 +1323,7 @@ fn build_order(
         lines.push(li);
     }
     super::sums::money_column_by_sums(words, &mut lines, locale);
+    super::sums::money_column_by_vote(&mut lines);
     if po_number.is_none() && lines.is_empty() {
         return None;
     }

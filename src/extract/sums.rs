@@ -75,9 +75,71 @@ pub(super) fn money_column_by_sums(
     }
 }
 
+/// Least number of lines whose one money value stands in one column before the column's
+/// majority reading decides for all.
+const MIN_VOTES: usize = 3;
+
+/// How far apart (page units) two values' right edges may be and still stand in one column.
+const COLUMN_SLACK: f32 = 4.0;
+
+/// When no sum settles it (see [`money_column_by_sums`]): every line has a quantity and one
+/// money value, all printed in one column (right edges aligned, on any page), and the model
+/// read most of them (by confidence) as one field. The column is one field, so the rest take
+/// it: a table with only a price column where a few prices were read as amounts.
+pub(super) fn money_column_by_vote(lines: &mut [LineItem]) {
+    if lines.len() < MIN_VOTES {
+        return;
+    }
+    // (is a price, confidence, right edge) per line
+    let mut votes = Vec::with_capacity(lines.len());
+    for l in lines.iter() {
+        let nonzero = |f: &Option<Field<f64>>| f.as_ref().filter(|f| f.value != 0.0).cloned();
+        if nonzero(&l.quantity).is_none() {
+            return;
+        }
+        let (price, f) = match (nonzero(&l.unit_price), nonzero(&l.amount)) {
+            (Some(f), None) => (true, f),
+            (None, Some(f)) => (false, f),
+            _ => return,
+        };
+        let Some(src) = f.source else { return };
+        votes.push((price, f.confidence, src.bbox[2]));
+    }
+    let (Some(lo), Some(hi)) = (
+        votes.iter().map(|v| v.2).reduce(f32::min),
+        votes.iter().map(|v| v.2).reduce(f32::max),
+    ) else {
+        return;
+    };
+    if hi - lo > COLUMN_SLACK {
+        return;
+    }
+    let weight = |price: bool| -> f32 { votes.iter().filter(|v| v.0 == price).map(|v| v.1).sum() };
+    let (as_prices, as_amounts) = (weight(true), weight(false));
+    if as_prices == as_amounts {
+        return;
+    }
+    let prices = as_prices > as_amounts;
+    for l in lines.iter_mut() {
+        let (from, to) = if prices {
+            (&mut l.amount, &mut l.unit_price)
+        } else {
+            (&mut l.unit_price, &mut l.amount)
+        };
+        if from.as_ref().is_some_and(|f| f.value == 0.0) {
+            *from = None;
+        }
+        if let Some(mut f) = from.take() {
+            f.confidence *= SUMS_DISCOUNT;
+            *to = Some(f);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::SourceSpan;
 
     fn word(text: &str) -> LabeledWord<'_> {
         LabeledWord {
@@ -145,6 +207,44 @@ mod tests {
         let mut lines = read();
         money_column_by_sums(&words_of(&["38.00"]), &mut lines, Locale::Us);
         assert_eq!(money(&lines), vec![(Some(10.0), None), (Some(6.0), None)]);
+    }
+
+    #[test]
+    fn one_money_column_takes_the_field_most_of_it_was_read_as() {
+        let at = |v: f64, conf: f32, right: f32| {
+            let src = SourceSpan {
+                part: 0,
+                page: 1,
+                bbox: [right - 20.0, 0.0, right, 8.0],
+                text: v.to_string(),
+            };
+            Field::new(v, conf, Some(src))
+        };
+        let read = |last_right: f32| {
+            let mut lines = vec![
+                line(6.0, None, None),
+                line(25.0, None, None),
+                line(2.0, None, None),
+            ];
+            lines[0].amount = Some(at(177.30, 0.56, 553.0));
+            lines[1].unit_price = Some(at(41.99, 0.88, 553.3));
+            lines[2].unit_price = Some(at(12.50, 0.95, last_right));
+            lines
+        };
+        let mut lines = read(552.0);
+        money_column_by_vote(&mut lines);
+        assert_eq!(
+            money(&lines),
+            vec![
+                (Some(177.30), None),
+                (Some(41.99), None),
+                (Some(12.50), None)
+            ]
+        );
+        // not one column: nothing to go by
+        let mut lines = read(480.0);
+        money_column_by_vote(&mut lines);
+        assert_eq!(money(&lines)[0], (None, Some(177.30)));
     }
 
     fn words_of<'a>(texts: &[&'a str]) -> Vec<LabeledWord<'a>> {
