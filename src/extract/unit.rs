@@ -198,6 +198,67 @@ pub(super) fn ends_description(words: &[LabeledWord<'_>], s: &super::decode::Spa
         && w.bbox[0] - p.bbox[2] < 0.6 * height
 }
 
+/// "2,33/ea" or "12.00/EA": a price printed per unit names the unit after its slash. The
+/// word of the item's price (or amount) that does, and the unit it names.
+pub(super) fn after_price<'w>(
+    words: &[LabeledWord<'w>],
+    item: &[super::decode::Span],
+) -> Option<(usize, &'w str)> {
+    ["unit_price", "amount"].iter().find_map(|field| {
+        item.iter()
+            .filter(|s| s.field == *field)
+            .flat_map(|s| s.words.iter().copied())
+            .find_map(|i| {
+                let (number, unit) = words.get(i)?.text.rsplit_once('/')?;
+                let unit = unit.trim();
+                (number.chars().any(|c| c.is_ascii_digit()) && is_unit(unit)).then_some((i, unit))
+            })
+    })
+}
+
+/// "50 | PC | Countersunk screw ...": a unit column printed just before the description, its
+/// cell read as the description's first word. An item with no unit whose description opens
+/// with a known unit standing more than a word space from the next description word on its
+/// line takes that word as its unit.
+pub(super) fn column_before_description(
+    words: &[LabeledWord<'_>],
+    item: &[super::decode::Span],
+) -> Vec<super::decode::Span> {
+    let mut out = item.to_vec();
+    if out.iter().any(|s| s.field == "uom") {
+        return out;
+    }
+    let Some(first) = out
+        .iter()
+        .filter(|s| s.field == "description")
+        .flat_map(|s| s.words.iter().copied())
+        .min()
+    else {
+        return out;
+    };
+    let (Some(w), Some(n)) = (words.get(first), words.get(first + 1)) else {
+        return out;
+    };
+    let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+    let apart = (n.page, n.line) == (w.page, w.line)
+        && n.label.ends_with("-description")
+        && n.bbox[0] - w.bbox[2] > COLUMN_GAP * height;
+    if !(apart && is_unit(w.text)) {
+        return out;
+    }
+    for s in out.iter_mut() {
+        s.words.retain(|&i| i != first);
+    }
+    out.retain(|s| !s.words.is_empty());
+    out.push(super::decode::Span {
+        field: "uom".to_string(),
+        starts_item: false,
+        continues: false,
+        words: vec![first],
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,65 +321,4 @@ mod tests {
         assert!(!ends_description(&words, &span(3)), "a known unit stays");
         assert!(!ends_description(&words, &span(5)), "a sure unit stays");
     }
-}
-
-/// "2,33/ea" or "12.00/EA": a price printed per unit names the unit after its slash. The
-/// word of the item's price (or amount) that does, and the unit it names.
-pub(super) fn after_price<'w>(
-    words: &[LabeledWord<'w>],
-    item: &[super::decode::Span],
-) -> Option<(usize, &'w str)> {
-    ["unit_price", "amount"].iter().find_map(|field| {
-        item.iter()
-            .filter(|s| s.field == *field)
-            .flat_map(|s| s.words.iter().copied())
-            .find_map(|i| {
-                let (number, unit) = words.get(i)?.text.rsplit_once('/')?;
-                let unit = unit.trim();
-                (number.chars().any(|c| c.is_ascii_digit()) && is_unit(unit)).then_some((i, unit))
-            })
-    })
-}
-
-/// "50 | PC | Countersunk screw ...": a unit column printed just before the description, its
-/// cell read as the description's first word. An item with no unit whose description opens
-/// with a known unit standing more than a word space from the next description word on its
-/// line takes that word as its unit.
-pub(super) fn column_before_description(
-    words: &[LabeledWord<'_>],
-    item: &[super::decode::Span],
-) -> Vec<super::decode::Span> {
-    let mut out = item.to_vec();
-    if out.iter().any(|s| s.field == "uom") {
-        return out;
-    }
-    let Some(first) = out
-        .iter()
-        .filter(|s| s.field == "description")
-        .flat_map(|s| s.words.iter().copied())
-        .min()
-    else {
-        return out;
-    };
-    let (Some(w), Some(n)) = (words.get(first), words.get(first + 1)) else {
-        return out;
-    };
-    let height = (w.bbox[3] - w.bbox[1]).max(1.0);
-    let apart = (n.page, n.line) == (w.page, w.line)
-        && n.label.ends_with("-description")
-        && n.bbox[0] - w.bbox[2] > COLUMN_GAP * height;
-    if !(apart && is_unit(w.text)) {
-        return out;
-    }
-    for s in out.iter_mut() {
-        s.words.retain(|&i| i != first);
-    }
-    out.retain(|s| !s.words.is_empty());
-    out.push(super::decode::Span {
-        field: "uom".to_string(),
-        starts_item: false,
-        continues: false,
-        words: vec![first],
-    });
-    out
 }
