@@ -875,11 +875,27 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                     }
                 }
             }
+            // A number wrapped in another column's cell on the row's next lines ("6153-4" /
+            // "35" read as an amount) stands apart from the row's own value of the field:
+            // a new row's value would stand in that value's column.
+            // (A number in the description's column is its end, "box of" / "100":
+            // `absorb_stray_numbers`.)
+            let off_column = |item: &Vec<Span>| {
+                matches!(span.field.as_str(), "quantity" | "unit_price" | "amount")
+                    && !item
+                        .iter()
+                        .filter(|s| s.field == "description")
+                        .any(|d| !off_column_below(words, d, &span, u32::MAX))
+                    && item
+                        .iter()
+                        .filter(|s| s.field == span.field)
+                        .any(|held| off_column_below(words, held, &span, 3))
+            };
             let weak_repeat = acc.items.last_mut().filter(|item| {
                 !span.starts_item
                     && span.field != "description"
                     && item.iter().any(|s| s.field == span.field)
-                    && span_conf(words, &span) < 0.6
+                    && (span_conf(words, &span) < 0.6 || off_column(item))
             });
             if let Some(item) = weak_repeat {
                 item.push(Span {
@@ -917,6 +933,22 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
         }
     }
     out
+}
+
+/// Is `span` printed on one of the next `lines` lines below `held` and outside its column
+/// (no horizontal overlap)?
+fn off_column_below(words: &[LabeledWord<'_>], held: &Span, span: &Span, lines: u32) -> bool {
+    let bounds = |s: &Span| {
+        let ws: Vec<&LabeledWord<'_>> = s.words.iter().filter_map(|&i| words.get(i)).collect();
+        let first = ws.first()?;
+        let x0 = ws.iter().map(|w| w.bbox[0]).fold(f32::MAX, f32::min);
+        let x1 = ws.iter().map(|w| w.bbox[2]).fold(f32::MIN, f32::max);
+        Some((first.page, first.line, x0, x1))
+    };
+    let (Some((hp, hl, hx0, hx1)), Some((sp, sl, sx0, sx1))) = (bounds(held), bounds(span)) else {
+        return false;
+    };
+    hp == sp && sl > hl && sl <= hl.saturating_add(lines) && (sx1 < hx0 || sx0 > hx1)
 }
 
 /// `RUST_LOG=po_intake::items=trace`: each item's spans, as the model grouped them and as
@@ -2592,6 +2624,37 @@ mod tests {
         let orders = decode(&words, 0, Locale::Us);
         let q = orders[0].lines[0].quantity.as_ref().map(|f| f.value);
         assert_eq!(q, Some(12.0));
+    }
+
+    #[test]
+    fn a_number_wrapped_in_another_columns_cell_below_the_row_opens_no_item() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("BRG-6308-ZZ", 1, 59.0, 50.0, "S-sku"),
+            at_x("Deep", 1, 115.0, 20.0, "B-description"),
+            at_x("500", 1, 389.0, 14.0, "B-quantity"),
+            at_x("30.10", 1, 436.0, 20.0, "B-unit_price"),
+            at_x("6153-4", 1, 496.0, 26.0, "O"),
+            at_x("15050.00", 1, 527.0, 26.0, "B-amount"),
+            at_x("groove", 2, 115.0, 28.0, "I-description"),
+            // the rest of "6153-4" / "35", read as an amount
+            at_x("35", 2, 496.0, 10.0, "B-amount"),
+            at_x("Hersteller:", 3, 115.0, 40.0, "I-description"),
+            at_x("FST-1", 4, 59.0, 30.0, "S-sku"),
+            at_x("Socket", 4, 115.0, 26.0, "B-description"),
+            at_x("1", 4, 391.0, 6.0, "B-quantity"),
+            at_x("66.34", 4, 527.0, 26.0, "B-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        let d = |i: usize| l[i].description.as_ref().map(|f| f.value.as_str());
+        let a = |i: usize| l[i].amount.as_ref().map(|f| f.value);
+        assert_eq!(
+            (d(0), a(0)),
+            (Some("Deep groove Hersteller:"), Some(15050.0))
+        );
+        assert_eq!((d(1), a(1)), (Some("Socket"), Some(66.34)));
     }
 
     #[test]
