@@ -866,7 +866,18 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
                             && !(s.field == "quantity" && s.starts_item)
                     }) {
                         let mut span = span;
-                        if span_conf(words, &span) > span_conf(words, held) {
+                        // Of two codes, a barcode number (GTIN) is not the part number,
+                        // however sure the model was.
+                        let rank = |s: &Span| {
+                            let text = span_text(words, s, "");
+                            (!barcode_shaped(&text), span_conf(words, s))
+                        };
+                        let better = if matches!(span.field.as_str(), "sku" | "customer_part") {
+                            rank(&span) > rank(held)
+                        } else {
+                            span_conf(words, &span) > span_conf(words, held)
+                        };
+                        if better {
                             std::mem::swap(&mut held.words, &mut span.words);
                         }
                         span.field = format!("{ALTERNATE}{}", span.field);
@@ -933,6 +944,12 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
         }
     }
     out
+}
+
+/// A GTIN (UPC-A, EAN-13, GTIN-14): 12 to 14 digits and nothing else. Printed in its own
+/// column beside the part numbers; a customer's part number of that shape is rare.
+fn barcode_shaped(text: &str) -> bool {
+    (12..=14).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Is `span` printed on one of the next `lines` lines below `held` and outside its column
@@ -2655,6 +2672,27 @@ mod tests {
             (Some("Deep groove Hersteller:"), Some(15050.0))
         );
         assert_eq!((d(1), a(1)), (Some("Socket"), Some(66.34)));
+    }
+
+    #[test]
+    fn of_two_codes_on_a_row_a_barcode_number_is_not_the_part_number() {
+        let sure = |t: &'static str, x: f32, label: &'static str, prob: f32| {
+            at_p(t, 1, x, 40.0, label, prob)
+        };
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            sure("FST-M5X16", 60.0, "S-sku", 0.95),
+            // an EAN column read, more surely, as a second customer part
+            sure("4006381333931", 117.0, "B-customer_part", 0.97),
+            sure("STK211935", 174.0, "B-customer_part", 0.9),
+            sure("Hex", 232.0, "B-description", 0.97),
+            sure("1", 443.0, "B-quantity", 1.0),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1);
+        let cp = l[0].customer_part.as_ref().map(|f| f.value.as_str());
+        assert_eq!(cp, Some("STK211935"));
     }
 
     #[test]
