@@ -1251,6 +1251,7 @@ fn build_order(
     for item in &items {
         trace_items(words, "item", std::slice::from_ref(item));
         let item = &super::rows::code_rests_in_description(words, item);
+        let item = &super::unit::code_rest_read_as_unit(words, item);
         let item = &super::unit::swap_with_description(words, item);
         let item = &super::unit::column_before_description(words, item);
         let item = &super::rows::alternate_codes_in_description(words, item);
@@ -2693,6 +2694,52 @@ mod tests {
         assert_eq!(l.len(), 1);
         let cp = l[0].customer_part.as_ref().map(|f| f.value.as_str());
         assert_eq!(cp, Some("STK211935"));
+    }
+
+    #[test]
+    fn a_code_rest_read_as_a_unit_joins_the_code_and_the_unit_cell_is_the_unit() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("20", 1, 96.0, 10.0, "S-quantity"),
+            at_x("FST-M4X16", 1, 110.0, 45.0, "B-sku"),
+            at_x("6ES7748-1", 1, 161.0, 45.0, "B-customer_part"),
+            at_x("Hex", 1, 209.0, 16.0, "B-description"),
+            at_x("plated,", 1, 228.0, 28.0, "I-description"),
+            // the unit column's cell, read as description
+            at_x("BOX", 1, 275.0, 20.0, "I-description"),
+            at_x("4.39", 1, 320.0, 18.0, "B-unit_price"),
+            // the customer part's rest, read as a unit
+            at_x("BX20", 2, 161.0, 22.0, "B-uom"),
+            at_x("box", 2, 209.0, 16.0, "B-uom"),
+            at_x("of", 2, 228.0, 8.0, "I-description"),
+            at_x("100", 2, 239.0, 14.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1);
+        let cp = l[0].customer_part.as_ref().map(|f| f.value.as_str());
+        let uom = l[0].uom.as_ref().map(|f| f.value.as_str());
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(cp, Some("6ES7748-1BX20"));
+        assert_eq!(uom, Some("BOX"));
+        assert_eq!(d, Some("Hex plated, box of 100"));
+    }
+
+    #[test]
+    fn a_unit_word_inside_a_description_right_of_the_quantity_stays_description() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("10", 1, 42.0, 10.0, "S-quantity"),
+            at_x("Gloves,", 1, 80.0, 30.0, "B-description"),
+            at_x("box", 1, 113.0, 16.0, "I-description"),
+            at_x("of", 1, 132.0, 8.0, "I-description"),
+            at_x("100", 1, 143.0, 14.0, "I-description"),
+            at_x("4.39", 1, 320.0, 18.0, "B-unit_price"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!((d, l[0].uom.as_ref()), (Some("Gloves, box of 100"), None));
     }
 
     #[test]

@@ -128,10 +128,22 @@ pub(super) fn swap_with_description(
     let units: Vec<usize> = (0..out.len())
         .filter(|&k| out.get(k).is_some_and(|s| s.field == "uom"))
         .collect();
-    let [u] = units[..] else { return out };
-    if !out.get(u).is_some_and(|s| opens_description(words, s)) {
-        return out;
-    }
+    // The unit to trade, or none at all: then only a unit standing apart on both sides (a
+    // cell of its own, not "box" opening "box of 100") is taken.
+    let traded = match units[..] {
+        [u] if out.get(u).is_some_and(|s| opens_description(words, s)) => Some(u),
+        [] => None,
+        _ => return out,
+    };
+    let gap_after = |i: usize| {
+        let (Some(w), Some(n)) = (words.get(i), words.get(i + 1)) else {
+            return true;
+        };
+        let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+        (n.page, n.line) != (w.page, w.line)
+            || !n.label.ends_with("-description")
+            || n.bbox[0] - w.bbox[2] > COLUMN_GAP * height
+    };
     let numeric_lines: Vec<(u32, u32, f32)> = out
         .iter()
         .filter(|s| matches!(s.field.as_str(), "quantity" | "unit_price"))
@@ -155,7 +167,12 @@ pub(super) fn swap_with_description(
                         (p.page, p.line) == (w.page, w.line)
                             && w.bbox[0] - p.bbox[2] > COLUMN_GAP * height
                     });
+                let own_cell = match traded {
+                    Some(_) => true,
+                    None => apart && gap_after(i),
+                };
                 is_unit(w.text)
+                    && own_cell
                     && numeric_lines
                         .iter()
                         .any(|&(p, l, x1)| p == w.page && l == w.line && (x1 <= w.bbox[0] || apart))
@@ -165,7 +182,7 @@ pub(super) fn swap_with_description(
     for s in out.iter_mut().filter(|s| s.field == "description") {
         s.words.retain(|&i| i != d);
     }
-    if let Some(s) = out.get_mut(u) {
+    if let Some(s) = traded.and_then(|u| out.get_mut(u)) {
         s.field = "description".to_string();
     }
     out.push(super::decode::Span {
@@ -256,6 +273,46 @@ pub(super) fn column_before_description(
         continues: false,
         words: vec![first],
     });
+    out
+}
+
+/// "6ES7748-1" / "BX20": the rest of a code wrapped in its narrow cell, read as a unit. A
+/// one-word "unit" we do not know, printed on the line under the item's code and inside its
+/// column, is the code's rest.
+pub(super) fn code_rest_read_as_unit(
+    words: &[LabeledWord<'_>],
+    item: &[super::decode::Span],
+) -> Vec<super::decode::Span> {
+    let mut out = item.to_vec();
+    let rests: Vec<(usize, usize)> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.field == "uom")
+        .filter_map(|(k, s)| {
+            let [only] = s.words[..] else { return None };
+            let w = words.get(only)?;
+            if is_unit(w.text) || !w.text.chars().any(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let code = out.iter().position(|c| {
+                matches!(c.field.as_str(), "sku" | "customer_part")
+                    && c.words.last().and_then(|&i| words.get(i)).is_some_and(|c| {
+                        c.page == w.page
+                            && c.line + 1 == w.line
+                            && w.bbox[0] >= c.bbox[0] - 1.0
+                            && w.bbox[0] < c.bbox[2]
+                    })
+            })?;
+            Some((k, code))
+        })
+        .collect();
+    for &(k, code) in &rests {
+        let moved = out.get_mut(k).map(|s| std::mem::take(&mut s.words));
+        if let (Some(moved), Some(c)) = (moved, out.get_mut(code)) {
+            c.words.extend(moved);
+        }
+    }
+    out.retain(|s| !s.words.is_empty());
     out
 }
 
