@@ -1077,6 +1077,25 @@ fn wrapped_thousands_group(words: &[LabeledWord<'_>], s: Span) -> Span {
                     return out;
                 }
             }
+            // "13'168" / ".75" or "6'790." / "50": wrapped at its decimal point.
+            let cut_at_point = w.text.ends_with(['.', ',']);
+            let decimals = |t: &str| {
+                let d = if cut_at_point {
+                    Some(t)
+                } else {
+                    t.strip_prefix(['.', ','])
+                };
+                d.is_some_and(|d| (1..=6).contains(&d.len()) && digits(d))
+            };
+            if w.text.ends_with(|c: char| c.is_ascii_digit()) || cut_at_point {
+                let rest = (one + 1..words.len())
+                    .take_while(|&i| near(i, w))
+                    .find(|&i| free(i).is_some_and(|n| decimals(n.text) && stacked(w, n)));
+                if let Some(i) = rest {
+                    out.words.push(i);
+                    return out;
+                }
+            }
             if group_like(w.text) {
                 let lead = (0..one)
                     .rev()
@@ -2146,6 +2165,26 @@ mod tests {
                 (Some(2500.0), Some(390864.25))
             ]
         );
+    }
+
+    #[test]
+    fn a_number_wrapped_at_its_decimal_point_is_one_number() {
+        // right-aligned in a narrow cell: "13'168" / ".75" and "6'790." / "50"
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_y("BRG-1", 1, 59.0, 135.0, "S-sku"),
+            at_y("500", 1, 389.0, 135.0, "B-quantity"),
+            at_y("13'168", 1, 526.0, 135.0, "B-amount"),
+            at_y(".75", 2, 550.0, 143.5, "O"),
+            at_y("FST-2", 3, 59.0, 160.0, "S-sku"),
+            at_y("50", 3, 389.0, 160.0, "B-quantity"),
+            at_y("6'790.", 3, 529.0, 160.0, "B-amount"),
+            at_y("50", 4, 561.0, 168.5, "O"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        let a = |i: usize| l[i].amount.as_ref().map(|f| f.value);
+        assert_eq!((a(0), a(1)), (Some(13168.75), Some(6790.5)));
     }
 
     #[test]
