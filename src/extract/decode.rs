@@ -893,6 +893,10 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
             // `absorb_stray_numbers`.)
             let off_column = |item: &Vec<Span>| {
                 matches!(span.field.as_str(), "quantity" | "unit_price" | "amount")
+                    // a row, not a lone number (that is `absorb_stray_numbers`' to judge)
+                    && item.iter().any(|s| {
+                        matches!(s.field.as_str(), "sku" | "customer_part" | "description")
+                    })
                     && !item
                         .iter()
                         .filter(|s| s.field == "description")
