@@ -27,6 +27,9 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Chromium is chromedriver's child: killing chromedriver alone leaves the browser
+        // running after the test. Ending the session closes it first.
+        self.quit_session();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -99,6 +102,24 @@ impl Driver {
             url,
             session,
             _profile: profile,
+        }
+    }
+
+    /// `DELETE /session/{id}` over a plain socket: `drop` cannot await the async client.
+    fn quit_session(&self) {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://");
+        let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let request = format!(
+            "DELETE /session/{} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.session
+        );
+        if stream.write_all(request.as_bytes()).is_ok() {
+            let mut reply = Vec::new();
+            let _ = stream.read_to_end(&mut reply);
         }
     }
 
