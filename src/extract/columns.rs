@@ -90,12 +90,7 @@ pub(super) fn codes_by_column(
         });
         if let Some(i) = candidate {
             added.insert(i);
-            item.push(Span {
-                field: field.to_string(),
-                starts_item: false,
-                continues: false,
-                words: vec![i],
-            });
+            item.push(Span::plain(field, vec![i]));
         }
     }
     added
@@ -110,12 +105,7 @@ mod tests {
     }
 
     fn span(field: &str, i: usize) -> Span {
-        Span {
-            field: field.to_string(),
-            starts_item: false,
-            continues: false,
-            words: vec![i],
-        }
+        Span::plain(field, vec![i])
     }
 
     #[test]

@@ -62,6 +62,18 @@ pub(super) struct Span {
     pub(super) words: Vec<usize>,
 }
 
+impl Span {
+    /// A value the rules found or moved: no item start, no continuation.
+    pub(super) fn plain(field: &str, words: Vec<usize>) -> Span {
+        Span {
+            field: field.to_string(),
+            starts_item: false,
+            continues: false,
+            words,
+        }
+    }
+}
+
 fn split_label(label: &str) -> Option<(char, &str)> {
     let (tag, field) = label.split_once('-')?;
     let t = tag.chars().next()?;
@@ -1204,12 +1216,7 @@ fn build_order(
             } else {
                 agreed.iter().sum::<f32>() / agreed.len() as f32
             };
-            let span = Span {
-                field: "ship_to".to_string(),
-                starts_item: false,
-                continues: false,
-                words: block,
-            };
+            let span = Span::plain("ship_to", block);
             let mut f = text_field(words, &span, part, ", ");
             f.confidence = conf;
             Some(f)
@@ -1359,12 +1366,7 @@ fn build_order(
         fill_by_arithmetic(words, &rows, &used, &mut li, part, locale);
         if li.uom.is_none() {
             li.uom = super::unit::by_column(words, &rows, &unit_columns, &used).map(|found| {
-                let span = Span {
-                    field: "uom".to_string(),
-                    starts_item: false,
-                    continues: false,
-                    words: found,
-                };
+                let span = Span::plain("uom", found);
                 let mut f = text_field(words, &span, part, "");
                 f.confidence = UNIT_BY_COLUMN_CONF;
                 f
@@ -1372,12 +1374,7 @@ fn build_order(
         }
         if li.uom.is_none() {
             li.uom = super::unit::after_price(words, item).map(|(i, unit)| {
-                let span = Span {
-                    field: "uom".to_string(),
-                    starts_item: false,
-                    continues: false,
-                    words: vec![i],
-                };
+                let span = Span::plain("uom", vec![i]);
                 let mut f = text_field(words, &span, part, "");
                 f.value = unit.to_string();
                 f

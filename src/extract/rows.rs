@@ -126,12 +126,7 @@ pub(super) fn absorb_stray_numbers(
                 && desc.iter().any(|d| d.bbox[0] <= w.bbox[0] + 1.0)
                 && desc.iter().any(|d| d.bbox[2] >= w.bbox[2] - 1.0);
             if inside {
-                prev.push(Span {
-                    field: "description".to_string(),
-                    starts_item: false,
-                    continues: false,
-                    words: vec![i],
-                });
+                prev.push(Span::plain("description", vec![i]));
                 continue;
             }
         }
@@ -502,12 +497,7 @@ pub(super) fn fill_by_arithmetic(
     };
     let find = |field: &str, confidence: f32, ok: &dyn Fn(f64) -> bool| {
         free.iter().find_map(|&i| {
-            let span = Span {
-                field: field.to_string(),
-                starts_item: false,
-                continues: false,
-                words: vec![i],
-            };
+            let span = Span::plain(field, vec![i]);
             if words.get(i).is_some_and(|w| percent(w.text).is_some()) {
                 return None;
             }
@@ -650,12 +640,7 @@ pub(super) fn reconcile_by_arithmetic(
         if !numeric(w.text) {
             continue;
         }
-        let span = Span {
-            field: "quantity".to_string(),
-            starts_item: false,
-            continues: false,
-            words: vec![i],
-        };
+        let span = Span::plain("quantity", vec![i]);
         if let Some(f) = num_field(words, &span, part, locale) {
             cands.push((None, f));
         }

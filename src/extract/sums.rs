@@ -59,6 +59,12 @@ pub(super) fn money_column_by_sums(
         (false, true) => false,
         _ => return,
     };
+    move_to_one_field(lines, prices);
+}
+
+/// Every line's one money value goes to the unit price (`prices`) or to the amount, a zero
+/// read in the other field dropped; a moved value is a little less sure.
+fn move_to_one_field(lines: &mut [LineItem], prices: bool) {
     for l in lines.iter_mut() {
         let (from, to) = if prices {
             (&mut l.amount, &mut l.unit_price)
@@ -120,20 +126,7 @@ pub(super) fn money_column_by_vote(lines: &mut [LineItem]) {
         return;
     }
     let prices = as_prices > as_amounts;
-    for l in lines.iter_mut() {
-        let (from, to) = if prices {
-            (&mut l.amount, &mut l.unit_price)
-        } else {
-            (&mut l.unit_price, &mut l.amount)
-        };
-        if from.as_ref().is_some_and(|f| f.value == 0.0) {
-            *from = None;
-        }
-        if let Some(mut f) = from.take() {
-            f.confidence *= SUMS_DISCOUNT;
-            *to = Some(f);
-        }
-    }
+    move_to_one_field(lines, prices);
 }
 
 #[cfg(test)]

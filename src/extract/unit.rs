@@ -185,12 +185,7 @@ pub(super) fn swap_with_description(
     if let Some(s) = traded.and_then(|u| out.get_mut(u)) {
         s.field = "description".to_string();
     }
-    out.push(super::decode::Span {
-        field: "uom".to_string(),
-        starts_item: false,
-        continues: false,
-        words: vec![d],
-    });
+    out.push(super::decode::Span::plain("uom", vec![d]));
     out.retain(|s| !s.words.is_empty());
     out
 }
@@ -267,12 +262,7 @@ pub(super) fn column_before_description(
         s.words.retain(|&i| i != first);
     }
     out.retain(|s| !s.words.is_empty());
-    out.push(super::decode::Span {
-        field: "uom".to_string(),
-        starts_item: false,
-        continues: false,
-        words: vec![first],
-    });
+    out.push(super::decode::Span::plain("uom", vec![first]));
     out
 }
 
@@ -360,12 +350,7 @@ mod tests {
             prob: 0.5,
             ..at(t, line, x, label)
         };
-        let span = |i: usize| super::super::decode::Span {
-            field: "uom".to_string(),
-            starts_item: false,
-            continues: false,
-            words: vec![i],
-        };
+        let span = |i: usize| super::super::decode::Span::plain("uom", vec![i]);
         let words = vec![
             at("50", 1, 100.0, "I-description"),
             weak("person", 1, 113.0, "B-uom"),
