@@ -14,6 +14,7 @@ pub mod domain;
 pub mod eval;
 pub mod extract;
 pub mod intake;
+pub mod layout;
 pub mod oms;
 pub mod parse;
 pub mod pipeline;

@@ -9,6 +9,7 @@ pub mod model;
 pub mod normalize;
 mod rows;
 mod sums;
+pub mod table;
 pub mod tokenize;
 mod unit;
 
@@ -17,7 +18,8 @@ use std::path::{Path, PathBuf};
 use chrono::DateTime;
 
 use crate::config::ExtractConfig;
-use crate::domain::{Field, Order};
+use crate::domain::{Field, LineItem, Order};
+use crate::layout::{Layout, Token};
 use crate::parse::{DocFlag, ParsedDocument, ParsedInput, PartContent};
 use decode::LabeledWord;
 use model::Model;
@@ -46,6 +48,84 @@ pub enum ExtractError {
 pub struct ModelExtractor {
     model: Model,
     encoder: Encoder,
+    ablate: Ablate,
+}
+
+/// Passes switched off for an ablation run (`PO_INTAKE_ABLATE=table,...`): what each pass
+/// earns is measured by scoring with and without it (`scripts/eval-real`).
+#[derive(Debug, Clone, Default)]
+pub struct Ablate(Vec<String>);
+
+impl Ablate {
+    pub fn from_env() -> Ablate {
+        Ablate(
+            std::env::var("PO_INTAKE_ABLATE")
+                .unwrap_or_default()
+                .split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+        )
+    }
+
+    pub fn off(&self, pass: &str) -> bool {
+        self.0.iter().any(|p| p == pass)
+    }
+}
+
+/// Rows that multiply out (quantity × price = amount, or price per 100/1000).
+fn checked_rows(lines: &[LineItem]) -> usize {
+    lines
+        .iter()
+        .filter(|l| match (&l.quantity, &l.unit_price, &l.amount) {
+            (Some(q), Some(p), Some(a)) => {
+                let e = q.value * p.value;
+                let tol = 0.011f64.max(a.value.abs() * 0.002);
+                [1.0, 100.0, 1000.0]
+                    .iter()
+                    .any(|d| (e / d - a.value).abs() <= tol)
+            }
+            _ => false,
+        })
+        .count()
+}
+
+/// Put the table pass's items in place of the model's when they are read at least as
+/// surely: as many rows multiply out. With several orders in one input the model's grouping
+/// of items into orders stands.
+fn merge_table_items(orders: &mut Vec<Order>, items: Vec<LineItem>, tables: usize) {
+    if items.is_empty() {
+        return;
+    }
+    // Several orders in one document each print their own item table. With one table, the
+    // model's further "orders" are numbers it took for PO numbers (a phone number, an account
+    // number): their fields fill what the first order lacks.
+    if orders.len() > 1 && tables >= orders.len() {
+        return;
+    }
+    if orders.len() > 1 {
+        let rest: Vec<Order> = orders.drain(1..).collect();
+        if let Some(first) = orders.first_mut() {
+            for o in rest {
+                first.po_number = first.po_number.take().or(o.po_number);
+                first.order_date = first.order_date.take().or(o.order_date);
+                first.buyer = first.buyer.take().or(o.buyer);
+                first.currency = first.currency.take().or(o.currency);
+                first.ship_to = first.ship_to.take().or(o.ship_to);
+                first.total = first.total.take().or(o.total);
+                first.lines.extend(o.lines);
+            }
+        }
+    }
+    if orders.is_empty() {
+        orders.push(Order::default());
+    }
+    let Some(order) = orders.first_mut() else {
+        return;
+    };
+    if checked_rows(&items) >= checked_rows(&order.lines) {
+        order.lines = items;
+    }
 }
 
 /// Windows per model run: bounds memory on long documents.
@@ -56,6 +136,7 @@ impl ModelExtractor {
         Ok(ModelExtractor {
             model: Model::load(dir, threads)?,
             encoder: Encoder::load(&dir.join("tokenizer.json"))?,
+            ablate: Ablate::from_env(),
         })
     }
 
@@ -149,7 +230,43 @@ impl ModelExtractor {
                 w.page, w.line, w.bbox[0], w.label, w.prob, w.text);
         }
         let locale = normalize::detect_locale(&doc.text());
-        Ok(decode::decode(&words, part, locale))
+        let mut orders = decode::decode(&words, part, locale);
+        if !self.ablate.off("table") {
+            let tokens: Vec<Token<'_>> = flat
+                .iter()
+                .map(|(page, w)| Token {
+                    text: &w.text,
+                    page: *page,
+                    bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1],
+                })
+                .collect();
+            let layout = Layout::build(&tokens);
+            // `RUST_LOG=po_intake::table=trace` shows each table as the layout step saw it.
+            for t in &layout.tables {
+                let cols: Vec<String> = t
+                    .columns
+                    .iter()
+                    .map(|c| format!("{:?}[{}]@{:.0}-{:.0}", c.role, c.label, c.x0, c.x1))
+                    .collect();
+                tracing::trace!(target: "po_intake::table", "page {} columns {} bounds {:?}", t.page, cols.join(" "), t.bounds);
+                for r in &t.rows {
+                    let cells: Vec<String> = r
+                        .cells
+                        .iter()
+                        .map(|c| {
+                            c.iter()
+                                .map(|&i| tokens[i].text)
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .collect();
+                    tracing::trace!(target: "po_intake::table", "  row {}", cells.join(" | "));
+                }
+            }
+            let items = table::items(&tokens, &layout, part, locale);
+            merge_table_items(&mut orders, items, layout.distinct_tables());
+        }
+        Ok(orders)
     }
 }
 

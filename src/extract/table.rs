@@ -1,0 +1,375 @@
+//! The table pass: line items read from the item tables that [`crate::layout`] found, cell by
+//! cell, the way a person reads an unfamiliar PO: find the header, follow its columns down,
+//! one row per item.
+//!
+//! The model's labels are not needed here; they are what the decoder falls back on when no
+//! table with a header is found (emails written as prose, tables without header labels).
+
+use crate::domain::{Field, LineItem, SourceSpan};
+use crate::layout::lexicon::Role;
+use crate::layout::table::{Row, Table};
+use crate::layout::{Layout, Token};
+
+use super::normalize::{parse_number, Locale};
+use super::unit::is_unit;
+
+/// Confidence of a value read from a column whose header names it.
+const CELL_CONF: f32 = 0.9;
+/// A row whose numbers multiply out (quantity × price = amount) is surer of them.
+const CHECKED_CONF: f32 = 0.97;
+
+/// Items read from every table of `layout`, in print order, with how many of them multiply
+/// out (the caller's measure of how well the table was read).
+pub fn items(tokens: &[Token<'_>], layout: &Layout, part: u32, locale: Locale) -> Vec<LineItem> {
+    let mut out: Vec<LineItem> = Vec::new();
+    for table in &layout.tables {
+        for row in &table.rows {
+            if let Some(mut li) = item(tokens, table, row, part, locale) {
+                li.line_no = out.len() as u32 + 1;
+                out.push(li);
+            }
+        }
+    }
+    out
+}
+
+fn span(tokens: &[Token<'_>], words: &[usize], part: u32, text: &str) -> Option<SourceSpan> {
+    let first = tokens.get(*words.first()?)?;
+    let mut bbox = first.bbox;
+    for &i in words {
+        let b = tokens[i].bbox;
+        bbox = [
+            bbox[0].min(b[0]),
+            bbox[1].min(b[1]),
+            bbox[2].max(b[2]),
+            bbox[3].max(b[3]),
+        ];
+    }
+    Some(SourceSpan {
+        part,
+        page: first.page,
+        bbox,
+        text: text.to_string(),
+    })
+}
+
+/// The words of a column's cell, per line, in reading order.
+fn cell_lines(row: &Row, col: usize) -> Vec<Vec<usize>> {
+    let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (k, &i) in row.cells[col].iter().enumerate() {
+        let li = row.cell_lines[col][k];
+        match out.last_mut() {
+            Some((l, v)) if *l == li => v.push(i),
+            _ => out.push((li, vec![i])),
+        }
+    }
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+fn join(tokens: &[Token<'_>], words: &[usize]) -> String {
+    words
+        .iter()
+        .map(|&i| tokens[i].text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A note under an item, not its description: a "label: value" line, a date, a schedule.
+fn note_line(text: &str) -> bool {
+    let t = text.trim();
+    let lower = t.to_lowercase();
+    t.contains(':')
+        || t.split_whitespace().any(|w| {
+            let parts: Vec<&str> = w.split(['/', '.', '-']).collect();
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        })
+        || [
+            "delivery",
+            "deliver",
+            "schedule",
+            "due ",
+            "required by",
+            "need by",
+            "lieferung",
+            "liefertermin",
+        ]
+        .iter()
+        .any(|k| lower.starts_with(k))
+}
+
+/// The first number printed in a column's cell (a number cut in two by a space, "1 234,50",
+/// reads as one), with the words it came from and what followed it.
+fn number_in(
+    tokens: &[Token<'_>],
+    row: &Row,
+    col: usize,
+    locale: Locale,
+) -> Option<(f64, Vec<usize>, Option<usize>)> {
+    for line in cell_lines(row, col) {
+        for (k, &i) in line.iter().enumerate() {
+            let t = tokens[i].text;
+            if !t.chars().any(|c| c.is_ascii_digit()) || is_date(t) {
+                continue;
+            }
+            // Join a thousands group printed as two words ("1 234,50").
+            let mut words = vec![i];
+            let mut text = t.to_string();
+            if let Some(&j) = line.get(k + 1) {
+                let n = tokens[j].text;
+                if t.len() <= 3
+                    && t.chars().all(|c| c.is_ascii_digit())
+                    && n.len() >= 3
+                    && n.chars().take(3).all(|c| c.is_ascii_digit())
+                    && n.chars()
+                        .skip(3)
+                        .all(|c| ".,".contains(c) || c.is_ascii_digit())
+                {
+                    text.push_str(n);
+                    words.push(j);
+                }
+            }
+            if let Some(v) = parse_number(&text, locale) {
+                let after = line.get(k + words.len()).copied();
+                return Some((v, words, after));
+            }
+        }
+    }
+    None
+}
+
+/// A part number: one token with a digit, at least three characters, no sentence marks.
+fn code_like(text: &str) -> bool {
+    text.chars().count() >= 3
+        && text.chars().any(|c| c.is_ascii_digit())
+        && !text.ends_with([',', ':', ';'])
+        && !is_date(text)
+}
+
+fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split(['/', '.', '-']).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn text_field(
+    tokens: &[Token<'_>],
+    words: &[usize],
+    part: u32,
+    text: String,
+    conf: f32,
+) -> Option<Field<String>> {
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return None;
+    }
+    let src = span(tokens, words, part, &text);
+    Some(Field::new(text, conf, src))
+}
+
+/// The code in a code column: its first line (a code wrapped at a hyphen takes the next).
+fn code(tokens: &[Token<'_>], row: &Row, col: usize, part: u32) -> Option<Field<String>> {
+    let lines = cell_lines(row, col);
+    let first = lines.iter().find(|l| !l.is_empty())?;
+    let mut words = first.clone();
+    let mut text = join(tokens, first);
+    if text.ends_with('-') {
+        if let Some(next) = lines.iter().skip_while(|l| *l != first).nth(1) {
+            text.push_str(&join(tokens, next));
+            words.extend(next);
+        }
+    }
+    // A code is one token in most tables: keep the first when a phrase follows.
+    let text = if text.split_whitespace().count() > 3 {
+        text.split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    } else {
+        text
+    };
+    text_field(tokens, &words, part, text, CELL_CONF)
+}
+
+fn item(
+    tokens: &[Token<'_>],
+    table: &Table,
+    row: &Row,
+    part: u32,
+    locale: Locale,
+) -> Option<LineItem> {
+    let mut li = LineItem::default();
+    let col = |r: Role| table.column(r);
+    let last_col = |r: Role| table.columns.iter().rposition(|c| c.role == r);
+    if let Some(c) = col(Role::Sku) {
+        li.sku = code(tokens, row, c, part);
+    }
+    if let Some(c) = col(Role::CustomerPart) {
+        li.customer_part = code(tokens, row, c, part);
+        if li.sku.is_none() {
+            li.sku = li.customer_part.take();
+        }
+    }
+    if let Some(c) = col(Role::Description) {
+        let mut lines = cell_lines(row, c);
+        // "Material/Description" columns print the code on the first line, the text below.
+        if li.sku.is_none()
+            && lines.len() >= 2
+            && lines[0].len() == 1
+            && code_like(tokens[lines[0][0]].text)
+        {
+            let first = lines.remove(0);
+            li.sku = text_field(tokens, &first, part, join(tokens, &first), CELL_CONF);
+        }
+        let mut words: Vec<usize> = Vec::new();
+        let mut parts: Vec<String> = Vec::new();
+        for (k, l) in lines.iter().enumerate() {
+            let text = join(tokens, l);
+            if k > 0 && note_line(&text) {
+                break;
+            }
+            words.extend(l);
+            parts.push(text);
+        }
+        li.description = text_field(tokens, &words, part, parts.join(" "), CELL_CONF);
+    }
+    let mut unit_after_qty = None;
+    if let Some(c) = col(Role::Quantity) {
+        if let Some((v, w, after)) = number_in(tokens, row, c, locale) {
+            let text = join(tokens, &w);
+            li.quantity = Some(Field::new(v, CELL_CONF, span(tokens, &w, part, &text)));
+            // "570 EA" or "10PCS" in the quantity cell: the unit printed with it.
+            let glued: String = text
+                .chars()
+                .skip_while(|c| c.is_ascii_digit() || ".,".contains(*c))
+                .collect();
+            if is_unit(&glued) {
+                unit_after_qty = Some((glued, w.clone()));
+            } else if let Some(a) = after.filter(|&a| is_unit(tokens[a].text)) {
+                unit_after_qty = Some((tokens[a].text.to_string(), vec![a]));
+            }
+        }
+    }
+    if let Some(c) = col(Role::Uom) {
+        let words: Vec<usize> = row.cells[c]
+            .iter()
+            .copied()
+            .filter(|&i| tokens[i].text.chars().any(char::is_alphabetic))
+            .take(1)
+            .collect();
+        li.uom = text_field(tokens, &words, part, join(tokens, &words), CELL_CONF);
+    }
+    if li.uom.is_none() {
+        if let Some((u, w)) = unit_after_qty {
+            li.uom = text_field(tokens, &w, part, u, CELL_CONF);
+        }
+    }
+    if let Some(c) = col(Role::UnitPrice) {
+        if let Some((v, w, _)) = number_in(tokens, row, c, locale) {
+            li.unit_price = Some(Field::new(
+                v,
+                CELL_CONF,
+                span(tokens, &w, part, &join(tokens, &w)),
+            ));
+        }
+    }
+    if let Some(c) = last_col(Role::Amount) {
+        if let Some((v, w, _)) = number_in(tokens, row, c, locale) {
+            li.amount = Some(Field::new(
+                v,
+                CELL_CONF,
+                span(tokens, &w, part, &join(tokens, &w)),
+            ));
+        }
+    }
+    let any_number = li.quantity.is_some() || li.unit_price.is_some() || li.amount.is_some();
+    let any_text = li.sku.is_some() || li.description.is_some();
+    if !any_number || !any_text {
+        return None;
+    }
+    if let (Some(q), Some(p), Some(a)) = (&mut li.quantity, &mut li.unit_price, &mut li.amount) {
+        let expect = q.value * p.value;
+        let tol = 0.011f64.max(a.value.abs() * 0.002);
+        // Prices per 100 or 1000 also check out.
+        if [1.0, 100.0, 1000.0]
+            .iter()
+            .any(|d| (expect / d - a.value).abs() <= tol)
+        {
+            q.confidence = CHECKED_CONF;
+            p.confidence = CHECKED_CONF;
+            a.confidence = CHECKED_CONF;
+        }
+    }
+    Some(li)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::testing::tokens;
+
+    #[test]
+    fn a_headed_table_gives_one_item_per_row_with_every_field() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Item", 10.0),
+                    ("Description", 80.0),
+                    ("Qty", 250.0),
+                    ("Unit", 290.0),
+                    ("Price", 320.0),
+                    ("Amount", 380.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("AB-100", 10.0),
+                    ("Blue", 80.0),
+                    ("widget", 110.0),
+                    ("10", 256.0),
+                    ("EA", 290.0),
+                    ("1.50", 326.0),
+                    ("15.00", 386.0),
+                ],
+            ),
+            (3, &[("Delivery:", 80.0), ("3/4/2025", 140.0)]),
+            (
+                4,
+                &[
+                    ("CD-200", 10.0),
+                    ("Red", 80.0),
+                    ("gadget", 104.0),
+                    ("1,200", 250.0),
+                    ("CS", 290.0),
+                    ("2.00", 326.0),
+                    ("2,400.00", 380.0),
+                ],
+            ),
+            (6, &[("Total", 320.0), ("2,415.00", 380.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let items = items(&t, &layout, 0, Locale::Us);
+        assert_eq!(items.len(), 2);
+        let a = &items[0];
+        assert_eq!(a.sku.as_ref().map(|f| f.value.as_str()), Some("AB-100"));
+        assert_eq!(
+            a.description.as_ref().map(|f| f.value.as_str()),
+            Some("Blue widget")
+        );
+        assert_eq!(a.quantity.as_ref().map(|f| f.value), Some(10.0));
+        assert_eq!(a.uom.as_ref().map(|f| f.value.as_str()), Some("EA"));
+        assert_eq!(a.unit_price.as_ref().map(|f| f.value), Some(1.5));
+        assert_eq!(a.amount.as_ref().map(|f| f.value), Some(15.0));
+        assert_eq!(items[1].quantity.as_ref().map(|f| f.value), Some(1200.0));
+        assert_eq!(
+            items[1].amount.as_ref().map(|f| f.confidence),
+            Some(CHECKED_CONF)
+        );
+    }
+}

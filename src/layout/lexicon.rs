@@ -1,0 +1,614 @@
+//! The words people print over the columns of an order table, in English, German, French,
+//! Dutch, Spanish and Italian, each mapped to the column's role.
+//!
+//! Generic by construction: every entry is an ordinary term of the trade in its language,
+//! none is taken from one issuer's form. Matching is on normalised text (lowercase, accents
+//! and punctuation dropped), longest phrase first, so "Unit price" is one price column and not
+//! a unit column beside a price column.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// What a table column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    LineNo,
+    Sku,
+    CustomerPart,
+    Description,
+    Quantity,
+    Uom,
+    UnitPrice,
+    Amount,
+    /// A known column that holds no contract field (dates, tax, discount, HS code, ...).
+    Other,
+}
+
+impl Role {
+    /// Columns whose values are numbers: what a row is anchored on.
+    pub fn numeric(self) -> bool {
+        matches!(self, Role::Quantity | Role::UnitPrice | Role::Amount)
+    }
+}
+
+const LINE_NO: &[&str] = &[
+    "line",
+    "ln",
+    "line no",
+    "line number",
+    "line nr",
+    "ln no",
+    "pos",
+    "position",
+    "pos no",
+    "posnr",
+    "pos nr",
+    "positie",
+    "posicion",
+    "posizione",
+    "no",
+    "nr",
+    "n",
+    "s no",
+    "sno",
+    "sr",
+    "sr no",
+    "srno",
+    "sl",
+    "sl no",
+    "slno",
+    "s n",
+    "item line",
+    "lfd nr",
+    "#",
+    "ln#",
+];
+
+const SKU: &[&str] = &[
+    "item",
+    "item no",
+    "item number",
+    "item code",
+    "item id",
+    "item nr",
+    "items",
+    "article",
+    "article no",
+    "article number",
+    "art no",
+    "art nr",
+    "artikel",
+    "artikelnummer",
+    "artikel nr",
+    "artikelnr",
+    "material",
+    "material no",
+    "material number",
+    "material code",
+    "part",
+    "part no",
+    "part number",
+    "part nr",
+    "p n",
+    "pn",
+    "product",
+    "product code",
+    "product no",
+    "product id",
+    "code",
+    "sku",
+    "reference",
+    "ref",
+    "ref no",
+    "référence",
+    "codigo",
+    "cod",
+    "codice",
+    "codice articolo",
+    "articolo",
+    "articulo",
+    "catalog no",
+    "catalogue no",
+    "cat no",
+    "model",
+    "model no",
+    "vendor part",
+    "vendor item",
+    "supplier part",
+    "supplier item",
+    "mfr part",
+    "manufacturer part",
+    "your part",
+    "your item",
+    "your part no",
+    "ihre artikelnummer",
+    "ihre art nr",
+    "votre reference",
+    "su referencia",
+    "uw artikelnummer",
+    "item code no",
+    "stock code",
+    "product number",
+    "artikelcode",
+    "artikelnummer lieferant",
+    "referencia",
+    "item sku",
+    "style",
+];
+
+const CUSTOMER_PART: &[&str] = &[
+    "customer part",
+    "customer part no",
+    "customer part number",
+    "cust part",
+    "cust part no",
+    "customer item",
+    "customer item no",
+    "customer material",
+    "buyer part",
+    "buyer item",
+    "our part",
+    "our part no",
+    "our item",
+    "our item no",
+    "our ref",
+    "unsere artikelnummer",
+    "unsere art nr",
+    "notre reference",
+    "nuestra referencia",
+    "onze artikelnummer",
+    "customer sku",
+    "customer code",
+    "cpn",
+];
+
+const DESCRIPTION: &[&str] = &[
+    "description",
+    "item description",
+    "desc",
+    "product description",
+    "product name",
+    "name",
+    "particulars",
+    "bezeichnung",
+    "beschreibung",
+    "artikelbezeichnung",
+    "designation",
+    "désignation",
+    "libelle",
+    "description article",
+    "descripcion",
+    "omschrijving",
+    "descrizione",
+    "item name",
+    "material description",
+    "details",
+    "specification",
+    "kurztext",
+    "description of goods",
+    "goods",
+    "article description",
+    "item details",
+    "product details",
+    "product",
+    "denominacion",
+    "denominazione",
+    "description of material",
+    "material description",
+    "leistung",
+    "text",
+    "item description notes",
+    "product service",
+    "service description",
+    "articles",
+    "matl desc",
+    "material desc",
+    "item description",
+    "material text",
+    "item desc",
+    "artikel bezeichnung",
+    "article designation",
+];
+
+const QUANTITY: &[&str] = &[
+    "qty",
+    "quantity",
+    "qty ordered",
+    "ordered",
+    "order qty",
+    "quantity ordered",
+    "qte",
+    "qté",
+    "quantite",
+    "quantité",
+    "menge",
+    "anzahl",
+    "bestellmenge",
+    "cantidad",
+    "cant",
+    "aantal",
+    "quantita",
+    "qta",
+    "qty ord",
+    "ord qty",
+    "order quantity",
+    "po qty",
+    "ordered qty",
+    "quant",
+    "qnty",
+    "qty req",
+    "required qty",
+    "requested qty",
+    "nos",
+    "quantity ordered ordered",
+    "pieces",
+    "qty uom",
+];
+
+const UOM: &[&str] = &[
+    "unit",
+    "uom",
+    "u m",
+    "um",
+    "u o m",
+    "me",
+    "einheit",
+    "mengeneinheit",
+    "unite",
+    "unité",
+    "un",
+    "ud",
+    "uds",
+    "unidad",
+    "eenheid",
+    "unita",
+    "unit of measure",
+    "measure",
+    "meh",
+    "u",
+    "units",
+    "per",
+    "uoe",
+    "unit measure",
+    "pack",
+    "emb",
+];
+
+const UNIT_PRICE: &[&str] = &[
+    "unit price",
+    "price",
+    "rate",
+    "unit cost",
+    "cost",
+    "net price",
+    "unit net price",
+    "price each",
+    "each",
+    "preis",
+    "einzelpreis",
+    "e preis",
+    "ep",
+    "stuckpreis",
+    "stückpreis",
+    "nettopreis",
+    "prix",
+    "prix unitaire",
+    "pu",
+    "p u",
+    "prix unit",
+    "precio",
+    "precio unitario",
+    "precio unit",
+    "prijs",
+    "stuksprijs",
+    "eenheidsprijs",
+    "prezzo",
+    "prezzo unitario",
+    "unit rate",
+    "rate per unit",
+    "basic rate",
+    "unit value",
+    "price per unit",
+    "net unit price",
+    "unit price net",
+    "cost each",
+    "unit prc",
+    "u price",
+    "rate unit",
+    "unit price excl",
+    "unit pr",
+    "unit cost price",
+    "price usd",
+    "price eur",
+    "unitprice",
+    "rate inr",
+    "unit price inr",
+];
+
+const AMOUNT: &[&str] = &[
+    "amount",
+    "total",
+    "line total",
+    "total price",
+    "extended price",
+    "ext price",
+    "extension",
+    "extended",
+    "ext amount",
+    "extended amount",
+    "net amount",
+    "net value",
+    "value",
+    "total amount",
+    "betrag",
+    "gesamtpreis",
+    "gesamt",
+    "gesamtbetrag",
+    "summe",
+    "wert",
+    "nettobetrag",
+    "nettowert",
+    "montant",
+    "montant ht",
+    "total ht",
+    "importe",
+    "importe total",
+    "total linea",
+    "bedrag",
+    "totaal",
+    "importo",
+    "net",
+    "total value",
+    "line amount",
+    "amount usd",
+    "amount eur",
+    "amount inr",
+    "total cost",
+    "price total",
+    "total net",
+    "net total",
+    "g preis",
+    "gpreis",
+    "line value",
+    "taxable value",
+    "total excl",
+    "amount excl",
+    "total inr",
+    "amt",
+    "ext",
+    "subtotal line",
+];
+
+const OTHER: &[&str] = &[
+    "delivery",
+    "delivery date",
+    "due date",
+    "date",
+    "disc",
+    "discount",
+    "disc %",
+    "tax",
+    "vat",
+    "gst",
+    "hsn",
+    "hsn sac",
+    "hsn code",
+    "sac",
+    "igst",
+    "cgst",
+    "sgst",
+    "rabatt",
+    "remise",
+    "descuento",
+    "korting",
+    "sconto",
+    "weight",
+    "batch",
+    "lot",
+    "req date",
+    "need by",
+    "ship date",
+    "liefertermin",
+    "lieferdatum",
+    "fecha entrega",
+    "fecha",
+    "datum",
+    "requested date",
+    "promised date",
+    "del date",
+    "tax rate",
+    "tax amount",
+    "vat %",
+    "mwst",
+    "iva",
+    "btw",
+    "tva",
+    "status",
+    "received",
+    "shipped",
+    "backorder",
+    "back order",
+    "open",
+    "balance",
+    "mrp",
+    "dept",
+    "department",
+    "account",
+    "gl",
+    "project",
+    "cost center",
+    "wbs",
+    "dia",
+    "size",
+    "colour",
+    "color",
+    "remarks",
+    "note",
+    "notes",
+    "comments",
+    "tolerance",
+    "plant",
+    "ean",
+    "upc",
+    "barcode",
+    "gtin",
+    "origin",
+    "schedule",
+    "dlv date",
+    "delivery schedule",
+    "disc amt",
+    "tax %",
+    "gst %",
+    "gst rate",
+    "price unit",
+    "price uom",
+    "tax total",
+    "total tax",
+    "tax amount",
+    "tax amt",
+    "vat amount",
+    "gst amount",
+    "tax value",
+    "vat total",
+    "igst amount",
+    "cgst amount",
+    "sgst amount",
+    "per unit",
+    "price per",
+    "pr unit",
+    "preiseinheit",
+    "pe",
+];
+
+/// Lowercase, accents dropped, punctuation dropped ('.', ':', '#' kept as '#'), separators
+/// ('/', '-', '_') as spaces, spaces folded.
+pub fn normalise(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            '/' | '-' | '_' | '(' | ')' | '[' | ']' | '|' => s.push(' '),
+            '#' => s.push_str(" # "),
+            '%' => s.push_str(" % "),
+            c if c.is_alphanumeric() || c.is_whitespace() => s.extend(c.to_lowercase()),
+            _ => {}
+        }
+    }
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The role of a whole header label, if it is one.
+pub fn role_of(label: &str) -> Option<Role> {
+    let n = normalise(label);
+    if n.is_empty() {
+        return None;
+    }
+    // '#' glued to a label ("Item #", "PO #") says "number": the label alone decides.
+    let n = n
+        .trim_end_matches(" #")
+        .trim_start_matches("# ")
+        .to_string();
+    let n = if n.is_empty() { "#".to_string() } else { n };
+    let tables: [(&[&str], Role); 9] = [
+        (CUSTOMER_PART, Role::CustomerPart),
+        (LINE_NO, Role::LineNo),
+        (SKU, Role::Sku),
+        (DESCRIPTION, Role::Description),
+        (QUANTITY, Role::Quantity),
+        (UOM, Role::Uom),
+        (UNIT_PRICE, Role::UnitPrice),
+        (AMOUNT, Role::Amount),
+        (OTHER, Role::Other),
+    ];
+    for (list, role) in tables {
+        if list.iter().any(|p| normalise(p) == n) {
+            return Some(role);
+        }
+    }
+    // A label with a trailing currency or unit note ("Amount USD", "Price (EUR)", "Qty (pcs)").
+    let words: Vec<&str> = n.split(' ').collect();
+    if words.len() >= 2 {
+        let last = words[words.len() - 1];
+        const NOTES: &[&str] = &[
+            "usd", "eur", "gbp", "inr", "chf", "cad", "aud", "jpy", "cny", "sek", "nok", "dkk",
+            "pln", "czk", "huf", "mxn", "brl", "zar", "nzd", "sgd", "hkd", "aed", "sar", "rs",
+            "pcs", "ea", "ex", "incl", "excl", "net", "$", "€", "£", "₹",
+        ];
+        if NOTES.contains(&last) {
+            return role_of(&words[..words.len() - 1].join(" "));
+        }
+    }
+    None
+}
+
+/// Words that end an item table when they open a line.
+pub fn ends_table(line_text: &str) -> bool {
+    let n = normalise(line_text);
+    const STARTS: &[&str] = &[
+        "total",
+        "subtotal",
+        "sub total",
+        "grand total",
+        "net total",
+        "summe",
+        "gesamt",
+        "gesamtbetrag",
+        "zwischensumme",
+        "total ht",
+        "totaal",
+        "subtotaal",
+        "importe total",
+        "amount due",
+        "balance due",
+        "sous total",
+        "totale",
+        "imponibile",
+        "base imponible",
+        "total amount",
+        "order total",
+        "total order",
+        "total value",
+        "po total",
+        "terms and conditions",
+        "terms conditions",
+        "amount in words",
+        "rupees",
+        "total before tax",
+        "net amount",
+        "total net",
+        "total qty",
+        "total quantity",
+    ];
+    STARTS
+        .iter()
+        .any(|p| n == *p || n.starts_with(&format!("{p} ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_in_six_languages_map_to_their_roles() {
+        assert_eq!(role_of("Unit Price"), Some(Role::UnitPrice));
+        assert_eq!(role_of("Menge"), Some(Role::Quantity));
+        assert_eq!(role_of("Désignation"), Some(Role::Description));
+        assert_eq!(role_of("Cantidad"), Some(Role::Quantity));
+        assert_eq!(role_of("Omschrijving"), Some(Role::Description));
+        assert_eq!(role_of("Prezzo unitario"), Some(Role::UnitPrice));
+        assert_eq!(role_of("Amount (USD)"), Some(Role::Amount));
+        assert_eq!(role_of("Item #"), Some(Role::Sku));
+        assert_eq!(role_of("Qty."), Some(Role::Quantity));
+        assert_eq!(role_of("U/M"), Some(Role::Uom));
+        assert_eq!(role_of("Customer Part No."), Some(Role::CustomerPart));
+        assert_eq!(role_of("Hello"), None);
+    }
+
+    #[test]
+    fn totals_end_a_table() {
+        assert!(ends_table("Sub Total 1,234.00"));
+        assert!(ends_table("Gesamtbetrag EUR 12,00"));
+        assert!(!ends_table("Totally blue widget"));
+    }
+}

@@ -1,0 +1,802 @@
+//! Item tables found the way a person finds them: a header row of column labels, column bands
+//! under it, rows anchored on the numeric columns.
+//!
+//! Steps, each a plain function from one representation to the next:
+//! 1. [`header_cells`]: a line's words grouped into labels, each with a [`Role`] from the
+//!    lexicon; a line with enough roles is a header, and a label line stacked right above or
+//!    below it ("Unit" / "Price") is merged into it.
+//! 2. [`bands`]: a boundary between each two neighbouring columns, where the body's words
+//!    leave the widest whitespace (so a left-aligned description wider than its label and a
+//!    right-aligned number under a short label both stay in their column).
+//! 3. [`rows`]: the body's lines until a totals line, a large gap, or the next header; a row
+//!    opens at a line with a number in a numeric column (or a line number), and the lines
+//!    without one join the row they belong to (wrapped text below, or centred rows above).
+//! 4. the cells: each token of a row in the band it falls in.
+
+use super::lexicon::{self, Role};
+use super::{Line, Settings, Stats, Token};
+
+/// One column: its role, the label as printed, and the label's horizontal extent.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub role: Role,
+    pub label: String,
+    pub x0: f32,
+    pub x1: f32,
+}
+
+/// One item row: the lines it spans and, per column, its tokens in reading order.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub lines: Vec<usize>,
+    pub cells: Vec<Vec<usize>>,
+    /// Which line of the row each token of `cells` stands on (parallel to `cells`).
+    pub cell_lines: Vec<Vec<usize>>,
+}
+
+/// A table under one header (continued on later pages under a repeated header).
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub page: u32,
+    pub header_lines: Vec<usize>,
+    pub columns: Vec<Column>,
+    /// Boundaries between neighbouring columns (`columns.len() - 1`), left to right.
+    pub bounds: Vec<f32>,
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    pub fn column(&self, role: Role) -> Option<usize> {
+        self.columns.iter().position(|c| c.role == role)
+    }
+
+    /// The column a point at `x` falls in.
+    pub fn column_at(&self, x: f32) -> usize {
+        self.bounds.iter().take_while(|&&b| x >= b).count()
+    }
+
+    /// Distinct contract roles in the header (no `Other`).
+    pub fn roles(&self) -> Vec<Role> {
+        let mut v: Vec<Role> = Vec::new();
+        for c in &self.columns {
+            if c.role != Role::Other && !v.contains(&c.role) {
+                v.push(c.role);
+            }
+        }
+        v
+    }
+}
+
+/// A header label: consecutive words of one line, with its role if the lexicon knows it.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub role: Option<Role>,
+    pub words: Vec<usize>,
+    pub x0: f32,
+    pub x1: f32,
+}
+
+fn text_of(tokens: &[Token<'_>], words: &[usize]) -> String {
+    words
+        .iter()
+        .map(|&i| tokens[i].text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn cell(tokens: &[Token<'_>], words: Vec<usize>, role: Option<Role>) -> Cell {
+    let x0 = words
+        .iter()
+        .map(|&i| tokens[i].bbox[0])
+        .fold(f32::MAX, f32::min);
+    let x1 = words
+        .iter()
+        .map(|&i| tokens[i].bbox[2])
+        .fold(f32::MIN, f32::max);
+    Cell {
+        role,
+        words,
+        x0,
+        x1,
+    }
+}
+
+/// Group a line's words into labels: at each word the longest run of close words (at most
+/// four) that the lexicon knows; words it does not know stay labels of their own, joined with
+/// close unknown neighbours.
+pub fn header_cells(tokens: &[Token<'_>], line: &Line, stats: Stats, s: &Settings) -> Vec<Cell> {
+    let w = &line.words;
+    let close = |a: usize, b: usize| {
+        tokens[w[b]].bbox[0] - tokens[w[a]].bbox[2] <= s.phrase_gap * stats.height
+    };
+    let mut out: Vec<Cell> = Vec::new();
+    let mut i = 0;
+    while i < w.len() {
+        let mut best: Option<(usize, Role)> = None;
+        let mut end = i;
+        while end < w.len() && end < i + 4 {
+            if end > i && !close(end - 1, end) {
+                break;
+            }
+            if let Some(r) = lexicon::role_of(&text_of(tokens, &w[i..=end])) {
+                best = Some((end, r));
+            }
+            end += 1;
+        }
+        match best {
+            Some((e, r)) => {
+                out.push(cell(tokens, w[i..=e].to_vec(), Some(r)));
+                i = e + 1;
+            }
+            None => {
+                let glue = out.last().is_some_and(|c| c.role.is_none()) && i > 0 && close(i - 1, i);
+                match out.last_mut() {
+                    Some(c) if glue => {
+                        c.words.push(w[i]);
+                        c.x1 = c.x1.max(tokens[w[i]].bbox[2]);
+                    }
+                    _ => out.push(cell(tokens, vec![w[i]], None)),
+                }
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn has_digits(text: &str) -> bool {
+    text.chars().filter(char::is_ascii_digit).count() >= 2
+}
+
+/// Is this set of labels a table header? Enough distinct contract roles, one of them a
+/// quantity or money column, and little that looks like data.
+fn is_header(tokens: &[Token<'_>], cells: &[Cell]) -> bool {
+    let mut roles: Vec<Role> = cells
+        .iter()
+        .filter_map(|c| c.role)
+        .filter(|r| *r != Role::Other)
+        .collect();
+    roles.sort_by_key(|r| *r as u8);
+    roles.dedup();
+    let numeric = roles.iter().filter(|r| r.numeric()).count();
+    let known = cells.iter().filter(|c| c.role.is_some()).count();
+    let unknown_words: usize = cells
+        .iter()
+        .filter(|c| c.role.is_none())
+        .map(|c| c.words.len())
+        .sum();
+    let data_like = cells
+        .iter()
+        .flat_map(|c| c.words.iter())
+        .filter(|&&i| has_digits(tokens[i].text))
+        .count();
+    numeric >= 1
+        && (roles.len() >= 3 || (roles.len() == 2 && roles.contains(&Role::Quantity)))
+        && data_like <= 1
+        && unknown_words <= known + 1
+}
+
+/// Merge a label line stacked above or below the header into its labels ("Unit" over
+/// "Price", "Order" over "Qty"): a word over a label joins it, a word over nothing is a label
+/// of its own.
+fn merge_stacked(tokens: &[Token<'_>], cells: &mut Vec<Cell>, extra: Vec<Cell>, above: bool) {
+    for e in extra {
+        let hit = cells
+            .iter_mut()
+            .filter(|c| e.x0 <= c.x1 && c.x0 <= e.x1)
+            .max_by(|a, b| {
+                let ov = |c: &Cell| c.x1.min(e.x1) - c.x0.max(e.x0);
+                ov(a).total_cmp(&ov(b))
+            });
+        match hit {
+            // A word over part of a label splits it: "Item" over the "number" of
+            // "Line number" makes "Line" and "Item number".
+            Some(c) if split_under(tokens, c, &e, above).is_some() => {
+                if let Some(parts) = split_under(tokens, c, &e, above) {
+                    *c = parts[0].clone();
+                    cells.extend(parts.into_iter().skip(1));
+                }
+            }
+            Some(c) => {
+                let words: Vec<usize> = if above {
+                    e.words.iter().chain(c.words.iter()).copied().collect()
+                } else {
+                    c.words.iter().chain(e.words.iter()).copied().collect()
+                };
+                let joined = lexicon::role_of(&text_of(tokens, &words));
+                c.role = joined.or(c.role).or(e.role);
+                c.words = words;
+                c.x0 = c.x0.min(e.x0);
+                c.x1 = c.x1.max(e.x1);
+            }
+            None => cells.push(e),
+        }
+    }
+    cells.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+}
+
+/// `c` cut where `e` stands over only some of its words, when those words with `e` make a
+/// known label: the parts left to right, each classified on its own.
+fn split_under(tokens: &[Token<'_>], c: &Cell, e: &Cell, above: bool) -> Option<Vec<Cell>> {
+    if c.words.len() < 2 {
+        return None;
+    }
+    let under: Vec<usize> = c
+        .words
+        .iter()
+        .copied()
+        .filter(|&i| tokens[i].bbox[0] <= e.x1 && e.x0 <= tokens[i].bbox[2])
+        .collect();
+    if under.is_empty() || under.len() == c.words.len() {
+        return None;
+    }
+    let joined: Vec<usize> = if above {
+        e.words.iter().chain(under.iter()).copied().collect()
+    } else {
+        under.iter().chain(e.words.iter()).copied().collect()
+    };
+    let role = lexicon::role_of(&text_of(tokens, &joined))?;
+    let first = under[0];
+    let pos = c.words.iter().position(|&i| i == first)?;
+    let left: Vec<usize> = c.words[..pos].to_vec();
+    let right: Vec<usize> = c.words[pos + under.len()..].to_vec();
+    let mut out = Vec::new();
+    for part in [left, right] {
+        if !part.is_empty() {
+            let r = lexicon::role_of(&text_of(tokens, &part));
+            out.push(cell(tokens, part, r));
+        }
+    }
+    let mut mid = cell(tokens, joined, Some(role));
+    let (x0, x1) = under
+        .iter()
+        .chain(e.words.iter())
+        .fold((f32::MAX, f32::MIN), |(a, b), &i| {
+            (a.min(tokens[i].bbox[0]), b.max(tokens[i].bbox[2]))
+        });
+    mid.x0 = x0;
+    mid.x1 = x1;
+    out.insert(0, mid);
+    Some(out)
+}
+
+/// A line that can be the second line of a stacked header: all words, no data.
+fn label_line(tokens: &[Token<'_>], line: &Line) -> bool {
+    line.words.len() <= 12
+        && line.words.iter().all(|&i| {
+            !has_digits(tokens[i].text) && tokens[i].text.chars().any(char::is_alphabetic)
+        })
+}
+
+/// Column boundaries: between each two neighbouring columns, the x where the body's words
+/// leave the most whitespace (fewest words covering it), nearest the labels' gap on a tie.
+pub fn bands(tokens: &[Token<'_>], columns: &[Column], body: &[&Line]) -> Vec<f32> {
+    let boxes: Vec<[f32; 4]> = body
+        .iter()
+        .flat_map(|l| l.words.iter().map(|&i| tokens[i].bbox))
+        .collect();
+    let mut out = Vec::new();
+    for pair in columns.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let lo = (a.x0 + a.x1) / 2.0;
+        let hi = (b.x0 + b.x1) / 2.0;
+        let gap_mid = if a.x1 < b.x0 {
+            (a.x1 + b.x0) / 2.0
+        } else {
+            (a.x1 + b.x0) / 2.0
+        };
+        let mut best = (usize::MAX, f32::MAX, gap_mid);
+        let steps = ((hi - lo).max(1.0)).ceil() as usize;
+        for k in 0..=steps.min(2000) {
+            let x = lo + (hi - lo) * k as f32 / steps.max(1) as f32;
+            // Labels themselves are ink too: never cut through one.
+            if (a.x0..=a.x1).contains(&x) && a.x1 < b.x0
+                || (b.x0..=b.x1).contains(&x) && a.x1 < b.x0
+            {
+                continue;
+            }
+            let cover = boxes.iter().filter(|bb| bb[0] < x && x < bb[2]).count();
+            let dist = (x - gap_mid).abs();
+            if cover < best.0 || cover == best.0 && dist < best.1 {
+                best = (cover, dist, x);
+            }
+        }
+        out.push(best.2);
+    }
+    out
+}
+
+fn is_number(text: &str) -> bool {
+    let t = text.trim_matches(|c: char| "$€£¥₹(),:;*".contains(c));
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    digits >= 1
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || ".,'-  %".contains(c) || c == '\u{a0}')
+        && !t.starts_with(['.', ','])
+        || digits >= 1 && t.len() <= 14 && {
+            // "12.00EA", "5,39€": a number with a glued unit or sign.
+            let lead: String = t
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || ".,".contains(*c))
+                .collect();
+            lead.chars().filter(char::is_ascii_digit).count() >= 1
+                && t[lead.len()..].chars().all(char::is_alphabetic)
+                && t.len() - lead.len() <= 3
+        }
+}
+
+/// A date such as 2/3/2021, 03.02.2021 or 2021-02-03: never a quantity or a price.
+fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split(['/', '.', '-']).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Find every item table of the document.
+pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Settings) -> Vec<Table> {
+    let mut headers: Vec<(usize, Vec<usize>, Vec<Cell>)> = Vec::new();
+    let mut skip_until = 0;
+    for (li, line) in lines.iter().enumerate() {
+        if li < skip_until {
+            continue;
+        }
+        let mut cells = header_cells(tokens, line, stats, s);
+        let mut header_lines = vec![li];
+        let near = |o: usize| {
+            lines[o].page == line.page
+                && (lines[o].y_mid() - line.y_mid()).abs() <= s.header_stack * stats.height
+                && label_line(tokens, &lines[o])
+        };
+        let known_before = cells.iter().filter(|c| c.role.is_some()).count();
+        if known_before == 0 {
+            continue;
+        }
+        if li > 0 && near(li - 1) {
+            let above = header_cells(tokens, &lines[li - 1], stats, s);
+            if above.iter().any(|c| c.role.is_some()) {
+                merge_stacked(tokens, &mut cells, above, true);
+                header_lines.insert(0, li - 1);
+            }
+        }
+        if li + 1 < lines.len() && near(li + 1) {
+            let below = header_cells(tokens, &lines[li + 1], stats, s);
+            if below.iter().any(|c| c.role.is_some()) {
+                merge_stacked(tokens, &mut cells, below, false);
+                header_lines.push(li + 1);
+            }
+        }
+        if is_header(tokens, &cells) {
+            skip_until = header_lines.last().map_or(li + 1, |l| l + 1);
+            headers.push((li, header_lines, cells));
+        }
+    }
+    let mut tables = Vec::new();
+    for (k, (li, header_lines, cells)) in headers.iter().enumerate() {
+        let page = lines[*li].page;
+        let next_header = headers.get(k + 1).map_or(lines.len(), |h| h.1[0]);
+        let start = header_lines.last().map_or(li + 1, |l| l + 1);
+        let columns: Vec<Column> = cells
+            .iter()
+            .map(|c| Column {
+                role: c.role.unwrap_or(Role::Other),
+                label: text_of(tokens, &c.words),
+                x0: c.x0,
+                x1: c.x1,
+            })
+            .collect();
+        let body = body_lines(tokens, lines, start, next_header, page, &columns, stats, s);
+        let body_refs: Vec<&Line> = body.iter().map(|&i| &lines[i]).collect();
+        let bounds = bands(tokens, &columns, &body_refs);
+        let mut table = Table {
+            page,
+            header_lines: header_lines.clone(),
+            columns,
+            bounds,
+            rows: vec![],
+        };
+        fix_roles(tokens, lines, &body, &mut table);
+        table.rows = rows(tokens, lines, &body, &table, stats);
+        tables.push(table);
+    }
+    tables
+}
+
+/// The body of a table: lines after its header on the same page, up to a totals line, a gap
+/// wider than `table_gap` word heights, or the next header.
+#[allow(clippy::too_many_arguments)]
+fn body_lines(
+    tokens: &[Token<'_>],
+    lines: &[Line],
+    start: usize,
+    end: usize,
+    page: u32,
+    columns: &[Column],
+    stats: Stats,
+    s: &Settings,
+) -> Vec<usize> {
+    let left = columns.first().map_or(0.0, |c| c.x0) - 4.0 * stats.height;
+    let right = columns.last().map_or(f32::MAX, |c| c.x1) + 4.0 * stats.height;
+    let mut out: Vec<usize> = Vec::new();
+    let mut last_y = lines.get(start.saturating_sub(1)).map_or(0.0, |l| l.y1);
+    for (li, line) in lines.iter().enumerate().take(end).skip(start) {
+        if line.page != page {
+            break;
+        }
+        let text = text_of(tokens, &line.words);
+        if lexicon::ends_table(&text) {
+            break;
+        }
+        // A label at the left margin followed by a total-like word: "Sales tax", "Freight".
+        if line.y0 - last_y > s.table_gap * stats.height && !out.is_empty() {
+            break;
+        }
+        let inside = line
+            .words
+            .iter()
+            .filter(|&&i| tokens[i].bbox[2] > left && tokens[i].bbox[0] < right)
+            .count();
+        if inside == 0 {
+            continue;
+        }
+        out.push(li);
+        last_y = line.y1;
+    }
+    out
+}
+
+/// Correct a column's role from what its body holds: a "unit" column full of numbers is the
+/// price, an "item" column of long phrases is the description.
+fn fix_roles(tokens: &[Token<'_>], lines: &[Line], body: &[usize], table: &mut Table) {
+    let n = table.columns.len();
+    let mut numeric = vec![0usize; n];
+    let mut filled = vec![0usize; n];
+    let mut words = vec![0usize; n];
+    for &li in body {
+        let mut seen = vec![false; n];
+        for &i in &lines[li].words {
+            let c = table.column_at(tokens[i].x_mid());
+            if c >= n {
+                continue;
+            }
+            words[c] += 1;
+            if !seen[c] {
+                seen[c] = true;
+                filled[c] += 1;
+                if is_number(tokens[i].text) && !is_date(tokens[i].text) {
+                    numeric[c] += 1;
+                }
+            }
+        }
+    }
+    let has = |t: &Table, r: Role| t.columns.iter().any(|c| c.role == r);
+    for c in 0..n {
+        if filled[c] == 0 {
+            continue;
+        }
+        let mostly_numbers = numeric[c] * 10 >= filled[c] * 7;
+        match table.columns[c].role {
+            Role::Uom if mostly_numbers => {
+                table.columns[c].role = if has(table, Role::UnitPrice) {
+                    Role::Other
+                } else {
+                    Role::UnitPrice
+                };
+            }
+            Role::Sku if !has(table, Role::Description) && words[c] >= 3 * filled[c] => {
+                table.columns[c].role = Role::Description;
+            }
+            Role::Sku if !has(table, Role::LineNo) && counting(tokens, lines, body, table, c) => {
+                table.columns[c].role = Role::LineNo;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Does column `c` count lines (1, 2, 3 or 10, 20, 30: small whole numbers going up)? Then
+/// it is the line number, whatever its label says ("Item" on SAP forms).
+fn counting(tokens: &[Token<'_>], lines: &[Line], body: &[usize], table: &Table, c: usize) -> bool {
+    let mut values = Vec::new();
+    for &li in body {
+        for &i in &lines[li].words {
+            if table.column_at(tokens[i].x_mid()) == c {
+                let t = tokens[i].text.trim_end_matches(['.', ')']);
+                if t.is_empty() || t.len() > 4 || !t.chars().all(|ch| ch.is_ascii_digit()) {
+                    return false;
+                }
+                values.push(t.parse::<u32>().unwrap_or(0));
+            }
+        }
+    }
+    !values.is_empty() && values.windows(2).all(|w| w[1] > w[0]) && values[0] <= 10
+}
+
+/// Cut the body into rows. A line opens a row when it holds a number in a numeric column;
+/// when a line-number column is filled on most of those lines, a line number opens it instead.
+/// Lines between two opening lines go to the row above, unless a wider gap or a code/line
+/// number puts them with the row below (rows whose numbers are centred beside wrapped text).
+fn rows(
+    tokens: &[Token<'_>],
+    lines: &[Line],
+    body: &[usize],
+    table: &Table,
+    _stats: Stats,
+) -> Vec<Row> {
+    let n = table.columns.len();
+    let col_of = |i: usize| table.column_at(tokens[i].x_mid()).min(n.saturating_sub(1));
+    let role_at = |i: usize| table.columns.get(col_of(i)).map(|c| c.role);
+    let numeric_line = |li: usize| {
+        lines[li].words.iter().any(|&i| {
+            role_at(i).is_some_and(Role::numeric)
+                && is_number(tokens[i].text)
+                && !is_date(tokens[i].text)
+        })
+    };
+    let marker_line = |li: usize| {
+        lines[li].words.iter().any(|&i| match role_at(i) {
+            Some(Role::LineNo) => {
+                let t = tokens[i].text.trim_end_matches(['.', ')']);
+                !t.is_empty() && t.len() <= 5 && t.chars().all(|c| c.is_ascii_digit())
+            }
+            Some(Role::Sku) => tokens[i].text.chars().any(|c| c.is_ascii_alphanumeric()),
+            _ => false,
+        })
+    };
+    // A schedule or note sub-row ("F.Ent:02/01/2021  1,428.000") repeats one number under
+    // its item: a line opens a row only with a code, a description or two numbers.
+    let opens_row = |li: usize| {
+        let numbers = lines[li]
+            .words
+            .iter()
+            .filter(|&&i| {
+                role_at(i).is_some_and(Role::numeric)
+                    && is_number(tokens[i].text)
+                    && !is_date(tokens[i].text)
+            })
+            .map(|&i| col_of(i))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let text = lines[li].words.iter().any(|&i| {
+            matches!(
+                role_at(i),
+                Some(Role::Sku | Role::CustomerPart | Role::Description | Role::LineNo)
+            ) && !tokens[i].text.contains(':')
+                && !is_date(tokens[i].text)
+        });
+        numbers >= 1 && (text || numbers >= 2)
+    };
+    let anchors: Vec<usize> = body
+        .iter()
+        .copied()
+        .filter(|&li| numeric_line(li) && opens_row(li))
+        .collect();
+    if anchors.is_empty() {
+        return vec![];
+    }
+    // Group: each body line goes to an anchor.
+    let mut owner: Vec<Option<usize>> = vec![None; body.len()];
+    let pos_of = |li: usize| body.iter().position(|&b| b == li);
+    let anchor_pos: Vec<usize> = anchors.iter().filter_map(|&a| pos_of(a)).collect();
+    // Lines right above the first anchor, packed against it: its text centred above.
+    if let Some(&first) = anchor_pos.first() {
+        let pitch = (lines[body[first]].y1 - lines[body[first]].y0).max(1.0);
+        let mut next_y0 = lines[body[first]].y0;
+        for p in (0..first).rev() {
+            let l = &lines[body[p]];
+            if next_y0 - l.y1 > 0.8 * pitch {
+                break;
+            }
+            owner[p] = Some(0);
+            next_y0 = l.y0;
+        }
+    }
+    for (k, &ap) in anchor_pos.iter().enumerate() {
+        owner[ap] = Some(k);
+        let next = anchor_pos.get(k + 1).copied();
+        // Lines after this anchor up to the next one.
+        let between: Vec<usize> = (ap + 1..next.unwrap_or(body.len())).collect();
+        if between.is_empty() {
+            continue;
+        }
+        let Some(np) = next else {
+            // After the last anchor: wrapped lines while they stay close.
+            let mut prev_y1 = lines[body[ap]].y1;
+            let pitch = lines[body[ap]].y1 - lines[body[ap]].y0;
+            for p in between {
+                let l = &lines[body[p]];
+                if l.y0 - prev_y1 > 1.5 * pitch.max(1.0) {
+                    break;
+                }
+                owner[p] = Some(k);
+                prev_y1 = l.y1;
+            }
+            continue;
+        };
+        // Split the lines between two anchors at the widest gap; a code or line number on a
+        // line in between marks where the next row begins.
+        let ys: Vec<(f32, f32)> = std::iter::once(ap)
+            .chain(between.iter().copied())
+            .chain(std::iter::once(np))
+            .map(|p| (lines[body[p]].y0, lines[body[p]].y1))
+            .collect();
+        let gaps: Vec<f32> = ys.windows(2).map(|w| w[1].0 - w[0].1).collect();
+        let next_has_marker = marker_line(body[np]);
+        let marker_in_between = between
+            .iter()
+            .position(|&p| marker_line(body[p]))
+            .filter(|_| !next_has_marker);
+        let split = match marker_in_between {
+            Some(m) => m,
+            None => {
+                let widest = gaps
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(gaps.len() - 1, |(i, _)| i);
+                let min = gaps.iter().copied().fold(f32::MAX, f32::min);
+                let max = gaps.iter().copied().fold(f32::MIN, f32::max);
+                if max - min <= 0.15 * (lines[body[ap]].y1 - lines[body[ap]].y0).max(1.0) {
+                    between.len()
+                } else {
+                    widest
+                }
+            }
+        };
+        for (j, &p) in between.iter().enumerate() {
+            owner[p] = Some(if j < split { k } else { k + 1 });
+        }
+    }
+    let mut out: Vec<Row> = (0..anchors.len())
+        .map(|_| Row {
+            lines: vec![],
+            cells: vec![vec![]; n],
+            cell_lines: vec![vec![]; n],
+        })
+        .collect();
+    for (p, o) in owner.iter().enumerate() {
+        let Some(k) = o else { continue };
+        let li = body[p];
+        let row = &mut out[*k];
+        row.lines.push(li);
+        for &i in &lines[li].words {
+            let c = col_of(i);
+            row.cells[c].push(i);
+            row.cell_lines[c].push(li);
+        }
+    }
+    out.retain(|r| !r.lines.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::tokens;
+    use super::super::Layout;
+    use super::*;
+
+    #[test]
+    fn a_table_under_its_header_is_cut_into_rows_with_wrapped_descriptions() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Item", 10.0),
+                    ("Description", 80.0),
+                    ("Qty", 250.0),
+                    ("Unit", 290.0),
+                    ("Price", 320.0),
+                    ("Amount", 380.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("AB-100", 10.0),
+                    ("Blue", 80.0),
+                    ("widget", 110.0),
+                    ("10", 256.0),
+                    ("EA", 290.0),
+                    ("1.50", 326.0),
+                    ("15.00", 386.0),
+                ],
+            ),
+            (3, &[("large", 80.0), ("size", 116.0)]),
+            (
+                4,
+                &[
+                    ("CD-200", 10.0),
+                    ("Red", 80.0),
+                    ("gadget", 104.0),
+                    ("5", 262.0),
+                    ("CS", 290.0),
+                    ("2.00", 326.0),
+                    ("10.00", 386.0),
+                ],
+            ),
+            (6, &[("Total", 320.0), ("25.00", 386.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        assert_eq!(layout.tables.len(), 1);
+        let table = &layout.tables[0];
+        assert_eq!(
+            table.roles(),
+            vec![
+                Role::Sku,
+                Role::Description,
+                Role::Quantity,
+                Role::Uom,
+                Role::UnitPrice,
+                Role::Amount
+            ]
+        );
+        assert_eq!(table.rows.len(), 2);
+        let desc = table.column(Role::Description).unwrap_or(99);
+        let words: Vec<&str> = table.rows[0].cells[desc]
+            .iter()
+            .map(|&i| t[i].text)
+            .collect();
+        assert_eq!(words, vec!["Blue", "widget", "large", "size"]);
+    }
+
+    #[test]
+    fn a_header_stacked_on_two_lines_is_one_header() {
+        let t = tokens(&[
+            (1, &[("Unit", 300.0), ("Order", 200.0)]),
+            (
+                2,
+                &[
+                    ("Code", 10.0),
+                    ("Description", 80.0),
+                    ("Qty", 200.0),
+                    ("Price", 300.0),
+                ],
+            ),
+            (
+                3,
+                &[("X1", 10.0), ("Thing", 80.0), ("3", 206.0), ("4.00", 300.0)],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        assert_eq!(layout.tables.len(), 1);
+        assert_eq!(
+            layout.tables[0].roles(),
+            vec![
+                Role::Sku,
+                Role::Description,
+                Role::Quantity,
+                Role::UnitPrice
+            ]
+        );
+        assert_eq!(layout.tables[0].rows.len(), 1);
+    }
+
+    #[test]
+    fn numbers_centred_beside_wrapped_text_keep_the_line_above_in_their_row() {
+        let t = tokens(&[
+            (
+                1,
+                &[("Description", 10.0), ("Qty", 200.0), ("Price", 260.0)],
+            ),
+            (3, &[("first", 10.0)]),
+            (4, &[("one", 10.0), ("1", 206.0), ("2.00", 260.0)]),
+            (5, &[("more", 10.0)]),
+            (7, &[("second", 10.0)]),
+            (8, &[("two", 10.0), ("3", 206.0), ("4.00", 260.0)]),
+            (9, &[("end", 10.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let table = &layout.tables[0];
+        assert_eq!(table.rows.len(), 2);
+        let text = |r: &Row| {
+            r.cells[0]
+                .iter()
+                .map(|&i| t[i].text)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(text(&table.rows[0]), "first one more");
+        assert_eq!(text(&table.rows[1]), "second two end");
+    }
+}
