@@ -5,6 +5,7 @@
 mod address;
 mod columns;
 pub mod decode;
+pub mod header;
 pub mod model;
 pub mod normalize;
 mod rows;
@@ -231,16 +232,16 @@ impl ModelExtractor {
         }
         let locale = normalize::detect_locale(&doc.text());
         let mut orders = decode::decode(&words, part, locale);
+        let tokens: Vec<Token<'_>> = flat
+            .iter()
+            .map(|(page, w)| Token {
+                text: &w.text,
+                page: *page,
+                bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1],
+            })
+            .collect();
+        let layout = Layout::build(&tokens);
         if !self.ablate.off("table") {
-            let tokens: Vec<Token<'_>> = flat
-                .iter()
-                .map(|(page, w)| Token {
-                    text: &w.text,
-                    page: *page,
-                    bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1],
-                })
-                .collect();
-            let layout = Layout::build(&tokens);
             // `RUST_LOG=po_intake::table=trace` shows each table as the layout step saw it.
             for t in &layout.tables {
                 let cols: Vec<String> = t
@@ -265,6 +266,11 @@ impl ModelExtractor {
             }
             let items = table::items(&tokens, &layout, part, locale);
             merge_table_items(&mut orders, items, layout.distinct_tables());
+        }
+        if !self.ablate.off("header") && orders.len() == 1 {
+            if let Some(order) = orders.first_mut() {
+                header::apply(&tokens, &layout, order, part, locale);
+            }
         }
         Ok(orders)
     }

@@ -6,6 +6,7 @@
 //! to the page's own median word height (see [`Settings`]), never absolute page units: a PO
 //! printed at 8 pt and one at 11 pt read the same way.
 
+pub mod labels;
 pub mod lexicon;
 pub mod table;
 

@@ -353,19 +353,32 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
         if known_before == 0 {
             continue;
         }
-        if li > 0 && near(li - 1) {
+        if li > 0 && li - 1 >= skip_until && near(li - 1) {
             let above = header_cells(tokens, &lines[li - 1], stats, s);
             if above.iter().any(|c| c.role.is_some()) {
                 merge_stacked(tokens, &mut cells, above, true);
                 header_lines.insert(0, li - 1);
             }
         }
-        if li + 1 < lines.len() && near(li + 1) {
-            let below = header_cells(tokens, &lines[li + 1], stats, s);
-            if below.iter().any(|c| c.role.is_some()) {
-                merge_stacked(tokens, &mut cells, below, false);
-                header_lines.push(li + 1);
+        // A header can run over three lines ("Product" / "Number"): each next label line
+        // close under the last one joins.
+        let mut next = li + 1;
+        while next < lines.len() && header_lines.len() < 4 {
+            let last = header_lines.last().copied().unwrap_or(li);
+            let close = lines[next].page == line.page
+                && (lines[next].y_mid() - lines[last].y_mid()).abs()
+                    <= s.header_stack * stats.height
+                && label_line(tokens, &lines[next]);
+            if !close {
+                break;
             }
+            let below = header_cells(tokens, &lines[next], stats, s);
+            if !below.iter().any(|c| c.role.is_some()) {
+                break;
+            }
+            merge_stacked(tokens, &mut cells, below, false);
+            header_lines.push(next);
+            next += 1;
         }
         if is_header(tokens, &cells) {
             skip_until = header_lines.last().map_or(li + 1, |l| l + 1);
@@ -540,7 +553,10 @@ fn rows(
                 let t = tokens[i].text.trim_end_matches(['.', ')']);
                 !t.is_empty() && t.len() <= 5 && t.chars().all(|c| c.is_ascii_digit())
             }
-            Some(Role::Sku) => tokens[i].text.chars().any(|c| c.is_ascii_alphanumeric()),
+            Some(Role::Sku) => {
+                let t = tokens[i].text;
+                t.chars().any(|c| c.is_ascii_alphanumeric()) && !t.contains(':') && !is_date(t)
+            }
             _ => false,
         })
     };

@@ -1,0 +1,344 @@
+//! The header pass: PO number, order date and total read from their printed labels, the way a
+//! person finds them on an unfamiliar form ("PO Number: 4500123", "Fecha 21/01/2021",
+//! "Grand Total 1,234.00"), through [`crate::layout::labels`].
+//!
+//! Labels are ranked: a customer's PO reference before a plain order number before a
+//! document's own number (an invoice or a quote carries the buyer's PO when it prints one).
+
+use crate::domain::{Field, Order, SourceSpan};
+use crate::layout::labels::{pairs, Pair};
+use crate::layout::{Layout, Token};
+
+use super::normalize::{parse_date, parse_number, Locale};
+
+/// Confidence of a value read beside its label.
+const LABEL_CONF: f32 = 0.85;
+
+/// PO-number labels, best first (the index is the rank).
+const PO_LABELS: &[&str] = &[
+    // The buyer's own reference, on a PO or on the supplier's documents.
+    "customer po",
+    "customer po no",
+    "customer po number",
+    "cust po",
+    "cust po no",
+    "customer order",
+    "customer order no",
+    "your order",
+    "your order no",
+    "your po",
+    "your ref",
+    "your reference",
+    "buyer po",
+    "client po",
+    "po reference",
+    "po ref",
+    "ihre bestellung",
+    "votre commande",
+    "su pedido",
+    "uw bestelling",
+    "customer ref",
+    // The PO itself.
+    "purchase order no",
+    "purchase order number",
+    "purchase order #",
+    "po no",
+    "po number",
+    "po #",
+    "p o no",
+    "p o number",
+    "p o #",
+    "po",
+    "p o",
+    "po nr",
+    "purchase order",
+    "purchasing document",
+    "pedido de compra no",
+    "pedido de compra",
+    "no pedido",
+    "numero de pedido",
+    "n de pedido",
+    "orden de compra",
+    "bestellnummer",
+    "bestell nr",
+    "bestellung nr",
+    "bestellung",
+    "n de commande",
+    "numero de commande",
+    "bon de commande",
+    "commande",
+    "bestelnummer",
+    "inkooporder",
+    "numero ordine",
+    "ordine",
+    "order no",
+    "order number",
+    "order #",
+    "order nr",
+    "order",
+    "ord no",
+    // A document's own number, when nothing names the PO.
+    "sales order",
+    "sales order no",
+    "so no",
+    "so number",
+    "order confirmation",
+    "confirmation no",
+    "invoice no",
+    "invoice number",
+    "invoice #",
+    "invoice",
+    "quote no",
+    "quotation no",
+    "quote",
+    "quotation",
+    "angebot",
+    "angebot nr",
+    "auftrag",
+    "auftrag nr",
+    "document no",
+    "doc no",
+    "number",
+    "no",
+];
+
+const DATE_LABELS: &[&str] = &[
+    "po date",
+    "order date",
+    "date of order",
+    "purchase order date",
+    "document date",
+    "date of issue",
+    "issue date",
+    "dated",
+    "date",
+    "fecha",
+    "fecha pedido",
+    "datum",
+    "bestelldatum",
+    "auftragsdatum",
+    "date de commande",
+    "data",
+    "data ordine",
+    "orderdatum",
+    "besteldatum",
+    "invoice date",
+    "quote date",
+    "quotation date",
+    "creation date",
+    "created",
+];
+
+const TOTAL_LABELS: &[&str] = &[
+    "grand total",
+    "total amount",
+    "po total",
+    "order total",
+    "total order",
+    "total value",
+    "total po value",
+    "net payable",
+    "amount payable",
+    "amount due",
+    "total due",
+    "invoice total",
+    "total incl",
+    "total including",
+    "total",
+    "gesamtbetrag",
+    "endbetrag",
+    "gesamtsumme",
+    "summe",
+    "total ttc",
+    "montant total",
+    "importe total",
+    "total pedido",
+    "totaal",
+    "totale",
+    "total eur",
+    "total usd",
+    "total inr",
+    "total gbp",
+    "grand total inr",
+];
+
+/// Labels that say "total" but are not the order's total.
+fn not_order_total(text: &str) -> bool {
+    let t = text.to_lowercase();
+    [
+        "qty", "quantity", "weight", "tax", "vat", "gst", "discount", "items", "pieces", "units",
+        "sub",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
+}
+
+fn span(tokens: &[Token<'_>], words: &[usize], part: u32, text: &str) -> Option<SourceSpan> {
+    let first = tokens.get(*words.first()?)?;
+    let mut bbox = first.bbox;
+    for &i in words {
+        let b = tokens[i].bbox;
+        bbox = [
+            bbox[0].min(b[0]),
+            bbox[1].min(b[1]),
+            bbox[2].max(b[2]),
+            bbox[3].max(b[3]),
+        ];
+    }
+    Some(SourceSpan {
+        part,
+        page: first.page,
+        bbox,
+        text: text.to_string(),
+    })
+}
+
+/// Could this be a PO number: a digit, three characters or more, not a date, not a phone
+/// number, not a sentence word.
+fn po_like(text: &str) -> bool {
+    let t = text.trim_matches(|c: char| matches!(c, ':' | ',' | ';' | '(' | ')'));
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    digits >= 3
+        && t.chars().count() <= 30
+        && !t.starts_with('+')
+        && parse_date(t, Locale::Us).is_none()
+        && parse_date(t, Locale::Uk).is_none()
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || "-/._#".contains(c))
+}
+
+/// The PO number: the best-ranked label with a PO-shaped value.
+fn po_number(tokens: &[Token<'_>], all: &[Pair], part: u32) -> Option<Field<String>> {
+    let mut best: Option<(usize, Field<String>)> = None;
+    for p in all {
+        let cand: Option<(String, Vec<usize>)> = if let Some(g) = &p.glued {
+            Some((g.clone(), p.label.clone()))
+        } else {
+            p.right
+                .first()
+                .or(p.below.first())
+                .map(|&i| (tokens[i].text.to_string(), vec![i]))
+        };
+        let Some((text, words)) = cand else { continue };
+        let text = text
+            .trim_start_matches(['#', ':'])
+            .trim_end_matches([',', ';', ':'])
+            .to_string();
+        if !po_like(&text) {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(r, _)| p.phrase < *r) {
+            let src = span(tokens, &words, part, &text);
+            best = Some((p.phrase, Field::new(text, LABEL_CONF, src)));
+        }
+    }
+    best.map(|(_, f)| f)
+}
+
+/// The order date: the best-ranked date label whose value parses as a date.
+fn order_date(
+    tokens: &[Token<'_>],
+    all: &[Pair],
+    part: u32,
+    locale: Locale,
+) -> Option<Field<chrono::NaiveDate>> {
+    let mut best: Option<(usize, Field<chrono::NaiveDate>)> = None;
+    for p in all {
+        for words in [&p.right, &p.below] {
+            // A date is one to three words ("21/01/2021", "27 Jan 2021", "Jan 27, 2021").
+            let found = (1..=3.min(words.len())).rev().find_map(|n| {
+                let text = words[..n]
+                    .iter()
+                    .map(|&i| tokens[i].text)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                parse_date(&text, locale).map(|d| (d, text, words[..n].to_vec()))
+            });
+            if let Some((d, text, w)) = found {
+                if best.as_ref().is_none_or(|(r, _)| p.phrase < *r) {
+                    best = Some((
+                        p.phrase,
+                        Field::new(d, LABEL_CONF, span(tokens, &w, part, &text)),
+                    ));
+                }
+                break;
+            }
+        }
+    }
+    best.map(|(_, f)| f)
+}
+
+/// The total: of the values after total labels, the largest (a grand total includes tax and
+/// charges that a net total leaves out).
+fn total(tokens: &[Token<'_>], all: &[Pair], part: u32, locale: Locale) -> Option<Field<f64>> {
+    let mut best: Option<Field<f64>> = None;
+    for p in all {
+        let label: String = p
+            .label
+            .iter()
+            .map(|&i| tokens[i].text)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if not_order_total(&label) {
+            continue;
+        }
+        // The last number on the line after the label (currency marks may stand between).
+        let Some((v, i)) = p
+            .right
+            .iter()
+            .filter_map(|&i| {
+                let t = tokens[i].text;
+                (t.chars().any(|c| c.is_ascii_digit()) && !t.contains('%'))
+                    .then(|| parse_number(t, locale).map(|v| (v, i)))
+                    .flatten()
+            })
+            .last()
+        else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|b| v > b.value) {
+            best = Some(Field::new(
+                v,
+                LABEL_CONF,
+                span(tokens, &[i], part, tokens[i].text),
+            ));
+        }
+    }
+    best
+}
+
+/// Fill the order's header from labels: a labelled value replaces the model's when the model
+/// has none or is less sure of its own.
+pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32, locale: Locale) {
+    let find = |phrases: &[&str]| pairs(tokens, &layout.lines, layout.stats, phrases);
+    let po = po_number(tokens, &find(PO_LABELS), part);
+    let date = order_date(tokens, &find(DATE_LABELS), part, locale);
+    let tot = total(tokens, &find(TOTAL_LABELS), part, locale);
+    if let Some(f) = po {
+        if order
+            .po_number
+            .as_ref()
+            .is_none_or(|m| m.confidence < f.confidence || m.value != f.value)
+        {
+            order.po_number = Some(f);
+        }
+    }
+    if let Some(f) = date {
+        if order
+            .order_date
+            .as_ref()
+            .is_none_or(|m| m.confidence < f.confidence)
+        {
+            order.order_date = Some(f);
+        }
+    }
+    if let Some(f) = tot {
+        if order
+            .total
+            .as_ref()
+            .is_none_or(|m| m.confidence < f.confidence)
+        {
+            order.total = Some(f);
+        }
+    }
+}

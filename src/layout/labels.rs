@@ -1,0 +1,214 @@
+//! Label–value pairs: a printed label ("PO Number:", "Fecha", "Grand Total") and the words
+//! that stand as its value, to its right on the same line or right below it.
+//!
+//! Only geometry and a phrase list given by the caller: what a value must look like is the
+//! caller's business (a PO number has digits, a date parses as a date).
+
+use super::lexicon::normalise;
+use super::{Line, Stats, Token};
+
+/// A label found on the page and the candidate value words after it.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    /// Which phrase of the caller's list matched (its index), so callers can rank labels.
+    pub phrase: usize,
+    /// The label's words.
+    pub label: Vec<usize>,
+    /// Value words to the right on the same line, in order (up to the next wide gap).
+    pub right: Vec<usize>,
+    /// Value words on the next line under the label.
+    pub below: Vec<usize>,
+    /// The rest of a token the label was glued to ("No.4300004732" gives "4300004732").
+    pub glued: Option<String>,
+    pub line: usize,
+}
+
+/// Every place where one of `phrases` (normalised, one to five words) stands as a label.
+pub fn pairs(tokens: &[Token<'_>], lines: &[Line], stats: Stats, phrases: &[&str]) -> Vec<Pair> {
+    let norm: Vec<Vec<String>> = phrases
+        .iter()
+        .map(|p| normalise(p).split(' ').map(str::to_string).collect())
+        .collect();
+    let mut out = Vec::new();
+    for (li, line) in lines.iter().enumerate() {
+        let w = &line.words;
+        let words: Vec<String> = w.iter().map(|&i| normalise(tokens[i].text)).collect();
+        let mut i = 0;
+        while i < w.len() {
+            // The longest phrase starting here.
+            let mut best: Option<(usize, usize)> = None;
+            for (pi, p) in norm.iter().enumerate() {
+                if p.is_empty() || i + p.len() > w.len() {
+                    continue;
+                }
+                let mut k = 0;
+                let mut wi = i;
+                // Match phrase words against token words (a token may hold two: "P.O.").
+                let mut ok = true;
+                while k < p.len() {
+                    let Some(tw) = words.get(wi) else {
+                        ok = false;
+                        break;
+                    };
+                    let parts: Vec<&str> = tw.split(' ').filter(|x| !x.is_empty()).collect();
+                    if parts.is_empty() {
+                        wi += 1;
+                        if wi - i > p.len() + 2 {
+                            ok = false;
+                            break;
+                        }
+                        continue;
+                    }
+                    if parts.len() > p.len() - k || parts.iter().zip(&p[k..]).any(|(a, b)| a != b) {
+                        ok = false;
+                        break;
+                    }
+                    k += parts.len();
+                    wi += 1;
+                }
+                if ok && best.is_none_or(|(_, e)| wi > e) {
+                    best = Some((pi, wi));
+                }
+            }
+            // A label glued to its value: "No.4300004732", "PO#12345".
+            if best.is_none() {
+                if let Some((pi, rest)) = glued_label(tokens[w[i]].text, &norm) {
+                    let right = value_run(tokens, w, i + 1, stats);
+                    out.push(Pair {
+                        phrase: pi,
+                        label: vec![w[i]],
+                        right,
+                        below: vec![],
+                        glued: Some(rest),
+                        line: li,
+                    });
+                }
+                i += 1;
+                continue;
+            }
+            let Some((pi, end)) = best else { break };
+            let label: Vec<usize> = w[i..end].to_vec();
+            let right = value_run(tokens, w, end, stats);
+            let below = below_words(tokens, lines, li, &label);
+            out.push(Pair {
+                phrase: pi,
+                label,
+                right,
+                below,
+                glued: None,
+                line: li,
+            });
+            i = end;
+        }
+    }
+    out
+}
+
+/// "No.4300004732" against a phrase "no": the value glued after the label and its mark.
+fn glued_label(text: &str, norm: &[Vec<String>]) -> Option<(usize, String)> {
+    let cut = text.find(['.', ':', '#'])?;
+    let (head, rest) = text.split_at(cut);
+    let rest = rest.trim_start_matches(['.', ':', '#', ' ']);
+    if rest.is_empty() || !rest.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let h = normalise(head);
+    let pi = norm.iter().position(|p| p.len() == 1 && p[0] == h)?;
+    Some((pi, rest.to_string()))
+}
+
+/// Words after position `from` of a line, skipping a lone ':' or '#', up to a gap wider than
+/// three word heights (the next label–value pair of a two-column header block).
+fn value_run(tokens: &[Token<'_>], w: &[usize], from: usize, stats: Stats) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    let mut prev_x1: Option<f32> = None;
+    for &i in w.iter().skip(from) {
+        let t = tokens[i].text;
+        if out.is_empty()
+            && matches!(
+                t,
+                ":" | "#" | "-" | "." | "No." | "no." | "No" | "Nr." | "N°"
+            )
+        {
+            prev_x1 = Some(tokens[i].bbox[2]);
+            continue;
+        }
+        if let Some(x1) = prev_x1 {
+            let limit = if out.is_empty() { 20.0 } else { 3.0 };
+            if tokens[i].bbox[0] - x1 > limit * stats.height {
+                break;
+            }
+        }
+        out.push(i);
+        prev_x1 = Some(tokens[i].bbox[2]);
+        if out.len() >= 6 {
+            break;
+        }
+    }
+    out
+}
+
+/// Words of the next line that stand under the label (overlapping its extent, widened a
+/// little to the right for values longer than their label).
+fn below_words(tokens: &[Token<'_>], lines: &[Line], li: usize, label: &[usize]) -> Vec<usize> {
+    let Some(next) = lines.get(li + 1) else {
+        return vec![];
+    };
+    let cur = &lines[li];
+    let h = (cur.y1 - cur.y0).max(1.0);
+    if next.page != cur.page || next.y0 - cur.y1 > 1.5 * h {
+        return vec![];
+    }
+    let x0 = label
+        .iter()
+        .map(|&i| tokens[i].bbox[0])
+        .fold(f32::MAX, f32::min);
+    let x1 = label
+        .iter()
+        .map(|&i| tokens[i].bbox[2])
+        .fold(f32::MIN, f32::max);
+    let x1 = x1 + (x1 - x0);
+    next.words
+        .iter()
+        .copied()
+        .filter(|&i| tokens[i].bbox[0] < x1 && tokens[i].bbox[2] > x0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::tokens;
+    use super::super::{lines, stats, Settings};
+    use super::*;
+
+    #[test]
+    fn a_value_is_read_right_of_its_label_below_it_or_glued_to_it() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("PO", 10.0),
+                    ("Number:", 26.0),
+                    ("4500123", 80.0),
+                    ("Page", 300.0),
+                    ("1", 330.0),
+                ],
+            ),
+            (3, &[("Order", 10.0), ("Date", 46.0)]),
+            (4, &[("12/03/2024", 10.0)]),
+            (6, &[("Pedido", 10.0), ("No.4300004732", 50.0)]),
+        ]);
+        let l = lines(&t, &Settings::default());
+        let p = pairs(&t, &l, stats(&t), &["po number", "order date", "no"]);
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            p[0].right.iter().map(|&i| t[i].text).collect::<Vec<_>>(),
+            vec!["4500123"]
+        );
+        assert_eq!(
+            p[1].below.iter().map(|&i| t[i].text).collect::<Vec<_>>(),
+            vec!["12/03/2024"]
+        );
+        assert_eq!(p[2].glued.as_deref(), Some("4300004732"));
+    }
+}
