@@ -307,37 +307,66 @@ fn total(tokens: &[Token<'_>], all: &[Pair], part: u32, locale: Locale) -> Optio
     best
 }
 
-/// Fill the order's header from labels: a labelled value replaces the model's when the model
-/// has none or is less sure of its own.
+/// Fill the order's header from labels. The model's value stands when a label vouches for it
+/// (it is among the labelled values) or when no label gives one; a model value that no label
+/// vouches for gives way to the best labelled one.
 pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32, locale: Locale) {
     let find = |phrases: &[&str]| pairs(tokens, &layout.lines, layout.stats, phrases);
-    let po = po_number(tokens, &find(PO_LABELS), part);
-    let date = order_date(tokens, &find(DATE_LABELS), part, locale);
-    let tot = total(tokens, &find(TOTAL_LABELS), part, locale);
+    let po_pairs = find(PO_LABELS);
+    let date_pairs = find(DATE_LABELS);
+    let total_pairs = find(TOTAL_LABELS);
+    let po = po_number(tokens, &po_pairs, part);
+    let date = order_date(tokens, &date_pairs, part, locale);
+    let tot = total(tokens, &total_pairs, part, locale);
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let vouched_po = |v: &str| {
+        po_pairs.iter().any(|p| {
+            p.glued.as_deref().map(norm).as_deref() == Some(&norm(v))
+                || p.right
+                    .iter()
+                    .chain(p.below.iter())
+                    .any(|&i| norm(tokens[i].text) == norm(v))
+        })
+    };
     if let Some(f) = po {
         if order
             .po_number
             .as_ref()
-            .is_none_or(|m| m.confidence < f.confidence || m.value != f.value)
+            .is_none_or(|m| !vouched_po(&m.value))
         {
             order.po_number = Some(f);
         }
     }
+    let vouched_date = |d: chrono::NaiveDate| {
+        date_pairs.iter().any(|p| {
+            [&p.right, &p.below].iter().any(|w| {
+                (1..=3.min(w.len())).any(|n| {
+                    let text = w[..n]
+                        .iter()
+                        .map(|&i| tokens[i].text)
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    parse_date(&text, locale) == Some(d)
+                })
+            })
+        })
+    };
     if let Some(f) = date {
         if order
             .order_date
             .as_ref()
-            .is_none_or(|m| m.confidence < f.confidence)
+            .is_none_or(|m| !vouched_date(m.value))
         {
             order.order_date = Some(f);
         }
     }
     if let Some(f) = tot {
-        if order
-            .total
-            .as_ref()
-            .is_none_or(|m| m.confidence < f.confidence)
-        {
+        if order.total.is_none() {
             order.total = Some(f);
         }
     }

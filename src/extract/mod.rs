@@ -74,6 +74,9 @@ impl Ablate {
     }
 }
 
+/// A model code at least this sure stands against the table's reading of the same row.
+const SURE_CODE: f32 = 0.8;
+
 /// Rows that multiply out (quantity × price = amount, or price per 100/1000).
 fn checked_rows(lines: &[LineItem]) -> usize {
     lines
@@ -124,8 +127,41 @@ fn merge_table_items(orders: &mut Vec<Order>, items: Vec<LineItem>, tables: usiz
     let Some(order) = orders.first_mut() else {
         return;
     };
-    if checked_rows(&items) >= checked_rows(&order.lines) {
+    let (table, model) = (checked_rows(&items), checked_rows(&order.lines));
+    // Rows with a quantity, a price or amount, and a code or description: what an item is.
+    let complete = |lines: &[LineItem]| {
+        lines
+            .iter()
+            .filter(|l| {
+                l.quantity.is_some()
+                    && (l.unit_price.is_some() || l.amount.is_some())
+                    && (l.sku.is_some() || l.description.is_some())
+            })
+            .count()
+    };
+    let more_complete = complete(&items) > complete(&order.lines);
+    if table > model
+        || order.lines.is_empty()
+        || table == model && items.len() != order.lines.len() && more_complete
+    {
         order.lines = items;
+    } else if table == model && items.len() == order.lines.len() {
+        // Both read the same rows: each field from the reader that is better at it. The
+        // table's columns give the numbers and units; the model's labels the description,
+        // and the code when it is sure of it.
+        for (line, t) in order.lines.iter_mut().zip(items) {
+            line.quantity = t.quantity.or(line.quantity.take());
+            line.uom = t.uom.or(line.uom.take());
+            line.unit_price = t.unit_price.or(line.unit_price.take());
+            line.amount = t.amount.or(line.amount.take());
+            if line.description.is_none() {
+                line.description = t.description;
+            }
+            if line.sku.as_ref().is_none_or(|f| f.confidence < SURE_CODE) {
+                line.sku = t.sku.or(line.sku.take());
+                line.customer_part = t.customer_part.or(line.customer_part.take());
+            }
+        }
     }
 }
 

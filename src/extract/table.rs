@@ -74,6 +74,28 @@ fn join(tokens: &[Token<'_>], words: &[usize]) -> String {
         .join(" ")
 }
 
+/// How far the text of column `c` reaches: the right edge of its widest line in the table.
+fn wrap_width(tokens: &[Token<'_>], table: &Table, c: usize) -> f32 {
+    table
+        .rows
+        .iter()
+        .flat_map(|r| r.cells[c].iter())
+        .map(|&i| tokens[i].bbox[2])
+        .fold(f32::MIN, f32::max)
+}
+
+/// Is `next` the wrapped rest of `prev`: would its first word not have fitted after `prev`
+/// within the column's width? A line that ended early was a whole paragraph; what comes
+/// under it is a note, not more description.
+fn wrapped(tokens: &[Token<'_>], prev: &[usize], next: &[usize], right: f32) -> bool {
+    let (Some(&last), Some(&first)) = (prev.last(), next.first()) else {
+        return false;
+    };
+    let h = tokens[last].height();
+    let width = tokens[first].bbox[2] - tokens[first].bbox[0];
+    tokens[last].bbox[2] + 0.25 * h + width >= right - 0.5 * h
+}
+
 /// A note under an item, not its description: a "label: value" line, a date, a schedule.
 fn note_line(text: &str) -> bool {
     let t = text.trim();
@@ -172,13 +194,22 @@ fn text_field(
 }
 
 /// The code in a code column: its first line (a code wrapped at a hyphen takes the next).
-fn code(tokens: &[Token<'_>], row: &Row, col: usize, part: u32) -> Option<Field<String>> {
+fn code(
+    tokens: &[Token<'_>],
+    table: &Table,
+    row: &Row,
+    col: usize,
+    part: u32,
+) -> Option<Field<String>> {
     let lines = cell_lines(row, col);
     let first = lines.iter().find(|l| !l.is_empty())?;
     let mut words = first.clone();
     let mut text = join(tokens, first);
-    if text.ends_with('-') {
-        if let Some(next) = lines.iter().skip_while(|l| *l != first).nth(1) {
+    // A code cut by its column's edge goes on, as one token, on the next line.
+    let right = wrap_width(tokens, table, col);
+    if let Some(next) = lines.iter().skip_while(|l| *l != first).nth(1) {
+        let one = next.len() == 1 && !tokens[next[0]].text.contains(':');
+        if one && (text.ends_with('-') || wrapped(tokens, first, next, right)) && first.len() == 1 {
             text.push_str(&join(tokens, next));
             words.extend(next);
         }
@@ -206,10 +237,10 @@ fn item(
     let col = |r: Role| table.column(r);
     let last_col = |r: Role| table.columns.iter().rposition(|c| c.role == r);
     if let Some(c) = col(Role::Sku) {
-        li.sku = code(tokens, row, c, part);
+        li.sku = code(tokens, table, row, c, part);
     }
     if let Some(c) = col(Role::CustomerPart) {
-        li.customer_part = code(tokens, row, c, part);
+        li.customer_part = code(tokens, table, row, c, part);
         if li.sku.is_none() {
             li.sku = li.customer_part.take();
         }
@@ -227,9 +258,10 @@ fn item(
         }
         let mut words: Vec<usize> = Vec::new();
         let mut parts: Vec<String> = Vec::new();
+        let right = wrap_width(tokens, table, c);
         for (k, l) in lines.iter().enumerate() {
             let text = join(tokens, l);
-            if k > 0 && note_line(&text) {
+            if k > 0 && (note_line(&text) || !wrapped(tokens, &lines[k - 1], l, right)) {
                 break;
             }
             words.extend(l);

@@ -87,6 +87,19 @@ pub fn pairs(tokens: &[Token<'_>], lines: &[Line], stats: Stats, phrases: &[&str
                 continue;
             }
             let Some((pi, end)) = best else { break };
+            // A label opens its phrase: "Date" in "Delivery Date", "No" in "Vendor No" are
+            // the tail of another label.
+            if i > 0 {
+                let prev = &tokens[w[i - 1]];
+                let glued = tokens[w[i]].bbox[0] - prev.bbox[2] <= 1.2 * stats.height;
+                if glued
+                    && prev.text.chars().any(char::is_alphabetic)
+                    && !prev.text.ends_with([':', '|'])
+                {
+                    i = end;
+                    continue;
+                }
+            }
             let label: Vec<usize> = w[i..end].to_vec();
             let right = value_run(tokens, w, end, stats);
             let below = below_words(tokens, lines, li, &label);
