@@ -23,9 +23,11 @@ const CHECKED_CONF: f32 = 0.97;
 pub fn items(tokens: &[Token<'_>], layout: &Layout, part: u32, locale: Locale) -> Vec<LineItem> {
     let mut out: Vec<LineItem> = Vec::new();
     for table in &layout.tables {
+        let mut prev: Option<LineItem> = None;
         for row in &table.rows {
-            if let Some(mut li) = item(tokens, table, row, part, locale) {
+            if let Some(mut li) = item(tokens, table, row, part, locale, prev.as_ref()) {
                 li.line_no = out.len() as u32 + 1;
+                prev = Some(li.clone());
                 out.push(li);
             }
         }
@@ -232,6 +234,7 @@ fn item(
     row: &Row,
     part: u32,
     locale: Locale,
+    above: Option<&LineItem>,
 ) -> Option<LineItem> {
     let mut li = LineItem::default();
     let col = |r: Role| table.column(r);
@@ -318,10 +321,36 @@ fn item(
             ));
         }
     }
+    if li.uom.is_none() {
+        // A unit printed beside the price ("YDS 0.6300", "0.63/EA").
+        if let Some(c) = col(Role::UnitPrice) {
+            let words: Vec<usize> = row.cells[c]
+                .iter()
+                .copied()
+                .filter(|&i| is_unit(tokens[i].text))
+                .take(1)
+                .collect();
+            li.uom = text_field(tokens, &words, part, join(tokens, &words), CELL_CONF);
+        }
+    }
     let any_number = li.quantity.is_some() || li.unit_price.is_some() || li.amount.is_some();
     let any_text = li.sku.is_some() || li.description.is_some();
-    if !any_number || !any_text {
+    if !any_number {
         return None;
+    }
+    if !any_text {
+        // Ditto rows: a quantity and a price under an item, code and text left blank, order
+        // more of the item above (one row per colour, size or delivery).
+        let above = above?;
+        if li.quantity.is_none() || li.unit_price.is_none() && li.amount.is_none() {
+            return None;
+        }
+        li.sku = above.sku.clone();
+        li.customer_part = above.customer_part.clone();
+        li.description = above.description.clone();
+        if li.uom.is_none() {
+            li.uom = above.uom.clone();
+        }
     }
     if let (Some(q), Some(p), Some(a)) = (&mut li.quantity, &mut li.unit_price, &mut li.amount) {
         let expect = q.value * p.value;
