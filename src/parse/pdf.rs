@@ -63,7 +63,24 @@ pub fn parse_pdf_inline(
     limits: &Limits,
     deadline: Instant,
 ) -> Result<ParsedDocument, ParseError> {
-    let loaded = catch_unwind(AssertUnwindSafe(|| Document::load_mem(bytes)));
+    let mut loaded = catch_unwind(AssertUnwindSafe(|| Document::load_mem(bytes)));
+    // A broken cross-reference table: rebuild it from the objects and try once more.
+    let encrypted = |e: &pdf_extract::Error| {
+        matches!(
+            e,
+            pdf_extract::Error::Decryption(_)
+                | pdf_extract::Error::InvalidPassword
+                | pdf_extract::Error::UnsupportedSecurityHandler(_)
+        )
+    };
+    if matches!(&loaded, Ok(Err(e)) if !encrypted(e)) {
+        if let Some(fixed) = super::pdf_repair::rebuild_xref(bytes) {
+            let again = catch_unwind(AssertUnwindSafe(|| Document::load_mem(&fixed)));
+            if matches!(again, Ok(Ok(_))) {
+                loaded = again;
+            }
+        }
+    }
     let mut doc = match loaded {
         Ok(Ok(doc)) => doc,
         Ok(Err(pdf_extract::Error::Decryption(_) | pdf_extract::Error::InvalidPassword)) => {
