@@ -406,8 +406,82 @@ impl Extractor {
                 }
             }
         }
+        drop_cover_notes(&mut out.orders);
         out.unreadable = readable == 0;
         out
+    }
+}
+
+/// Is this order read from an email's body (of the message or of a forwarded one)?
+fn from_body(o: &Order) -> bool {
+    o.part.as_deref().is_some_and(|p| p.ends_with("body"))
+}
+
+fn same_po(a: &Order, b: &Order) -> bool {
+    let norm = |o: &Order| {
+        o.po_number.as_ref().map(|f| {
+            f.value
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_lowercase()
+        })
+    };
+    norm(a).is_some_and(|x| !x.is_empty() && Some(x) == norm(b))
+}
+
+/// A cover email ("please find attached PO 4711", a forward, a resend) is no order of its
+/// own: when an attachment gave an order with items, a body order without items, or one
+/// with the attachment's PO number, is the note that carried it.
+fn drop_cover_notes(orders: &mut Vec<Order>) {
+    let attached: Vec<Order> = orders
+        .iter()
+        .filter(|o| !from_body(o) && !o.lines.is_empty())
+        .cloned()
+        .collect();
+    if attached.is_empty() {
+        return;
+    }
+    orders.retain(|o| {
+        !from_body(o) || !o.lines.is_empty() && !attached.iter().any(|a| same_po(a, o))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::LineItem;
+
+    fn order(part: &str, po: &str, lines: usize) -> Order {
+        Order {
+            po_number: Some(Field::certain(po.to_string())),
+            lines: vec![LineItem::default(); lines],
+            part: Some(part.to_string()),
+            ..Order::default()
+        }
+    }
+
+    #[test]
+    fn a_cover_email_beside_a_po_attachment_gives_one_order() {
+        let mut orders = vec![order("body", "4711", 0), order("po-4711.pdf", "4711", 3)];
+        drop_cover_notes(&mut orders);
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].part.as_deref(), Some("po-4711.pdf"));
+        // The body repeating the attachment's PO with its items is the same order.
+        let mut orders = vec![order("fwd1/body", "PO 4711", 2), order("po.pdf", "4711", 2)];
+        drop_cover_notes(&mut orders);
+        assert_eq!(orders.len(), 1);
+    }
+
+    #[test]
+    fn a_body_order_of_its_own_stays_beside_an_attachment() {
+        let mut orders = vec![order("body", "900", 2), order("po.pdf", "4711", 3)];
+        drop_cover_notes(&mut orders);
+        assert_eq!(orders.len(), 2);
+        // Without an attachment order, a body order is never dropped.
+        let mut orders = vec![order("body", "4711", 0)];
+        drop_cover_notes(&mut orders);
+        assert_eq!(orders.len(), 1);
     }
 }
 
