@@ -285,7 +285,7 @@ impl ModelExtractor {
                     .iter()
                     .map(|c| format!("{:?}[{}]@{:.0}-{:.0}", c.role, c.label, c.x0, c.x1))
                     .collect();
-                tracing::trace!(target: "po_intake::table", "page {} columns {} bounds {:?}", t.page, cols.join(" "), t.bounds);
+                tracing::trace!(target: "po_intake::table", "page {} header lines {:?} columns {} bounds {:?}", t.page, t.header_lines.iter().map(|&l| layout.lines[l].y0).collect::<Vec<_>>(), cols.join(" "), t.bounds);
                 for r in &t.rows {
                     let cells: Vec<String> = r
                         .cells
@@ -302,6 +302,9 @@ impl ModelExtractor {
             }
             let items = table::items(&tokens, &layout, part, locale);
             merge_table_items(&mut orders, items, layout.distinct_tables());
+        }
+        for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
+            table::split_bracketed_code(line);
         }
         if !self.ablate.off("header") && orders.len() == 1 {
             if let Some(order) = orders.first_mut() {

@@ -164,6 +164,30 @@ fn number_in(
     None
 }
 
+/// A description that opens with its code in brackets ("[26723] Flavour Drops", as Odoo and
+/// others print it): the bracketed code is the item's code, the rest its description.
+pub fn split_bracketed_code(line: &mut LineItem) {
+    let Some(desc) = line.description.as_mut() else {
+        return;
+    };
+    if let Some((code, rest)) = bracketed_code(&desc.value) {
+        let conf = desc.confidence;
+        let src = desc.source.clone();
+        desc.value = rest;
+        if line.sku.as_ref().is_none_or(|s| s.value != code) {
+            line.sku = Some(Field::new(code, conf, src));
+        }
+    }
+}
+
+/// "[AB-100] Blue widget" -> ("AB-100", "Blue widget").
+fn bracketed_code(text: &str) -> Option<(String, String)> {
+    let rest = text.strip_prefix('[')?;
+    let (code, after) = rest.split_once(']')?;
+    let code = code.trim();
+    (code_like(code) && !code.contains(' ')).then(|| (code.to_string(), after.trim().to_string()))
+}
+
 /// A part number: one token with a digit, at least three characters, no sentence marks.
 fn code_like(text: &str) -> bool {
     text.chars().count() >= 3
@@ -270,7 +294,15 @@ fn item(
             words.extend(l);
             parts.push(text);
         }
-        li.description = text_field(tokens, &words, part, parts.join(" "), CELL_CONF);
+        let mut text = parts.join(" ");
+        // "[26723] Flavour Drops": the code printed before the name (Odoo and others).
+        if li.sku.is_none() {
+            if let Some((code, rest)) = bracketed_code(&text) {
+                li.sku = text_field(tokens, &words[..1], part, code, CELL_CONF);
+                text = rest;
+            }
+        }
+        li.description = text_field(tokens, &words, part, text, CELL_CONF);
     }
     let mut unit_after_qty = None;
     if let Some(c) = col(Role::Quantity) {

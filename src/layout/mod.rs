@@ -49,7 +49,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            line_overlap: 0.5,
+            line_overlap: 0.6,
             phrase_gap: 1.2,
             header_stack: 1.9,
             table_gap: 5.0,

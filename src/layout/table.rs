@@ -390,15 +390,24 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
         let page = lines[*li].page;
         let next_header = headers.get(k + 1).map_or(lines.len(), |h| h.1[0]);
         let start = header_lines.last().map_or(li + 1, |l| l + 1);
-        let columns: Vec<Column> = cells
-            .iter()
-            .map(|c| Column {
-                role: c.role.unwrap_or(Role::Other),
-                label: text_of(tokens, &c.words),
-                x0: c.x0,
-                x1: c.x1,
-            })
-            .collect();
+        let mut columns: Vec<Column> = Vec::new();
+        for c in cells {
+            let role = c.role.unwrap_or(Role::Other);
+            let label = text_of(tokens, &c.words);
+            match columns.last_mut() {
+                // One label printed as two ("Product/Service" "Name"): one description.
+                Some(prev) if prev.role == Role::Description && role == Role::Description => {
+                    prev.label = format!("{} {label}", prev.label);
+                    prev.x1 = prev.x1.max(c.x1);
+                }
+                _ => columns.push(Column {
+                    role,
+                    label,
+                    x0: c.x0,
+                    x1: c.x1,
+                }),
+            }
+        }
         let body = body_lines(tokens, lines, start, next_header, page, &columns, stats, s);
         let body_refs: Vec<&Line> = body.iter().map(|&i| &lines[i]).collect();
         let bounds = bands(tokens, &columns, &body_refs);
