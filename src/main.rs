@@ -757,7 +757,11 @@ fn cmd_check(cfg: &Config, file: &Path, sender: Option<&str>) -> Result<ExitCode
     let master = store.load_master()?;
     for co in &ex.orders {
         let order = co.to_order();
-        let dup = |c: &str, p: &str| store.po_exists(c, p, None).unwrap_or(false);
+        let dup = |p: &rules::DuplicateProbe<'_>| {
+            store
+                .find_duplicate(p, None)
+                .map_err(|e| format!("store error: {e}"))
+        };
         let ctx = CheckContext {
             sender,
             is_duplicate: &dup,

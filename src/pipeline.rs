@@ -10,10 +10,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::domain::{Decision, Document, Incoming};
+use crate::domain::{Decision, Document, Incoming, Order, SourceSpan};
 use crate::extract::{Extracted, Extractor};
-use crate::parse::{self, ParseError, ParsedInput};
-use crate::rules::{self, CheckContext, MasterData};
+use crate::parse::{self, ParseError, ParsedInput, PartContent, Word};
+use crate::rules::{self, CheckContext, DuplicateHit, DuplicateProbe, MasterData};
 use crate::store::{DocStatus, IngestOutcome, NewOrder, Store, StoreError};
 
 /// What happened to one input file; the `ingest --json` line.
@@ -203,17 +203,31 @@ impl<'a> Pipeline<'a> {
             .and_then(|e| e.from.clone())
             .or_else(|| doc.sender.clone());
         let mut new_orders = Vec::new();
-        for order in extracted.orders {
-            let is_dup =
-                |customer: &str, po: &str| store.po_exists(customer, po, None).unwrap_or(false);
-            // Two orders in one file with the same PO number count as duplicates too.
-            let in_batch = |customer: &str, po: &str| {
-                new_orders.iter().any(|n: &NewOrder| {
-                    n.check.customer_id.as_deref() == Some(customer)
-                        && n.order.po_number.as_ref().map(|f| f.value.as_str()) == Some(po)
+        for mut order in extracted.orders {
+            distrust_split_po(&mut order, &parsed, self.cfg.rules.confidence_threshold);
+            let in_store = |p: &DuplicateProbe<'_>| {
+                store
+                    .find_duplicate(p, None)
+                    .map_err(|e| format!("store error: {e}"))
+            };
+            // Two orders in one file that repeat each other count as duplicates too.
+            let in_batch = |p: &DuplicateProbe<'_>| {
+                new_orders.iter().find_map(|n: &NewOrder| {
+                    if n.check.customer_id.as_deref() != p.customer_id {
+                        return None;
+                    }
+                    let po = n.order.po_number.as_ref().map(|f| f.value.clone());
+                    if p.po_key.is_some() && po.as_deref().map(rules::po_key) == p.po_key {
+                        return po.map(|po_number| DuplicateHit::SamePo { po_number });
+                    }
+                    (p.content_key.is_some() && rules::content_key(&n.order) == p.content_key)
+                        .then_some(DuplicateHit::SameContent { po_number: po })
                 })
             };
-            let dup = |c: &str, p: &str| is_dup(c, p) || in_batch(c, p);
+            let dup = |p: &DuplicateProbe<'_>| match in_batch(p) {
+                Some(hit) => Ok(Some(hit)),
+                None => in_store(p),
+            };
             let ctx = CheckContext {
                 sender: sender.as_deref(),
                 is_duplicate: &dup,
@@ -251,5 +265,122 @@ impl<'a> Pipeline<'a> {
                     .collect(),
             })
             .collect())
+    }
+}
+
+/// A PO number read from part of a spaced group ("900" out of "PO# 900 001") is not trusted:
+/// its confidence is lowered below `threshold` so the order goes to review with
+/// `low_confidence` instead of being accepted (or missing a duplicate) under a wrong number.
+/// A group is a run of digit-only words on the same printed line, a space apart.
+fn distrust_split_po(order: &mut Order, parsed: &ParsedInput, threshold: f32) {
+    let Some(po) = order.po_number.as_mut() else {
+        return;
+    };
+    let Some(span) = po.source.as_ref() else {
+        return;
+    };
+    let value_key = rules::po_key(&po.value);
+    // The span itself may hold more of the number than the value kept.
+    let span_digits: String = span
+        .text
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let mut split = span_digits.len() > value_key.len()
+        && span.text.split_whitespace().count() > 1
+        && span_digits.to_uppercase().contains(&value_key);
+    if !split {
+        split = neighbour_digit_group(parsed, span);
+    }
+    if split && po.confidence >= threshold {
+        po.confidence = (threshold - 0.01).max(0.0);
+    }
+}
+
+/// Does a digit-only word sit right before or after the span's words on the same line?
+fn neighbour_digit_group(parsed: &ParsedInput, span: &SourceSpan) -> bool {
+    let words = match parsed.parts.get(span.part as usize).map(|p| &p.content) {
+        Some(PartContent::Parsed { doc }) => {
+            match doc.pages.iter().find(|p| p.number == span.page) {
+                Some(page) => &page.words,
+                None => return false,
+            }
+        }
+        _ => return false,
+    };
+    let [x0, y0, x1, y1] = span.bbox;
+    let inside = |w: &Word| {
+        let (cx, cy) = ((w.bbox.x0 + w.bbox.x1) / 2.0, (w.bbox.y0 + w.bbox.y1) / 2.0);
+        cx >= x0 && cx <= x1 && cy >= y0 && cy <= y1
+    };
+    let digits = |w: &Word| !w.text.is_empty() && w.text.chars().all(|c| c.is_ascii_digit());
+    let Some(first) = words.iter().position(inside) else {
+        return false;
+    };
+    let last = words.iter().rposition(inside).unwrap_or(first);
+    let (Some(a), Some(b)) = (words.get(first), words.get(last)) else {
+        return false;
+    };
+    if !digits(a) && !digits(b) {
+        return false;
+    }
+    let near = |left: &Word, right: &Word| {
+        left.line == right.line
+            && right.bbox.x0 >= left.bbox.x1 - 0.5
+            && right.bbox.x0 - left.bbox.x1 <= left.font_size.max(right.font_size) * 1.2
+    };
+    let before = first
+        .checked_sub(1)
+        .and_then(|i| words.get(i))
+        .is_some_and(|w| digits(w) && digits(a) && near(w, a));
+    let after = words
+        .get(last + 1)
+        .is_some_and(|w| digits(w) && digits(b) && near(b, w));
+    before || after
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Field;
+    use crate::parse::Limits;
+
+    /// The PO field as the extractor would give it: `value` read from the word `word`.
+    fn po_from(parsed: &ParsedInput, word: &str, value: &str) -> Order {
+        let Some(PartContent::Parsed { doc }) = parsed.parts.first().map(|p| &p.content) else {
+            panic!("not parsed")
+        };
+        let w = doc.pages[0]
+            .words
+            .iter()
+            .find(|w| w.text == word)
+            .expect("word");
+        let span = SourceSpan {
+            part: 0,
+            page: 1,
+            bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1],
+            text: w.text.clone(),
+        };
+        Order {
+            po_number: Some(Field::new(value.to_string(), 0.99, Some(span))),
+            ..Order::default()
+        }
+    }
+
+    #[test]
+    fn a_po_number_read_from_part_of_a_spaced_group_is_not_trusted() {
+        let text = b"Purchase Order\nPO# 900 001\nDate 2026-01-05\n";
+        let parsed = parse::parse(text, "po.txt", &Limits::default()).expect("parse");
+        for (word, value) in [("900", "900"), ("001", "001")] {
+            let mut order = po_from(&parsed, word, value);
+            distrust_split_po(&mut order, &parsed, 0.8);
+            let conf = order.po_number.map(|f| f.confidence).unwrap_or(1.0);
+            assert!(conf < 0.8, "{value}: {conf}");
+        }
+        let whole = b"Purchase Order\nPO# 900001 Date 2026-01-05\n";
+        let parsed = parse::parse(whole, "po.txt", &Limits::default()).expect("parse");
+        let mut order = po_from(&parsed, "900001", "900001");
+        distrust_split_po(&mut order, &parsed, 0.8);
+        assert_eq!(order.po_number.map(|f| f.confidence), Some(0.99));
     }
 }

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{audit, now, outbox, Result, Store, StoreError};
 use crate::domain::{CheckResult, Decision, Exception, Order, OrderState};
+use crate::rules::{content_key, po_key, DuplicateHit, DuplicateProbe};
 
 /// An order ready to be recorded.
 #[derive(Debug, Clone)]
@@ -216,6 +217,51 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(n > 0)
+    }
+
+    /// The earlier order `probe` repeats, if any (other than `except_order`): one in review,
+    /// accepted or delivered with the same customer (both unknown counts as the same) and the
+    /// same normalised PO number, else one created within the window with the same content.
+    /// Used by the duplicate-PO check; see [`crate::rules::duplicate`].
+    pub fn find_duplicate(
+        &self,
+        probe: &DuplicateProbe<'_>,
+        except_order: Option<i64>,
+    ) -> Result<Option<DuplicateHit>> {
+        const LIVE: &str = "state IN ('review', 'accepted', 'delivered', 'delivery_failed')";
+        let except = except_order.unwrap_or(-1);
+        if let Some(key) = &probe.po_key {
+            let mut stmt = self.conn().prepare_cached(&format!(
+                "SELECT po_number FROM orders WHERE customer_id IS ?1 AND po_number IS NOT NULL
+                 AND {LIVE} AND id != ?2"
+            ))?;
+            let mut rows = stmt.query(params![probe.customer_id, except])?;
+            while let Some(r) = rows.next()? {
+                let po: String = r.get(0)?;
+                if po_key(&po) == *key {
+                    return Ok(Some(DuplicateHit::SamePo { po_number: po }));
+                }
+            }
+        }
+        if let Some(key) = &probe.content_key {
+            let since = (chrono::Utc::now() - chrono::Duration::days(i64::from(probe.window_days)))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let mut stmt = self.conn().prepare_cached(&format!(
+                "SELECT po_number, order_json FROM orders WHERE customer_id IS ?1 AND {LIVE}
+                 AND id != ?2 AND created_at >= ?3"
+            ))?;
+            let mut rows = stmt.query(params![probe.customer_id, except, since])?;
+            while let Some(r) = rows.next()? {
+                let json: String = r.get(1)?;
+                let order: Order = serde_json::from_str(&json)?;
+                if content_key(&order).as_ref() == Some(key) {
+                    return Ok(Some(DuplicateHit::SameContent {
+                        po_number: r.get(0)?,
+                    }));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Replace an order's extraction and check result (a reviewer's edit or a rules re-run).
