@@ -14,6 +14,7 @@ pub mod html;
 pub mod layout;
 pub mod mime;
 pub mod pdf;
+mod pdf_bounds;
 
 /// Hard limits that protect the process from hostile or absurd inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
