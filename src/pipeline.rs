@@ -3,7 +3,9 @@
 //!
 //! Why store first: the original bytes are archived before anything can fail, so a broken
 //! file, a panic in a parser or a crash half-way loses nothing; on restart
-//! [`Pipeline::resume`] finishes every document left in the `stored` state.
+//! [`Pipeline::resume`] finishes every document left in the `stored` state. Each start is
+//! counted first: a document that crashed the process twice is marked `failed` ("crashed")
+//! rather than retried, so one poison file cannot stop every later run.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -80,6 +82,17 @@ pub fn read_document(
                 reason: format!("the reader crashed on this file: {msg}"),
             })
         }
+    }
+}
+
+/// Starts of processing that ended in a crash before a document is quarantined.
+const MAX_CRASHES: u32 = 2;
+
+/// For the crash tests: `PO_INTAKE_TEST_ABORT_ON=<file name>` aborts the process (no unwind,
+/// like a stack overflow or the OOM killer) when processing of that document starts.
+fn fault_injection(file_name: &str) {
+    if std::env::var_os("PO_INTAKE_TEST_ABORT_ON").is_some_and(|v| v == file_name) {
+        std::process::abort();
     }
 }
 
@@ -172,6 +185,13 @@ impl<'a> Pipeline<'a> {
                     orders: vec![],
                 })
             };
+        // Counted and committed before parsing: if the reader takes the process down, the next
+        // run knows, and after two such crashes the document is set aside instead of taking
+        // every later run down with it.
+        if store.begin_attempt(doc.id)? >= MAX_CRASHES {
+            return failed(store, "crashed", "crashed the reader twice".into());
+        }
+        fault_injection(&doc.file_name);
         let (parsed, extracted) =
             match read_document(bytes, &doc.file_name, self.cfg, self.extractor) {
                 Ok(v) => v,

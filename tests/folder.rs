@@ -504,3 +504,57 @@ fn the_wild_corpus_goes_through_the_pipeline() {
         assert!(stored as usize <= n_files && stored > 0);
     }
 }
+
+/// Issue 22 item 2: a document that kills the process (here by an abort injected when its
+/// processing starts) stays `stored`; the next run resumes it and dies again; the run after
+/// that sets it aside as `failed` ("crashed the reader twice") and processes the rest.
+#[test]
+fn a_document_that_crashes_the_reader_twice_is_quarantined() {
+    let data = tempfile::tempdir().unwrap();
+    let dropdir = tempfile::tempdir().unwrap();
+    let d = dropdir.path();
+    fs::write(d.join("poison.txt"), po_text(1)).unwrap();
+    let run = || {
+        bin()
+            .args(["--json", "--data-dir"])
+            .arg(data.path())
+            .arg("ingest")
+            .arg(d)
+            .env("PO_INTAKE_TEST_ABORT_ON", "poison.txt")
+            .output()
+            .unwrap()
+    };
+    let status_of = |name: &str| {
+        let store = Store::open(data.path()).unwrap();
+        let bytes = fs::read(d.join(name))
+            .or_else(|_| fs::read(d.join("failed").join(name)))
+            .unwrap();
+        let doc = store.document_by_sha(&sha256_hex(&bytes)).unwrap().unwrap();
+        store.document_status(doc.id).unwrap()
+    };
+    for crash in 1..=2 {
+        let out = run();
+        assert!(!out.status.success(), "crash {crash}: {out:?}");
+        assert_eq!(status_of("poison.txt"), DocStatus::Stored, "crash {crash}");
+        // A good file dropped later must not wait behind the poison forever.
+        fs::write(d.join(format!("good{crash}.txt")), po_text(10 + crash)).unwrap();
+    }
+    let out = run();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the poison file failed\n{stdout}"
+    );
+    match status_of("poison.txt") {
+        DocStatus::Failed { code, reason } => {
+            assert_eq!(code, "crashed");
+            assert_eq!(reason, "crashed the reader twice");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        files_in(&d.join("processed")),
+        vec!["good1.txt", "good2.txt"]
+    );
+}

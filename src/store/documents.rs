@@ -172,6 +172,28 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Count one more start of processing for a stored document, committed before any
+    /// parsing, and return how many starts there were before this one. A document still
+    /// `stored` with earlier starts was being processed when the process died.
+    pub fn begin_attempt(&mut self, id: i64) -> Result<u32> {
+        let tx = self.conn_mut().transaction()?;
+        let before: u32 = tx
+            .query_row("SELECT attempts FROM documents WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or(StoreError::NotFound {
+                what: "document",
+                id,
+            })?;
+        tx.execute(
+            "UPDATE documents SET attempts = attempts + 1 WHERE id = ?1",
+            [id],
+        )?;
+        tx.commit()?;
+        Ok(before)
+    }
+
     /// Record that a document could not be read; the original stays in the archive.
     pub fn mark_failed(&mut self, id: i64, code: &str, reason: &str) -> Result<()> {
         let tx = self.conn_mut().transaction()?;
