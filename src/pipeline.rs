@@ -129,14 +129,32 @@ impl<'a> Pipeline<'a> {
         store: &mut Store,
         incoming: &Incoming,
     ) -> Result<FileOutcome, StoreError> {
+        self.handle_unless_changed(store, incoming, &|| true)
+    }
+
+    /// The configuration this pipeline runs with.
+    pub fn config(&self) -> &Config {
+        self.cfg
+    }
+
+    /// Like [`Pipeline::handle`], for bytes read from a file that a writer may still be
+    /// appending to: `unchanged` is asked after reading and before the orders are recorded,
+    /// and when the file has changed since it was read the document is recorded as failed
+    /// (`changed_while_read`) without orders, so a prefix never becomes an order.
+    pub fn handle_unless_changed(
+        &self,
+        store: &mut Store,
+        incoming: &Incoming,
+        unchanged: &dyn Fn() -> bool,
+    ) -> Result<FileOutcome, StoreError> {
         let media_type = parse::detect_kind(&incoming.bytes, &incoming.file_name)
             .map(|k| k.media_type())
             .unwrap_or("application/octet-stream");
         match store.ingest(incoming, media_type, None)? {
-            IngestOutcome::New(doc) => self.process(store, &doc, &incoming.bytes),
+            IngestOutcome::New(doc) => self.process(store, &doc, &incoming.bytes, unchanged),
             IngestOutcome::Duplicate(doc) => match store.document_status(doc.id)? {
                 // Stored but never finished: a crash happened mid-way. Finish it now.
-                DocStatus::Stored => self.process(store, &doc, &incoming.bytes),
+                DocStatus::Stored => self.process(store, &doc, &incoming.bytes, unchanged),
                 DocStatus::Processed => Ok(FileOutcome {
                     file: incoming.file_name.clone(),
                     document_id: Some(doc.id),
@@ -163,7 +181,7 @@ impl<'a> Pipeline<'a> {
         let mut out = Vec::new();
         for doc in store.unfinished_documents()? {
             let bytes = store.read_original(&doc.sha256)?;
-            out.push(self.process(store, &doc, &bytes)?);
+            out.push(self.process(store, &doc, &bytes, &|| true)?);
         }
         Ok(out)
     }
@@ -173,6 +191,7 @@ impl<'a> Pipeline<'a> {
         store: &mut Store,
         doc: &Document,
         bytes: &[u8],
+        unchanged: &dyn Fn() -> bool,
     ) -> Result<FileOutcome, StoreError> {
         let failed =
             |store: &mut Store, code: &str, reason: String| -> Result<FileOutcome, StoreError> {
@@ -197,6 +216,15 @@ impl<'a> Pipeline<'a> {
                 Ok(v) => v,
                 Err(r) => return failed(store, &r.code, r.reason),
             };
+        if !unchanged() {
+            return failed(
+                store,
+                "changed_while_read",
+                "the file changed while it was being read (a writer paused longer than the \
+                 settle time); it is left in place and read again when complete"
+                    .into(),
+            );
+        }
         if extracted.orders.is_empty() {
             let (code, reason) = if extracted.unreadable && !extracted.warnings.is_empty() {
                 let code = if extracted

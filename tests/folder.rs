@@ -558,3 +558,57 @@ fn a_document_that_crashes_the_reader_twice_is_quarantined() {
         vec!["good1.txt", "good2.txt"]
     );
 }
+
+/// Issue 22 item 6: the writer stops half-way for longer than the settle time, then goes on.
+/// Whatever the watcher did with the half it saw, the complete file ends up stored and in
+/// `processed/` (before the fix the half was stored and the rest written into the moved file).
+#[test]
+fn a_writer_that_pauses_longer_than_the_settle_time_loses_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let dropdir = tempfile::tempdir().unwrap();
+    let config = cfg(data.path());
+    let folder_cfg = DropFolder {
+        path: dropdir.path().to_path_buf(),
+        mode: WatchMode::Poll,
+        poll_interval: Duration::from_millis(100),
+        settle: Duration::from_millis(200),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let handle = {
+        let (stop, config) = (stop.clone(), config.clone());
+        std::thread::spawn(move || {
+            let mut store = Store::open(&config.data_dir).unwrap();
+            let extractor = Extractor::from_config(&config.extract).unwrap();
+            let pipeline = Pipeline::new(&store, &config, &extractor).unwrap();
+            folder::watch(&pipeline, &mut store, &folder_cfg, &stop, &mut |_, _| {}).unwrap();
+        })
+    };
+    let text = po_text(77);
+    let (head, tail) = text.as_bytes().split_at(text.len() / 2);
+    let path = dropdir.path().join("paused.txt");
+    let mut f = fs::File::create(&path).unwrap();
+    f.write_all(head).unwrap();
+    f.flush().unwrap();
+    // Seven settle times: the watcher reads the half, and has time to process and move it.
+    std::thread::sleep(Duration::from_millis(1400));
+    for chunk in tail.chunks(tail.len() / 4 + 1) {
+        f.write_all(chunk).unwrap();
+        f.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(f);
+    let full = sha256_hex(text.as_bytes());
+    let done = || {
+        let store = Store::open(data.path()).unwrap();
+        let stored = store.document_by_sha(&full).unwrap().is_some();
+        let moved = fs::read(dropdir.path().join("processed/paused.txt")).ok();
+        stored && moved.as_deref() == Some(text.as_bytes())
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !done() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    handle.join().unwrap();
+    assert!(done(), "the complete file is stored and moved");
+}
