@@ -89,6 +89,14 @@ impl Store {
         document_id: i64,
         orders: &[NewOrder],
     ) -> Result<Vec<(i64, Decision)>> {
+        self.retrying(|s| s.record_orders_once(document_id, orders))
+    }
+
+    fn record_orders_once(
+        &mut self,
+        document_id: i64,
+        orders: &[NewOrder],
+    ) -> Result<Vec<(i64, Decision)>> {
         let tx = self.conn_mut().transaction()?;
         let status: Option<String> = tx
             .query_row(
