@@ -612,3 +612,61 @@ fn a_writer_that_pauses_longer_than_the_settle_time_loses_nothing() {
     handle.join().unwrap();
     assert!(done(), "the complete file is stored and moved");
 }
+
+/// Issue 22 item 11: a file over `max_file_bytes` is refused from its size alone: not read,
+/// not archived, moved to failed/ with the reason. (A 600 MB sparse file; before, it was
+/// read whole and archived, then rejected.)
+#[test]
+fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
+    let data = tempfile::tempdir().unwrap();
+    let dropdir = tempfile::tempdir().unwrap();
+    let d = dropdir.path();
+    let big = fs::File::create(d.join("huge.pdf")).unwrap();
+    big.set_len(600 << 20).unwrap();
+    drop(big);
+    fs::write(d.join("good.txt"), po_text(5)).unwrap();
+    let out = bin()
+        .args(["--json", "--data-dir"])
+        .arg(data.path())
+        .arg("ingest")
+        .arg(d)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let huge: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["file"] == "huge.pdf")
+        .expect("a line for huge.pdf");
+    assert_eq!(huge["status"], "failed");
+    assert_eq!(huge["document_id"], serde_json::Value::Null);
+    assert!(
+        huge["reason"].as_str().unwrap().starts_with("too_large"),
+        "{huge}"
+    );
+    let reason = fs::read_to_string(d.join("failed/huge.pdf.reason.txt")).unwrap();
+    assert!(reason.starts_with("too_large"), "{reason}");
+    // Nothing of it in the store or the archive.
+    let store = Store::open(data.path()).unwrap();
+    assert_eq!(
+        store.document_counts().unwrap(),
+        vec![("processed".to_string(), 1)]
+    );
+    let archived: u64 = walk(&data.path().join("archive"));
+    assert!(archived < 1 << 20, "{archived} bytes archived");
+}
+
+/// Total size of the files under `dir`.
+fn walk(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => walk(&e.path()),
+                    _ => e.metadata().map_or(0, |m| m.len()),
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -30,6 +30,7 @@ use chrono::Utc;
 
 use crate::config::{DropFolder, WatchMode};
 use crate::domain::{Incoming, SourceKind};
+use crate::parse::ParseError;
 use crate::pipeline::{FileOutcome, FileStatus, Pipeline};
 use crate::store::{sha256_hex, Store, StoreError};
 
@@ -241,6 +242,25 @@ fn ingest_and_move(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let before = signature(file).map_err(io_err(file))?;
+    // Too large: refused before a byte is read (nothing is stored; the file goes to failed/).
+    let limit = pipeline.config().limits.max_file_bytes;
+    if before.0 > limit {
+        let e = ParseError::TooLarge {
+            size: before.0,
+            limit,
+        };
+        let outcome = FileOutcome {
+            file: name,
+            document_id: None,
+            status: FileStatus::Failed,
+            reason: Some(format!("{}: {e}", e.code())),
+            orders: vec![],
+        };
+        if move_after {
+            finish(dir, file, &outcome)?;
+        }
+        return Ok((outcome, None));
+    }
     let bytes = fs::read(file).map_err(io_err(file))?;
     let unchanged = || signature(file).is_ok_and(|now| now == before);
     if bytes.len() as u64 != before.0 || !unchanged() {
