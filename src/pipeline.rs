@@ -53,7 +53,8 @@ pub struct Rejection {
 }
 
 /// Parse and extract one input without a store (the `extract` command uses this too).
-/// Never panics: a panic inside a parser becomes a `malformed` rejection.
+/// Never panics: a panic inside a parser becomes a `malformed` rejection. An input with more
+/// words than `limits.max_words` is rejected before the model sees it (`limit_exceeded`).
 pub fn read_document(
     bytes: &[u8],
     file_name: &str,
@@ -62,6 +63,20 @@ pub fn read_document(
 ) -> Result<(ParsedInput, Extracted), Rejection> {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let parsed = parse::parse(bytes, file_name, &cfg.limits)?;
+        let words: usize = parsed
+            .parts
+            .iter()
+            .map(|p| match &p.content {
+                PartContent::Parsed { doc } => doc.word_count(),
+                PartContent::Failed { .. } => 0,
+            })
+            .sum();
+        if words > cfg.limits.max_words {
+            return Err(ParseError::LimitExceeded(format!(
+                "{words} words, over the {}-word limit for extraction (limits.max_words)",
+                cfg.limits.max_words
+            )));
+        }
         let extracted = extractor.extract(&parsed);
         Ok::<_, ParseError>((parsed, extracted))
     }));

@@ -670,3 +670,31 @@ fn walk(dir: &Path) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// Issue 22 item 5: extraction time grows faster than the words, so an input over
+/// `limits.max_words` is rejected with the reason before the model sees it.
+#[test]
+fn a_document_over_the_word_limit_is_rejected_before_extraction() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = cfg(data.path());
+    config.limits.max_words = 2000;
+    let extractor = Extractor::from_config(&config.extract).unwrap();
+    let mut store = Store::open(data.path()).unwrap();
+    let pipeline = Pipeline::new(&store, &config, &extractor).unwrap();
+    let notes = "please deliver to the back door of the warehouse after noon\n".repeat(300);
+    let long = format!("{}\n{notes}", po_text(9));
+    let o = pipeline
+        .handle(&mut store, &incoming("long.txt", long.as_bytes()))
+        .unwrap();
+    assert_eq!(o.status, FileStatus::Failed, "{o:?}");
+    let reason = o.reason.unwrap_or_default();
+    assert!(
+        reason.starts_with("limit_exceeded") && reason.contains("max_words"),
+        "{reason}"
+    );
+    // The same PO without the notes is read.
+    let o = pipeline
+        .handle(&mut store, &incoming("short.txt", po_text(9).as_bytes()))
+        .unwrap();
+    assert_eq!(o.status, FileStatus::Processed, "{o:?}");
+}
