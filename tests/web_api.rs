@@ -531,3 +531,43 @@ async fn fix_with_remember_teaches_the_customer_code_and_the_rules_run_again() {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
 }
+
+/// Issue 22 item 3: an email nested 5,000 multiparts deep, stored (as any file is), is read by
+/// the attachment route under the same limits as ingest: a 400, and the server stays up.
+/// Before, mailparse recursed on a blocking-pool thread until its stack overflowed.
+#[tokio::test]
+async fn a_deeply_nested_email_cannot_take_the_server_down() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let mut mail = String::from("From: a@example.com\r\nSubject: deep\r\nMIME-Version: 1.0\r\n");
+    for i in 0..5000 {
+        mail.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    mail.push_str("Content-Type: application/pdf; name=\"po.pdf\"\r\n\r\n%PDF-1.4\r\n");
+    let id = {
+        let mut store = Store::open(&env.data).expect("store");
+        let inc = po_intake::domain::Incoming {
+            source: po_intake::domain::SourceKind::Folder,
+            origin: "inbox".into(),
+            file_name: "deep.eml".into(),
+            sender: None,
+            received_at: chrono::Utc::now(),
+            bytes: mail.into_bytes(),
+        };
+        store
+            .ingest(&inc, "message/rfc822", None)
+            .expect("ingest")
+            .document()
+            .id
+    };
+    let r = me
+        .get(&env, &format!("/documents/{id}/attachments/0"))
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = r.text().await.unwrap_or_default();
+    assert!(body.contains("limit"), "{body}");
+    let r = me.get(&env, "/api/queue").await;
+    assert_eq!(r.status(), StatusCode::OK, "the server is still up");
+}
