@@ -571,3 +571,54 @@ async fn a_deeply_nested_email_cannot_take_the_server_down() {
     let r = me.get(&env, "/api/queue").await;
     assert_eq!(r.status(), StatusCode::OK, "the server is still up");
 }
+
+/// Issue 22 item 7: 40 wrong passwords at once for one account: only as many are checked
+/// as the limit allows (3 in the test config); the rest are refused without a check.
+#[tokio::test]
+async fn parallel_wrong_passwords_are_counted_before_they_are_checked() {
+    let env = start().await;
+    let c = client();
+    let tries = (0..40).map(|_| {
+        c.post(format!("{}/api/login", env.base))
+            .json(&json!({"name": "alice", "password": "wrong password"}))
+            .send()
+    });
+    let statuses: Vec<StatusCode> = futures::future::join_all(tries)
+        .await
+        .into_iter()
+        .map(|r| r.expect("login").status())
+        .collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, limited), (3, 37), "{statuses:?}");
+}
+
+/// Issue 22 item 7: failures for one account from an address (a proxy everyone shares) do
+/// not lock the other accounts behind that address out.
+#[tokio::test]
+async fn one_attacker_behind_a_proxy_does_not_lock_out_everyone() {
+    let env = start().await;
+    let c = client();
+    for _ in 0..6 {
+        let r = c
+            .post(format!("{}/api/login", env.base))
+            .json(&json!({"name": "alice", "password": "guess"}))
+            .send()
+            .await
+            .expect("login");
+        assert_ne!(r.status(), StatusCode::OK);
+    }
+    let r = c
+        .post(format!("{}/api/login", env.base))
+        .json(&json!({"name": "bob", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), StatusCode::OK, "bob, from the same address");
+}

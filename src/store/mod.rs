@@ -26,7 +26,7 @@ pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
 pub use documents::{DocStatus, IngestOutcome};
 pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
-pub use users::{hash_password, random_token, LoginCheck, Session, User};
+pub use users::{hash_password, random_token, LoginCheck, LoginPolicy, Session, User};
 
 /// Errors from the store, with what was being done.
 #[derive(Debug, thiserror::Error)]
