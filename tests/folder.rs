@@ -698,3 +698,65 @@ fn a_document_over_the_word_limit_is_rejected_before_extraction() {
         .unwrap();
     assert_eq!(o.status, FileStatus::Processed, "{o:?}");
 }
+
+/// Issue 22 item 12: `review approve` refuses an order flagged `duplicate_po` unless
+/// `--force` says the reviewer means it.
+#[test]
+fn approving_a_possible_duplicate_from_the_cli_needs_force() {
+    use po_intake::domain::{CheckResult, Exception, ExceptionCode, Field, Order};
+    use po_intake::store::NewOrder;
+    let data = tempfile::tempdir().unwrap();
+    let id = {
+        let mut store = Store::open(data.path()).unwrap();
+        let doc = store
+            .ingest(
+                &incoming("po.txt", po_text(3).as_bytes()),
+                "text/plain",
+                None,
+            )
+            .unwrap();
+        let order = Order {
+            po_number: Some(Field::certain("PO-3".to_string())),
+            ..Order::default()
+        };
+        let check = CheckResult {
+            customer_id: None,
+            exceptions: vec![Exception {
+                code: ExceptionCode::DuplicatePo,
+                line: None,
+                message: "PO PO-3 was already received.".into(),
+                suggestion: None,
+            }],
+            lines: vec![],
+        };
+        store
+            .record_orders(doc.document().id, &[NewOrder { order, check }])
+            .unwrap()[0]
+            .0
+    };
+    let approve = |force: bool| {
+        let mut c = bin();
+        c.arg("--data-dir")
+            .arg(data.path())
+            .args(["review", "approve", &id.to_string()]);
+        if force {
+            c.arg("--force");
+        }
+        c.output().unwrap()
+    };
+    let state = || {
+        Store::open(data.path())
+            .unwrap()
+            .order(id)
+            .unwrap()
+            .unwrap()
+            .state
+    };
+    let out = approve(false);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("duplicate_po"));
+    assert_eq!(state(), OrderState::Review);
+    let out = approve(true);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(state(), OrderState::Accepted);
+}

@@ -622,3 +622,41 @@ async fn one_attacker_behind_a_proxy_does_not_lock_out_everyone() {
         .expect("login");
     assert_eq!(r.status(), StatusCode::OK, "bob, from the same address");
 }
+
+/// Issue 22 item 12: the queue's `done` banner shows only our own words (a link anyone can
+/// send must not put text of theirs on the page), and PDFs are served under a sandboxing CSP.
+#[tokio::test]
+async fn the_banner_takes_no_text_from_the_link_and_pdfs_are_sandboxed() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let page = me
+        .get(
+            &env,
+            "/queue?done=Your%20account%20is%20locked%2C%20call%20555-0100:1",
+        )
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(!page.contains("555-0100"), "the link's text is on the page");
+    let page = me
+        .get(&env, "/queue?done=approved:7")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(page.contains("Order 7 approved"), "{page}");
+    let r = me
+        .get(&env, &format!("/documents/{}/original", env.pdf_doc))
+        .await;
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+}

@@ -81,7 +81,7 @@ fn disposition(kind: &str, name: &str) -> HeaderValue {
 }
 
 /// Bytes with a content type that cannot run script in our origin: PDFs inline, text as
-/// plain text, everything else as a download; all sandboxed and never sniffed.
+/// plain text, everything else as a download; all under a sandboxing CSP, never sniffed.
 fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
     let (ctype, disp) = match media_type {
         "application/pdf" => ("application/pdf", "inline"),
@@ -100,12 +100,18 @@ fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=300"),
     );
-    if ctype != "application/pdf" {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("sandbox; default-src 'none'"),
-        );
-    }
+    // A PDF can carry script and forms; the browser's viewer must not run them in our
+    // origin. `sandbox` without allow-scripts gives the document an opaque origin (Chromium's
+    // viewer still renders it: it is a plugin, allowed by `object-src 'self'`).
+    let csp = if ctype == "application/pdf" {
+        "sandbox; default-src 'none'; object-src 'self'; plugin-types application/pdf"
+    } else {
+        "sandbox; default-src 'none'"
+    };
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
     resp
 }
 
