@@ -461,3 +461,52 @@ fn a_resent_po_written_differently_is_a_duplicate() {
     let r = check_in(&store, &other);
     assert_eq!(r.decision(), Decision::Accept, "{:?}", r.exceptions);
 }
+
+/// Two runs check the same re-sent PO before either records it (two processes, two drop
+/// folders): both checks pass, and the second record must still not reach the outbox.
+#[test]
+fn a_duplicate_recorded_meanwhile_is_caught_when_the_order_is_recorded() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("master");
+    full_set(&src);
+    let mut store = Store::open(&tmp.path().join("data")).expect("store");
+    store.import_master(&src).expect("import");
+    let first = order("900001");
+    let again = order("PO# 900 001");
+    let (c1, c2) = (check_in(&store, &first), check_in(&store, &again));
+    assert_eq!(
+        (c1.decision(), c2.decision()),
+        (Decision::Accept, Decision::Accept)
+    );
+    let mut ids = Vec::new();
+    for (name, o, c) in [("a.txt", first, c1), ("b.txt", again, c2)] {
+        let doc = store
+            .ingest(
+                &Incoming {
+                    source: SourceKind::Folder,
+                    origin: "in".into(),
+                    file_name: name.into(),
+                    sender: Some("orders@acme.com".into()),
+                    received_at: Utc::now(),
+                    bytes: name.as_bytes().to_vec(),
+                },
+                "text/plain",
+                None,
+            )
+            .expect("ingest");
+        ids.extend(
+            store
+                .record_orders(doc.document().id, &[NewOrder { order: o, check: c }])
+                .expect("record"),
+        );
+    }
+    assert_eq!(ids[0].1, Decision::Accept);
+    assert_eq!(ids[1].1, Decision::Review);
+    let second = store.order(ids[1].0).expect("order").expect("row");
+    assert!(second
+        .check
+        .exceptions
+        .iter()
+        .any(|e| e.code == ExceptionCode::DuplicatePo));
+    assert!(store.outbox_entry(ids[1].0).expect("outbox").is_none());
+}

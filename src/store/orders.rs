@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{audit, now, outbox, Result, Store, StoreError};
-use crate::domain::{CheckResult, Decision, Exception, Order, OrderState};
+use crate::domain::{CheckResult, Decision, Exception, ExceptionCode, Order, OrderState};
 use crate::rules::{content_key, po_key, DuplicateHit, DuplicateProbe};
 
 /// An order ready to be recorded.
@@ -60,6 +60,34 @@ fn row_to_order(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
     })
+}
+
+/// Orders that count for the duplicate check: in review, accepted or delivered.
+const LIVE: &str = "state IN ('review', 'accepted', 'delivered', 'delivery_failed')";
+
+/// The PO number (as stored) of a live order of `customer` (both unknown counts as the same)
+/// whose normalised PO number is `key`, other than `except`.
+fn same_po(
+    conn: &rusqlite::Connection,
+    customer: Option<&str>,
+    key: &str,
+    except: i64,
+) -> Result<Option<String>> {
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT po_number FROM orders WHERE customer_id IS ?1 AND po_number IS NOT NULL
+         AND {LIVE} AND id != ?2"
+    ))?;
+    let mut rows = stmt.query(params![customer, except])?;
+    while let Some(r) = rows.next()? {
+        let po: String = r.get(0)?;
+        if po_key(&po) == key {
+            return Ok(Some(po));
+        }
+    }
+    Ok(None)
 }
 
 fn insert_exceptions(tx: &Transaction<'_>, order_id: i64, exceptions: &[Exception]) -> Result<()> {
@@ -125,6 +153,27 @@ impl Store {
         let mut out = Vec::new();
         let ts = now();
         for (seq, new) in orders.iter().enumerate() {
+            // The duplicate check ran before this transaction; another writer may have
+            // recorded the same PO since. Under the write lock, look once more before an
+            // order goes to the outbox.
+            let mut new = std::borrow::Cow::Borrowed(new);
+            if new.check.decision() == Decision::Accept {
+                if let Some(po) = new.order.po_number.as_ref().map(|f| f.value.clone()) {
+                    let key = po_key(&po);
+                    let customer = new.check.customer_id.clone();
+                    if let Some(earlier) = same_po(&tx, customer.as_deref(), &key, -1)? {
+                        new.to_mut().check.exceptions.push(Exception {
+                            code: ExceptionCode::DuplicatePo,
+                            line: None,
+                            message: format!(
+                                "PO {po} was recorded (as PO {earlier}) while this order was being read."
+                            ),
+                            suggestion: None,
+                        });
+                    }
+                }
+            }
+            let new = new.as_ref();
             let decision = new.check.decision();
             let state = match decision {
                 Decision::Accept => OrderState::Accepted,
@@ -236,19 +285,10 @@ impl Store {
         probe: &DuplicateProbe<'_>,
         except_order: Option<i64>,
     ) -> Result<Option<DuplicateHit>> {
-        const LIVE: &str = "state IN ('review', 'accepted', 'delivered', 'delivery_failed')";
         let except = except_order.unwrap_or(-1);
         if let Some(key) = &probe.po_key {
-            let mut stmt = self.conn().prepare_cached(&format!(
-                "SELECT po_number FROM orders WHERE customer_id IS ?1 AND po_number IS NOT NULL
-                 AND {LIVE} AND id != ?2"
-            ))?;
-            let mut rows = stmt.query(params![probe.customer_id, except])?;
-            while let Some(r) = rows.next()? {
-                let po: String = r.get(0)?;
-                if po_key(&po) == *key {
-                    return Ok(Some(DuplicateHit::SamePo { po_number: po }));
-                }
+            if let Some(po_number) = same_po(self.conn(), probe.customer_id, key, except)? {
+                return Ok(Some(DuplicateHit::SamePo { po_number }));
             }
         }
         if let Some(key) = &probe.content_key {
