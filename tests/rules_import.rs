@@ -396,10 +396,9 @@ fn duplicate_po_after_a_restart() {
     assert_eq!(other.decision(), Decision::Accept, "{:?}", other.exceptions);
 }
 
-/// Store one order for `order` (as the pipeline would) and return the store.
-fn record(store: &mut Store, name: &str, o: Order) {
-    let res = check_in(store, &o);
-    let doc = store
+/// Store a small document named `name`; its id.
+fn ingest_doc(store: &mut Store, name: &str) -> i64 {
+    store
         .ingest(
             &Incoming {
                 source: SourceKind::Folder,
@@ -412,15 +411,17 @@ fn record(store: &mut Store, name: &str, o: Order) {
             "text/plain",
             None,
         )
-        .expect("ingest");
+        .expect("ingest")
+        .document()
+        .id
+}
+
+/// Check `o` and record it for a new document, as the pipeline would.
+fn record(store: &mut Store, name: &str, o: Order) {
+    let check = check_in(store, &o);
+    let doc = ingest_doc(store, name);
     store
-        .record_orders(
-            doc.document().id,
-            &[NewOrder {
-                order: o,
-                check: res,
-            }],
-        )
+        .record_orders(doc, &[NewOrder { order: o, check }])
         .expect("record");
 }
 
@@ -480,23 +481,10 @@ fn a_duplicate_recorded_meanwhile_is_caught_when_the_order_is_recorded() {
     );
     let mut ids = Vec::new();
     for (name, o, c) in [("a.txt", first, c1), ("b.txt", again, c2)] {
-        let doc = store
-            .ingest(
-                &Incoming {
-                    source: SourceKind::Folder,
-                    origin: "in".into(),
-                    file_name: name.into(),
-                    sender: Some("orders@acme.com".into()),
-                    received_at: Utc::now(),
-                    bytes: name.as_bytes().to_vec(),
-                },
-                "text/plain",
-                None,
-            )
-            .expect("ingest");
+        let doc = ingest_doc(&mut store, name);
         ids.extend(
             store
-                .record_orders(doc.document().id, &[NewOrder { order: o, check: c }])
+                .record_orders(doc, &[NewOrder { order: o, check: c }])
                 .expect("record"),
         );
     }
