@@ -140,6 +140,12 @@ pub(super) fn prescan(bytes: &[u8], cap: u64) -> Result<(), ParseError> {
     let encrypted = find(bytes, b"/Encrypt", 0).is_some();
     let mut total = 0u64;
     let mut at = 0;
+    // Linear in the file however many `stream` markers it holds: the last `obj` and the next
+    // `endstream` are remembered, and the dictionary text read is budgeted.
+    let mut last_obj: Option<usize> = None;
+    let mut obj_scanned = 0;
+    let mut next_end: Option<usize> = None;
+    let mut dict_budget = bytes.len().saturating_mul(4).saturating_add(1 << 20);
     while let Some(kw) = find(bytes, b"stream", at) {
         at = kw + 6;
         // Not "endstream", and followed by an end of line.
@@ -151,15 +157,23 @@ pub(super) fn prescan(bytes: &[u8], cap: u64) -> Result<(), ParseError> {
             (Some(b'\n' | b'\r'), _) => at + 1,
             _ => continue,
         };
-        let dict = dict_before(bytes, kw);
-        if dict.is_empty() {
-            continue;
+        if let Some(p) = rfind(bytes.get(obj_scanned..kw).unwrap_or_default(), b"obj") {
+            last_obj = Some(obj_scanned + p + 3);
         }
+        obj_scanned = kw;
+        let from = last_obj.unwrap_or(0).max(kw.saturating_sub(DICT_WINDOW));
+        let dict = bytes.get(from..kw).unwrap_or_default();
+        dict_budget = dict_budget.checked_sub(dict.len()).ok_or_else(|| {
+            ParseError::LimitExceeded("the PDF holds too many stream markers".into())
+        })?;
         let info = DictInfo::read(dict);
         if info.image && !info.objstm {
             continue;
         }
-        let by_marker = find(bytes, b"endstream", start).unwrap_or(bytes.len());
+        if next_end.is_none_or(|e| e < start) {
+            next_end = Some(find(bytes, b"endstream", start).unwrap_or(bytes.len()));
+        }
+        let by_marker = next_end.unwrap_or(bytes.len());
         let by_length = info
             .length
             .and_then(|n| start.checked_add(n))
@@ -189,24 +203,18 @@ pub(super) fn prescan(bytes: &[u8], cap: u64) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// How far before a `stream` marker its dictionary is looked for.
+const DICT_WINDOW: usize = 64 * 1024;
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     hay.get(from..)?
         .windows(needle.len())
         .position(|w| w == needle)
         .map(|p| p + from)
-}
-
-/// The text between the last `obj` keyword before `kw` (at most 64 KiB back) and `kw`.
-fn dict_before(bytes: &[u8], kw: usize) -> &[u8] {
-    let from = kw.saturating_sub(64 * 1024);
-    let Some(window) = bytes.get(from..kw) else {
-        return &[];
-    };
-    let start = window
-        .windows(3)
-        .rposition(|w| w == b"obj")
-        .map_or(0, |p| p + 3);
-    window.get(start..).unwrap_or(&[])
 }
 
 /// What the prescan needs from a stream dictionary, read from its raw text.
@@ -470,6 +478,19 @@ mod tests {
         // ASCII85 ("z" is four zero bytes) around Flate: tests/parse_bombs.rs.
         assert_eq!(ascii85(b"87cURD]i,\"Ebo80~>"), b"Hello World!");
         assert_eq!(ascii85(b"zz~>"), [0u8; 8]);
+    }
+
+    /// Millions of `stream` markers without an `endstream` or an `obj`: the scan stays
+    /// linear (it used to look back 64 KiB and forward to the end for every marker).
+    #[test]
+    fn many_stream_markers_are_scanned_in_linear_time() {
+        let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Filter /FlateDecode >>\n".to_vec();
+        pdf.extend(b"stream\n".repeat(1_000_000));
+        let started = std::time::Instant::now();
+        let r = prescan(&pdf, 1 << 20);
+        // Generous: a few hundred ms in a debug build; the quadratic scan took minutes.
+        assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+        assert!(r.is_ok() || matches!(r, Err(ParseError::LimitExceeded(_))));
     }
 
     #[test]
