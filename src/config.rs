@@ -82,8 +82,11 @@ pub struct WebConfig {
     pub claim_minutes: u64,
     /// Mark the session cookie `Secure` (behind TLS). Default false.
     pub secure_cookie: bool,
-    /// Failed logins allowed per name and per client address within the window. Default 5.
+    /// Failed logins allowed per account name within the window. Default 5.
     pub login_max_failures: u32,
+    /// Failed logins allowed per client address (all names together) within the window;
+    /// higher than per name, as a proxy puts many people behind one address. Default 50.
+    pub login_max_failures_per_client: u32,
     /// The rate-limiting window, in minutes. Default 15.
     pub login_window_minutes: u64,
 }
@@ -96,6 +99,7 @@ impl Default for WebConfig {
             claim_minutes: 15,
             secure_cookie: false,
             login_max_failures: 5,
+            login_max_failures_per_client: 50,
             login_window_minutes: 15,
         }
     }

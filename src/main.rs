@@ -110,11 +110,15 @@ enum ReviewCmd {
     List,
     /// One order with its exceptions.
     Show { id: i64 },
-    /// Approve an order (it goes to the outbox).
+    /// Approve an order (it goes to the outbox). An order flagged `duplicate_po` needs
+    /// `--force`: approving it may deliver the same PO twice.
     Approve {
         id: i64,
         #[arg(long, default_value = "cli")]
         user: String,
+        /// Approve even an order flagged as a possible duplicate.
+        #[arg(long)]
+        force: bool,
     },
     /// Orders whose delivery to the OMS failed and is parked for a person.
     Parked,
@@ -626,7 +630,23 @@ fn cmd_review(cfg: &Config, action: &ReviewCmd, json: bool) -> Result<ExitCode> 
                 }
             }
         }
-        ReviewCmd::Approve { id, user } => {
+        ReviewCmd::Approve { id, user, force } => {
+            let row = store.order(*id)?.ok_or(StoreError::NotFound {
+                what: "order",
+                id: *id,
+            })?;
+            let dup = row
+                .check
+                .exceptions
+                .iter()
+                .find(|e| e.code == po_intake::domain::ExceptionCode::DuplicatePo);
+            if let (Some(e), false) = (dup, *force) {
+                return Err(Exit::Rejected(format!(
+                    "order {id} is flagged duplicate_po: {} Approve it with --force if it is a new order.",
+                    e.message
+                ))
+                .into());
+            }
             store.approve_order(*id, None, user)?;
             println!("order {id} approved and queued for delivery");
         }
@@ -757,7 +777,11 @@ fn cmd_check(cfg: &Config, file: &Path, sender: Option<&str>) -> Result<ExitCode
     let master = store.load_master()?;
     for co in &ex.orders {
         let order = co.to_order();
-        let dup = |c: &str, p: &str| store.po_exists(c, p, None).unwrap_or(false);
+        let dup = |p: &rules::DuplicateProbe<'_>| {
+            store
+                .find_duplicate(p, None)
+                .map_err(|e| format!("store error: {e}"))
+        };
         let ctx = CheckContext {
             sender,
             is_duplicate: &dup,

@@ -3,17 +3,19 @@
 //!
 //! Why store first: the original bytes are archived before anything can fail, so a broken
 //! file, a panic in a parser or a crash half-way loses nothing; on restart
-//! [`Pipeline::resume`] finishes every document left in the `stored` state.
+//! [`Pipeline::resume`] finishes every document left in the `stored` state. Each start is
+//! counted first: a document that crashed the process twice is marked `failed` ("crashed")
+//! rather than retried, so one poison file cannot stop every later run.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::domain::{Decision, Document, Incoming};
+use crate::domain::{Decision, Document, Incoming, Order, SourceSpan};
 use crate::extract::{Extracted, Extractor};
-use crate::parse::{self, ParseError, ParsedInput};
-use crate::rules::{self, CheckContext, MasterData};
+use crate::parse::{self, ParseError, ParsedInput, PartContent, Word};
+use crate::rules::{self, CheckContext, DuplicateHit, DuplicateProbe, MasterData};
 use crate::store::{DocStatus, IngestOutcome, NewOrder, Store, StoreError};
 
 /// What happened to one input file; the `ingest --json` line.
@@ -51,7 +53,8 @@ pub struct Rejection {
 }
 
 /// Parse and extract one input without a store (the `extract` command uses this too).
-/// Never panics: a panic inside a parser becomes a `malformed` rejection.
+/// Never panics: a panic inside a parser becomes a `malformed` rejection. An input with more
+/// words than `limits.max_words` is rejected before the model sees it (`limit_exceeded`).
 pub fn read_document(
     bytes: &[u8],
     file_name: &str,
@@ -60,6 +63,20 @@ pub fn read_document(
 ) -> Result<(ParsedInput, Extracted), Rejection> {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let parsed = parse::parse(bytes, file_name, &cfg.limits)?;
+        let words: usize = parsed
+            .parts
+            .iter()
+            .map(|p| match &p.content {
+                PartContent::Parsed { doc } => doc.word_count(),
+                PartContent::Failed { .. } => 0,
+            })
+            .sum();
+        if words > cfg.limits.max_words {
+            return Err(ParseError::LimitExceeded(format!(
+                "{words} words, over the {}-word limit for extraction (limits.max_words)",
+                cfg.limits.max_words
+            )));
+        }
         let extracted = extractor.extract(&parsed);
         Ok::<_, ParseError>((parsed, extracted))
     }));
@@ -80,6 +97,17 @@ pub fn read_document(
                 reason: format!("the reader crashed on this file: {msg}"),
             })
         }
+    }
+}
+
+/// Starts of processing that ended in a crash before a document is quarantined.
+const MAX_CRASHES: u32 = 2;
+
+/// For the crash tests: `PO_INTAKE_TEST_ABORT_ON=<file name>` aborts the process (no unwind,
+/// like a stack overflow or the OOM killer) when processing of that document starts.
+fn fault_injection(file_name: &str) {
+    if std::env::var_os("PO_INTAKE_TEST_ABORT_ON").is_some_and(|v| v == file_name) {
+        std::process::abort();
     }
 }
 
@@ -116,14 +144,32 @@ impl<'a> Pipeline<'a> {
         store: &mut Store,
         incoming: &Incoming,
     ) -> Result<FileOutcome, StoreError> {
+        self.handle_unless_changed(store, incoming, &|| true)
+    }
+
+    /// The configuration this pipeline runs with.
+    pub fn config(&self) -> &Config {
+        self.cfg
+    }
+
+    /// Like [`Pipeline::handle`], for bytes read from a file that a writer may still be
+    /// appending to: `unchanged` is asked after reading and before the orders are recorded,
+    /// and when the file has changed since it was read the document is recorded as failed
+    /// (`changed_while_read`) without orders, so a prefix never becomes an order.
+    pub fn handle_unless_changed(
+        &self,
+        store: &mut Store,
+        incoming: &Incoming,
+        unchanged: &dyn Fn() -> bool,
+    ) -> Result<FileOutcome, StoreError> {
         let media_type = parse::detect_kind(&incoming.bytes, &incoming.file_name)
             .map(|k| k.media_type())
             .unwrap_or("application/octet-stream");
         match store.ingest(incoming, media_type, None)? {
-            IngestOutcome::New(doc) => self.process(store, &doc, &incoming.bytes),
+            IngestOutcome::New(doc) => self.process(store, &doc, &incoming.bytes, unchanged),
             IngestOutcome::Duplicate(doc) => match store.document_status(doc.id)? {
                 // Stored but never finished: a crash happened mid-way. Finish it now.
-                DocStatus::Stored => self.process(store, &doc, &incoming.bytes),
+                DocStatus::Stored => self.process(store, &doc, &incoming.bytes, unchanged),
                 DocStatus::Processed => Ok(FileOutcome {
                     file: incoming.file_name.clone(),
                     document_id: Some(doc.id),
@@ -150,7 +196,7 @@ impl<'a> Pipeline<'a> {
         let mut out = Vec::new();
         for doc in store.unfinished_documents()? {
             let bytes = store.read_original(&doc.sha256)?;
-            out.push(self.process(store, &doc, &bytes)?);
+            out.push(self.process(store, &doc, &bytes, &|| true)?);
         }
         Ok(out)
     }
@@ -160,6 +206,7 @@ impl<'a> Pipeline<'a> {
         store: &mut Store,
         doc: &Document,
         bytes: &[u8],
+        unchanged: &dyn Fn() -> bool,
     ) -> Result<FileOutcome, StoreError> {
         let failed =
             |store: &mut Store, code: &str, reason: String| -> Result<FileOutcome, StoreError> {
@@ -172,11 +219,27 @@ impl<'a> Pipeline<'a> {
                     orders: vec![],
                 })
             };
+        // Counted and committed before parsing: if the reader takes the process down, the next
+        // run knows, and after two such crashes the document is set aside instead of taking
+        // every later run down with it.
+        if store.begin_attempt(doc.id)? >= MAX_CRASHES {
+            return failed(store, "crashed", "crashed the reader twice".into());
+        }
+        fault_injection(&doc.file_name);
         let (parsed, extracted) =
             match read_document(bytes, &doc.file_name, self.cfg, self.extractor) {
                 Ok(v) => v,
                 Err(r) => return failed(store, &r.code, r.reason),
             };
+        if !unchanged() {
+            return failed(
+                store,
+                "changed_while_read",
+                "the file changed while it was being read (a writer paused longer than the \
+                 settle time); it is left in place and read again when complete"
+                    .into(),
+            );
+        }
         if extracted.orders.is_empty() {
             let (code, reason) = if extracted.unreadable && !extracted.warnings.is_empty() {
                 let code = if extracted
@@ -203,17 +266,31 @@ impl<'a> Pipeline<'a> {
             .and_then(|e| e.from.clone())
             .or_else(|| doc.sender.clone());
         let mut new_orders = Vec::new();
-        for order in extracted.orders {
-            let is_dup =
-                |customer: &str, po: &str| store.po_exists(customer, po, None).unwrap_or(false);
-            // Two orders in one file with the same PO number count as duplicates too.
-            let in_batch = |customer: &str, po: &str| {
-                new_orders.iter().any(|n: &NewOrder| {
-                    n.check.customer_id.as_deref() == Some(customer)
-                        && n.order.po_number.as_ref().map(|f| f.value.as_str()) == Some(po)
+        for mut order in extracted.orders {
+            distrust_split_po(&mut order, &parsed, self.cfg.rules.confidence_threshold);
+            let in_store = |p: &DuplicateProbe<'_>| {
+                store
+                    .find_duplicate(p, None)
+                    .map_err(|e| format!("store error: {e}"))
+            };
+            // Two orders in one file that repeat each other count as duplicates too.
+            let in_batch = |p: &DuplicateProbe<'_>| {
+                new_orders.iter().find_map(|n: &NewOrder| {
+                    if n.check.customer_id.as_deref() != p.customer_id {
+                        return None;
+                    }
+                    let po = n.order.po_number.as_ref().map(|f| f.value.clone());
+                    if p.po_key.is_some() && po.as_deref().map(rules::po_key) == p.po_key {
+                        return po.map(|po_number| DuplicateHit::SamePo { po_number });
+                    }
+                    (p.content_key.is_some() && rules::content_key(&n.order) == p.content_key)
+                        .then_some(DuplicateHit::SameContent { po_number: po })
                 })
             };
-            let dup = |c: &str, p: &str| is_dup(c, p) || in_batch(c, p);
+            let dup = |p: &DuplicateProbe<'_>| match in_batch(p) {
+                Some(hit) => Ok(Some(hit)),
+                None => in_store(p),
+            };
             let ctx = CheckContext {
                 sender: sender.as_deref(),
                 is_duplicate: &dup,
@@ -251,5 +328,122 @@ impl<'a> Pipeline<'a> {
                     .collect(),
             })
             .collect())
+    }
+}
+
+/// A PO number read from part of a spaced group ("900" out of "PO# 900 001") is not trusted:
+/// its confidence is lowered below `threshold` so the order goes to review with
+/// `low_confidence` instead of being accepted (or missing a duplicate) under a wrong number.
+/// A group is a run of digit-only words on the same printed line, a space apart.
+fn distrust_split_po(order: &mut Order, parsed: &ParsedInput, threshold: f32) {
+    let Some(po) = order.po_number.as_mut() else {
+        return;
+    };
+    let Some(span) = po.source.as_ref() else {
+        return;
+    };
+    let value_key = rules::po_key(&po.value);
+    // The span itself may hold more of the number than the value kept.
+    let span_digits: String = span
+        .text
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let mut split = span_digits.len() > value_key.len()
+        && span.text.split_whitespace().count() > 1
+        && span_digits.to_uppercase().contains(&value_key);
+    if !split {
+        split = neighbour_digit_group(parsed, span);
+    }
+    if split && po.confidence >= threshold {
+        po.confidence = (threshold - 0.01).max(0.0);
+    }
+}
+
+/// Does a digit-only word sit right before or after the span's words on the same line?
+fn neighbour_digit_group(parsed: &ParsedInput, span: &SourceSpan) -> bool {
+    let words = match parsed.parts.get(span.part as usize).map(|p| &p.content) {
+        Some(PartContent::Parsed { doc }) => {
+            match doc.pages.iter().find(|p| p.number == span.page) {
+                Some(page) => &page.words,
+                None => return false,
+            }
+        }
+        _ => return false,
+    };
+    let [x0, y0, x1, y1] = span.bbox;
+    let inside = |w: &Word| {
+        let (cx, cy) = ((w.bbox.x0 + w.bbox.x1) / 2.0, (w.bbox.y0 + w.bbox.y1) / 2.0);
+        cx >= x0 && cx <= x1 && cy >= y0 && cy <= y1
+    };
+    let digits = |w: &Word| !w.text.is_empty() && w.text.chars().all(|c| c.is_ascii_digit());
+    let Some(first) = words.iter().position(inside) else {
+        return false;
+    };
+    let last = words.iter().rposition(inside).unwrap_or(first);
+    let (Some(a), Some(b)) = (words.get(first), words.get(last)) else {
+        return false;
+    };
+    if !digits(a) && !digits(b) {
+        return false;
+    }
+    let near = |left: &Word, right: &Word| {
+        left.line == right.line
+            && right.bbox.x0 >= left.bbox.x1 - 0.5
+            && right.bbox.x0 - left.bbox.x1 <= left.font_size.max(right.font_size) * 1.2
+    };
+    let before = first
+        .checked_sub(1)
+        .and_then(|i| words.get(i))
+        .is_some_and(|w| digits(w) && digits(a) && near(w, a));
+    let after = words
+        .get(last + 1)
+        .is_some_and(|w| digits(w) && digits(b) && near(b, w));
+    before || after
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Field;
+    use crate::parse::Limits;
+
+    /// The PO field as the extractor would give it: `value` read from the word `word`.
+    fn po_from(parsed: &ParsedInput, word: &str, value: &str) -> Order {
+        let Some(PartContent::Parsed { doc }) = parsed.parts.first().map(|p| &p.content) else {
+            panic!("not parsed")
+        };
+        let w = doc.pages[0]
+            .words
+            .iter()
+            .find(|w| w.text == word)
+            .expect("word");
+        let span = SourceSpan {
+            part: 0,
+            page: 1,
+            bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1],
+            text: w.text.clone(),
+        };
+        Order {
+            po_number: Some(Field::new(value.to_string(), 0.99, Some(span))),
+            ..Order::default()
+        }
+    }
+
+    #[test]
+    fn a_po_number_read_from_part_of_a_spaced_group_is_not_trusted() {
+        let text = b"Purchase Order\nPO# 900 001\nDate 2026-01-05\n";
+        let parsed = parse::parse(text, "po.txt", &Limits::default()).expect("parse");
+        for (word, value) in [("900", "900"), ("001", "001")] {
+            let mut order = po_from(&parsed, word, value);
+            distrust_split_po(&mut order, &parsed, 0.8);
+            let conf = order.po_number.map(|f| f.confidence).unwrap_or(1.0);
+            assert!(conf < 0.8, "{value}: {conf}");
+        }
+        let whole = b"Purchase Order\nPO# 900001 Date 2026-01-05\n";
+        let parsed = parse::parse(whole, "po.txt", &Limits::default()).expect("parse");
+        let mut order = po_from(&parsed, "900001", "900001");
+        distrust_split_po(&mut order, &parsed, 0.8);
+        assert_eq!(order.po_number.map(|f| f.confidence), Some(0.99));
     }
 }

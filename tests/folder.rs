@@ -504,3 +504,259 @@ fn the_wild_corpus_goes_through_the_pipeline() {
         assert!(stored as usize <= n_files && stored > 0);
     }
 }
+
+/// Issue 22 item 2: a document that kills the process (here by an abort injected when its
+/// processing starts) stays `stored`; the next run resumes it and dies again; the run after
+/// that sets it aside as `failed` ("crashed the reader twice") and processes the rest.
+#[test]
+fn a_document_that_crashes_the_reader_twice_is_quarantined() {
+    let data = tempfile::tempdir().unwrap();
+    let dropdir = tempfile::tempdir().unwrap();
+    let d = dropdir.path();
+    fs::write(d.join("poison.txt"), po_text(1)).unwrap();
+    let run = || {
+        bin()
+            .args(["--json", "--data-dir"])
+            .arg(data.path())
+            .arg("ingest")
+            .arg(d)
+            .env("PO_INTAKE_TEST_ABORT_ON", "poison.txt")
+            .output()
+            .unwrap()
+    };
+    let status_of = |name: &str| {
+        let store = Store::open(data.path()).unwrap();
+        let bytes = fs::read(d.join(name))
+            .or_else(|_| fs::read(d.join("failed").join(name)))
+            .unwrap();
+        let doc = store.document_by_sha(&sha256_hex(&bytes)).unwrap().unwrap();
+        store.document_status(doc.id).unwrap()
+    };
+    for crash in 1..=2 {
+        let out = run();
+        assert!(!out.status.success(), "crash {crash}: {out:?}");
+        assert_eq!(status_of("poison.txt"), DocStatus::Stored, "crash {crash}");
+        // A good file dropped later must not wait behind the poison forever.
+        fs::write(d.join(format!("good{crash}.txt")), po_text(10 + crash)).unwrap();
+    }
+    let out = run();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the poison file failed\n{stdout}"
+    );
+    match status_of("poison.txt") {
+        DocStatus::Failed { code, reason } => {
+            assert_eq!(code, "crashed");
+            assert_eq!(reason, "crashed the reader twice");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        files_in(&d.join("processed")),
+        vec!["good1.txt", "good2.txt"]
+    );
+}
+
+/// Issue 22 item 6: the writer stops half-way for longer than the settle time, then goes on.
+/// Whatever the watcher did with the half it saw, the complete file ends up stored and in
+/// `processed/` (before the fix the half was stored and the rest written into the moved file).
+#[test]
+fn a_writer_that_pauses_longer_than_the_settle_time_loses_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let dropdir = tempfile::tempdir().unwrap();
+    let config = cfg(data.path());
+    let folder_cfg = DropFolder {
+        path: dropdir.path().to_path_buf(),
+        mode: WatchMode::Poll,
+        poll_interval: Duration::from_millis(100),
+        settle: Duration::from_millis(200),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let handle = {
+        let (stop, config) = (stop.clone(), config.clone());
+        std::thread::spawn(move || {
+            let mut store = Store::open(&config.data_dir).unwrap();
+            let extractor = Extractor::from_config(&config.extract).unwrap();
+            let pipeline = Pipeline::new(&store, &config, &extractor).unwrap();
+            folder::watch(&pipeline, &mut store, &folder_cfg, &stop, &mut |_, _| {}).unwrap();
+        })
+    };
+    let text = po_text(77);
+    let (head, tail) = text.as_bytes().split_at(text.len() / 2);
+    let path = dropdir.path().join("paused.txt");
+    let mut f = fs::File::create(&path).unwrap();
+    f.write_all(head).unwrap();
+    f.flush().unwrap();
+    // Seven settle times: the watcher reads the half, and has time to process and move it.
+    std::thread::sleep(Duration::from_millis(1400));
+    for chunk in tail.chunks(tail.len() / 4 + 1) {
+        f.write_all(chunk).unwrap();
+        f.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(f);
+    let full = sha256_hex(text.as_bytes());
+    let done = || {
+        let store = Store::open(data.path()).unwrap();
+        let stored = store.document_by_sha(&full).unwrap().is_some();
+        let moved = fs::read(dropdir.path().join("processed/paused.txt")).ok();
+        stored && moved.as_deref() == Some(text.as_bytes())
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !done() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    handle.join().unwrap();
+    assert!(done(), "the complete file is stored and moved");
+}
+
+/// Issue 22 item 11: a file over `max_file_bytes` is refused from its size alone: not read,
+/// not archived, moved to failed/ with the reason. (A 600 MB sparse file; before, it was
+/// read whole and archived, then rejected.)
+#[test]
+fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
+    let data = tempfile::tempdir().unwrap();
+    let dropdir = tempfile::tempdir().unwrap();
+    let d = dropdir.path();
+    let big = fs::File::create(d.join("huge.pdf")).unwrap();
+    big.set_len(600 << 20).unwrap();
+    drop(big);
+    fs::write(d.join("good.txt"), po_text(5)).unwrap();
+    let out = bin()
+        .args(["--json", "--data-dir"])
+        .arg(data.path())
+        .arg("ingest")
+        .arg(d)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    let huge: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["file"] == "huge.pdf")
+        .expect("a line for huge.pdf");
+    assert_eq!(huge["status"], "failed");
+    assert_eq!(huge["document_id"], serde_json::Value::Null);
+    assert!(
+        huge["reason"].as_str().unwrap().starts_with("too_large"),
+        "{huge}"
+    );
+    let reason = fs::read_to_string(d.join("failed/huge.pdf.reason.txt")).unwrap();
+    assert!(reason.starts_with("too_large"), "{reason}");
+    // Nothing of it in the store or the archive.
+    let store = Store::open(data.path()).unwrap();
+    assert_eq!(
+        store.document_counts().unwrap(),
+        vec![("processed".to_string(), 1)]
+    );
+    let archived: u64 = walk(&data.path().join("archive"));
+    assert!(archived < 1 << 20, "{archived} bytes archived");
+}
+
+/// Total size of the files under `dir`.
+fn walk(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => walk(&e.path()),
+                    _ => e.metadata().map_or(0, |m| m.len()),
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Issue 22 item 5: extraction time grows faster than the words, so an input over
+/// `limits.max_words` is rejected with the reason before the model sees it.
+#[test]
+fn a_document_over_the_word_limit_is_rejected_before_extraction() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = cfg(data.path());
+    config.limits.max_words = 2000;
+    let extractor = Extractor::from_config(&config.extract).unwrap();
+    let mut store = Store::open(data.path()).unwrap();
+    let pipeline = Pipeline::new(&store, &config, &extractor).unwrap();
+    let notes = "please deliver to the back door of the warehouse after noon\n".repeat(300);
+    let long = format!("{}\n{notes}", po_text(9));
+    let o = pipeline
+        .handle(&mut store, &incoming("long.txt", long.as_bytes()))
+        .unwrap();
+    assert_eq!(o.status, FileStatus::Failed, "{o:?}");
+    let reason = o.reason.unwrap_or_default();
+    assert!(
+        reason.starts_with("limit_exceeded") && reason.contains("max_words"),
+        "{reason}"
+    );
+    // The same PO without the notes is read.
+    let o = pipeline
+        .handle(&mut store, &incoming("short.txt", po_text(9).as_bytes()))
+        .unwrap();
+    assert_eq!(o.status, FileStatus::Processed, "{o:?}");
+}
+
+/// Issue 22 item 12: `review approve` refuses an order flagged `duplicate_po` unless
+/// `--force` says the reviewer means it.
+#[test]
+fn approving_a_possible_duplicate_from_the_cli_needs_force() {
+    use po_intake::domain::{CheckResult, Exception, ExceptionCode, Field, Order};
+    use po_intake::store::NewOrder;
+    let data = tempfile::tempdir().unwrap();
+    let id = {
+        let mut store = Store::open(data.path()).unwrap();
+        let doc = store
+            .ingest(
+                &incoming("po.txt", po_text(3).as_bytes()),
+                "text/plain",
+                None,
+            )
+            .unwrap();
+        let order = Order {
+            po_number: Some(Field::certain("PO-3".to_string())),
+            ..Order::default()
+        };
+        let check = CheckResult {
+            customer_id: None,
+            exceptions: vec![Exception {
+                code: ExceptionCode::DuplicatePo,
+                line: None,
+                message: "PO PO-3 was already received.".into(),
+                suggestion: None,
+            }],
+            lines: vec![],
+        };
+        store
+            .record_orders(doc.document().id, &[NewOrder { order, check }])
+            .unwrap()[0]
+            .0
+    };
+    let approve = |force: bool| {
+        let mut c = bin();
+        c.arg("--data-dir")
+            .arg(data.path())
+            .args(["review", "approve", &id.to_string()]);
+        if force {
+            c.arg("--force");
+        }
+        c.output().unwrap()
+    };
+    let state = || {
+        Store::open(data.path())
+            .unwrap()
+            .order(id)
+            .unwrap()
+            .unwrap()
+            .state
+    };
+    let out = approve(false);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("duplicate_po"));
+    assert_eq!(state(), OrderState::Review);
+    let out = approve(true);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(state(), OrderState::Accepted);
+}

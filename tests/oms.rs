@@ -944,3 +944,130 @@ fn a_claimed_entry_is_leased_and_comes_back_when_the_lease_runs_out() {
     );
     assert!(store.mark_delivered_by_hand(orders[0].0, "carol").is_err());
 }
+
+// ------------------------------------------------- issue 22 item 8: bodies and leases
+
+/// A raw receiver on 127.0.0.1 that answers every request with `500` and a body announced as
+/// 3 GB, written as fast as the client takes it. Returns the URL and the bytes of body it
+/// managed to write (the client stopping early shows as a small number).
+async fn start_huge_body_receiver() -> (String, Arc<AtomicU64>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let written = Arc::new(AtomicU64::new(0));
+    let w = written.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let w = w.clone();
+            tokio::spawn(async move {
+                // Read the request head and body (small) until a pause.
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = tokio::time::timeout(Duration::from_millis(200), sock.read(&mut buf)).await;
+                let head = "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\n\
+                            content-length: 3000000000\r\n\r\n";
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                // Bounded: at most the announced 3 GB.
+                for _ in 0..(3_000_000_000u64 / chunk.len() as u64) {
+                    if sock.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    w.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (format!("http://{addr}/orders"), written)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_error_body_is_read_only_up_to_a_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, written) = start_huge_body_receiver().await;
+    let orders = accepted_orders(dir.path(), 1);
+    let mut cfg = http_cfg(&url);
+    with_http(&mut cfg, |h| h.timeout_ms = 3000);
+    cfg.retry.max_attempts = 1;
+
+    let report = push(dir.path(), &cfg).await;
+
+    assert_eq!((report.attempts, report.parked), (1, 1), "{report:?}");
+    // Give the server a moment to notice the closed connection.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = written.load(Ordering::SeqCst);
+    // 64 KiB read, plus what the socket buffers on both sides hold.
+    assert!(sent < 32 << 20, "the client took {sent} bytes of the body");
+    let store = Store::open(dir.path()).unwrap();
+    let e = store.outbox_entry(orders[0].0).unwrap().unwrap();
+    let err = e.last_error.unwrap_or_default();
+    assert!(err.contains("HTTP 500"), "{err}");
+    assert!(err.len() < 2100, "{} bytes of reason", err.len());
+}
+
+/// A connector that promises 300 ms and takes 3 s, and counts how often it is running.
+struct Overrunning {
+    running: AtomicU32,
+    max_running: AtomicU32,
+    sends: AtomicU32,
+}
+
+impl Connector for Overrunning {
+    fn send<'a>(&'a self, _d: &'a Delivery) -> oms::SendFuture<'a> {
+        Box::pin(async move {
+            self.sends.fetch_add(1, Ordering::SeqCst);
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_running.fetch_max(now, Ordering::SeqCst);
+            struct Done<'b>(&'b AtomicU32);
+            impl Drop for Done<'_> {
+                fn drop(&mut self) {
+                    self.0.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            let _done = Done(&self.running);
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            SendOutcome::Delivered { status: Some(201) }
+        })
+    }
+
+    fn max_duration(&self) -> Duration {
+        Duration::from_millis(300)
+    }
+
+    fn describe(&self) -> String {
+        "overrunning".into()
+    }
+}
+
+/// The lease is the connector's longest send plus 2 s; an attempt that ran on past it was
+/// claimed and sent again while it was still live. Every attempt is now cut at the
+/// connector's limit: never two sends of one entry at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_never_outlives_its_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    accepted_orders(dir.path(), 1);
+    let mut cfg = http_cfg("http://127.0.0.1:9/unused");
+    cfg.retry.max_attempts = 2;
+    cfg.retry.base_backoff_ms = 3000;
+    cfg.retry.max_backoff_ms = 3000;
+    cfg.retry.jitter = 0.0;
+    cfg.push_max_wait_ms = 8000;
+    let c = Arc::new(Overrunning {
+        running: AtomicU32::new(0),
+        max_running: AtomicU32::new(0),
+        sends: AtomicU32::new(0),
+    });
+    let started = Instant::now();
+    let report = oms::push_with_connector(dir.path(), &cfg, c.clone())
+        .await
+        .unwrap();
+    assert_eq!(c.max_running.load(Ordering::SeqCst), 1, "{report:?}");
+    assert_eq!((report.attempts, report.parked), (2, 1), "{report:?}");
+    // Two attempts of 300 ms and one backoff of 3 s; not two of 3 s each.
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -335,3 +335,31 @@ fn plain_text_and_html_files() {
     };
     assert_eq!(doc.text(), "10 AB-100\n");
 }
+
+/// `levels` multiparts nested in one another, each boundary parameter written `sep` (e.g.
+/// `"="` or `" = "`), with a text part at the bottom.
+pub fn nested_email(levels: usize, sep: &str) -> Vec<u8> {
+    let mut out = String::from("From: a@example.com\r\nSubject: deep\r\nMIME-Version: 1.0\r\n");
+    for i in 0..levels {
+        out.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary{sep}\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    out.push_str("Content-Type: text/plain\r\n\r\nPO 1\r\n");
+    for i in (0..levels).rev() {
+        out.push_str(&format!("--b{i}--\r\n"));
+    }
+    out.into_bytes()
+}
+
+/// Issue 22 item 4: `boundary = x` (spaces around `=`) is a boundary to mailparse, so the
+/// pre-count must see it: 60,000 levels of it would otherwise overflow the parser's stack.
+#[test]
+fn a_spaced_boundary_parameter_is_counted() {
+    let deep = nested_email(60_000, " = ");
+    let err = parse(&deep, "deep.eml", &Limits::default()).expect_err("too deep");
+    assert_eq!(err.code(), "limit_exceeded", "{err}");
+    // A few levels are fine.
+    let input = parse(&nested_email(3, " = "), "ok.eml", &Limits::default()).expect("parse");
+    assert!(input.parts.iter().any(|p| p.name == "body"), "{input:?}");
+}

@@ -6,7 +6,7 @@ use po_intake::domain::{
 };
 use po_intake::rules::{
     self, BuyerAlias, CatalogItem, CheckContext, ContractPrice, Crossref, CrossrefOrigin, Customer,
-    MasterData, MasterRows, RulesConfig, StockPolicy,
+    DuplicateHit, DuplicateProbe, MasterData, MasterRows, RulesConfig, StockPolicy,
 };
 
 fn item(sku: &str, desc: &str, uom: &str, price: f64, cur: &str) -> CatalogItem {
@@ -768,7 +768,15 @@ fn stock_boundaries_and_policy() {
 
 #[test]
 fn duplicate_po_uses_the_context() {
-    let seen = |c: &str, po: &str| c == "ACME" && po == "PO-1";
+    let seen = |p: &DuplicateProbe<'_>| {
+        Ok(
+            (p.customer_id == Some("ACME") && p.po_key.as_deref() == Some("1")).then(|| {
+                DuplicateHit::SamePo {
+                    po_number: "PO-1".into(),
+                }
+            }),
+        )
+    };
     let ctx = CheckContext {
         sender: ACME,
         is_duplicate: &seen,
@@ -776,10 +784,58 @@ fn duplicate_po_uses_the_context() {
     let r = rules::check(&order(), &ctx, &master(), &RulesConfig::default());
     assert_eq!(codes(&r), vec![ExceptionCode::DuplicatePo]);
     assert!(r.exceptions[0].message.contains("PO-1"));
+    // The same number written differently is the same PO.
+    let mut spaced = order();
+    spaced.po_number = f("P.O. # 1".to_string());
+    let r = rules::check(&spaced, &ctx, &master(), &RulesConfig::default());
+    assert_eq!(codes(&r), vec![ExceptionCode::DuplicatePo]);
     let mut other = order();
     other.po_number = f("PO-2".to_string());
     let r = rules::check(&other, &ctx, &master(), &RulesConfig::default());
     assert_eq!(r.exceptions, vec![]);
+}
+
+/// A duplicate check that cannot run (the store failed) holds the order: fail closed.
+#[test]
+fn a_duplicate_check_that_fails_flags_the_order() {
+    let broken = |_: &DuplicateProbe<'_>| Err("database is locked".to_string());
+    let ctx = CheckContext {
+        sender: ACME,
+        is_duplicate: &broken,
+    };
+    let r = rules::check(&order(), &ctx, &master(), &RulesConfig::default());
+    assert_eq!(codes(&r), vec![ExceptionCode::DuplicatePo]);
+    assert!(r.exceptions[0].message.contains("could not run"));
+    assert_eq!(r.decision(), po_intake::domain::Decision::Review);
+}
+
+/// An unknown customer's order is still looked up (against other unknown-customer orders),
+/// with its normalised number and its content.
+#[test]
+fn an_unknown_customers_order_is_checked_for_duplicates() {
+    let asked = std::cell::RefCell::new(Vec::new());
+    let seen = |p: &DuplicateProbe<'_>| {
+        asked
+            .borrow_mut()
+            .push((p.customer_id.map(str::to_string), p.po_key.clone()));
+        Ok(p.content_key.as_ref().map(|_| DuplicateHit::SameContent {
+            po_number: Some("PO-0".into()),
+        }))
+    };
+    let ctx = CheckContext {
+        sender: Some("someone@unknown.example"),
+        is_duplicate: &seen,
+    };
+    let mut o = order();
+    o.buyer = f("Nobody Known".to_string());
+    let r = rules::check(&o, &ctx, &master(), &RulesConfig::default());
+    assert!(codes(&r).contains(&ExceptionCode::UnknownCustomer));
+    assert!(
+        codes(&r).contains(&ExceptionCode::DuplicatePo),
+        "{:?}",
+        codes(&r)
+    );
+    assert_eq!(asked.borrow().as_slice(), &[(None, Some("1".to_string()))]);
 }
 
 #[test]

@@ -356,7 +356,8 @@ fn order(po: &str) -> Order {
 
 fn check_in(store: &Store, o: &Order) -> po_intake::domain::CheckResult {
     let m = store.load_master().expect("load");
-    let dup = |c: &str, po: &str| store.po_exists(c, po, None).unwrap_or(false);
+    let dup =
+        |p: &rules::DuplicateProbe<'_>| store.find_duplicate(p, None).map_err(|e| e.to_string());
     let ctx = CheckContext {
         sender: Some("orders@acme.com"),
         is_duplicate: &dup,
@@ -376,29 +377,7 @@ fn duplicate_po_after_a_restart() {
         let first = order("PO-4711");
         let res = check_in(&store, &first);
         assert_eq!(res.decision(), Decision::Accept, "{:?}", res.exceptions);
-        let doc = store
-            .ingest(
-                &Incoming {
-                    source: SourceKind::Folder,
-                    origin: "in".into(),
-                    file_name: "po-4711.txt".into(),
-                    sender: Some("orders@acme.com".into()),
-                    received_at: Utc::now(),
-                    bytes: b"PO 4711".to_vec(),
-                },
-                "text/plain",
-                None,
-            )
-            .expect("ingest");
-        store
-            .record_orders(
-                doc.document().id,
-                &[NewOrder {
-                    order: first,
-                    check: res,
-                }],
-            )
-            .expect("record");
+        record(&mut store, "po-4711.txt", first);
     }
     // A new process: the same PO again is a duplicate; another PO is not.
     let store = Store::open(&data).expect("reopen");
@@ -407,6 +386,115 @@ fn duplicate_po_after_a_restart() {
     assert_eq!(codes, vec![ExceptionCode::DuplicatePo]);
     assert!(again.exceptions[0].message.contains("PO-4711"));
     assert_eq!(again.decision(), Decision::Review);
-    let other = check_in(&store, &order("PO-4712"));
+    // Another PO with other lines is not (the same lines and total would be: see
+    // `a_resent_po_written_differently_is_a_duplicate`).
+    let mut next = order("PO-4712");
+    next.lines[0].quantity = Some(Field::certain(20.0));
+    next.lines[0].amount = Some(Field::certain(190.0));
+    next.total = Some(Field::certain(190.0));
+    let other = check_in(&store, &next);
     assert_eq!(other.decision(), Decision::Accept, "{:?}", other.exceptions);
+}
+
+/// Store a small document named `name`; its id.
+fn ingest_doc(store: &mut Store, name: &str) -> i64 {
+    store
+        .ingest(
+            &Incoming {
+                source: SourceKind::Folder,
+                origin: "in".into(),
+                file_name: name.into(),
+                sender: Some("orders@acme.com".into()),
+                received_at: Utc::now(),
+                bytes: name.as_bytes().to_vec(),
+            },
+            "text/plain",
+            None,
+        )
+        .expect("ingest")
+        .document()
+        .id
+}
+
+/// Check `o` and record it for a new document, as the pipeline would.
+fn record(store: &mut Store, name: &str, o: Order) {
+    let check = check_in(store, &o);
+    let doc = ingest_doc(store, name);
+    store
+        .record_orders(doc, &[NewOrder { order: o, check }])
+        .expect("record");
+}
+
+/// Issue 22 item 10: "PO# 900 001", a re-send of PO 900001, is the same PO; and a re-send
+/// whose number was read as something else entirely is caught by its lines and total.
+#[test]
+fn a_resent_po_written_differently_is_a_duplicate() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("master");
+    full_set(&src);
+    let mut store = Store::open(&tmp.path().join("data")).expect("store");
+    store.import_master(&src).expect("import");
+    record(&mut store, "po-900001.txt", order("900001"));
+    for resent in ["PO# 900 001", "po-900001", "P.O. 900.001"] {
+        let r = check_in(&store, &order(resent));
+        let codes: Vec<_> = r.exceptions.iter().map(|e| e.code).collect();
+        assert_eq!(codes, vec![ExceptionCode::DuplicatePo], "{resent}");
+        assert!(
+            r.exceptions[0].message.contains("900001"),
+            "{}",
+            r.exceptions[0].message
+        );
+    }
+    // Read as "900": another number, but the same lines and total.
+    let r = check_in(&store, &order("900"));
+    let codes: Vec<_> = r.exceptions.iter().map(|e| e.code).collect();
+    assert_eq!(codes, vec![ExceptionCode::DuplicatePo]);
+    assert!(
+        r.exceptions[0].message.contains("same lines"),
+        "{}",
+        r.exceptions[0].message
+    );
+    // Different lines and another number: not a duplicate.
+    let mut other = order("900002");
+    other.lines[0].quantity = Some(Field::certain(20.0));
+    other.lines[0].amount = Some(Field::certain(190.0));
+    other.total = Some(Field::certain(190.0));
+    let r = check_in(&store, &other);
+    assert_eq!(r.decision(), Decision::Accept, "{:?}", r.exceptions);
+}
+
+/// Two runs check the same re-sent PO before either records it (two processes, two drop
+/// folders): both checks pass, and the second record must still not reach the outbox.
+#[test]
+fn a_duplicate_recorded_meanwhile_is_caught_when_the_order_is_recorded() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let src = tmp.path().join("master");
+    full_set(&src);
+    let mut store = Store::open(&tmp.path().join("data")).expect("store");
+    store.import_master(&src).expect("import");
+    let first = order("900001");
+    let again = order("PO# 900 001");
+    let (c1, c2) = (check_in(&store, &first), check_in(&store, &again));
+    assert_eq!(
+        (c1.decision(), c2.decision()),
+        (Decision::Accept, Decision::Accept)
+    );
+    let mut ids = Vec::new();
+    for (name, o, c) in [("a.txt", first, c1), ("b.txt", again, c2)] {
+        let doc = ingest_doc(&mut store, name);
+        ids.extend(
+            store
+                .record_orders(doc, &[NewOrder { order: o, check: c }])
+                .expect("record"),
+        );
+    }
+    assert_eq!(ids[0].1, Decision::Accept);
+    assert_eq!(ids[1].1, Decision::Review);
+    let second = store.order(ids[1].0).expect("order").expect("row");
+    assert!(second
+        .check
+        .exceptions
+        .iter()
+        .any(|e| e.code == ExceptionCode::DuplicatePo));
+    assert!(store.outbox_entry(ids[1].0).expect("outbox").is_none());
 }

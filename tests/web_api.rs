@@ -531,3 +531,132 @@ async fn fix_with_remember_teaches_the_customer_code_and_the_rules_run_again() {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
 }
+
+/// Issue 22 item 3: an email nested 5,000 multiparts deep, stored (as any file is), is read by
+/// the attachment route under the same limits as ingest: a 400, and the server stays up.
+/// Before, mailparse recursed on a blocking-pool thread until its stack overflowed.
+#[tokio::test]
+async fn a_deeply_nested_email_cannot_take_the_server_down() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let mut mail = String::from("From: a@example.com\r\nSubject: deep\r\nMIME-Version: 1.0\r\n");
+    for i in 0..5000 {
+        mail.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    mail.push_str("Content-Type: application/pdf; name=\"po.pdf\"\r\n\r\n%PDF-1.4\r\n");
+    let id = {
+        let mut store = Store::open(&env.data).expect("store");
+        let inc = po_intake::domain::Incoming {
+            source: po_intake::domain::SourceKind::Folder,
+            origin: "inbox".into(),
+            file_name: "deep.eml".into(),
+            sender: None,
+            received_at: chrono::Utc::now(),
+            bytes: mail.into_bytes(),
+        };
+        store
+            .ingest(&inc, "message/rfc822", None)
+            .expect("ingest")
+            .document()
+            .id
+    };
+    let r = me
+        .get(&env, &format!("/documents/{id}/attachments/0"))
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body = r.text().await.unwrap_or_default();
+    assert!(body.contains("limit"), "{body}");
+    let r = me.get(&env, "/api/queue").await;
+    assert_eq!(r.status(), StatusCode::OK, "the server is still up");
+}
+
+/// Issue 22 item 7: 40 wrong passwords at once for one account: only as many are checked
+/// as the limit allows (3 in the test config); the rest are refused without a check.
+#[tokio::test]
+async fn parallel_wrong_passwords_are_counted_before_they_are_checked() {
+    let env = start().await;
+    let c = client();
+    let tries = (0..40).map(|_| {
+        c.post(format!("{}/api/login", env.base))
+            .json(&json!({"name": "alice", "password": "wrong password"}))
+            .send()
+    });
+    let statuses: Vec<StatusCode> = futures::future::join_all(tries)
+        .await
+        .into_iter()
+        .map(|r| r.expect("login").status())
+        .collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, limited), (3, 37), "{statuses:?}");
+}
+
+/// Issue 22 item 7: failures for one account from an address (a proxy everyone shares) do
+/// not lock the other accounts behind that address out.
+#[tokio::test]
+async fn one_attacker_behind_a_proxy_does_not_lock_out_everyone() {
+    let env = start().await;
+    let c = client();
+    for _ in 0..6 {
+        let r = c
+            .post(format!("{}/api/login", env.base))
+            .json(&json!({"name": "alice", "password": "guess"}))
+            .send()
+            .await
+            .expect("login");
+        assert_ne!(r.status(), StatusCode::OK);
+    }
+    let r = c
+        .post(format!("{}/api/login", env.base))
+        .json(&json!({"name": "bob", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), StatusCode::OK, "bob, from the same address");
+}
+
+/// Issue 22 item 12: the queue's `done` banner shows only our own words (a link anyone can
+/// send must not put text of theirs on the page), and PDFs are served under a sandboxing CSP.
+#[tokio::test]
+async fn the_banner_takes_no_text_from_the_link_and_pdfs_are_sandboxed() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let page = me
+        .get(
+            &env,
+            "/queue?done=Your%20account%20is%20locked%2C%20call%20555-0100:1",
+        )
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(!page.contains("555-0100"), "the link's text is on the page");
+    let page = me
+        .get(&env, "/queue?done=approved:7")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(page.contains("Order 7 approved"), "{page}");
+    let r = me
+        .get(&env, &format!("/documents/{}/original", env.pdf_doc))
+        .await;
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+}

@@ -4,7 +4,19 @@
 //! Why files are moved only after the store has them: a crash at any point leaves the file
 //! in the folder, and the next scan recognises already-stored bytes by hash, so nothing is
 //! lost and nothing is doubled. Files still being written are left alone until their size and
-//! mtime have stopped changing for the settle time, and temp names are never touched.
+//! mtime have stopped changing for the settle time, and temp names (`.part`, `.tmp`, ...) and
+//! files with a `<name>.lock` beside them are never touched.
+//!
+//! A writer can pause longer than the settle time and go on. So size and mtime are checked
+//! again after reading (a change: nothing is stored), before the orders are recorded (a
+//! change: the document is failed as `changed_while_read`, no orders) and before the move (a
+//! change: the file stays); after the move the moved file's hash is compared with the stored
+//! one and a file that grew meanwhile is put back; `watch` keeps watching a moved file for a
+//! minute and puts it back if it changes. Each time the complete file is read again as a new
+//! document. What no check can see: a writer that resumes more than a minute later, or one
+//! that resumes after the orders of the prefix were recorded (those orders stay; the
+//! complete file's order then meets the duplicate check). Writers should write to a temp
+//! name or hold a `.lock`.
 
 use std::collections::HashMap;
 use std::fs;
@@ -18,8 +30,9 @@ use chrono::Utc;
 
 use crate::config::{DropFolder, WatchMode};
 use crate::domain::{Incoming, SourceKind};
+use crate::parse::ParseError;
 use crate::pipeline::{FileOutcome, FileStatus, Pipeline};
-use crate::store::{Store, StoreError};
+use crate::store::{sha256_hex, Store, StoreError};
 
 /// Sub-folders the drop folder keeps its handled files in.
 pub const PROCESSED: &str = "processed";
@@ -35,6 +48,10 @@ pub enum FolderError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "{path} changed while it was being read (still being written?); left in place to be read again"
+    )]
+    Changed { path: PathBuf },
     #[error("watching {path}: {detail}")]
     Watch { path: PathBuf, detail: String },
 }
@@ -59,13 +76,16 @@ pub fn is_ignored(name: &str) -> bool {
         || lower.ends_with(".crdownload")
         || lower.ends_with(".download")
         || lower.ends_with(".filepart")
+        || lower.ends_with(".lock")
+        || lower.ends_with(".lck")
         || lower.ends_with('~')
         || lower.ends_with(".reason.txt")
         || lower == "thumbs.db"
         || lower == "desktop.ini"
 }
 
-/// The files directly in `dir` that are candidates for ingestion, sorted by name.
+/// The files directly in `dir` that are candidates for ingestion, sorted by name. A file
+/// with a lock beside it (`po.pdf.lock`) is still being written and is skipped.
 pub fn scan(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_err(dir))? {
@@ -76,6 +96,10 @@ pub fn scan(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
         }
         let name = entry.file_name();
         if is_ignored(&name.to_string_lossy()) {
+            continue;
+        }
+        let lock = PathBuf::from(format!("{}.lock", entry.path().display()));
+        if lock.exists() {
             continue;
         }
         out.push(entry.path());
@@ -171,15 +195,83 @@ pub fn ingest_file(
     file: &Path,
     move_after: bool,
 ) -> Result<FileOutcome, FolderError> {
+    ingest_and_move(pipeline, store, dir, file, move_after).map(|(o, _)| o)
+}
+
+/// A file moved out of the drop folder, watched for a while in case its writer goes on.
+#[derive(Debug)]
+struct Moved {
+    from: PathBuf,
+    to: PathBuf,
+    sig: (u64, Option<SystemTime>),
+    at: Instant,
+}
+
+/// How long a moved file is watched for a writer that resumes after a long pause.
+const WATCH_AFTER_MOVE: Duration = Duration::from_secs(60);
+
+impl Moved {
+    /// Put the file back into the drop folder if it changed after the move (the complete
+    /// file is then read as a new document). Returns whether it is done with.
+    fn check(&self) -> bool {
+        if self.at.elapsed() > WATCH_AFTER_MOVE {
+            return true;
+        }
+        match signature(&self.to) {
+            Ok(sig) if sig == self.sig => false,
+            Ok(_) if !self.from.exists() => {
+                tracing::warn!(file = %self.from.display(), "written to after it was moved: read again");
+                let _ = fs::remove_file(PathBuf::from(format!("{}.reason.txt", self.to.display())));
+                let _ = fs::rename(&self.to, &self.from);
+                true
+            }
+            _ => true,
+        }
+    }
+}
+
+fn ingest_and_move(
+    pipeline: &Pipeline<'_>,
+    store: &mut Store,
+    dir: &Path,
+    file: &Path,
+    move_after: bool,
+) -> Result<(FileOutcome, Option<Moved>), FolderError> {
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let before = signature(file).map_err(io_err(file))?;
+    // Too large: refused before a byte is read (nothing is stored; the file goes to failed/).
+    let limit = pipeline.config().limits.max_file_bytes;
+    if before.0 > limit {
+        let e = ParseError::TooLarge {
+            size: before.0,
+            limit,
+        };
+        let outcome = FileOutcome {
+            file: name,
+            document_id: None,
+            status: FileStatus::Failed,
+            reason: Some(format!("{}: {e}", e.code())),
+            orders: vec![],
+        };
+        if move_after {
+            finish(dir, file, &outcome)?;
+        }
+        return Ok((outcome, None));
+    }
     let bytes = fs::read(file).map_err(io_err(file))?;
-    let received_at = fs::metadata(file)
-        .and_then(|m| m.modified())
+    let unchanged = || signature(file).is_ok_and(|now| now == before);
+    if bytes.len() as u64 != before.0 || !unchanged() {
+        return Err(FolderError::Changed {
+            path: file.to_path_buf(),
+        });
+    }
+    let received_at = before
+        .1
         .map(chrono::DateTime::<Utc>::from)
-        .unwrap_or_else(|_| Utc::now());
+        .unwrap_or_else(Utc::now);
     let incoming = Incoming {
         source: SourceKind::Folder,
         origin: dir.display().to_string(),
@@ -188,11 +280,41 @@ pub fn ingest_file(
         received_at,
         bytes,
     };
-    let outcome = pipeline.handle(store, &incoming)?;
+    let outcome = pipeline.handle_unless_changed(store, &incoming, &unchanged)?;
     if move_after {
-        finish(dir, file, &outcome)?;
+        if !unchanged() {
+            // Written to again after the orders were recorded: leave it to be read again.
+            return Err(FolderError::Changed {
+                path: file.to_path_buf(),
+            });
+        }
+        let target = finish(dir, file, &outcome)?;
+        // A writer that still holds the file open writes on into the moved file: compare
+        // what landed with what was stored, and put a file that grew back to be read again.
+        let landed = fs::read(&target).map_err(io_err(&target))?;
+        if sha256_hex(&landed) != sha256_hex(&incoming.bytes) {
+            let _ = fs::remove_file(PathBuf::from(format!("{}.reason.txt", target.display())));
+            fs::rename(&target, file).map_err(io_err(&target))?;
+            return Err(FolderError::Changed {
+                path: file.to_path_buf(),
+            });
+        }
+        let sig = signature(&target).map_err(io_err(&target))?;
+        let moved = Moved {
+            from: file.to_path_buf(),
+            to: target,
+            sig,
+            at: Instant::now(),
+        };
+        return Ok((outcome, Some(moved)));
     }
-    Ok(outcome)
+    Ok((outcome, None))
+}
+
+/// Size and mtime: what changes while a writer is at work.
+fn signature(file: &Path) -> io::Result<(u64, Option<SystemTime>)> {
+    let meta = fs::metadata(file)?;
+    Ok((meta.len(), meta.modified().ok()))
 }
 
 /// Watch a drop folder until `stop` is set: file-system events trigger an early scan, and a
@@ -228,19 +350,25 @@ pub fn watch(
         WatchMode::Poll => None,
     };
     let mut tracker = StabilityTracker::new(folder.settle);
+    let mut moved: Vec<Moved> = Vec::new();
     // While files are settling, look again soon; otherwise wait for an event or the interval.
     let tick = Duration::from_millis(100).min(folder.settle.max(Duration::from_millis(20)));
     while !stop.load(Ordering::Relaxed) {
+        moved.retain(|m| !m.check());
         let candidates = scan(&folder.path)?;
         for file in tracker.ready(&candidates) {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
             tracker.forget(&file);
-            let res = ingest_file(pipeline, store, &folder.path, &file, true);
+            let res = ingest_and_move(pipeline, store, &folder.path, &file, true);
+            let res = res.map(|(o, m)| {
+                moved.extend(m);
+                o
+            });
             on_outcome(&file, res);
         }
-        let wait = if candidates.is_empty() {
+        let wait = if candidates.is_empty() && moved.is_empty() {
             folder.poll_interval
         } else {
             tick
@@ -279,6 +407,7 @@ mod tests {
             "Thumbs.db",
             "a.pdf.reason.txt",
             "._po.pdf",
+            "po.pdf.lock",
         ] {
             assert!(is_ignored(n), "{n}");
         }

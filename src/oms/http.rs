@@ -10,6 +10,9 @@
 //! | 429 (with `Retry-After` if given), 5xx   | `Retry`          |
 //! | connection error, timeout, broken answer | `Retry`          |
 //! | any other status (4xx, 3xx)              | `Reject` + body  |
+//!
+//! An error body is read up to 64 KiB and the attempt as a whole (connect to last byte) is
+//! cut at `timeout_ms`, so a hostile or broken OMS costs bounded memory and time.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -22,6 +25,10 @@ use super::{AuthConfig, Connector, Delivery, HttpConfig, OmsError, SendFuture, S
 
 /// The most of an OMS's error body kept as the reason.
 const MAX_REASON: usize = 2000;
+
+/// The most of an error body read at all: the rest is never read (the connection is
+/// dropped), so an OMS answering with gigabytes costs 64 KiB.
+const MAX_BODY_READ: usize = 64 * 1024;
 
 /// POSTs orders to one URL.
 #[derive(Clone)]
@@ -168,7 +175,7 @@ impl HttpConnector {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-        let text = resp.text().await.unwrap_or_default();
+        let text = read_capped(resp, MAX_BODY_READ).await;
         let reason = describe_status(status, &text);
         if status == StatusCode::TOO_MANY_REQUESTS {
             SendOutcome::Retry {
@@ -191,9 +198,35 @@ impl HttpConnector {
     }
 }
 
+/// At most `max` bytes of a response body, as text; a body that breaks off counts up to there.
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> String {
+    let mut buf = Vec::new();
+    while buf.len() < max {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = max - buf.len();
+                buf.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 impl Connector for HttpConnector {
     fn send<'a>(&'a self, delivery: &'a Delivery) -> SendFuture<'a> {
-        Box::pin(self.post(delivery))
+        // The whole attempt (connect, send, answer, body) within the timeout, whatever
+        // the client library counts: the outbox lease is sized by it.
+        Box::pin(async move {
+            match tokio::time::timeout(self.timeout, self.post(delivery)).await {
+                Ok(outcome) => outcome,
+                Err(_) => SendOutcome::Retry {
+                    status: None,
+                    after: None,
+                    reason: format!("timed out: no complete answer within {:?}", self.timeout),
+                },
+            }
+        })
     }
 
     fn max_duration(&self) -> Duration {

@@ -7,7 +7,8 @@
 //! [`Store`]; the async side sends it closures and awaits the answers.
 //!
 //! Crash safety: claiming an entry moves its `next_at` forward by a lease (the connector's
-//! longest send plus a margin). If the process dies mid-send, the entry becomes due again
+//! longest send plus a margin; every attempt is cut at that longest send, so a lease never
+//! runs out under a live attempt). If the process dies mid-send, the entry becomes due again
 //! when the lease runs out and is sent again with the same idempotency key, so the OMS sees
 //! it once.
 
@@ -192,7 +193,17 @@ async fn attempt(db: Db, connector: Arc<dyn Connector>, policy: RetryConfig, c: 
         payload: c.payload,
     };
     let started = Instant::now();
-    let outcome = connector.send(&delivery).await;
+    // The claim's lease is the connector's longest send plus a margin: a send that ran on past
+    // it could be claimed and sent again by another worker while this one is still live.
+    let limit = connector.max_duration();
+    let outcome = match tokio::time::timeout(limit, connector.send(&delivery)).await {
+        Ok(outcome) => outcome,
+        Err(_) => SendOutcome::Retry {
+            status: None,
+            after: None,
+            reason: format!("timed out: the attempt ran past the connector's {limit:?} limit"),
+        },
+    };
     let latency_ms = started.elapsed().as_millis().min(u64::MAX as u128) as u64;
     let (decided, error) = decide(&outcome, c.attempt, &policy, rand::random(), Utc::now());
     match &decided {

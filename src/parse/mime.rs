@@ -42,18 +42,7 @@ pub fn parse_email_inline(
     limits: &Limits,
     deadline: Instant,
 ) -> Result<ParsedInput, ParseError> {
-    // mailparse builds the whole multipart tree recursively; bound it before it starts.
-    let boundaries = count_ci(bytes, b"boundary=");
-    if boundaries > limits.max_mime_parts as usize {
-        return Err(ParseError::LimitExceeded(format!(
-            "{boundaries} multipart boundaries, over the {}-part limit",
-            limits.max_mime_parts
-        )));
-    }
-    let mail = mailparse::parse_mail(bytes).map_err(|e| ParseError::Malformed {
-        kind: "email",
-        detail: e.to_string(),
-    })?;
+    let mail = parse_mail_checked(bytes, limits)?;
     let headers = mail.get_headers();
     let header = |name: &str| {
         headers
@@ -85,10 +74,63 @@ pub fn parse_email_inline(
     })
 }
 
-fn count_ci(hay: &[u8], needle: &[u8]) -> usize {
-    hay.windows(needle.len())
-        .filter(|w| w.eq_ignore_ascii_case(needle))
-        .count()
+/// mailparse builds the whole multipart tree recursively (one stack frame per level, one
+/// subpart per boundary): bound it before it starts. Every caller of mailparse on stored or
+/// incoming bytes goes through here.
+fn parse_mail_checked<'a>(bytes: &'a [u8], limits: &Limits) -> Result<ParsedMail<'a>, ParseError> {
+    let boundaries = count_boundary_params(bytes);
+    if boundaries > limits.max_mime_parts as usize {
+        return Err(ParseError::LimitExceeded(format!(
+            "{boundaries} multipart boundaries, over the {}-part limit",
+            limits.max_mime_parts
+        )));
+    }
+    mailparse::parse_mail(bytes).map_err(|e| ParseError::Malformed {
+        kind: "email",
+        detail: e.to_string(),
+    })
+}
+
+/// Run `f` on the parsed message, with the same limits as ingest: the boundary pre-count, a
+/// parse worker with a large stack, and the time budget. For readers of stored emails outside
+/// the pipeline (the web UI's attachment list and downloads).
+pub fn with_parsed_mail<T, F>(bytes: &[u8], limits: &Limits, f: F) -> Result<T, ParseError>
+where
+    T: Send + 'static,
+    F: FnOnce(&ParsedMail<'_>) -> T + Send + 'static,
+{
+    let owned = bytes.to_vec();
+    let limits2 = limits.clone();
+    let deadline = Instant::now() + std::time::Duration::from_millis(limits.time_budget_ms);
+    super::run_with_deadline("email", deadline, limits.time_budget_ms, move || {
+        parse_mail_checked(&owned, &limits2).map(|m| f(&m))
+    })
+}
+
+/// How many `boundary` parameters the bytes hold, as a MIME parser reads them: the name in
+/// any case, an RFC 2231 `*` / `*0` section mark, white space and folded lines, then `=`.
+/// (`boundary = x` is as much a boundary as `boundary=x`.)
+fn count_boundary_params(bytes: &[u8]) -> usize {
+    const NAME: &[u8] = b"boundary";
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(pos) = bytes.get(i..).and_then(|rest| {
+        rest.windows(NAME.len())
+            .position(|w| w.eq_ignore_ascii_case(NAME))
+    }) {
+        let mut j = i + pos + NAME.len();
+        i = j;
+        while bytes
+            .get(j)
+            .is_some_and(|b| *b == b'*' || b.is_ascii_digit() || b.is_ascii_whitespace())
+        {
+            j += 1;
+        }
+        if bytes.get(j) == Some(&b'=') {
+            n += 1;
+        }
+    }
+    n
 }
 
 /// A Date header as RFC 3339 (keeping its offset when it is a clean RFC 2822 date).
@@ -239,6 +281,11 @@ impl Walk<'_> {
         body: &mut Body,
     ) -> Result<(), ParseError> {
         self.seen_parts += 1;
+        // The budget is checked in the walk itself, so a worker the caller stopped waiting
+        // for stops too instead of reading every remaining part.
+        if Instant::now() > self.deadline {
+            return Err(ParseError::Timeout(self.limits.time_budget_ms));
+        }
         if self.seen_parts > self.limits.max_mime_parts {
             return Err(ParseError::LimitExceeded(format!(
                 "more than {} MIME parts",
@@ -315,9 +362,9 @@ impl Walk<'_> {
                 );
                 return Ok(());
             }
-            match mailparse::parse_mail(&data) {
+            match parse_mail_checked(&data, self.limits) {
                 Ok(inner) => self.message(&inner, &format!("{part_name}/"), depth + 1)?,
-                Err(e) => self.failed(part_name, DocKind::Eml, "malformed", e.to_string()),
+                Err(e) => self.failed(part_name, DocKind::Eml, e.code(), e.to_string()),
             }
             return Ok(());
         }
@@ -456,5 +503,20 @@ mod tests {
             Some("2024-03-05T09:15:00+01:00")
         );
         assert_eq!(rfc3339("yesterday-ish"), None);
+    }
+}
+
+#[cfg(test)]
+mod boundary_tests {
+    use super::count_boundary_params;
+
+    #[test]
+    fn boundary_parameters_are_counted_however_they_are_written() {
+        let h = b"Content-Type: multipart/mixed; boundary=a\r\n\
+                  Content-Type: multipart/mixed; BOUNDARY = \"b\"\r\n\
+                  Content-Type: multipart/mixed;\r\n boundary\r\n\t=c\r\n\
+                  Content-Type: multipart/mixed; boundary*0=d; boundary*=e\r\n\
+                  the boundary of the text is not one: boundary condition";
+        assert_eq!(count_boundary_params(h), 5);
     }
 }

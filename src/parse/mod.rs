@@ -14,6 +14,7 @@ pub mod html;
 pub mod layout;
 pub mod mime;
 pub mod pdf;
+mod pdf_bounds;
 mod pdf_repair;
 
 /// Hard limits that protect the process from hostile or absurd inputs.
@@ -32,6 +33,10 @@ pub struct Limits {
     pub max_mime_parts: u32,
     /// Time budget for parsing one document, in milliseconds.
     pub time_budget_ms: u64,
+    /// Most words of one input fed to the extraction model. The model's time grows faster
+    /// than linearly with the words (a 1 MB text took 42 s, 4 MB over 300 s), so a document
+    /// over this is rejected (`limit_exceeded`) instead of holding the pipeline.
+    pub max_words: usize,
 }
 
 impl Default for Limits {
@@ -43,6 +48,7 @@ impl Default for Limits {
             max_mime_depth: 8,
             max_mime_parts: 200,
             time_budget_ms: 20_000,
+            max_words: 20_000,
         }
     }
 }

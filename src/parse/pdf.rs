@@ -9,19 +9,17 @@
 //! under `catch_unwind`, and the whole document runs on a worker thread with a deadline (see
 //! [`super::run_with_deadline`]). Before interpretation we also:
 //! - refuse encrypted files we cannot open with the empty user password;
-//! - inflate every Flate stream into a sink with a byte cap (flate bombs), see [`check_streams`];
+//! - measure what every stream decodes to, through its whole filter chain and before lopdf
+//!   expands object streams, against a byte cap (decompression bombs), see [`super::pdf_bounds`];
 //! - blank the data of image XObjects, which pdf-extract would otherwise try to run as a
 //!   content stream (slow, and a source of panics);
 //! - follow `Do` chains of Form XObjects to refuse cycles, which would overflow the stack.
 //!
-//! Known gaps: object streams (`/Type /ObjStm`) are inflated by lopdf while loading, before our
-//! byte cap can look at them (the file-size limit bounds their input only); streams whose first
-//! filter is not Flate (LZW, ASCII85 + Flate chains) are not measured; pdf-extract ignores the
+//! Known gap: pdf-extract ignores the
 //! CTM and `/Matrix` in effect at a Form XObject's `Do`, so text in a transformed form is placed
 //! as if the form were drawn untransformed.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
@@ -63,8 +61,14 @@ pub fn parse_pdf_inline(
     limits: &Limits,
     deadline: Instant,
 ) -> Result<ParsedDocument, ParseError> {
-    let mut loaded = catch_unwind(AssertUnwindSafe(|| Document::load_mem(bytes)));
-    // A broken cross-reference table: rebuild it from the objects and try once more.
+    let load = |b: &[u8]| {
+        catch_unwind(AssertUnwindSafe(|| {
+            super::pdf_bounds::load(b, limits.max_stream_bytes)
+        }))
+    };
+    let mut loaded = load(bytes);
+    // A broken cross-reference table: rebuild it from the objects and try once more, under
+    // the same stream bounds.
     let encrypted = |e: &pdf_extract::Error| {
         matches!(
             e,
@@ -73,23 +77,23 @@ pub fn parse_pdf_inline(
                 | pdf_extract::Error::UnsupportedSecurityHandler(_)
         )
     };
-    if matches!(&loaded, Ok(Err(e)) if !encrypted(e)) {
+    if matches!(&loaded, Ok(Ok(Err(e))) if !encrypted(e)) {
         if let Some(fixed) = super::pdf_repair::rebuild_xref(bytes) {
-            let again = catch_unwind(AssertUnwindSafe(|| Document::load_mem(&fixed)));
-            if matches!(again, Ok(Ok(_))) {
+            let again = load(&fixed);
+            if matches!(again, Ok(Ok(Ok(_))) | Ok(Err(_))) {
                 loaded = again;
             }
         }
     }
     let mut doc = match loaded {
-        Ok(Ok(doc)) => doc,
-        Ok(Err(pdf_extract::Error::Decryption(_) | pdf_extract::Error::InvalidPassword)) => {
-            return Err(ParseError::Encrypted)
-        }
-        Ok(Err(pdf_extract::Error::UnsupportedSecurityHandler(_))) => {
-            return Err(ParseError::Encrypted)
-        }
-        Ok(Err(e)) => return Err(malformed(e.to_string())),
+        Ok(Err(limit)) => return Err(limit),
+        Ok(Ok(Ok(doc))) => doc,
+        Ok(Ok(Err(
+            pdf_extract::Error::Decryption(_)
+            | pdf_extract::Error::InvalidPassword
+            | pdf_extract::Error::UnsupportedSecurityHandler(_),
+        ))) => return Err(ParseError::Encrypted),
+        Ok(Ok(Err(e))) => return Err(malformed(e.to_string())),
         Err(p) => return Err(malformed(format!("reader panicked: {}", panic_message(&p)))),
     };
     // lopdf opens files that need only the empty user password by itself; when that fails the
@@ -97,7 +101,6 @@ pub fn parse_pdf_inline(
     if doc.trailer.get(b"Encrypt").is_ok() && doc.encryption_state.is_none() {
         return Err(ParseError::Encrypted);
     }
-    check_streams(&doc, limits.max_stream_bytes)?;
     let pages: BTreeMap<u32, ObjectId> = doc.get_pages();
     if pages.is_empty() {
         return Err(malformed("no pages".into()));
@@ -353,37 +356,6 @@ impl OutputDev for Collector {
 
 fn is_name(o: Option<&Object>, name: &[u8]) -> bool {
     matches!(o.and_then(|o| o.as_name().ok()), Some(n) if n == name)
-}
-
-/// Inflate every Flate stream into a sink, refusing the document if one stream, or all of them
-/// together, would decompress to more than `max` bytes. Image data is skipped (it is never
-/// decompressed by us: see [`blank_images`]).
-fn check_streams(doc: &Document, max: u64) -> Result<(), ParseError> {
-    let mut total = 0u64;
-    for (id, obj) in &doc.objects {
-        let Object::Stream(s) = obj else { continue };
-        if is_name(s.dict.get(b"Subtype").ok(), b"Image") {
-            continue;
-        }
-        let first_is_flate = matches!(
-            s.filters().ok().as_deref().and_then(|f| f.first().copied()),
-            Some(b"FlateDecode" | b"Fl")
-        );
-        if !first_is_flate {
-            continue;
-        }
-        let mut dec = flate2::read::ZlibDecoder::new(s.content.as_slice()).take(max + 1);
-        // A stream that does not inflate cleanly is counted up to where it broke.
-        let n = std::io::copy(&mut dec, &mut std::io::sink()).unwrap_or(0);
-        total = total.saturating_add(n);
-        if n > max || total > max {
-            return Err(ParseError::LimitExceeded(format!(
-                "PDF stream {} {} inflates past the {max}-byte limit",
-                id.0, id.1
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Replace image XObject data by nothing: pdf-extract runs every `Do` target as a content stream.

@@ -17,6 +17,7 @@
 
 use super::catalog::{CatalogItem, Customer, MasterData};
 use super::customer::CustomerMatch;
+use super::duplicate::{content_key, po_key, DuplicateHit, DuplicateProbe};
 use super::text::{canonical_currency, canonical_uom, fmt_money, fmt_qty};
 use super::{CheckContext, ConfidenceField, RulesConfig, StockPolicy};
 use crate::domain::{ChargeKind, Exception, ExceptionCode, Field, LineItem, Order, Suggestion};
@@ -230,32 +231,51 @@ pub fn unknown_customer(who: &CustomerMatch, master: &MasterData, ex: &mut Vec<E
     );
 }
 
-/// Same customer + PO number already accepted or queued. Needs a known customer.
+/// Same customer (or both unknown) and the same normalised PO number, or the same lines and
+/// total within `duplicate_window_days`, already accepted or queued. A lookup that fails
+/// raises the exception too: an order whose duplicate check could not run is not accepted.
 pub fn duplicate(
     order: &Order,
     customer: Option<&Customer>,
     ctx: &CheckContext<'_>,
+    cfg: &RulesConfig,
     ex: &mut Vec<Exception>,
 ) {
-    let (Some(c), Some(po)) = (customer, order.po_number.as_ref()) else {
-        return;
+    let po = order
+        .po_number
+        .as_ref()
+        .map(|f| f.value.trim())
+        .filter(|p| !p.is_empty());
+    let probe = DuplicateProbe {
+        customer_id: customer.map(|c| c.customer_id.as_str()),
+        po_key: po.map(po_key).filter(|k| !k.is_empty()),
+        content_key: (cfg.duplicate_window_days > 0)
+            .then(|| content_key(order))
+            .flatten(),
+        window_days: cfg.duplicate_window_days,
     };
-    let po = po.value.trim();
-    if po.is_empty() {
+    if probe.po_key.is_none() && probe.content_key.is_none() {
         return;
     }
-    if (ctx.is_duplicate)(&c.customer_id, po) {
-        push(
-            ex,
-            ExceptionCode::DuplicatePo,
-            None,
-            format!(
-                "PO {po} from {} ({}) was already received: an order with this number is accepted or in review.",
-                c.customer_id, c.name
-            ),
-            None,
-        );
-    }
+    let who = customer.map_or("an unknown customer".to_string(), |c| {
+        format!("{} ({})", c.customer_id, c.name)
+    });
+    let po = po.unwrap_or("(none)");
+    let message = match (ctx.is_duplicate)(&probe) {
+        Ok(None) => return,
+        Ok(Some(DuplicateHit::SamePo { po_number })) => format!(
+            "PO {po} from {who} was already received (as PO {po_number}): an order with this number is accepted or in review."
+        ),
+        Ok(Some(DuplicateHit::SameContent { po_number })) => format!(
+            "An order from {who} with the same lines and total (PO {}) was received in the last {} days: PO {po} may be a re-send.",
+            po_number.as_deref().unwrap_or("(none)"),
+            cfg.duplicate_window_days
+        ),
+        Err(e) => format!(
+            "The duplicate check for PO {po} could not run ({e}); the order is held as a possible duplicate."
+        ),
+    };
+    push(ex, ExceptionCode::DuplicatePo, None, message, None);
 }
 
 /// The currency the order is in, and whether the header already reported a mismatch.

@@ -10,11 +10,13 @@
 //! - `matching.rs`: which catalog item a line means, and suggestions for unknown ones.
 //! - `checks.rs`: price, currency, arithmetic, quantity, unit, stock, duplicate,
 //!   completeness and confidence.
+//! - `duplicate.rs`: normalised PO numbers and order contents for the duplicate check.
 //! - `text.rs`: normalising codes, names, units and currencies; edit distance.
 
 pub mod catalog;
 mod checks;
 pub mod customer;
+pub mod duplicate;
 pub mod matching;
 pub mod text;
 
@@ -27,6 +29,7 @@ pub use catalog::{
     ImportReport, MasterData, MasterRows, RowError, TableCount,
 };
 pub use customer::CustomerMatch;
+pub use duplicate::{content_key, po_key, DuplicateHit, DuplicateLookup, DuplicateProbe};
 
 use crate::domain::{CheckResult, Exception, LineMatch, Order};
 
@@ -123,6 +126,10 @@ pub struct RulesConfig {
     /// Smallest similarity (0..1, edit-distance ratio of normalised names) for a buyer name to
     /// identify a customer when neither the sender domain nor the exact name did. Default 0.85.
     pub buyer_name_min_similarity: f64,
+    /// An order with the same customer, the same lines and the same total as one received
+    /// within this many days is flagged `duplicate_po` even under another PO number (a
+    /// re-send whose number was read differently). 0 turns this off. Default 30.
+    pub duplicate_window_days: u32,
 }
 
 impl Default for RulesConfig {
@@ -144,6 +151,7 @@ impl Default for RulesConfig {
             suggest_max_edits: 2,
             description_min_similarity: 0.5,
             buyer_name_min_similarity: 0.85,
+            duplicate_window_days: 30,
         }
     }
 }
@@ -190,9 +198,10 @@ impl RulesConfig {
 pub struct CheckContext<'a> {
     /// The sender's address (`Name <a@b.com>` or `a@b.com`), if the order came by email.
     pub sender: Option<&'a str>,
-    /// Is there already an accepted or queued order with this customer id and PO number?
-    /// The pipeline passes a closure over `Store::po_exists`.
-    pub is_duplicate: &'a dyn Fn(&str, &str) -> bool,
+    /// Is there already an accepted or queued order this one repeats (same normalised PO
+    /// number, or same content)? The pipeline passes a closure over `Store::find_duplicate`;
+    /// an `Err` (the lookup could not run) flags the order rather than letting it through.
+    pub is_duplicate: &'a DuplicateLookup<'a>,
 }
 
 impl<'a> CheckContext<'a> {
@@ -200,7 +209,7 @@ impl<'a> CheckContext<'a> {
     pub fn new(sender: Option<&'a str>) -> CheckContext<'a> {
         CheckContext {
             sender,
-            is_duplicate: &|_, _| false,
+            is_duplicate: &|_| Ok(None),
         }
     }
 }
@@ -221,7 +230,7 @@ pub fn check(
     if customer.is_none() {
         checks::unknown_customer(&who, master, &mut ex);
     }
-    checks::duplicate(order, customer, ctx, &mut ex);
+    checks::duplicate(order, customer, ctx, cfg, &mut ex);
     let currency = checks::order_currency(order, customer, &mut ex);
     let mut scratch = matching::Scratch::new();
     let mut lines = Vec::with_capacity(order.lines.len());

@@ -71,7 +71,37 @@ impl Store {
             return Ok(IngestOutcome::Duplicate(doc));
         }
         self.archive_bytes(&sha, &incoming.bytes)?;
+        let (id, new) =
+            self.retrying(|s| s.insert_document(incoming, &sha, media_type, message_id))?;
+        let doc = self.document(id)?.ok_or(StoreError::NotFound {
+            what: "document",
+            id,
+        })?;
+        Ok(if new {
+            IngestOutcome::New(doc)
+        } else {
+            IngestOutcome::Duplicate(doc)
+        })
+    }
+
+    /// Insert the row for archived bytes: its id, and `false` when another writer (another
+    /// process ingesting the same file) inserted it first.
+    fn insert_document(
+        &mut self,
+        incoming: &Incoming,
+        sha: &str,
+        media_type: &str,
+        message_id: Option<&str>,
+    ) -> Result<(i64, bool)> {
         let tx = self.conn_mut().transaction()?;
+        let existing: Option<i64> = tx
+            .query_row("SELECT id FROM documents WHERE sha256 = ?1", [sha], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok((id, false));
+        }
         tx.execute(
             "INSERT INTO documents (sha256, source, origin, file_name, sender, received_at, media_type, size, message_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -98,11 +128,7 @@ impl Store {
             Some(&json!({"file": incoming.file_name, "sha256": sha, "origin": incoming.origin})),
         )?;
         tx.commit()?;
-        let doc = self.document(id)?.ok_or(StoreError::NotFound {
-            what: "document",
-            id,
-        })?;
-        Ok(IngestOutcome::New(doc))
+        Ok((id, true))
     }
 
     pub fn document(&self, id: i64) -> Result<Option<Document>> {
@@ -172,8 +198,38 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Count one more start of processing for a stored document, committed before any
+    /// parsing, and return how many starts there were before this one. A document still
+    /// `stored` with earlier starts was being processed when the process died.
+    pub fn begin_attempt(&mut self, id: i64) -> Result<u32> {
+        self.retrying(|s| s.begin_attempt_once(id))
+    }
+
+    fn begin_attempt_once(&mut self, id: i64) -> Result<u32> {
+        let tx = self.conn_mut().transaction()?;
+        let before: u32 = tx
+            .query_row("SELECT attempts FROM documents WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or(StoreError::NotFound {
+                what: "document",
+                id,
+            })?;
+        tx.execute(
+            "UPDATE documents SET attempts = attempts + 1 WHERE id = ?1",
+            [id],
+        )?;
+        tx.commit()?;
+        Ok(before)
+    }
+
     /// Record that a document could not be read; the original stays in the archive.
     pub fn mark_failed(&mut self, id: i64, code: &str, reason: &str) -> Result<()> {
+        self.retrying(|s| s.mark_failed_once(id, code, reason))
+    }
+
+    fn mark_failed_once(&mut self, id: i64, code: &str, reason: &str) -> Result<()> {
         let tx = self.conn_mut().transaction()?;
         tx.execute(
             "UPDATE documents SET status = 'failed', fail_code = ?2, fail_reason = ?3, processed_at = ?4 WHERE id = ?1",

@@ -213,6 +213,11 @@ pub const MIGRATIONS: &[&str] = &[
         expires_at    TEXT NOT NULL
     );
     "#,
+    // 6: how many times processing of a document was started; a document that is still
+    // `stored` after two starts crashed the reader twice and is quarantined (issue 22).
+    r#"
+    ALTER TABLE documents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

@@ -26,7 +26,7 @@ pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
 pub use documents::{DocStatus, IngestOutcome};
 pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
-pub use users::{hash_password, random_token, LoginCheck, Session, User};
+pub use users::{hash_password, random_token, LoginCheck, LoginPolicy, Session, User};
 
 /// Errors from the store, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,9 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How long a statement waits for another connection's write lock before SQLITE_BUSY.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The store: a SQLite connection and the archive folder. Not `Sync`: open one per thread
 /// (SQLite WAL allows concurrent readers and one writer; `busy_timeout` waits for the lock).
 pub struct Store {
@@ -66,7 +69,11 @@ impl Store {
             source,
         })?;
         let mut conn = Connection::open(data_dir.join("po-intake.db"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Every write transaction takes the write lock when it begins. A deferred one starts
+        // as a reader and fails at once with SQLITE_BUSY (no waiting) when it tries to write
+        // after another connection wrote: "database is locked" with two writers.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -135,12 +142,57 @@ impl Store {
         };
         let dir = path.parent().unwrap_or(&self.data_dir);
         fs::create_dir_all(dir).map_err(io)?;
-        let tmp = dir.join(format!(".{sha256}.tmp"));
-        let mut f = fs::File::create(&tmp).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        fs::rename(&tmp, &path).map_err(io)?;
-        Ok(())
+        // A temp name of our own: another process may be archiving the same bytes right now.
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".{sha256}.{}.{seq}.tmp", std::process::id()));
+        let written = (|| {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written.map_err(io)
+    }
+}
+
+/// Times a write was retried after SQLITE_BUSY outlasted the busy timeout (this process).
+static BUSY_RETRIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many busy writes this process retried so far (for `status` and the tests' figures).
+pub fn busy_retries() -> u64 {
+    BUSY_RETRIES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn is_busy(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Sql(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+impl Store {
+    /// Run a write transaction, again (up to three more times, 0.1 / 0.4 / 1.6 s apart) when
+    /// another writer held the lock past the busy timeout. `f` must be one transaction: a
+    /// failed attempt has rolled back and changed nothing.
+    pub(crate) fn retrying<T>(&mut self, mut f: impl FnMut(&mut Store) -> Result<T>) -> Result<T> {
+        let mut delay = std::time::Duration::from_millis(100);
+        for _ in 0..3 {
+            match f(self) {
+                Err(e) if is_busy(&e) => {
+                    BUSY_RETRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(error = %e, "store busy; retrying");
+                    std::thread::sleep(delay);
+                    delay *= 4;
+                }
+                other => return other,
+            }
+        }
+        f(self)
     }
 }
 
@@ -153,4 +205,46 @@ pub(crate) fn now() -> String {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy() -> StoreError {
+        StoreError::Sql(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("database is locked".into()),
+        ))
+    }
+
+    #[test]
+    fn a_busy_write_is_retried_and_other_errors_are_not() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store = Store::open(dir.path()).expect("store");
+        let mut calls = 0;
+        let r = store.retrying(|_| {
+            calls += 1;
+            if calls < 3 {
+                Err(busy())
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(r.ok(), Some(3));
+        let mut calls = 0;
+        let r: Result<()> = store.retrying(|_| {
+            calls += 1;
+            Err(StoreError::Conflict("no".into()))
+        });
+        assert!(r.is_err());
+        assert_eq!(calls, 1);
+        let mut calls = 0;
+        let r: Result<()> = store.retrying(|_| {
+            calls += 1;
+            Err(busy())
+        });
+        assert!(is_busy(&r.expect_err("still busy")));
+        assert_eq!(calls, 4, "three retries");
+    }
 }

@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{audit, now, outbox, Result, Store, StoreError};
-use crate::domain::{CheckResult, Decision, Exception, Order, OrderState};
+use crate::domain::{CheckResult, Decision, Exception, ExceptionCode, Order, OrderState};
+use crate::rules::{content_key, po_key, DuplicateHit, DuplicateProbe};
 
 /// An order ready to be recorded.
 #[derive(Debug, Clone)]
@@ -61,6 +62,34 @@ fn row_to_order(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
     })
 }
 
+/// Orders that count for the duplicate check: in review, accepted or delivered.
+const LIVE: &str = "state IN ('review', 'accepted', 'delivered', 'delivery_failed')";
+
+/// The PO number (as stored) of a live order of `customer` (both unknown counts as the same)
+/// whose normalised PO number is `key`, other than `except`.
+fn same_po(
+    conn: &rusqlite::Connection,
+    customer: Option<&str>,
+    key: &str,
+    except: i64,
+) -> Result<Option<String>> {
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT po_number FROM orders WHERE customer_id IS ?1 AND po_number IS NOT NULL
+         AND {LIVE} AND id != ?2"
+    ))?;
+    let mut rows = stmt.query(params![customer, except])?;
+    while let Some(r) = rows.next()? {
+        let po: String = r.get(0)?;
+        if po_key(&po) == key {
+            return Ok(Some(po));
+        }
+    }
+    Ok(None)
+}
+
 fn insert_exceptions(tx: &Transaction<'_>, order_id: i64, exceptions: &[Exception]) -> Result<()> {
     tx.execute("DELETE FROM exceptions WHERE order_id = ?1", [order_id])?;
     for e in exceptions {
@@ -84,6 +113,14 @@ impl Store {
     /// Returns the new order ids with their decisions. A document already processed is left
     /// alone and its existing orders are returned.
     pub fn record_orders(
+        &mut self,
+        document_id: i64,
+        orders: &[NewOrder],
+    ) -> Result<Vec<(i64, Decision)>> {
+        self.retrying(|s| s.record_orders_once(document_id, orders))
+    }
+
+    fn record_orders_once(
         &mut self,
         document_id: i64,
         orders: &[NewOrder],
@@ -116,6 +153,27 @@ impl Store {
         let mut out = Vec::new();
         let ts = now();
         for (seq, new) in orders.iter().enumerate() {
+            // The duplicate check ran before this transaction; another writer may have
+            // recorded the same PO since. Under the write lock, look once more before an
+            // order goes to the outbox.
+            let mut new = std::borrow::Cow::Borrowed(new);
+            if new.check.decision() == Decision::Accept {
+                if let Some(po) = new.order.po_number.as_ref().map(|f| f.value.clone()) {
+                    let key = po_key(&po);
+                    let customer = new.check.customer_id.clone();
+                    if let Some(earlier) = same_po(&tx, customer.as_deref(), &key, -1)? {
+                        new.to_mut().check.exceptions.push(Exception {
+                            code: ExceptionCode::DuplicatePo,
+                            line: None,
+                            message: format!(
+                                "PO {po} was recorded (as PO {earlier}) while this order was being read."
+                            ),
+                            suggestion: None,
+                        });
+                    }
+                }
+            }
+            let new = new.as_ref();
             let decision = new.check.decision();
             let state = match decision {
                 Decision::Accept => OrderState::Accepted,
@@ -216,6 +274,42 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(n > 0)
+    }
+
+    /// The earlier order `probe` repeats, if any (other than `except_order`): one in review,
+    /// accepted or delivered with the same customer (both unknown counts as the same) and the
+    /// same normalised PO number, else one created within the window with the same content.
+    /// Used by the duplicate-PO check; see [`crate::rules::duplicate`].
+    pub fn find_duplicate(
+        &self,
+        probe: &DuplicateProbe<'_>,
+        except_order: Option<i64>,
+    ) -> Result<Option<DuplicateHit>> {
+        let except = except_order.unwrap_or(-1);
+        if let Some(key) = &probe.po_key {
+            if let Some(po_number) = same_po(self.conn(), probe.customer_id, key, except)? {
+                return Ok(Some(DuplicateHit::SamePo { po_number }));
+            }
+        }
+        if let Some(key) = &probe.content_key {
+            let since = (chrono::Utc::now() - chrono::Duration::days(i64::from(probe.window_days)))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let mut stmt = self.conn().prepare_cached(&format!(
+                "SELECT po_number, order_json FROM orders WHERE customer_id IS ?1 AND {LIVE}
+                 AND id != ?2 AND created_at >= ?3"
+            ))?;
+            let mut rows = stmt.query(params![probe.customer_id, except, since])?;
+            while let Some(r) = rows.next()? {
+                let json: String = r.get(1)?;
+                let order: Order = serde_json::from_str(&json)?;
+                if content_key(&order).as_ref() == Some(key) {
+                    return Ok(Some(DuplicateHit::SameContent {
+                        po_number: r.get(0)?,
+                    }));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Replace an order's extraction and check result (a reviewer's edit or a rules re-run).

@@ -36,8 +36,21 @@ pub enum LoginCheck {
     Ok { token: String, session: Session },
     /// Wrong name or password (which one is not said).
     Invalid,
-    /// Too many failures recently for this name or client; try again later.
+    /// Too many failures recently for this name, or from this client; try again later.
     RateLimited,
+}
+
+/// How logins are limited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginPolicy {
+    /// Failures for one account name within the window before its logins are refused.
+    pub max_failures_per_name: u32,
+    /// Failures from one client address (all names) within the window: higher, because many
+    /// people may sit behind one proxy address and one of them must not lock out the rest.
+    pub max_failures_per_client: u32,
+    pub window: Duration,
+    /// How long a new session lasts.
+    pub lifetime: Duration,
 }
 
 /// A fresh random token (32 bytes, hex).
@@ -122,35 +135,25 @@ impl Store {
         })
     }
 
-    /// Check a login, with rate limiting: more than `max_failures` failures for this name or
-    /// this client within `window` refuse further attempts (right or wrong) until it passes.
-    /// A successful login creates a session lasting `lifetime`.
+    /// Check a login, with rate limiting per account name and per client address (see
+    /// [`LoginPolicy`]). A successful login creates a session lasting `policy.lifetime`.
+    ///
+    /// The attempt is counted before the password is checked: one IMMEDIATE transaction
+    /// counts the recent failures and, when under both limits, records this attempt as a
+    /// failure; a right password turns it into a success afterwards. So parallel requests
+    /// cannot all pass the count before any of them is recorded.
     pub fn login(
         &mut self,
         name: &str,
         password: &str,
         client: &str,
-        max_failures: u32,
-        window: Duration,
-        lifetime: Duration,
+        policy: &LoginPolicy,
     ) -> Result<LoginCheck> {
         let name = name.trim();
-        let since = ts(Utc::now() - window);
-        let failures: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM login_attempts WHERE ok = 0 AND at > ?3 AND (name = ?1 OR client = ?2)",
-            params![name, client, since],
-            |r| r.get(0),
-        )?;
-        if failures >= i64::from(max_failures) {
-            self.audit(
-                name,
-                "login",
-                None,
-                "rate_limited",
-                Some(&json!({"client": client})),
-            )?;
+        let Some(attempt) = self.retrying(|s| s.reserve_login_attempt(name, client, policy))?
+        else {
             return Ok(LoginCheck::RateLimited);
-        }
+        };
         let user: Option<(i64, String)> = self
             .conn()
             .query_row(
@@ -168,10 +171,6 @@ impl Store {
             }
         };
         let tx = self.conn_mut().transaction()?;
-        tx.execute(
-            "INSERT INTO login_attempts (name, client, ok, at) VALUES (?1, ?2, ?3, ?4)",
-            params![name, client, ok, now()],
-        )?;
         // Old attempts are only needed for the window.
         tx.execute(
             "DELETE FROM login_attempts WHERE at < ?1",
@@ -179,9 +178,10 @@ impl Store {
         )?;
         let result = match (ok, user) {
             (true, Some((id, _))) => {
+                tx.execute("UPDATE login_attempts SET ok = 1 WHERE id = ?1", [attempt])?;
                 let token = random_token();
                 let csrf = random_token();
-                let expires_at = ts(Utc::now() + lifetime);
+                let expires_at = ts(Utc::now() + policy.lifetime);
                 tx.execute(
                     "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![sha256_hex(token.as_bytes()), id, csrf, now(), expires_at],
@@ -221,6 +221,45 @@ impl Store {
         };
         tx.commit()?;
         Ok(result)
+    }
+
+    /// Count the recent failures for `name` and for `client` and, when both are under their
+    /// limits, record this attempt (as a failure until proven right). `None`: rate limited.
+    fn reserve_login_attempt(
+        &mut self,
+        name: &str,
+        client: &str,
+        policy: &LoginPolicy,
+    ) -> Result<Option<i64>> {
+        let since = ts(Utc::now() - policy.window);
+        let tx = self.conn_mut().transaction()?;
+        let (by_name, by_client): (i64, i64) = tx.query_row(
+            "SELECT COALESCE(SUM(name = ?1), 0), COALESCE(SUM(client = ?2), 0)
+             FROM login_attempts WHERE ok = 0 AND at > ?3",
+            params![name, client, since],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if by_name >= i64::from(policy.max_failures_per_name)
+            || by_client >= i64::from(policy.max_failures_per_client)
+        {
+            audit::append(
+                &tx,
+                name,
+                "login",
+                None,
+                "rate_limited",
+                Some(&json!({"client": client})),
+            )?;
+            tx.commit()?;
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO login_attempts (name, client, ok, at) VALUES (?1, ?2, 0, ?3)",
+            params![name, client, now()],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Some(id))
     }
 
     /// The live session for a cookie token, if any.

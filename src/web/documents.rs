@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::auth::Reviewer;
 use super::{AppState, WebError};
-use crate::parse::mime::sanitize_file_name;
+use crate::parse::mime::{sanitize_file_name, with_parsed_mail};
+use crate::parse::{Limits, ParseError};
 
 /// One attachment of an email: its (sanitised) name, media type and bytes.
 pub(crate) struct Attachment {
@@ -17,8 +18,13 @@ pub(crate) struct Attachment {
     pub bytes: Vec<u8>,
 }
 
-/// The attachments of a MIME message, in the order they appear (depth-first).
-pub(crate) fn email_attachments(bytes: &[u8]) -> Vec<Attachment> {
+/// The attachments of a MIME message, in the order they appear (depth-first). The message is
+/// parsed under the same limits as at ingest (a hostile one stored before cannot take the
+/// server down: see [`crate::parse::mime::with_parsed_mail`]).
+pub(crate) fn email_attachments(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Vec<Attachment>, ParseError> {
     fn walk(p: &mailparse::ParsedMail<'_>, out: &mut Vec<Attachment>, depth: u32) {
         if depth > 8 || out.len() > 200 {
             return;
@@ -51,11 +57,11 @@ pub(crate) fn email_attachments(bytes: &[u8]) -> Vec<Attachment> {
             }
         }
     }
-    let mut out = Vec::new();
-    if let Ok(m) = mailparse::parse_mail(bytes) {
-        walk(&m, &mut out, 0);
-    }
-    out
+    with_parsed_mail(bytes, limits, |m| {
+        let mut out = Vec::new();
+        walk(m, &mut out, 0);
+        out
+    })
 }
 
 /// A file name safe inside a quoted Content-Disposition value.
@@ -75,7 +81,7 @@ fn disposition(kind: &str, name: &str) -> HeaderValue {
 }
 
 /// Bytes with a content type that cannot run script in our origin: PDFs inline, text as
-/// plain text, everything else as a download; all sandboxed and never sniffed.
+/// plain text, everything else as a download; all under a sandboxing CSP, never sniffed.
 fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
     let (ctype, disp) = match media_type {
         "application/pdf" => ("application/pdf", "inline"),
@@ -94,12 +100,18 @@ fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=300"),
     );
-    if ctype != "application/pdf" {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("sandbox; default-src 'none'"),
-        );
-    }
+    // A PDF can carry script and forms; the browser's viewer must not run them in our
+    // origin. `sandbox` without allow-scripts gives the document an opaque origin (Chromium's
+    // viewer still renders it: it is a plugin, allowed by `object-src 'self'`).
+    let csp = if ctype == "application/pdf" {
+        "sandbox; default-src 'none'; object-src 'self'; plugin-types application/pdf"
+    } else {
+        "sandbox; default-src 'none'"
+    };
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
     resp
 }
 
@@ -127,7 +139,7 @@ pub async fn attachment(
     Path((id, n)): Path<(i64, usize)>,
 ) -> Result<Response, WebError> {
     let att = state
-        .db(move |store, _| {
+        .db(move |store, cfg| {
             let doc = store
                 .document(id)?
                 .ok_or_else(|| WebError::NotFound(format!("document {id} not found")))?;
@@ -135,7 +147,8 @@ pub async fn attachment(
                 return Err(WebError::NotFound(format!("document {id} is not an email")));
             }
             let bytes = store.read_original(&doc.sha256)?;
-            let att = email_attachments(&bytes)
+            let att = email_attachments(&bytes, &cfg.limits)
+                .map_err(|e| WebError::BadRequest(format!("this email cannot be shown: {e}")))?
                 .into_iter()
                 .nth(n)
                 .ok_or_else(|| {

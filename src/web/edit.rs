@@ -282,7 +282,11 @@ pub fn recheck(
         }
     }
     let id = row.id;
-    let dup = |c: &str, p: &str| store.po_exists(c, p, Some(id)).unwrap_or(false);
+    let dup = |p: &rules::DuplicateProbe<'_>| {
+        store
+            .find_duplicate(p, Some(id))
+            .map_err(|e| format!("store error: {e}"))
+    };
     let ctx = CheckContext {
         sender: sender.as_deref(),
         is_duplicate: &dup,

@@ -438,7 +438,8 @@ fn item_page(
                     PartContent::Failed { .. } => None,
                 })
                 .unwrap_or_default();
-            let attachments = email_attachments(&bytes)
+            let attachments = email_attachments(&bytes, limits)
+                .unwrap_or_default()
                 .into_iter()
                 .enumerate()
                 .map(|(n, a)| AttachmentView {

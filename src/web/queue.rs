@@ -133,10 +133,17 @@ pub async fn page(
             codes: r.codes,
         })
         .collect();
-    let flash = f.done.as_deref().map(|d| {
+    // Only our own words reach the banner: `done` is a link anyone can send a reviewer.
+    let flash = f.done.as_deref().and_then(|d| {
         let (what, id) = d.split_once(':').unwrap_or((d, ""));
-        let id: String = id.chars().filter(char::is_ascii_digit).collect();
-        format!("Order {id} {what}. The queue is clear of orders you can take.")
+        let what = match what {
+            "approved" | "rejected" | "skipped" => what,
+            _ => return None,
+        };
+        let id: i64 = id.parse().ok()?;
+        Some(format!(
+            "Order {id} {what}. The queue is clear of orders you can take."
+        ))
     });
     Ok(render(&QueuePage {
         user: who.name,
