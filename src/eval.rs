@@ -35,7 +35,8 @@ pub enum EvalError {
     NoGold(std::path::PathBuf),
 }
 
-/// Extract every document in `docs` that has a gold file `gold/<file name>.json` and score it.
+/// Extract every document in `docs` that has a gold file `gold/<file name>.json` (or
+/// `gold/<stem>.json`) and score it.
 pub fn evaluate_dir(
     docs: &Path,
     gold: &Path,
@@ -58,8 +59,16 @@ pub fn evaluate_dir(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let gold_path = gold.join(format!("{name}.json"));
-        let Ok(gold_text) = std::fs::read_to_string(&gold_path) else {
+        // `<file name>.json` (our fixtures) or `<stem>.json` (the shared real-dev gold).
+        let stem = file
+            .file_stem()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some((gold_path, gold_text)) = [format!("{name}.json"), format!("{stem}.json")]
+            .into_iter()
+            .map(|g| gold.join(g))
+            .find_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+        else {
             continue;
         };
         let gold: Extraction =

@@ -286,13 +286,14 @@ fn total(tokens: &[Token<'_>], all: &[Pair], part: u32, locale: Locale) -> Optio
         let Some((v, i)) = p
             .right
             .iter()
+            .rev()
             .filter_map(|&i| {
                 let t = tokens[i].text;
                 (t.chars().any(|c| c.is_ascii_digit()) && !t.contains('%'))
                     .then(|| parse_number(t, locale).map(|v| (v, i)))
                     .flatten()
             })
-            .last()
+            .next()
         else {
             continue;
         };

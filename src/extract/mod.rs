@@ -421,16 +421,12 @@ fn from_body(o: &Order) -> bool {
 }
 
 fn same_po(a: &Order, b: &Order) -> bool {
-    let norm = |o: &Order| {
-        o.po_number.as_ref().map(|f| {
-            f.value
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect::<String>()
-                .to_lowercase()
-        })
+    let key = |o: &Order| {
+        o.po_number
+            .as_ref()
+            .map(|f| crate::rules::duplicate::po_key(&f.value))
     };
-    norm(a).is_some_and(|x| !x.is_empty() && Some(x) == norm(b))
+    key(a).is_some_and(|x| !x.is_empty() && Some(x) == key(b))
 }
 
 /// A cover email ("please find attached PO 4711", a forward, a resend) is no order of its

@@ -498,6 +498,30 @@ pub fn normalise(text: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Every phrase, normalised once, with its role; a phrase listed under two roles keeps the
+/// first in this order (a customer's part number is no plain code).
+static LEXICON: std::sync::LazyLock<std::collections::HashMap<String, Role>> =
+    std::sync::LazyLock::new(|| {
+        let tables: [(&[&str], Role); 9] = [
+            (CUSTOMER_PART, Role::CustomerPart),
+            (LINE_NO, Role::LineNo),
+            (SKU, Role::Sku),
+            (DESCRIPTION, Role::Description),
+            (QUANTITY, Role::Quantity),
+            (UOM, Role::Uom),
+            (UNIT_PRICE, Role::UnitPrice),
+            (AMOUNT, Role::Amount),
+            (OTHER, Role::Other),
+        ];
+        let mut map = std::collections::HashMap::new();
+        for (list, role) in tables {
+            for p in list {
+                map.entry(normalise(p)).or_insert(role);
+            }
+        }
+        map
+    });
+
 /// The role of a whole header label, if it is one.
 pub fn role_of(label: &str) -> Option<Role> {
     let n = normalise(label);
@@ -510,21 +534,8 @@ pub fn role_of(label: &str) -> Option<Role> {
         .trim_start_matches("# ")
         .to_string();
     let n = if n.is_empty() { "#".to_string() } else { n };
-    let tables: [(&[&str], Role); 9] = [
-        (CUSTOMER_PART, Role::CustomerPart),
-        (LINE_NO, Role::LineNo),
-        (SKU, Role::Sku),
-        (DESCRIPTION, Role::Description),
-        (QUANTITY, Role::Quantity),
-        (UOM, Role::Uom),
-        (UNIT_PRICE, Role::UnitPrice),
-        (AMOUNT, Role::Amount),
-        (OTHER, Role::Other),
-    ];
-    for (list, role) in tables {
-        if list.iter().any(|p| normalise(p) == n) {
-            return Some(role);
-        }
+    if let Some(r) = LEXICON.get(n.as_str()) {
+        return Some(*r);
     }
     // A label with a trailing currency or unit note ("Amount USD", "Price (EUR)", "Qty (pcs)").
     let words: Vec<&str> = n.split(' ').collect();

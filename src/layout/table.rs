@@ -271,34 +271,63 @@ fn label_line(tokens: &[Token<'_>], line: &Line) -> bool {
 /// Column boundaries: between each two neighbouring columns, the x where the body's words
 /// leave the most whitespace (fewest words covering it), nearest the labels' gap on a tie.
 pub fn bands(tokens: &[Token<'_>], columns: &[Column], body: &[&Line]) -> Vec<f32> {
+    // Words covering each whole x, from a difference array: linear in words and page width.
     let boxes: Vec<[f32; 4]> = body
         .iter()
         .flat_map(|l| l.words.iter().map(|&i| tokens[i].bbox))
         .collect();
+    let left = columns
+        .first()
+        .map_or(0.0, |c| c.x0)
+        .min(boxes.iter().map(|b| b[0]).fold(f32::MAX, f32::min));
+    let origin = left.floor().max(0.0);
+    let width = columns
+        .last()
+        .map_or(0.0, |c| c.x1)
+        .max(boxes.iter().map(|b| b[2]).fold(0.0, f32::max));
+    let n = ((width - origin).ceil().max(0.0) as usize + 2).min(100_000);
+    let mut diff = vec![0i32; n + 1];
+    for b in &boxes {
+        // x is covered when b[0] < x < b[2].
+        let a = ((b[0] - origin).floor() + 1.0).max(0.0) as usize;
+        let e = ((b[2] - origin).ceil()).max(0.0) as usize;
+        if a < e && a < n {
+            diff[a] += 1;
+            diff[e.min(n)] -= 1;
+        }
+    }
+    let mut cover = vec![0i32; n];
+    let mut run = 0;
+    for (x, d) in diff.iter().take(n).enumerate() {
+        run += d;
+        cover[x] = run;
+    }
+    let at = |x: f32| -> i32 {
+        let k = (x - origin).round();
+        if k < 0.0 {
+            return 0;
+        }
+        cover.get(k as usize).copied().unwrap_or(0)
+    };
     let mut out = Vec::new();
     for pair in columns.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         let lo = (a.x0 + a.x1) / 2.0;
         let hi = (b.x0 + b.x1) / 2.0;
-        let gap_mid = if a.x1 < b.x0 {
-            (a.x1 + b.x0) / 2.0
-        } else {
-            (a.x1 + b.x0) / 2.0
-        };
-        let mut best = (usize::MAX, f32::MAX, gap_mid);
-        let steps = ((hi - lo).max(1.0)).ceil() as usize;
-        for k in 0..=steps.min(2000) {
+        let gap_mid = (a.x1 + b.x0) / 2.0;
+        let mut best = (i32::MAX, f32::MAX, gap_mid);
+        let steps = (hi - lo).max(1.0).ceil() as usize;
+        for k in 0..=steps.min(4000) {
             let x = lo + (hi - lo) * k as f32 / steps.max(1) as f32;
             // Labels themselves are ink too: never cut through one.
-            if (a.x0..=a.x1).contains(&x) && a.x1 < b.x0
-                || (b.x0..=b.x1).contains(&x) && a.x1 < b.x0
-            {
+            let separate = a.x1 < b.x0;
+            if separate && ((a.x0..=a.x1).contains(&x) || (b.x0..=b.x1).contains(&x)) {
                 continue;
             }
-            let cover = boxes.iter().filter(|bb| bb[0] < x && x < bb[2]).count();
+            let c = at(x);
             let dist = (x - gap_mid).abs();
-            if cover < best.0 || cover == best.0 && dist < best.1 {
-                best = (cover, dist, x);
+            if c < best.0 || c == best.0 && dist < best.1 {
+                best = (c, dist, x);
             }
         }
         out.push(best.2);
@@ -353,7 +382,7 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
         if known_before == 0 {
             continue;
         }
-        if li > 0 && li - 1 >= skip_until && near(li - 1) {
+        if li > 0 && li > skip_until && near(li - 1) {
             let above = header_cells(tokens, &lines[li - 1], stats, s);
             if above.iter().any(|c| c.role.is_some()) {
                 merge_stacked(tokens, &mut cells, above, true);
@@ -711,7 +740,7 @@ mod tests {
                     ("Description", 80.0),
                     ("Qty", 250.0),
                     ("Unit", 290.0),
-                    ("Price", 320.0),
+                    ("Price", 330.0),
                     ("Amount", 380.0),
                 ],
             ),
