@@ -5,11 +5,12 @@
 //! Labels are ranked: a customer's PO reference before a plain order number before a
 //! document's own number (an invoice or a quote carries the buyer's PO when it prints one).
 
-use crate::domain::{Field, Order, SourceSpan};
+use crate::domain::{Field, Order};
 use crate::layout::labels::{pairs, Pair};
 use crate::layout::{Layout, Token};
 
 use super::normalize::{parse_date, parse_number, Locale};
+use super::table::span;
 
 /// Confidence of a value read beside its label.
 const LABEL_CONF: f32 = 0.85;
@@ -171,26 +172,6 @@ fn not_order_total(text: &str) -> bool {
     ]
     .iter()
     .any(|k| t.contains(k))
-}
-
-fn span(tokens: &[Token<'_>], words: &[usize], part: u32, text: &str) -> Option<SourceSpan> {
-    let first = tokens.get(*words.first()?)?;
-    let mut bbox = first.bbox;
-    for &i in words {
-        let b = tokens[i].bbox;
-        bbox = [
-            bbox[0].min(b[0]),
-            bbox[1].min(b[1]),
-            bbox[2].max(b[2]),
-            bbox[3].max(b[3]),
-        ];
-    }
-    Some(SourceSpan {
-        part,
-        page: first.page,
-        bbox,
-        text: text.to_string(),
-    })
 }
 
 /// Could this be a PO number: a digit, three characters or more, not a date, not a phone

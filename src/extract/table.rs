@@ -7,7 +7,7 @@
 
 use crate::domain::{Field, LineItem, SourceSpan};
 use crate::layout::lexicon::Role;
-use crate::layout::table::{Row, Table};
+use crate::layout::table::{is_date, Row, Table};
 use crate::layout::{Layout, Token};
 
 use super::normalize::{parse_number, Locale};
@@ -35,7 +35,13 @@ pub fn items(tokens: &[Token<'_>], layout: &Layout, part: u32, locale: Locale) -
     out
 }
 
-fn span(tokens: &[Token<'_>], words: &[usize], part: u32, text: &str) -> Option<SourceSpan> {
+/// Where a value was read: the box around its words.
+pub(super) fn span(
+    tokens: &[Token<'_>],
+    words: &[usize],
+    part: u32,
+    text: &str,
+) -> Option<SourceSpan> {
     let first = tokens.get(*words.first()?)?;
     let mut bbox = first.bbox;
     for &i in words {
@@ -194,14 +200,6 @@ fn code_like(text: &str) -> bool {
         && text.chars().any(|c| c.is_ascii_digit())
         && !text.ends_with([',', ':', ';'])
         && !is_date(text)
-}
-
-fn is_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split(['/', '.', '-']).collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn text_field(

@@ -355,7 +355,7 @@ fn is_number(text: &str) -> bool {
 }
 
 /// A date such as 2/3/2021, 03.02.2021 or 2021-02-03: never a quantity or a price.
-fn is_date(text: &str) -> bool {
+pub fn is_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split(['/', '.', '-']).collect();
     parts.len() == 3
         && parts
