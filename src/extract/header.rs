@@ -123,6 +123,19 @@ const DATE_LABELS: &[&str] = &[
     "data ordine",
     "orderdatum",
     "besteldatum",
+    "issued date",
+    "issued on",
+    "date issued",
+    "order placed",
+    "rechnungsdatum",
+    "belegdatum",
+    "date facture",
+    "fecha factura",
+    "fecha de emision",
+    "factuurdatum",
+    "data fattura",
+    "data documento",
+    "voucher date",
     "invoice date",
     "quote date",
     "quotation date",
@@ -172,6 +185,20 @@ fn not_order_total(text: &str) -> bool {
     ]
     .iter()
     .any(|k| t.contains(k))
+}
+
+/// "No.4300004732", "Nr. 12", "#4711": the number without the mark that says "number".
+fn strip_number_mark(value: &str) -> String {
+    let lower = value.to_lowercase();
+    for mark in ["no.", "nr.", "no:", "nr:", "n°", "nº", "#"] {
+        if lower.starts_with(mark) && value.is_char_boundary(mark.len()) {
+            let rest = value[mark.len()..].trim_start_matches([' ', '.', ':']);
+            if rest.starts_with(|c: char| c.is_ascii_digit()) {
+                return rest.to_string();
+            }
+        }
+    }
+    value.to_string()
 }
 
 /// Could this be a PO number: a digit, three characters or more, not a date, not a phone
@@ -225,6 +252,19 @@ fn order_date(
 ) -> Option<Field<chrono::NaiveDate>> {
     let mut best: Option<(usize, Field<chrono::NaiveDate>)> = None;
     for p in all {
+        // "DATE:16.03.2026": the value glued to its label.
+        if let Some(d) = p.glued.as_deref().and_then(|g| parse_date(g, locale)) {
+            if best.as_ref().is_none_or(|(r, _)| p.phrase < *r) {
+                let src = span(
+                    tokens,
+                    &p.label,
+                    part,
+                    p.glued.as_deref().unwrap_or_default(),
+                );
+                best = Some((p.phrase, Field::new(d, LABEL_CONF, src)));
+            }
+            continue;
+        }
         for words in [&p.right, &p.below] {
             // A date is one to three words ("21/01/2021", "27 Jan 2021", "Jan 27, 2021").
             let found = (1..=3.min(words.len())).rev().find_map(|n| {
@@ -324,6 +364,9 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
             order.po_number = Some(f);
         }
     }
+    if let Some(f) = order.po_number.as_mut() {
+        f.value = strip_number_mark(&f.value);
+    }
     let vouched_date = |d: chrono::NaiveDate| {
         date_pairs.iter().any(|p| {
             [&p.right, &p.below].iter().any(|w| {
@@ -348,8 +391,81 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
         }
     }
     if let Some(f) = tot {
-        if order.total.is_none() {
+        // The model's total stands unless it cannot be the order's: less than its items, or
+        // more than twice them.
+        let items: f64 = order
+            .lines
+            .iter()
+            .filter_map(|l| l.amount.as_ref())
+            .map(|a| a.value)
+            .sum();
+        let plausible = |t: f64| items <= 0.0 || (t >= items * 0.99 && t <= items * 2.0);
+        let model_wrong = order.total.as_ref().is_some_and(|m| !plausible(m.value));
+        if order.total.is_none() || model_wrong && plausible(f.value) {
             order.total = Some(f);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::LineItem;
+    use crate::layout::testing::tokens;
+
+    #[test]
+    fn labels_give_po_number_date_and_total_where_the_model_has_none() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("PURCHASE", 10.0),
+                    ("ORDER", 64.0),
+                    ("NO.:4300015323", 100.0),
+                ],
+            ),
+            (1, &[("PO", 300.0), ("DATE:16.03.2026", 318.0)]),
+            (3, &[("Phone", 10.0), ("787-999-7310", 46.0)]),
+            (
+                9,
+                &[("Grand", 250.0), ("Total", 286.0), ("1,180.00", 330.0)],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        let mut order = Order::default();
+        apply(&t, &layout, &mut order, 0, Locale::Uk);
+        assert_eq!(
+            order.po_number.map(|f| f.value).as_deref(),
+            Some("4300015323")
+        );
+        assert_eq!(
+            order.order_date.map(|f| f.value),
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 16)
+        );
+        assert_eq!(order.total.map(|f| f.value), Some(1180.0));
+    }
+
+    #[test]
+    fn a_model_total_smaller_than_its_items_gives_way_to_the_labelled_one() {
+        let t = tokens(&[(9, &[("Total", 250.0), ("1,180.00", 330.0)])]);
+        let layout = Layout::build(&t);
+        let line = |v: f64| LineItem {
+            amount: Some(Field::certain(v)),
+            ..LineItem::default()
+        };
+        let mut order = Order {
+            total: Some(Field::new(8.0, 0.99, None)),
+            lines: vec![line(1000.0), line(180.0)],
+            ..Order::default()
+        };
+        apply(&t, &layout, &mut order, 0, Locale::Us);
+        assert_eq!(order.total.map(|f| f.value), Some(1180.0));
+    }
+
+    #[test]
+    fn a_number_mark_is_no_part_of_the_po_number() {
+        assert_eq!(strip_number_mark("No.4300004732"), "4300004732");
+        assert_eq!(strip_number_mark("#4711"), "4711");
+        assert_eq!(strip_number_mark("NOV-2024-1"), "NOV-2024-1");
     }
 }
