@@ -41,6 +41,8 @@ const PO_LABELS: &[&str] = &[
     "customer ref",
     // The PO itself.
     "purchase order no",
+    "purchase order num",
+    "po num",
     "purchase order number",
     "purchase order #",
     "po no",

@@ -79,19 +79,7 @@ const SURE_CODE: f32 = 0.8;
 
 /// Rows that multiply out (quantity × price = amount, or price per 100/1000).
 fn checked_rows(lines: &[LineItem]) -> usize {
-    lines
-        .iter()
-        .filter(|l| match (&l.quantity, &l.unit_price, &l.amount) {
-            (Some(q), Some(p), Some(a)) => {
-                let e = q.value * p.value;
-                let tol = 0.011f64.max(a.value.abs() * 0.002);
-                [1.0, 100.0, 1000.0]
-                    .iter()
-                    .any(|d| (e / d - a.value).abs() <= tol)
-            }
-            _ => false,
-        })
-        .count()
+    lines.iter().filter(|l| table::multiplies_out(l)).count()
 }
 
 /// Put the table pass's items in place of the model's when they are read at least as

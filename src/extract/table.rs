@@ -23,16 +23,66 @@ const CHECKED_CONF: f32 = 0.97;
 pub fn items(tokens: &[Token<'_>], layout: &Layout, part: u32, locale: Locale) -> Vec<LineItem> {
     let mut out: Vec<LineItem> = Vec::new();
     for table in &layout.tables {
-        let mut prev: Option<LineItem> = None;
-        for row in &table.rows {
-            if let Some(mut li) = item(tokens, table, row, part, locale, prev.as_ref()) {
-                li.line_no = out.len() as u32 + 1;
-                prev = Some(li.clone());
-                out.push(li);
+        // Several price or amount columns ("Rate before discount", "Basic rate"; "Net",
+        // "Gross"): the pair whose rows multiply out with the quantity. On a tie, the first
+        // price and the last amount.
+        let of = |r: Role| -> Vec<Option<usize>> {
+            let v: Vec<Option<usize>> = (0..table.columns.len())
+                .filter(|&c| table.columns[c].role == r)
+                .map(Some)
+                .collect();
+            if v.is_empty() {
+                vec![None]
+            } else {
+                v
             }
+        };
+        let amounts: Vec<Option<usize>> = of(Role::Amount).into_iter().rev().collect();
+        let mut best: Option<(usize, Vec<LineItem>)> = None;
+        for price in of(Role::UnitPrice) {
+            for &amount in &amounts {
+                let cols = Money { price, amount };
+                let mut prev: Option<LineItem> = None;
+                let mut read = Vec::new();
+                for row in &table.rows {
+                    if let Some(li) = item(tokens, table, row, part, locale, prev.as_ref(), cols) {
+                        prev = Some(li.clone());
+                        read.push(li);
+                    }
+                }
+                let checked = read.iter().filter(|l| multiplies_out(l)).count();
+                if best.as_ref().is_none_or(|(b, _)| checked > *b) {
+                    best = Some((checked, read));
+                }
+            }
+        }
+        for mut li in best.map(|(_, v)| v).unwrap_or_default() {
+            li.line_no = out.len() as u32 + 1;
+            out.push(li);
         }
     }
     out
+}
+
+/// Which columns hold the unit price and the amount.
+#[derive(Debug, Clone, Copy)]
+struct Money {
+    price: Option<usize>,
+    amount: Option<usize>,
+}
+
+/// Quantity × price = amount (prices per 100 or 1000 too), within rounding.
+pub fn multiplies_out(l: &LineItem) -> bool {
+    match (&l.quantity, &l.unit_price, &l.amount) {
+        (Some(q), Some(p), Some(a)) => {
+            let e = q.value * p.value;
+            let tol = 0.011f64.max(a.value.abs() * 0.002);
+            [1.0, 100.0, 1000.0]
+                .iter()
+                .any(|d| (e / d - a.value).abs() <= tol)
+        }
+        _ => false,
+    }
 }
 
 /// Where a value was read: the box around its words.
@@ -257,10 +307,10 @@ fn item(
     part: u32,
     locale: Locale,
     above: Option<&LineItem>,
+    money: Money,
 ) -> Option<LineItem> {
     let mut li = LineItem::default();
     let col = |r: Role| table.column(r);
-    let last_col = |r: Role| table.columns.iter().rposition(|c| c.role == r);
     if let Some(c) = col(Role::Sku) {
         li.sku = code(tokens, table, row, c, part);
     }
@@ -333,7 +383,7 @@ fn item(
             li.uom = text_field(tokens, &w, part, u, CELL_CONF);
         }
     }
-    if let Some(c) = col(Role::UnitPrice) {
+    if let Some(c) = money.price {
         if let Some((v, w, _)) = number_in(tokens, row, c, locale) {
             li.unit_price = Some(Field::new(
                 v,
@@ -342,7 +392,7 @@ fn item(
             ));
         }
     }
-    if let Some(c) = last_col(Role::Amount) {
+    if let Some(c) = money.amount {
         if let Some((v, w, _)) = number_in(tokens, row, c, locale) {
             li.amount = Some(Field::new(
                 v,
@@ -382,17 +432,12 @@ fn item(
             li.uom = above.uom.clone();
         }
     }
-    if let (Some(q), Some(p), Some(a)) = (&mut li.quantity, &mut li.unit_price, &mut li.amount) {
-        let expect = q.value * p.value;
-        let tol = 0.011f64.max(a.value.abs() * 0.002);
-        // Prices per 100 or 1000 also check out.
-        if [1.0, 100.0, 1000.0]
-            .iter()
-            .any(|d| (expect / d - a.value).abs() <= tol)
+    if multiplies_out(&li) {
+        for f in [&mut li.quantity, &mut li.unit_price, &mut li.amount]
+            .into_iter()
+            .flatten()
         {
-            q.confidence = CHECKED_CONF;
-            p.confidence = CHECKED_CONF;
-            a.confidence = CHECKED_CONF;
+            f.confidence = CHECKED_CONF;
         }
     }
     Some(li)
@@ -402,6 +447,39 @@ fn item(
 mod tests {
     use super::*;
     use crate::layout::testing::tokens;
+
+    #[test]
+    fn of_two_price_columns_the_one_that_multiplies_out_is_the_price() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Description", 10.0),
+                    ("Qty", 120.0),
+                    ("List", 170.0),
+                    ("price", 196.0),
+                    ("Net", 260.0),
+                    ("price", 280.0),
+                    ("Amount", 340.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("Motor", 10.0),
+                    ("2", 126.0),
+                    ("100.00", 180.0),
+                    ("90.00", 280.0),
+                    ("180.00", 340.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        let items = items(&t, &layout, 0, Locale::Us);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].unit_price.as_ref().map(|f| f.value), Some(90.0));
+        assert!(multiplies_out(&items[0]));
+    }
 
     #[test]
     fn a_headed_table_gives_one_item_per_row_with_every_field() {

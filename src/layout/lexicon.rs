@@ -210,6 +210,12 @@ const DESCRIPTION: &[&str] = &[
 ];
 
 const QUANTITY: &[&str] = &[
+    "q",
+    "q ta",
+    "qt",
+    "qtd",
+    "qte cmd",
+    "qty shipped",
     "qty",
     "quantity",
     "qty ordered",
