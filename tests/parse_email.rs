@@ -1,6 +1,8 @@
 //! Emails built here from the PDF fixtures: attachments by type and by name, forwards, HTML
 //! tables, and every limit in [`Limits`] ending in a recorded rejection.
 
+mod shared_corpus;
+
 use std::path::Path;
 
 use po_intake::domain::DocKind;
@@ -81,10 +83,14 @@ fn names(input: &ParsedInput) -> Vec<&str> {
 
 #[test]
 fn body_and_every_order_attachment_become_parts() {
+    let Some(corpus) = shared_corpus::dir() else {
+        return;
+    };
     let pdf = fixture("tests/data/parse/po_fpdf2.pdf");
-    let encrypted = fixture(
-        "../shared/corpus/pdf-wild/005-libreoffice-writer-password_libreoffice-writer-password.pdf",
-    );
+    let encrypted = std::fs::read(
+        corpus.join("pdf-wild/005-libreoffice-writer-password_libreoffice-writer-password.pdf"),
+    )
+    .expect("the corpus's password-protected PDF");
     let mail = multipart(
         HEADERS,
         &[
