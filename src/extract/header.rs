@@ -39,6 +39,25 @@ const PO_LABELS: &[&str] = &[
     "su pedido",
     "uw bestelling",
     "customer ref",
+    "customer reference",
+    "votre ref",
+    "votre reference",
+    "vos ref",
+    "votre commande n",
+    "votre cde",
+    "votre cde n",
+    "ihre referenz",
+    "ihr zeichen",
+    "ihre bestellnummer",
+    "ihre bestell nr",
+    "su referencia",
+    "uw referentie",
+    "uw ref",
+    "uw bestelnummer",
+    "vostro ordine",
+    "vs ordine",
+    "vostro riferimento",
+    "rif ordine",
     // The PO itself.
     "purchase order no",
     "purchase order num",
@@ -87,8 +106,23 @@ const PO_LABELS: &[&str] = &[
     "so number",
     "order confirmation",
     "confirmation no",
+    "auftrags nr",
+    "auftragsnummer",
+    "auftragsbestatigung nr",
     "invoice no",
     "invoice number",
+    "invoicenumber",
+    "rechnungsnummer",
+    "rechnung nr",
+    "rechnungs nr",
+    "facture n",
+    "numero de facture",
+    "factuurnummer",
+    "factuur nr",
+    "factura n",
+    "numero de factura",
+    "numero fattura",
+    "fattura n",
     "invoice #",
     "invoice",
     "quote no",
@@ -348,15 +382,20 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
             .collect::<String>()
             .to_lowercase()
     };
+    // A model value is vouched for when it is the value a PO label gives (not merely some
+    // word near a label) and looks like a PO number at all.
     let vouched_po = |v: &str| {
-        po_pairs.iter().any(|p| {
-            p.glued.as_deref().map(norm).as_deref() == Some(&norm(v))
-                || p.right
-                    .iter()
-                    .chain(p.below.iter())
-                    .any(|&i| norm(tokens[i].text) == norm(v))
-        })
+        po_like(v)
+            && po_pairs.iter().any(|p| {
+                p.glued.as_deref().map(norm).as_deref() == Some(&norm(v))
+                    || [p.right.first(), p.below.first()]
+                        .into_iter()
+                        .flatten()
+                        .any(|&i| norm(tokens[i].text) == norm(v))
+            })
     };
+    tracing::trace!(target: "po_intake::header", "po label {:?} model {:?}",
+        po.as_ref().map(|f| &f.value), order.po_number.as_ref().map(|f| &f.value));
     if let Some(f) = po {
         if order
             .po_number
@@ -368,6 +407,14 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
     }
     if let Some(f) = order.po_number.as_mut() {
         f.value = strip_number_mark(&f.value);
+    }
+    // A "PO number" without a digit ("LTD", "Bhilai") is a misread word, not a number.
+    if order
+        .po_number
+        .as_ref()
+        .is_some_and(|f| !f.value.chars().any(|c| c.is_ascii_digit()))
+    {
+        order.po_number = None;
     }
     let vouched_date = |d: chrono::NaiveDate| {
         date_pairs.iter().any(|p| {

@@ -4,10 +4,12 @@
 
 mod address;
 mod columns;
+mod country;
 pub mod decode;
 pub mod header;
 pub mod model;
 pub mod normalize;
+pub mod party;
 mod rows;
 mod sums;
 pub mod table;
@@ -297,6 +299,14 @@ impl ModelExtractor {
         if !self.ablate.off("header") && orders.len() == 1 {
             if let Some(order) = orders.first_mut() {
                 header::apply(&tokens, &layout, order, part, locale);
+            }
+        }
+        if !self.ablate.off("party") {
+            // Several orders in one file come from one buyer as a rule; the pass reads the
+            // whole file for each.
+            for order in orders.iter_mut() {
+                party::apply(&tokens, &layout, order, part);
+                country::apply(&tokens, &layout, order);
             }
         }
         Ok(orders)
