@@ -7,6 +7,7 @@
 
 use crate::domain::{Field, Order};
 use crate::layout::labels::{pairs, Pair};
+use crate::layout::lexicon::normalise;
 use crate::layout::{Layout, Token};
 
 use super::normalize::{parse_date, parse_number, Locale};
@@ -186,6 +187,18 @@ const TOTAL_LABELS: &[&str] = &[
     "order total",
     "total order",
     "total value",
+    "total net value",
+    "gross value",
+    "gross amount",
+    "gross total",
+    "po amount",
+    "net po amt",
+    "net po amount",
+    "total po amount",
+    "order value",
+    "total order value",
+    "total invoice amount",
+    "invoice amount",
     "total po value",
     "net payable",
     "amount payable",
@@ -325,10 +338,48 @@ fn order_date(
     best.map(|(_, f)| f)
 }
 
-/// The total: of the values after total labels, the largest (a grand total includes tax and
-/// charges that a net total leaves out).
-fn total(tokens: &[Token<'_>], all: &[Pair], part: u32, locale: Locale) -> Option<Field<f64>> {
-    let mut best: Option<Field<f64>> = None;
+/// "3 900.67": a number grouped by spaces comes out of the PDF as two words; the value of the
+/// word at `k` joined with the group before it, when there is one.
+fn grouped(tokens: &[Token<'_>], words: &[usize], k: usize, locale: Locale) -> Option<f64> {
+    let cur = tokens[*words.get(k)?].text;
+    let prev = tokens[*words.get(k.checked_sub(1)?)?].text;
+    let int_digits = cur.chars().take_while(char::is_ascii_digit).count();
+    let close = tokens[words[k]].bbox[0] - tokens[words[k - 1]].bbox[2]
+        < 0.6 * tokens[words[k]].height().max(1.0);
+    (close
+        && int_digits == 3
+        && (1..=3).contains(&prev.len())
+        && prev.chars().all(|c| c.is_ascii_digit()))
+    .then(|| parse_number(&format!("{prev}{cur}"), locale))
+    .flatten()
+}
+
+/// The values total labels give: the last number on the label's line after it ("Total 8.00
+/// No 1,34,081.00": quantities come first, the money last), else the number under the label
+/// (a row of totals labels over a row of values).
+fn totals(
+    tokens: &[Token<'_>],
+    layout: &Layout,
+    all: &[Pair],
+    part: u32,
+    locale: Locale,
+) -> Vec<Field<f64>> {
+    // An amount: digits and separators, a sign or a currency mark; no percentage, no date.
+    let number = |i: usize| {
+        let t = tokens[i].text;
+        (t.chars().any(|c| c.is_ascii_digit())
+            && !t.contains('%')
+            && !t.chars().any(char::is_alphabetic)
+            && parse_date(t, locale).is_none())
+        .then(|| parse_number(t, locale))
+        .flatten()
+    };
+    let header_lines: Vec<usize> = layout
+        .tables
+        .iter()
+        .flat_map(|t| t.header_lines.iter().copied())
+        .collect();
+    let mut out = Vec::new();
     for p in all {
         let label: String = p
             .label
@@ -336,33 +387,70 @@ fn total(tokens: &[Token<'_>], all: &[Pair], part: u32, locale: Locale) -> Optio
             .map(|&i| tokens[i].text)
             .collect::<Vec<_>>()
             .join(" ");
-        if not_order_total(&label) {
-            continue;
-        }
-        // The last number on the line after the label (currency marks may stand between).
-        let Some((v, i)) = p
-            .right
-            .iter()
-            .rev()
-            .filter_map(|&i| {
-                let t = tokens[i].text;
-                (t.chars().any(|c| c.is_ascii_digit()) && !t.contains('%'))
-                    .then(|| parse_number(t, locale).map(|v| (v, i)))
-                    .flatten()
-            })
-            .next()
-        else {
+        let Some(&last) = p.label.last() else {
             continue;
         };
-        if best.as_ref().is_none_or(|b| v > b.value) {
-            best = Some(Field::new(
+        // The label's whole phrase decides: "Total before tax", "Total Qty" are not the
+        // order's total.
+        let tail: String = layout
+            .lines
+            .get(p.line)
+            .map(|l| {
+                l.words
+                    .iter()
+                    .filter(|&&i| tokens[i].bbox[0] >= tokens[last].bbox[2])
+                    .take_while(|&&i| !tokens[i].text.chars().any(|c| c.is_ascii_digit()))
+                    .map(|&i| tokens[i].text)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        let first_tail = normalise(&tail)
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if not_order_total(&label)
+            || !first_tail.is_empty() && not_order_total(&first_tail)
+            || first_tail == "before"
+        {
+            continue;
+        }
+        let after: Vec<usize> = layout
+            .lines
+            .get(p.line)
+            .map(|l| {
+                l.words
+                    .iter()
+                    .copied()
+                    .filter(|&i| tokens[i].bbox[0] >= tokens[last].bbox[2])
+                    .collect()
+            })
+            .unwrap_or_default();
+        // A glued label ("Total:1,234.00") leaves its number in the label's own token.
+        // The largest amount after the label on its line ("Total 8.00 No 1,34,081.00": the
+        // quantity comes first); else the amount under it, unless the label heads a column
+        // of the item table.
+        let found = (0..after.len())
+            .filter_map(|k| {
+                number(after[k])
+                    .map(|v| (grouped(tokens, &after, k, locale).unwrap_or(v), after[k]))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .or_else(|| {
+                (!header_lines.contains(&p.line))
+                    .then(|| p.below.iter().find_map(|&i| number(i).map(|v| (v, i))))
+                    .flatten()
+            });
+        if let Some((v, i)) = found {
+            out.push(Field::new(
                 v,
                 LABEL_CONF,
                 span(tokens, &[i], part, tokens[i].text),
             ));
         }
     }
-    best
+    out
 }
 
 /// Fill the order's header from labels. The model's value stands when a label vouches for it
@@ -375,7 +463,7 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
     let total_pairs = find(TOTAL_LABELS);
     let po = po_number(tokens, &po_pairs, part);
     let date = order_date(tokens, &date_pairs, part, locale);
-    let tot = total(tokens, &total_pairs, part, locale);
+    let tots = totals(tokens, layout, &total_pairs, part, locale);
     let norm = |s: &str| {
         s.chars()
             .filter(|c| c.is_alphanumeric())
@@ -439,19 +527,37 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
             order.order_date = Some(f);
         }
     }
-    if let Some(f) = tot {
-        // The model's total stands unless it cannot be the order's: less than its items, or
-        // more than twice them.
-        let items: f64 = order
-            .lines
-            .iter()
-            .filter_map(|l| l.amount.as_ref())
-            .map(|a| a.value)
-            .sum();
-        let plausible = |t: f64| items <= 0.0 || (t >= items * 0.99 && t <= items * 2.0);
-        let model_wrong = order.total.as_ref().is_some_and(|m| !plausible(m.value));
-        if order.total.is_none() || model_wrong && plausible(f.value) {
-            order.total = Some(f);
+    // The order's total: of the labelled values, the largest that can be the order's (not
+    // less than its items, not more than twice them: a grand total includes the tax and
+    // charges a net total leaves out); the model's value stands when it is that value, when
+    // no label gives one, or when only it is plausible.
+    let items: f64 = order
+        .lines
+        .iter()
+        .filter_map(|l| l.amount.as_ref())
+        .map(|a| a.value)
+        .sum();
+    let plausible = |t: f64| t > 0.0 && (items <= 0.0 || (t >= items * 0.99 && t <= items * 3.0));
+    // Items read wrongly (a totals row taken for an item) can make no labelled total
+    // plausible: the largest labelled one then, if it is half the items or more.
+    let best = tots
+        .iter()
+        .filter(|f| plausible(f.value))
+        .max_by(|a, b| a.value.total_cmp(&b.value))
+        .or_else(|| {
+            tots.iter()
+                .filter(|f| f.value >= items * 0.5)
+                .max_by(|a, b| a.value.total_cmp(&b.value))
+        });
+    tracing::trace!(target: "po_intake::header", "totals {:?} items {items} model {:?}",
+        tots.iter().map(|f| f.value).collect::<Vec<_>>(), order.total.as_ref().map(|f| f.value));
+    let keep_model = order.total.as_ref().is_some_and(|m| {
+        best.is_none_or(|b| (b.value - m.value).abs() < 0.005)
+            || plausible(m.value) && best.is_some_and(|b| !plausible(b.value))
+    });
+    if !keep_model {
+        if let Some(f) = best {
+            order.total = Some(f.clone());
         }
     }
 }
@@ -509,6 +615,65 @@ mod tests {
         };
         apply(&t, &layout, &mut order, 0, Locale::Us);
         assert_eq!(order.total.map(|f| f.value), Some(1180.0));
+    }
+
+    #[test]
+    fn the_grand_total_is_the_largest_labelled_amount_not_a_quantity_or_a_net_before_tax() {
+        let t = tokens(&[
+            (
+                7,
+                &[
+                    ("Total", 20.0),
+                    ("8.00", 250.0),
+                    ("No", 290.0),
+                    ("1,34,081.00", 400.0),
+                ],
+            ),
+            (
+                8,
+                &[
+                    ("Total", 20.0),
+                    ("before", 56.0),
+                    ("tax", 98.0),
+                    ("9", 380.0),
+                    ("900.00", 388.0),
+                ],
+            ),
+            (
+                9,
+                &[
+                    ("Grand", 20.0),
+                    ("Total", 56.0),
+                    ("1", 380.0),
+                    ("58", 388.0),
+                    ("221.00", 402.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        let mut order = Order {
+            lines: vec![LineItem {
+                amount: Some(Field::certain(134_081.0)),
+                ..LineItem::default()
+            }],
+            ..Order::default()
+        };
+        apply(&t, &layout, &mut order, 0, Locale::Us);
+        // The quantity before the amount, the net before tax and a smaller grand total that
+        // cannot be the items' (58 221.00 < 134 081.00) give way.
+        assert_eq!(order.total.map(|f| f.value), Some(134_081.0));
+        let t = tokens(&[(
+            9,
+            &[
+                ("Grand", 20.0),
+                ("Total", 56.0),
+                ("158", 380.0),
+                ("221.00", 402.0),
+            ],
+        )]);
+        let mut order = Order::default();
+        apply(&t, &Layout::build(&t), &mut order, 0, Locale::Us);
+        assert_eq!(order.total.map(|f| f.value), Some(158_221.0));
     }
 
     #[test]
