@@ -167,29 +167,55 @@ fn from_countries(tokens: &[Token<'_>], layout: &Layout) -> Option<&'static str>
         } else {
             1.0
         };
-        let norm = format!(" {} ", normalise(&raw));
-        for (word, code) in COUNTRY_WORDS {
-            if norm.contains(&format!(" {word} ")) {
-                vote(code, w);
-            }
-        }
-        if INDIAN_STATES
-            .iter()
-            .any(|s| norm.contains(&format!(" {s} ")))
-        {
-            vote("INR", w);
-        }
-        if US_ZIP.is_match(&raw) {
-            vote("USD", w);
-        }
-        if CA_POST.is_match(&raw) {
-            vote("CAD", w);
+        for code in line_votes(&raw) {
+            vote(code, w);
         }
     }
     votes
         .into_iter()
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(c, _)| c)
+}
+
+/// The currencies of the countries one printed line names.
+fn line_votes(raw: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let norm = format!(" {} ", normalise(raw));
+    for (word, code) in COUNTRY_WORDS {
+        if norm.contains(&format!(" {word} ")) {
+            out.push(*code);
+        }
+    }
+    if INDIAN_STATES
+        .iter()
+        .any(|s| norm.contains(&format!(" {s} ")))
+    {
+        out.push("INR");
+    }
+    if US_ZIP.is_match(raw) {
+        out.push("USD");
+    }
+    if CA_POST.is_match(raw) {
+        out.push("CAD");
+    }
+    out
+}
+
+/// Whether the country a document's addresses name most writes dates day first (everyone
+/// but the US); `None` when no address names a country.
+pub fn day_first_country(text: &str) -> Option<bool> {
+    let mut us = 0usize;
+    let mut other = 0usize;
+    for line in text.lines() {
+        for code in line_votes(line) {
+            if code == "USD" {
+                us += 1;
+            } else {
+                other += 1;
+            }
+        }
+    }
+    (us + other > 0).then_some(other > us)
 }
 
 /// Fill a missing currency: the code or sign the document prints, else its country's.

@@ -177,6 +177,8 @@ const DATE_LABELS: &[&str] = &[
     "quote date",
     "quotation date",
     "creation date",
+    "doc date",
+    "date of document",
     "created",
 ];
 

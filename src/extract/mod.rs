@@ -256,7 +256,8 @@ impl ModelExtractor {
             tracing::trace!(target: "po_intake::labels", "p{} l{} x{:.0} {:<16} {:.2} {}",
                 w.page, w.line, w.bbox[0], w.label, w.prob, w.text);
         }
-        let locale = normalize::detect_locale(&doc.text());
+        let text = doc.text();
+        let locale = normalize::detect_locale_with(&text, country::day_first_country(&text));
         let mut orders = decode::decode(&words, part, locale);
         let tokens: Vec<Token<'_>> = flat
             .iter()

@@ -29,6 +29,12 @@ impl Locale {
 
 /// Guess the locale from a document's text.
 pub fn detect_locale(text: &str) -> Locale {
+    detect_locale_with(text, None)
+}
+
+/// Guess the locale from a document's text; `day_first` (from the country its addresses
+/// name) decides the date order when no printed date does.
+pub fn detect_locale_with(text: &str, day_first_hint: Option<bool>) -> Locale {
     let mut comma_dec = 0i32;
     let mut dot_dec = 0i32;
     let mut day_first = 0i32;
@@ -52,11 +58,17 @@ pub fn detect_locale(text: &str) -> Locale {
             }
         }
         // d.m.yyyy is a day-first habit; a/b/c with a > 12 or b > 12 tells the order.
+        // One separator throughout, day and month of at most two digits, a year of two or
+        // four ("60-1.4(a)" is a paragraph, not a date).
         let parts: Vec<&str> = t.split(['/', '.', '-']).collect();
+        let seps: Vec<char> = t.chars().filter(|c| matches!(c, '/' | '.' | '-')).collect();
         if parts.len() == 3
-            && parts
+            && seps.windows(2).all(|w| w[0] == w[1])
+            && parts[..2]
                 .iter()
-                .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|c| c.is_ascii_digit()))
+                .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit()))
+            && matches!(parts[2].len(), 2 | 4)
+            && parts[2].bytes().all(|c| c.is_ascii_digit())
         {
             let a: u32 = parts[0].parse().unwrap_or(0);
             let bb: u32 = parts[1].parse().unwrap_or(0);
@@ -87,7 +99,7 @@ pub fn detect_locale(text: &str) -> Locale {
     }
     if comma_dec > dot_dec {
         Locale::De
-    } else if day_first > month_first {
+    } else if day_first > month_first || day_first == month_first && day_first_hint == Some(true) {
         Locale::Uk
     } else {
         Locale::Us
@@ -207,6 +219,36 @@ const MONTHS: &[(&str, u32)] = &[
     ("dezember", 12),
     ("dez", 12),
     ("décembre", 12),
+    // Dutch, Spanish and Italian.
+    ("januari", 1),
+    ("enero", 1),
+    ("gennaio", 1),
+    ("februari", 2),
+    ("febrero", 2),
+    ("febbraio", 2),
+    ("fevrier", 2),
+    ("maart", 3),
+    ("marzo", 3),
+    ("abril", 4),
+    ("aprile", 4),
+    ("mei", 5),
+    ("mayo", 5),
+    ("maggio", 5),
+    ("junio", 6),
+    ("giugno", 6),
+    ("julio", 7),
+    ("luglio", 7),
+    ("augustus", 8),
+    ("agosto", 8),
+    ("aout", 8),
+    ("septiembre", 9),
+    ("settembre", 9),
+    ("octubre", 10),
+    ("ottobre", 10),
+    ("noviembre", 11),
+    ("diciembre", 12),
+    ("dicembre", 12),
+    ("decembre", 12),
 ];
 
 fn month_from_name(s: &str) -> Option<u32> {
@@ -311,6 +353,31 @@ pub fn nearer_reading(date: NaiveDate, printed: &str, sent: NaiveDate) -> Option
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_country_decides_the_date_order_only_when_no_printed_date_does() {
+        // "60-1.4(a)" is a paragraph number, not a day-first date.
+        let text = "Order Date 01/07/2021 see 41 CFR 60-1.4(a), Camilla, GA 31730";
+        assert_eq!(detect_locale_with(text, Some(false)), Locale::Us);
+        assert_eq!(
+            detect_locale_with("Date 09-03-2026", Some(true)),
+            Locale::Uk
+        );
+        assert_eq!(detect_locale_with("Date 09-03-2026", None), Locale::Us);
+        // A printed 13/02/2021 is day first wherever the document comes from.
+        assert_eq!(
+            detect_locale_with("Date 13/02/2021", Some(false)),
+            Locale::Uk
+        );
+    }
+
+    #[test]
+    fn month_names_in_six_languages() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(parse_date("19 februari 2025", Locale::Uk), d(2025, 2, 19));
+        assert_eq!(parse_date("3 marzo 2024", Locale::Uk), d(2024, 3, 3));
+        assert_eq!(parse_date("12 diciembre 2023", Locale::Uk), d(2023, 12, 12));
+    }
+
     use super::*;
 
     #[test]
