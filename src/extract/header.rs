@@ -270,22 +270,35 @@ fn po_like(text: &str) -> bool {
 fn po_number(tokens: &[Token<'_>], all: &[Pair], part: u32) -> Option<Field<String>> {
     let mut best: Option<(usize, Field<String>)> = None;
     for p in all {
-        let cand: Option<(String, Vec<usize>)> = if let Some(g) = &p.glued {
-            Some((g.clone(), p.label.clone()))
-        } else {
-            p.right
-                .first()
-                .or(p.below.first())
-                .map(|&i| (tokens[i].text.to_string(), vec![i]))
+        // The value glued to the label, else the first word right of it, else the first
+        // under it (a row of labels over a row of values: the word right of the label is
+        // the next label).
+        let clean = |t: &str| {
+            t.trim_start_matches(['#', ':'])
+                .trim_end_matches([',', ';', ':'])
+                .to_string()
         };
-        let Some((text, words)) = cand else { continue };
-        let text = text
-            .trim_start_matches(['#', ':'])
-            .trim_end_matches([',', ';', ':'])
-            .to_string();
-        if !po_like(&text) {
+        let glued = p.glued.as_ref().map(|g| (clean(g), p.label.clone()));
+        // "PO number/date BE89268 / 18-Apr-14": a label word may stand between.
+        let right = match p.right.first() {
+            Some(&i)
+                if tokens[i]
+                    .text
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == '/') =>
+            {
+                p.right.get(..2).unwrap_or(&p.right)
+            }
+            _ => p.right.get(..1).unwrap_or(&p.right),
+        };
+        let below = p.below.get(..1).unwrap_or(&p.below);
+        let beside = right
+            .iter()
+            .chain(below)
+            .map(|&i| (clean(tokens[i].text), vec![i]));
+        let Some((text, words)) = glued.into_iter().chain(beside).find(|(t, _)| po_like(t)) else {
             continue;
-        }
+        };
         if best.as_ref().is_none_or(|(r, _)| p.phrase < *r) {
             let src = span(tokens, &words, part, &text);
             best = Some((p.phrase, Field::new(text, LABEL_CONF, src)));
@@ -376,11 +389,6 @@ fn totals(
         .then(|| parse_number(t, locale))
         .flatten()
     };
-    let header_lines: Vec<usize> = layout
-        .tables
-        .iter()
-        .flat_map(|t| t.header_lines.iter().copied())
-        .collect();
     let mut out = Vec::new();
     for p in all {
         let label: String = p
@@ -431,19 +439,14 @@ fn totals(
             .unwrap_or_default();
         // A glued label ("Total:1,234.00") leaves its number in the label's own token.
         // The largest amount after the label on its line ("Total 8.00 No 1,34,081.00": the
-        // quantity comes first); else the amount under it, unless the label heads a column
-        // of the item table.
+        // quantity comes first); else the amount under it.
         let found = (0..after.len())
             .filter_map(|k| {
                 number(after[k])
                     .map(|v| (grouped(tokens, &after, k, locale).unwrap_or(v), after[k]))
             })
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .or_else(|| {
-                (!header_lines.contains(&p.line))
-                    .then(|| p.below.iter().find_map(|&i| number(i).map(|v| (v, i))))
-                    .flatten()
-            });
+            .or_else(|| p.below.iter().find_map(|&i| number(i).map(|v| (v, i))));
         if let Some((v, i)) = found {
             out.push(Field::new(
                 v,
@@ -459,7 +462,20 @@ fn totals(
 /// (it is among the labelled values) or when no label gives one; a model value that no label
 /// vouches for gives way to the best labelled one.
 pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32, locale: Locale) {
-    let find = |phrases: &[&str]| pairs(tokens, &layout.lines, layout.stats, phrases);
+    // A column heading of the item table ("No.", "Date", "Total") has the items' values
+    // under it, not the order's.
+    let header_lines: Vec<usize> = layout
+        .tables
+        .iter()
+        .flat_map(|t| t.header_lines.iter().copied())
+        .collect();
+    let find = |phrases: &[&str]| {
+        let mut all = pairs(tokens, &layout.lines, layout.stats, phrases);
+        for p in all.iter_mut().filter(|p| header_lines.contains(&p.line)) {
+            p.below.clear();
+        }
+        all
+    };
     let po_pairs = find(PO_LABELS);
     let date_pairs = find(DATE_LABELS);
     let total_pairs = find(TOTAL_LABELS);
