@@ -334,6 +334,17 @@ fn item(
         let mut words: Vec<usize> = Vec::new();
         let mut parts: Vec<String> = Vec::new();
         let right = wrap_width(tokens, table, c);
+        // Notes above the description (a schedule of the row before, cut wrongly) are
+        // skipped; a note or an unwrapped line after it ends it.
+        let lead = lines
+            .iter()
+            .take_while(|l| note_line(&join(tokens, l)))
+            .count();
+        let lines = if lead < lines.len() {
+            lines.split_off(lead)
+        } else {
+            lines
+        };
         for (k, l) in lines.iter().enumerate() {
             let text = join(tokens, l);
             if k > 0 && (note_line(&text) || !wrapped(tokens, &lines[k - 1], l, right)) {

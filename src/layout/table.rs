@@ -681,8 +681,14 @@ fn rows(
             .iter()
             .position(|&p| marker_line(body[p]))
             .filter(|_| !next_has_marker);
+        // A schedule sub-row ("F.Ent:02/01/2021  1,428.000") under an item belongs to it, and
+        // so does all that follows it when the next row opens on its own marker line.
+        let schedule = between
+            .iter()
+            .any(|&p| numeric_line(body[p]) && !opens_row(body[p]));
         let split = match marker_in_between {
             Some(m) => m,
+            None if schedule && next_has_marker => between.len(),
             None => {
                 let widest = gaps
                     .iter()
