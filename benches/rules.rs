@@ -129,6 +129,7 @@ fn rows(catalog: &[CatalogItem]) -> MasterRows {
         crossref,
         contract_prices: vec![],
         buyer_aliases: vec![],
+        uom_aliases: vec![],
     }
 }
 

@@ -6,7 +6,7 @@ use po_intake::domain::{
 };
 use po_intake::rules::{
     self, BuyerAlias, CatalogItem, CheckContext, ContractPrice, Crossref, CrossrefOrigin, Customer,
-    DuplicateHit, DuplicateProbe, MasterData, MasterRows, RulesConfig, StockPolicy,
+    DuplicateHit, DuplicateProbe, MasterData, MasterRows, RulesConfig, StockPolicy, UomAlias,
 };
 
 fn item(sku: &str, desc: &str, uom: &str, price: f64, cur: &str) -> CatalogItem {
@@ -85,6 +85,7 @@ fn master() -> MasterData {
             alias: "acme purchasing dept".into(),
             customer_id: "ACME".into(),
         }],
+        uom_aliases: vec![],
     })
 }
 
@@ -1086,4 +1087,83 @@ fn closest_code_agrees_with_a_full_scan() {
         found += usize::from(got.is_some());
     }
     assert!(found > 200, "the test should exercise hits, got {found}");
+}
+
+/// Units printed in words and other languages resolve to the catalog's code; a case or pack
+/// of an item sold per EA converts through its pack size (price per case = pack x price);
+/// a word nobody taught the rules is `uom_mismatch`, until a reviewer's answer for this
+/// customer is in the master data.
+#[test]
+fn printed_units_synonyms_packs_and_learned_units() {
+    let rows_master = |aliases: Vec<UomAlias>| {
+        let mut cased = item("CASE-12", "Paper towels", "EA", 2.0, "USD");
+        cased.pack_size = 12.0;
+        let mut m = MasterRows {
+            catalog: vec![cased, item("RL-1", "Tape roll", "RL", 3.0, "USD")],
+            customers: vec![Customer {
+                customer_id: "ACME".into(),
+                name: "Acme Tools, Inc.".into(),
+                email_domains: vec!["acme.com".into()],
+                currency: Some("USD".into()),
+            }],
+            ..MasterRows::default()
+        };
+        m.uom_aliases = aliases;
+        MasterData::build(m)
+    };
+    let plain = rows_master(vec![]);
+    let cfg = RulesConfig::default();
+    let one = |sku: &str, qty: f64, uom: &str, price: f64| {
+        let mut o = order();
+        o.total = None;
+        o.lines[0] = line(sku, qty, price);
+        o.lines[0].uom = f(uom.to_string());
+        o
+    };
+    let check = |m: &MasterData, o: &Order| {
+        let r = rules::check(o, &CheckContext::new(ACME), m, &cfg);
+        r.exceptions.iter().map(|e| e.code).collect::<Vec<_>>()
+    };
+    for (sku, qty, uom, price) in [
+        ("CASE-12", 24.0, "Stück", 2.0),
+        ("CASE-12", 12.0, "pcs.", 2.0),
+        ("CASE-12", 2.0, "Karton", 24.0),
+        ("CASE-12", 2.0, "caja", 24.0),
+        ("CASE-12", 1.0, "Pck", 24.0),
+        ("RL-1", 5.0, "Rolle", 3.0),
+        ("RL-1", 5.0, "rouleau", 3.0),
+        ("RL-1", 5.0, "rollo", 3.0),
+    ] {
+        assert_eq!(
+            check(&plain, &one(sku, qty, uom, price)),
+            vec![],
+            "{qty} {uom}"
+        );
+    }
+    // A case priced per piece is a price problem, not a unit one.
+    assert_eq!(
+        check(&plain, &one("CASE-12", 2.0, "Karton", 2.0)),
+        vec![ExceptionCode::PriceMismatch]
+    );
+    // "Gebinde" is nobody's word until a reviewer says so for this customer.
+    let o = one("CASE-12", 2.0, "Gebinde", 24.0);
+    assert_eq!(check(&plain, &o), vec![ExceptionCode::UomMismatch]);
+    let taught = rows_master(vec![UomAlias {
+        customer_id: "ACME".into(),
+        printed: "GEBINDE".into(),
+        uom: "CS".into(),
+    }]);
+    assert_eq!(check(&taught, &o), vec![]);
+    // Another customer's answer does not apply.
+    let other = rows_master(vec![UomAlias {
+        customer_id: "BETA".into(),
+        printed: "GEBINDE".into(),
+        uom: "CS".into(),
+    }]);
+    assert_eq!(check(&other, &o), vec![ExceptionCode::UomMismatch]);
+    // The config's synonyms apply to everyone.
+    let mut syn = RulesConfig::default();
+    syn.uom_synonyms.insert("CS".into(), vec!["gebinde".into()]);
+    let r = rules::check(&o, &CheckContext::new(ACME), &plain, &syn);
+    assert_eq!(r.exceptions, vec![]);
 }

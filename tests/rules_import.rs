@@ -168,6 +168,7 @@ fn a_bad_row_is_reported_with_its_line_and_nothing_changes() {
     assert!(m.item("N1").is_none());
     assert!(m.customer("NEW").is_none());
     assert_eq!(m.crossref("ACME", "ACM-555"), Some("AB-100"));
+    assert_eq!(m.uom_alias("ACME", "GEBINDE"), Some("EA"));
 }
 
 #[test]
@@ -272,6 +273,7 @@ fn absent_files_keep_their_tables_and_an_empty_dir_is_refused() {
     assert!(m.customer("ACME").is_some());
     // The crossref to AB-100 still resolves; the one to the dropped CD-200 is ignored.
     assert_eq!(m.crossref("ACME", "ACM-555"), Some("AB-100"));
+    assert_eq!(m.uom_alias("ACME", "GEBINDE"), Some("EA"));
     assert_eq!(m.crossref("ACME", "ACM-777"), None);
 
     let empty = tmp.path().join("empty");
@@ -309,6 +311,12 @@ fn learned_rows_survive_reimport() {
         .add_crossref("NOBODY", "X", "AB-100", "alice")
         .is_err());
     assert!(store.add_buyer_alias("...", "ACME", "alice").is_err());
+    store
+        .add_uom_alias("ACME", "Gebinde.", "EA", "alice")
+        .expect("unit");
+    assert!(store
+        .add_uom_alias("NOBODY", "Gebinde", "EA", "alice")
+        .is_err());
 
     let r = store.import_master(&src).expect("import 2");
     assert_eq!(r.version, 2);
@@ -318,6 +326,7 @@ fn learned_rows_survive_reimport() {
     assert_eq!(m.crossref("ACME", "ACME-GLOVES"), Some("EF-300"));
     assert_eq!(m.crossref("ACME", "ACM-777"), Some("GH-400"));
     assert_eq!(m.crossref("ACME", "ACM-555"), Some("AB-100"));
+    assert_eq!(m.uom_alias("ACME", "GEBINDE"), Some("EA"));
 
     // The alias identifies the customer of an order with no sender.
     let mut o = order("PO-9");

@@ -83,6 +83,15 @@ pub struct BuyerAlias {
     pub customer_id: String,
 }
 
+/// A printed unit a reviewer confirmed as a catalog unit for one customer. `printed` is
+/// stored folded ([`super::uom::fold`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UomAlias {
+    pub customer_id: String,
+    pub printed: String,
+    pub uom: String,
+}
+
 /// Master data as plain rows (what the store loads, what a test or benchmark builds).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MasterRows {
@@ -93,6 +102,8 @@ pub struct MasterRows {
     pub crossref: Vec<Crossref>,
     pub contract_prices: Vec<ContractPrice>,
     pub buyer_aliases: Vec<BuyerAlias>,
+    /// Units reviewers confirmed per customer (learned; survive imports).
+    pub uom_aliases: Vec<UomAlias>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -738,6 +749,8 @@ pub struct MasterData {
     pub(crate) crossref_exact: HashMap<(String, String), String>,
     pub(crate) crossref_norm: HashMap<(String, String), Option<String>>,
     pub(crate) contract: HashMap<(String, String), f64>,
+    /// (customer_id, folded printed unit) -> unit code, learned from reviewers.
+    pub(crate) uom_aliases: HashMap<(String, String), String>,
 }
 
 /// Pack three bytes into a trigram key.
@@ -869,6 +882,10 @@ impl MasterData {
         for c in rows.contract_prices {
             m.contract.insert((c.customer_id, c.sku), c.unit_price);
         }
+        for u in rows.uom_aliases {
+            let key = super::uom::fold(&u.printed);
+            m.uom_aliases.insert((u.customer_id, key), u.uom);
+        }
         m
     }
 
@@ -893,6 +910,16 @@ impl MasterData {
 
     pub fn customers(&self) -> &[Customer] {
         &self.customers
+    }
+
+    /// The unit code a reviewer confirmed for `printed` (folded) from `customer_id`.
+    pub fn uom_alias(&self, customer_id: &str, printed: &str) -> Option<&str> {
+        if self.uom_aliases.is_empty() {
+            return None;
+        }
+        self.uom_aliases
+            .get(&(customer_id.to_string(), printed.to_string()))
+            .map(String::as_str)
     }
 
     /// The contract price of `sku` for `customer_id`, if there is one.

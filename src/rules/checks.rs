@@ -18,7 +18,8 @@
 use super::catalog::{CatalogItem, Customer, MasterData};
 use super::customer::CustomerMatch;
 use super::duplicate::{content_key, po_key, DuplicateHit, DuplicateProbe};
-use super::text::{canonical_currency, canonical_uom, fmt_money, fmt_qty};
+use super::text::{canonical_currency, fmt_money, fmt_qty};
+use super::uom;
 use super::{CheckContext, ConfidenceField, RulesConfig, StockPolicy};
 use crate::domain::{ChargeKind, Exception, ExceptionCode, Field, LineItem, Order, Suggestion};
 
@@ -354,26 +355,6 @@ pub fn unknown_sku(
     push(ex, ExceptionCode::UnknownSku, Some(n), message, suggestion);
 }
 
-/// How many catalog units one order unit is; `None` when they cannot be converted.
-pub fn uom_factor(order_uom: &str, catalog_uom: &str, cfg: &RulesConfig) -> Option<f64> {
-    let o = canonical_uom(order_uom);
-    let c = canonical_uom(catalog_uom);
-    if o == c {
-        return Some(1.0);
-    }
-    let base = |u: &str| -> Option<f64> {
-        if u == "EA" {
-            return Some(1.0);
-        }
-        cfg.uom_conversions
-            .iter()
-            .find(|(k, _)| canonical_uom(k) == u)
-            .map(|(_, v)| *v)
-            .filter(|v| v.is_finite() && *v > 0.0)
-    };
-    Some(base(&o)? / base(&c)?)
-}
-
 /// The checks on a matched line: unit, pack and minimum, stock, currency, price.
 #[allow(clippy::too_many_arguments)]
 pub fn matched_line(
@@ -393,24 +374,28 @@ pub fn matched_line(
         .as_ref()
         .map(|u| u.value.trim())
         .filter(|u| !u.is_empty());
-    let factor = match order_uom {
-        None => 1.0,
-        Some(u) => match uom_factor(u, &item.uom, cfg) {
+    let customer_id = customer.map(|c| c.customer_id.as_str());
+    let order_code = order_uom.map(|u| uom::resolve(u, customer_id, master, cfg));
+    let factor = match (order_uom, &order_code) {
+        (Some(u), Some(code)) => match uom::factor(code, item, cfg) {
             Some(f) => f,
             None => {
+                let known = if code.as_str() == uom::fold(u) && !uom::is_known(code) {
+                    format!("'{u}' is not a unit the rules know (built-in table, rules.uom_synonyms or one a reviewer confirmed for this customer); {sku} is sold per '{}'", item.uom)
+                } else {
+                    format!("unit '{u}' ({code}) cannot be converted to the catalog unit '{}' of {sku} (no pack size or rules.uom_conversions entry)", item.uom)
+                };
                 push(
                     ex,
                     ExceptionCode::UomMismatch,
                     Some(n),
-                    format!(
-                        "Line {n}: unit '{u}' does not match the catalog unit '{}' of {sku}, and rules.uom_conversions has no conversion between them; quantity and price were not checked.",
-                        item.uom
-                    ),
+                    format!("Line {n}: {known}; quantity and price were not checked.",),
                     suggest("uom", item.uom.clone(), "catalog unit"),
                 );
                 return;
             }
         },
+        _ => 1.0,
     };
     let unit_note = |q: f64| {
         if factor == 1.0 {

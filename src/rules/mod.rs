@@ -11,7 +11,9 @@
 //! - `checks.rs`: price, currency, arithmetic, quantity, unit, stock, duplicate,
 //!   completeness and confidence.
 //! - `duplicate.rs`: normalised PO numbers and order contents for the duplicate check.
-//! - `text.rs`: normalising codes, names, units and currencies; edit distance.
+//! - `text.rs`: normalising codes, names and currencies; edit distance.
+//! - `uom.rs`: printed units of measure to codes (six languages, config, learned) and
+//!   conversions.
 
 pub mod catalog;
 mod checks;
@@ -19,6 +21,7 @@ pub mod customer;
 pub mod duplicate;
 pub mod matching;
 pub mod text;
+pub mod uom;
 
 use std::collections::BTreeMap;
 
@@ -26,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub use catalog::{
     BuyerAlias, CatalogItem, ContractPrice, Crossref, CrossrefOrigin, Customer, ImportError,
-    ImportReport, MasterData, MasterRows, RowError, TableCount,
+    ImportReport, MasterData, MasterRows, RowError, TableCount, UomAlias,
 };
 pub use customer::CustomerMatch;
 pub use duplicate::{content_key, po_key, DuplicateHit, DuplicateLookup, DuplicateProbe};
@@ -112,11 +115,16 @@ pub struct RulesConfig {
     /// `review` raises `insufficient_stock` when a line asks for more than the imported stock
     /// snapshot; `backorder` accepts it. Default "review".
     pub stock_policy: StockPolicy,
-    /// How many "each" one unit is, for units that can be converted: `BOX = 12` means one BOX
-    /// is 12 EA. Synonyms of each (EA, EACH, PC, PCS, ST, STK, Stück ...) are always equal.
-    /// A line whose unit differs from the catalog's and cannot be converted through this
-    /// table raises `uom_mismatch`. Default { DZ = 12 }.
+    /// How many "each" one unit is, for units that can be converted: `BUNDLE = 25` means one
+    /// BUNDLE is 25 EA. Built in: synonyms in six languages (Stück, pcs, Karton, Rolle,
+    /// paquet ...), DZ = 12 EA, G/KG, MM/CM/M, ML/L, and a case/box/pack of an item whose
+    /// catalog unit is EA is its pack size. A line whose unit differs from the catalog's and
+    /// cannot be converted raises `uom_mismatch`. Default { DZ = 12 }.
     pub uom_conversions: BTreeMap<String, f64>,
+    /// More words for unit codes, for the whole installation: `CS = ["Gebinde", "colli"]`.
+    /// Checked before the built-in table; a reviewer's confirmed unit for one customer is
+    /// checked before this. Default {}.
+    pub uom_synonyms: BTreeMap<String, Vec<String>>,
     /// Largest edit distance for a "closest code" suggestion (a quarter of the code length at
     /// most, at least 1). 0 turns code suggestions off. Default 2.
     pub suggest_max_edits: u32,
@@ -148,6 +156,7 @@ impl Default for RulesConfig {
             ],
             stock_policy: StockPolicy::Review,
             uom_conversions: BTreeMap::from([("DZ".to_string(), 12.0)]),
+            uom_synonyms: BTreeMap::new(),
             suggest_max_edits: 2,
             description_min_similarity: 0.5,
             buyer_name_min_similarity: 0.85,

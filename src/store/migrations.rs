@@ -218,6 +218,18 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE documents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 7: printed units a reviewer confirmed as a catalog unit for one customer (issue 19;
+    // learned like buyer_aliases, survives re-import). `printed` is folded (upper case, no
+    // accents, no trailing dot).
+    r#"
+    CREATE TABLE uom_aliases (
+        customer_id   TEXT NOT NULL,
+        printed       TEXT NOT NULL,
+        uom           TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        PRIMARY KEY (customer_id, printed)
+    );
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

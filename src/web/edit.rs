@@ -220,6 +220,20 @@ pub fn printed_code(l: &LineItem) -> Option<String> {
         .find(|s| !s.is_empty())
 }
 
+/// For a suggested unit (exception `index` on a line, field `uom`): the unit printed on that
+/// line, which "remember" teaches as the customer's word for the suggested unit.
+pub fn printed_unit(o: &Order, check: &CheckResult, index: usize) -> Option<String> {
+    let ex = check.exceptions.get(index)?;
+    if ex.suggestion.as_ref()?.field != "uom" {
+        return None;
+    }
+    let line = o.lines.get(line_index(o, ex.line?)?)?;
+    line.uom
+        .as_ref()
+        .map(|u| u.value.trim().to_string())
+        .filter(|u| !u.is_empty())
+}
+
 /// Apply the suggestion of exception `index` of `check` to `o`. A suggested SKU replaces
 /// the printed one, which is kept as the customer's part number when that column was empty.
 /// Returns the line index touched (for "remember") and the printed code it replaced.

@@ -86,20 +86,25 @@ pub(crate) mod ops {
             return Err(stale(&row, version));
         }
         let mut order = row.order.clone();
+        let printed_unit = edit::printed_unit(&row.order, &row.check, ex);
         let (line, printed) = edit::apply_suggestion(&mut order, &row.check, ex)?;
         if remember {
             let customer = row.check.customer_id.clone().ok_or_else(|| {
                 WebError::BadRequest("the customer is not known yet; confirm it first".into())
             })?;
-            let sku = line
-                .and_then(|i| order.lines.get(i))
-                .and_then(|l| l.sku.as_ref())
-                .map(|f| f.value.clone());
-            match (printed, sku) {
-                (Some(code), Some(sku)) => store.add_crossref(&customer, &code, &sku, user)?,
+            let chosen = |f: fn(&crate::domain::LineItem) -> Option<&String>| {
+                line.and_then(|i| order.lines.get(i)).and_then(f).cloned()
+            };
+            let sku = chosen(|l| l.sku.as_ref().map(|f| &f.value));
+            let unit = chosen(|l| l.uom.as_ref().map(|f| &f.value));
+            match (printed_unit, unit, printed, sku) {
+                (Some(p), Some(u), _, _) => store.add_uom_alias(&customer, &p, &u, user)?,
+                (None, _, Some(code), Some(sku)) => {
+                    store.add_crossref(&customer, &code, &sku, user)?
+                }
                 _ => {
                     return Err(WebError::BadRequest(
-                        "only a SKU chosen for a printed code can be remembered".into(),
+                        "only a SKU chosen for a printed code, or a unit chosen for a printed unit, can be remembered".into(),
                     ))
                 }
             }
@@ -289,7 +294,7 @@ fn exc_view(
     index: usize,
     e: &crate::domain::Exception,
     row: &OrderRow,
-    printed: Option<&str>,
+    line: Option<&crate::domain::LineItem>,
 ) -> ExcView {
     let confirm_customer = e
         .suggestion
@@ -301,8 +306,18 @@ fn exc_view(
         .as_ref()
         .filter(|s| s.field != "customer_id")
         .map(|s| {
-            let can_remember =
-                s.field == "sku" && row.check.customer_id.is_some() && printed.is_some();
+            // What "remember" teaches: the printed unit for a unit, else the printed code.
+            let printed = line.and_then(|l| {
+                if s.field == "uom" {
+                    l.uom.as_ref().map(|u| u.value.trim().to_string())
+                } else {
+                    edit::printed_code(l)
+                }
+            });
+            let printed = printed.as_deref();
+            let can_remember = (s.field == "sku" || s.field == "uom")
+                && row.check.customer_id.is_some()
+                && printed.is_some();
             FixView {
                 field: s.field.clone(),
                 value: s.value.clone(),
@@ -371,12 +386,11 @@ fn item_page(
         .enumerate()
         .map(|(i, l)| {
             let no = edit::line_no(l, i);
-            let printed = edit::printed_code(l);
             let exceptions: Vec<ExcView> = ex
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.line == Some(no))
-                .map(|(j, e)| exc_view(j, e, row, printed.as_deref()))
+                .map(|(j, e)| exc_view(j, e, row, Some(l)))
                 .collect();
             let flagged: Vec<&str> = ex
                 .iter()
