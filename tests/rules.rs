@@ -555,6 +555,7 @@ fn charge(kind: ChargeKind, amount: f64) -> Charge {
     Charge {
         kind,
         label: format!("{kind:?}"),
+        rate_pct: None,
         amount: Field::certain(amount),
     }
 }
@@ -1166,4 +1167,156 @@ fn printed_units_synonyms_packs_and_learned_units() {
     syn.uom_synonyms.insert("CS".into(), vec!["gebinde".into()]);
     let r = rules::check(&o, &CheckContext::new(ACME), &plain, &syn);
     assert_eq!(r.exceptions, vec![]);
+}
+
+fn rated(kind: ChargeKind, label: &str, rate: Option<f64>, amount: f64) -> Charge {
+    Charge {
+        kind,
+        label: label.into(),
+        rate_pct: rate,
+        amount: Field::certain(amount),
+    }
+}
+
+/// Lines -> subtotal -> rated charges -> total, each failure naming its step (issue 19).
+#[test]
+fn arithmetic_steps_with_subtotal_charges_and_tax() {
+    use ChargeKind::*;
+    // The lines sum to 95.00.
+    type Case = (
+        Option<f64>,
+        Vec<Charge>,
+        f64,
+        Option<&'static str>,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            Some(95.0),
+            vec![
+                rated(Freight, "Fracht", None, 5.0),
+                rated(Tax, "MwSt 19%", Some(19.0), 19.0),
+            ],
+            119.0,
+            None,
+            "freight, then VAT on subtotal + freight",
+        ),
+        (
+            Some(95.0),
+            vec![
+                rated(Freight, "Freight", None, 5.0),
+                rated(Tax, "VAT 19%", Some(19.0), 18.05),
+            ],
+            118.05,
+            None,
+            "VAT on the goods only",
+        ),
+        (
+            Some(95.0),
+            vec![
+                rated(Discount, "Remise 5%", Some(5.0), -4.75),
+                rated(Tax, "TVA 20%", Some(20.0), 18.05),
+            ],
+            108.3,
+            None,
+            "discount then tax on the discounted base",
+        ),
+        (
+            Some(100.0),
+            vec![
+                rated(Freight, "Vracht", None, 5.0),
+                rated(Tax, "BTW 21%", Some(21.0), 21.0),
+            ],
+            121.0,
+            None,
+            "freight printed above the subtotal",
+        ),
+        (
+            None,
+            vec![
+                rated(Handling, "Handling", None, 7.5),
+                rated(Rounding, "Rundung", None, -0.01),
+            ],
+            102.49,
+            None,
+            "no subtotal printed, handling and rounding",
+        ),
+        (
+            Some(95.0),
+            vec![rated(Tax, "IVA 22%", Some(22.0), 20.9)],
+            95.0,
+            None,
+            "a net total beside the tax line",
+        ),
+        (Some(96.0), vec![], 96.0, Some("Subtotal:"), "subtotal off"),
+        (
+            Some(95.0),
+            vec![rated(Tax, "VAT 19%", Some(19.0), 20.0)],
+            115.0,
+            Some("Charge 'VAT 19%'"),
+            "tax amount not 19%",
+        ),
+        (
+            Some(95.0),
+            vec![
+                rated(Freight, "Porte", None, 5.0),
+                rated(Tax, "IVA 21%", Some(21.0), 21.0),
+            ],
+            131.0,
+            Some("Total: subtotal 95.00 + Porte 5.00 + IVA 21% 21.00 = 121.00"),
+            "total off",
+        ),
+    ];
+    for (sub, charges, total, fails, name) in cases {
+        let mut o = order();
+        o.subtotal = sub.map(Field::certain);
+        o.charges = charges;
+        o.total = f(total);
+        let r = run(&o, ACME, &RulesConfig::default());
+        match fails {
+            None => assert_eq!(r.exceptions, vec![], "{name}"),
+            Some(step) => {
+                assert_eq!(codes(&r), vec![ExceptionCode::ArithmeticMismatch], "{name}");
+                assert!(
+                    r.exceptions[0].message.starts_with(step),
+                    "{name}: {}",
+                    r.exceptions[0].message
+                );
+            }
+        }
+    }
+}
+
+/// Price per 100, line discounts and a 4-decimal price printed with 2 decimals.
+#[test]
+fn price_units_discounts_and_rounded_prices() {
+    let run_line = |qty: f64, price: f64, per: Option<f64>, disc: Option<f64>, amount: f64| {
+        let mut o = order();
+        o.total = None;
+        o.lines[0] = line("AB-100", qty, price);
+        o.lines[0].price_unit = per.map(Field::certain);
+        o.lines[0].discount_pct = disc.map(Field::certain);
+        o.lines[0].amount = f(amount);
+        codes(&run(&o, ACME, &RulesConfig::default()))
+    };
+    // Contract price 9.50 per piece.
+    assert_eq!(run_line(10.0, 950.0, Some(100.0), None, 95.0), vec![]);
+    assert_eq!(run_line(10.0, 9500.0, Some(1000.0), None, 95.0), vec![]);
+    assert_eq!(
+        run_line(10.0, 950.0, None, None, 9500.0),
+        vec![ExceptionCode::PriceMismatch]
+    );
+    // List price 10.00 less 5 % is the contract price.
+    assert_eq!(run_line(10.0, 10.0, None, Some(5.0), 95.0), vec![]);
+    assert_eq!(
+        run_line(10.0, 10.0, None, Some(5.0), 100.0),
+        vec![ExceptionCode::ArithmeticMismatch]
+    );
+    // 100 x 9.5049 = 950.49, printed as 9.50: the amount is explained by rounding.
+    assert_eq!(run_line(100.0, 9.50, None, None, 950.49), vec![]);
+    // 9.506 would print as 9.51: not a rounding of 9.50.
+    assert_eq!(
+        run_line(100.0, 9.50, None, None, 950.60),
+        vec![ExceptionCode::ArithmeticMismatch]
+    );
 }

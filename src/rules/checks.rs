@@ -8,20 +8,17 @@
 //!   price, pack size and stock are in a different unit and are not compared.
 //! - A line priced in another currency than the order raises `currency_mismatch` (unless the
 //!   header already did for the same reason) and its price is not compared.
-//! - The printed total: lines + extracted charges must equal it. Without an extracted tax
-//!   charge, a total equal to (lines + charges) x (1 + rate) for a configured tax rate is
-//!   explained (the printed total usually includes tax). No total: no check. A line without
-//!   an amount counts as quantity x unit price; a line with neither skips the total check
-//!   (its missing quantity is already an exception).
+//! - The arithmetic (lines, subtotal, charges, total) is its own file, `arithmetic.rs`.
 //! - A line without a unit price is not a problem here: the OMS prices it from the catalog.
 
+use super::arithmetic::within;
 use super::catalog::{CatalogItem, Customer, MasterData};
 use super::customer::CustomerMatch;
 use super::duplicate::{content_key, po_key, DuplicateHit, DuplicateProbe};
 use super::text::{canonical_currency, fmt_money, fmt_qty};
 use super::uom;
 use super::{CheckContext, ConfidenceField, RulesConfig, StockPolicy};
-use crate::domain::{ChargeKind, Exception, ExceptionCode, Field, LineItem, Order, Suggestion};
+use crate::domain::{Exception, ExceptionCode, Field, LineItem, Order, Suggestion};
 
 fn push(
     ex: &mut Vec<Exception>,
@@ -44,15 +41,6 @@ fn suggest(field: &str, value: String, label: impl Into<String>) -> Option<Sugge
         value,
         label: label.into(),
     })
-}
-
-/// `a` is within `tol` of `b`, allowing for floating-point noise.
-fn within(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol + 1e-9 * a.abs().max(b.abs()).max(1.0)
-}
-
-fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
 }
 
 fn blank(f: &Option<Field<String>>) -> bool {
@@ -509,7 +497,8 @@ pub fn matched_line(
     };
     // No printed price: nothing to compare, and no price in another currency to flag (the
     // OMS prices the line).
-    let Some(price) = line.unit_price.as_ref().map(|p| p.value) else {
+    // A price per 100 or 1000 is compared per unit.
+    let Some(price) = line.unit_price.as_ref().map(|p| p.value / line.price_per()) else {
         return;
     };
     if let (Some(order_ccy), Some(basis_ccy)) = (&currency.code, &basis_ccy) {
@@ -533,7 +522,9 @@ pub fn matched_line(
     let allowed = cfg
         .price_tolerance_abs
         .max(expected.abs() * cfg.price_tolerance_pct / 100.0);
-    if !within(price, expected, allowed) {
+    // A line discount may turn a list price into the contract price: either passes.
+    let net = price * line.net_factor();
+    if !within(price, expected, allowed) && !within(net, expected, allowed) {
         let per = if factor == 1.0 {
             String::new()
         } else {
@@ -558,128 +549,4 @@ pub fn matched_line(
             suggest("unit_price", fmt_money(expected), basis_label),
         );
     }
-}
-
-/// Quantity x unit price vs amount per line; lines + charges (+ tax) vs the total.
-pub fn arithmetic(order: &Order, cfg: &RulesConfig, ex: &mut Vec<Exception>) {
-    let tol = cfg.arithmetic_tolerance;
-    let mut subtotal = 0.0;
-    let mut computable = !order.lines.is_empty();
-    for (i, l) in order.lines.iter().enumerate() {
-        let n = line_no(l, i);
-        let q = l
-            .quantity
-            .as_ref()
-            .map(|f| f.value)
-            .filter(|v| v.is_finite());
-        let p = l
-            .unit_price
-            .as_ref()
-            .map(|f| f.value)
-            .filter(|v| v.is_finite());
-        let a = l.amount.as_ref().map(|f| f.value).filter(|v| v.is_finite());
-        if let (Some(q), Some(p), Some(a)) = (q, p, a) {
-            let expected = q * p;
-            if !within(a, expected, tol) {
-                push(
-                    ex,
-                    ExceptionCode::ArithmeticMismatch,
-                    Some(n),
-                    format!(
-                        "Line {n}: {} x {} = {} but the line amount is {}.",
-                        fmt_qty(q),
-                        fmt_money(p),
-                        fmt_money(expected),
-                        fmt_money(a)
-                    ),
-                    suggest(
-                        "amount",
-                        fmt_money(round2(expected)),
-                        "quantity x unit price",
-                    ),
-                );
-            }
-        }
-        match (a, q, p) {
-            (Some(a), _, _) => subtotal += a,
-            (None, Some(q), Some(p)) => subtotal += round2(q * p),
-            _ => computable = false,
-        }
-    }
-    let Some(total) = order
-        .total
-        .as_ref()
-        .map(|t| t.value)
-        .filter(|t| t.is_finite())
-    else {
-        return;
-    };
-    if !computable {
-        return;
-    }
-    let charges: f64 = order
-        .charges
-        .iter()
-        .map(|c| {
-            let v = c.amount.value;
-            if c.kind == ChargeKind::Discount && v > 0.0 {
-                -v
-            } else {
-                v
-            }
-        })
-        .filter(|v| v.is_finite())
-        .sum();
-    let base = subtotal + charges;
-    if within(total, base, tol) {
-        return;
-    }
-    let has_tax = order.charges.iter().any(|c| c.kind == ChargeKind::Tax);
-    if !has_tax
-        && cfg
-            .tax_rates_pct
-            .iter()
-            .any(|r| within(total, round2(base * (1.0 + r / 100.0)), tol))
-    {
-        return;
-    }
-    let charges_note = if order.charges.is_empty() {
-        String::new()
-    } else {
-        format!(
-            ", with charges {} that is {}",
-            fmt_money(charges),
-            fmt_money(base)
-        )
-    };
-    let tax_note = if has_tax || cfg.tax_rates_pct.is_empty() {
-        String::new()
-    } else {
-        let pct = if base != 0.0 {
-            format!(" ({:.2}%)", (total - base) / base * 100.0)
-        } else {
-            String::new()
-        };
-        format!("{pct}, which is not tax at any rate in rules.tax_rates_pct")
-    };
-    push(
-        ex,
-        ExceptionCode::ArithmeticMismatch,
-        None,
-        format!(
-            "The lines sum to {}{charges_note}, but the total is {}: a difference of {}{tax_note}.",
-            fmt_money(subtotal),
-            fmt_money(total),
-            fmt_money(total - base),
-        ),
-        suggest(
-            "total",
-            fmt_money(round2(base)),
-            if order.charges.is_empty() {
-                "sum of lines"
-            } else {
-                "sum of lines and charges"
-            },
-        ),
-    );
 }

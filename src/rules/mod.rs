@@ -8,13 +8,15 @@
 //! - `catalog.rs`: the CSV files, the row types and the indexed snapshot.
 //! - `customer.rs`: which customer sent the order.
 //! - `matching.rs`: which catalog item a line means, and suggestions for unknown ones.
-//! - `checks.rs`: price, currency, arithmetic, quantity, unit, stock, duplicate,
+//! - `arithmetic.rs`: lines -> subtotal -> charges -> total, naming the step that fails.
+//! - `checks.rs`: price, currency, quantity, unit, stock, duplicate,
 //!   completeness and confidence.
 //! - `duplicate.rs`: normalised PO numbers and order contents for the duplicate check.
 //! - `text.rs`: normalising codes, names and currencies; edit distance.
 //! - `uom.rs`: printed units of measure to codes (six languages, config, learned) and
 //!   conversions.
 
+mod arithmetic;
 pub mod catalog;
 mod checks;
 pub mod customer;
@@ -268,7 +270,7 @@ pub fn check(
             kind: m.kind,
         });
     }
-    checks::arithmetic(order, cfg, &mut ex);
+    arithmetic::arithmetic(order, cfg, &mut ex);
     // Header first, then by line; stable, so each check's order within a line is kept.
     ex.sort_by_key(|e| e.line.map_or(0, |l| u64::from(l) + 1));
     CheckResult {
