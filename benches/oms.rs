@@ -48,6 +48,7 @@ fn order(i: usize) -> NewOrder {
         },
         check: CheckResult {
             customer_id: Some("C1".into()),
+            currency: None,
             exceptions: vec![],
             lines: (1..=5)
                 .map(|n| LineMatch {

@@ -409,6 +409,9 @@ pub struct LineMatch {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     pub customer_id: Option<String>,
+    /// The order's currency: as printed, else the customer's default (`customers.csv`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub exceptions: Vec<Exception>,
     pub lines: Vec<LineMatch>,
 }

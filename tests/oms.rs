@@ -229,6 +229,7 @@ fn order(i: usize) -> NewOrder {
         },
         check: CheckResult {
             customer_id: Some("C1".to_string()),
+            currency: None,
             exceptions: vec![],
             lines: vec![LineMatch {
                 line_no: 1,

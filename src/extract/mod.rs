@@ -3,6 +3,7 @@
 //! reads numbers, dates and currencies with the document's locale.
 
 mod address;
+mod charges;
 mod columns;
 pub mod decode;
 pub mod header;
@@ -299,6 +300,7 @@ impl ModelExtractor {
                 header::apply(&tokens, &layout, order, part, locale);
             }
         }
+        charges::apply(&tokens, &layout, &mut orders, part, locale);
         Ok(orders)
     }
 }

@@ -275,6 +275,7 @@ pub fn check(
     ex.sort_by_key(|e| e.line.map_or(0, |l| u64::from(l) + 1));
     CheckResult {
         customer_id: customer.map(|c| c.customer_id.clone()),
+        currency: currency.code.clone(),
         exceptions: ex,
         lines,
     }

@@ -14,7 +14,7 @@ use super::auth::Reviewer;
 use super::documents::email_attachments;
 use super::edit::{self, HEADER_FIELDS, LINE_FIELDS};
 use super::{render, AppState, WebError};
-use crate::domain::{Document, OrderState};
+use crate::domain::{ChargeKind, Document, OrderState};
 use crate::parse::PartContent;
 use crate::store::{AuditEntry, Claim, OrderRow};
 
@@ -230,6 +230,15 @@ pub struct LineView {
     pub exceptions: Vec<ExcView>,
 }
 
+/// One charge row of the edit form (the last one is blank, for adding a charge).
+pub struct ChargeView {
+    pub index: usize,
+    pub kind: &'static str,
+    pub label: String,
+    pub rate: String,
+    pub amount: String,
+}
+
 pub struct AttachmentView {
     pub n: usize,
     pub name: String,
@@ -272,6 +281,8 @@ pub struct ItemPage {
     pub header: Vec<HeaderView>,
     pub header_exceptions: Vec<ExcView>,
     pub lines: Vec<LineView>,
+    pub charges: Vec<ChargeView>,
+    pub charge_kinds: Vec<&'static str>,
     pub columns: Vec<&'static str>,
     pub exception_count: usize,
     pub claimed_by_other: Option<Claim>,
@@ -511,6 +522,8 @@ fn item_page(
         header,
         header_exceptions,
         lines,
+        charges: charge_views(o),
+        charge_kinds: ChargeKind::ALL.iter().map(|k| k.as_str()).collect(),
         columns: LINE_FIELDS.iter().map(|(_, l)| *l).collect(),
         exception_count: ex.len(),
         claimed_by_other: claim.filter(|c| c.user != who.name),
@@ -518,6 +531,30 @@ fn item_page(
         flash,
         position,
     }
+}
+
+/// The order's charges as form rows, and one blank row to add a charge.
+fn charge_views(o: &crate::domain::Order) -> Vec<ChargeView> {
+    let mut v: Vec<ChargeView> = o
+        .charges
+        .iter()
+        .enumerate()
+        .map(|(index, c)| ChargeView {
+            index,
+            kind: c.kind.as_str(),
+            label: c.label.clone(),
+            rate: c.rate_pct.map(edit::fmt_num).unwrap_or_default(),
+            amount: edit::fmt_num(c.amount.value),
+        })
+        .collect();
+    v.push(ChargeView {
+        index: o.charges.len(),
+        kind: ChargeKind::Freight.as_str(),
+        label: String::new(),
+        rate: String::new(),
+        amount: String::new(),
+    });
+    v
 }
 
 #[derive(Deserialize)]
