@@ -151,6 +151,18 @@ impl LineItem {
             .unwrap_or(1.0)
     }
 
+    /// A credit or discount line printed among the items ("Discount / credit note 4471",
+    /// -5.00): no item code and a negative amount (or price). It lowers the total and is
+    /// checked by the arithmetic, not matched against the catalog.
+    pub fn is_credit(&self) -> bool {
+        let blank =
+            |f: &Option<Field<String>>| f.as_ref().is_none_or(|f| f.value.trim().is_empty());
+        let negative = |f: &Option<Field<f64>>| f.as_ref().is_some_and(|f| f.value < 0.0);
+        blank(&self.sku)
+            && blank(&self.customer_part)
+            && (negative(&self.amount) || (self.amount.is_none() && negative(&self.unit_price)))
+    }
+
     /// The share of quantity x price that is charged: 1 - discount/100 (1 without one).
     pub fn net_factor(&self) -> f64 {
         self.discount_pct

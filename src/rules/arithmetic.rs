@@ -6,7 +6,8 @@
 //!    to the printed price.
 //! 2. **subtotal**: the lines (credit lines included, with their sign) = the printed subtotal.
 //! 3. **rated charges**: a charge printed with a rate (VAT 19 %, discount 3 %) = the rate of
-//!    the subtotal (tax also of the subtotal plus the other charges).
+//!    the subtotal (tax: of the subtotal plus the other charges, of the goods alone, or of
+//!    the goods less discounts).
 //! 4. **total**: subtotal + every printed charge = the printed total. Without a printed tax
 //!    charge, a total equal to that base plus tax at one of `rules.tax_rates_pct` is
 //!    explained (the printed total usually includes tax the extraction did not see).
@@ -153,6 +154,36 @@ fn describe(c: &Charge) -> String {
     format!("{label} {}", fmt_money(c.signed()))
 }
 
+type Fail = (String, Option<(&'static str, f64, &'static str)>);
+
+/// A tax line printed without its rate: it must be one of `rules.tax_rates_pct` of one of
+/// the `bases`, else nothing vouches for it.
+fn unrated_tax(c: &Charge, bases: &[f64], cfg: &RulesConfig, fails: &mut Vec<Fail>) {
+    let tol = cfg.arithmetic_tolerance;
+    let v = c.amount.value.abs();
+    let fits = bases.iter().any(|b| {
+        cfg.tax_rates_pct
+            .iter()
+            .any(|r| within(v, round2((b * r / 100.0).abs()), tol))
+    });
+    if !fits && !cfg.tax_rates_pct.is_empty() {
+        let pct = bases
+            .first()
+            .filter(|b| **b != 0.0)
+            .map_or(String::new(), |b| {
+                format!(" ({:.2}% of {})", v / b * 100.0, fmt_money(*b))
+            });
+        fails.push((
+            format!(
+                "Charge '{}': tax {}{pct} is not any rate in rules.tax_rates_pct of the subtotal.",
+                c.label.trim(),
+                fmt_money(v)
+            ),
+            None,
+        ));
+    }
+}
+
 /// Steps 2-4 under one reading; the failures, in step order (empty: it adds up).
 fn sums(
     order: &Order,
@@ -211,13 +242,26 @@ fn sums(
         .filter(|c| c.kind != ChargeKind::Tax)
         .map(|c| c.signed())
         .sum();
+    let discounts: f64 = after
+        .iter()
+        .filter(|c| c.kind == ChargeKind::Discount)
+        .map(|c| c.signed())
+        .sum();
     for c in &charges {
         let Some(rate) = c.rate_pct.filter(|r| r.is_finite() && *r > 0.0) else {
+            if c.kind == ChargeKind::Tax && !split_tax {
+                unrated_tax(
+                    c,
+                    &[subtotal + others, subtotal, subtotal + discounts],
+                    cfg,
+                    &mut fails,
+                );
+            }
             continue;
         };
         let bases: Vec<f64> = match c.kind {
             ChargeKind::Tax if split_tax => continue,
-            ChargeKind::Tax => vec![subtotal, subtotal + others],
+            ChargeKind::Tax => vec![subtotal + others, subtotal, subtotal + discounts],
             ChargeKind::Rounding => continue,
             _ => vec![line_sum, subtotal],
         };

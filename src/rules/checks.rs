@@ -69,12 +69,25 @@ pub fn completeness(order: &Order, ex: &mut Vec<Exception>) {
     }
     for (i, l) in order.lines.iter().enumerate() {
         let n = line_no(l, i);
+        if l.is_credit() {
+            continue;
+        }
         match &l.quantity {
             None => push(
                 ex,
                 ExceptionCode::MissingField,
                 Some(n),
                 format!("Line {n} has no quantity."),
+                None,
+            ),
+            Some(q) if q.value.is_finite() && q.value < 0.0 => push(
+                ex,
+                ExceptionCode::MissingField,
+                Some(n),
+                format!(
+                    "Line {n} has quantity {}: a return or credit of an item is not an order line; a person decides how to book it.",
+                    fmt_qty(q.value)
+                ),
                 None,
             ),
             Some(q) if !(q.value.is_finite() && q.value > 0.0) => push(
@@ -343,6 +356,25 @@ pub fn unknown_sku(
     push(ex, ExceptionCode::UnknownSku, Some(n), message, suggestion);
 }
 
+/// How far a unit price (per one unit) may be from `expected`. The absolute tolerance is at
+/// most 5 % of the price (a cent on a 4-cent nut would hide a 25 % increase); a price
+/// printed in whole cents may be the rounding of one with more decimals (half a cent, per
+/// its price unit).
+fn price_tolerance(expected: f64, line: &LineItem, cfg: &RulesConfig) -> f64 {
+    let pct = expected.abs() * cfg.price_tolerance_pct / 100.0;
+    let abs = cfg.price_tolerance_abs.min(expected.abs() * 0.05);
+    let printed_cents = line.unit_price.as_ref().is_some_and(|p| {
+        let c = p.value * 100.0;
+        (c - c.round()).abs() < 1e-6
+    });
+    let rounding = if printed_cents {
+        0.005 / line.price_per()
+    } else {
+        0.0
+    };
+    pct.max(abs).max(rounding)
+}
+
 /// The checks on a matched line: unit, pack and minimum, stock, currency, price.
 #[allow(clippy::too_many_arguments)]
 pub fn matched_line(
@@ -427,7 +459,8 @@ pub fn matched_line(
                     format!("minimum order quantity ({} {})", fmt_qty(target), item.uom),
                 ),
             );
-        } else if pack > 0.0 {
+        } else if pack > 0.0 && !(pack == 1.0 && uom::is_measure(&uom::canonical_uom(&item.uom))) {
+            // Metres, kilograms and litres sold by the unit may be ordered in fractions.
             let ratio = q_cat / pack;
             if (ratio - ratio.round()).abs() > 1e-9 * ratio.abs().max(1.0) {
                 let target = next_multiple(q_cat);
@@ -519,9 +552,7 @@ pub fn matched_line(
         }
     }
     let expected = basis_price * factor;
-    let allowed = cfg
-        .price_tolerance_abs
-        .max(expected.abs() * cfg.price_tolerance_pct / 100.0);
+    let allowed = price_tolerance(expected, line, cfg);
     // A line discount may turn a list price into the contract price: either passes.
     let net = price * line.net_factor();
     if !within(price, expected, allowed) && !within(net, expected, allowed) {

@@ -36,7 +36,7 @@ pub use catalog::{
 pub use customer::CustomerMatch;
 pub use duplicate::{content_key, po_key, DuplicateHit, DuplicateLookup, DuplicateProbe};
 
-use crate::domain::{CheckResult, Exception, LineMatch, Order};
+use crate::domain::{CheckResult, Exception, LineMatch, MatchKind, Order};
 
 /// What to do when an order asks for more than the stock snapshot holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -93,8 +93,10 @@ impl ConfidenceField {
 #[serde(default, deny_unknown_fields)]
 pub struct RulesConfig {
     /// A unit price passes when it is within this amount of the expected price (contract
-    /// price, else catalog price), in the order currency. The larger of this and
-    /// `price_tolerance_pct` applies; exactly at the tolerance passes. Default 0.01.
+    /// price, else catalog price), in the order currency, but never more than 5 % of the
+    /// price (so a cent does not hide a large increase on a cheap item). The larger of this
+    /// and `price_tolerance_pct` applies; exactly at the tolerance passes; a price printed in
+    /// whole cents may also be the rounding of a longer one (half a cent). Default 0.01.
     pub price_tolerance_abs: f64,
     /// A unit price passes when it is within this percentage of the expected price
     /// (0.5 = half a percent). Default 0 (only the absolute tolerance).
@@ -102,9 +104,12 @@ pub struct RulesConfig {
     /// Allowed difference between quantity x unit price and the line amount, and between the
     /// lines (plus charges, plus tax) and the printed total. Default 0.01.
     pub arithmetic_tolerance: f64,
-    /// Tax rates in percent that may explain a printed total above the sum of lines when the
-    /// extraction found no tax charge (total = (lines + charges) x (1 + rate/100)).
-    /// Default [5, 7, 8, 10, 19, 20, 21, 25]; [] makes every unexplained difference a mismatch.
+    /// Tax rates in percent: they may explain a printed total above the sum of lines when the
+    /// extraction found no tax charge (total = (lines + charges) x (1 + rate/100)), and a tax
+    /// charge printed without its rate must be one of them. A rate printed beside the tax is
+    /// always checked as printed. Default: the standard and reduced VAT/GST rates of Europe,
+    /// the UK and India [5, 6, 7, 8, 9, 10, 12, 13, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+    /// [] makes every unexplained difference a mismatch.
     pub tax_rates_pct: Vec<f64>,
     /// Extracted values read with a confidence below this (0..1) raise `low_confidence`.
     /// Default 0.8.
@@ -148,7 +153,10 @@ impl Default for RulesConfig {
             price_tolerance_abs: 0.01,
             price_tolerance_pct: 0.0,
             arithmetic_tolerance: 0.01,
-            tax_rates_pct: vec![5.0, 7.0, 8.0, 10.0, 19.0, 20.0, 21.0, 25.0],
+            tax_rates_pct: vec![
+                5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 13.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0,
+                22.0, 23.0, 24.0, 25.0,
+            ],
             confidence_threshold: 0.8,
             confidence_fields: vec![
                 ConfidenceField::PoNumber,
@@ -251,6 +259,14 @@ pub fn check(
         } else {
             i as u32 + 1
         };
+        if line.is_credit() {
+            lines.push(LineMatch {
+                line_no,
+                matched_sku: None,
+                kind: MatchKind::None,
+            });
+            continue;
+        }
         let m = matching::match_line(
             line,
             customer.map(|c| c.customer_id.as_str()),
