@@ -188,30 +188,23 @@ const LABELS: &[(Meaning, &[&str])] = &[
     ),
 ];
 
-/// Words before a charge's name that do not change it ("zzgl. Fracht", "less discount",
-/// "Total VAT").
-const LEADING: &[&str] = &[
-    "zzgl",
-    "zuzgl",
-    "plus",
-    "add",
-    "inkl",
-    "incl",
-    "including",
-    "less",
-    "abzgl",
-    "abzuglich",
-    "moins",
-    "menos",
-    "meno",
+/// Words that make a line the order's total ("Grand Total", "Gesamtbetrag"), unless a charge
+/// name follows the first of them directly ("Total VAT", "Summe MwSt").
+const TOTAL_WORDS: &[&str] = &[
     "total",
     "totaal",
     "totale",
     "gesamt",
+    "gesamtbetrag",
+    "gesamtsumme",
     "summe",
-    "montant",
+    "grand",
+    "endbetrag",
+    "totalbetrag",
     "importe",
+    "montant",
     "bedrag",
+    "ttc",
 ];
 
 /// Words that make a line an identifier, not an amount ("VAT No.", "USt-IdNr").
@@ -229,6 +222,11 @@ const ID_WORDS: &[&str] = &[
     "n",
 ];
 
+/// Currency codes and signs printed beside an amount (not part of a label).
+const CURRENCY: &[&str] = &[
+    "usd", "eur", "gbp", "chf", "inr", "aed", "sek", "nok", "dkk", "pln", "czk", "$", "€", "£",
+];
+
 /// Lower case, accents dropped, anything not a letter or digit a space.
 fn fold(s: &str) -> String {
     s.nfkd()
@@ -238,47 +236,60 @@ fn fold(s: &str) -> String {
         .collect()
 }
 
-/// What a label means, if it is one of [`LABELS`].
+/// Does `phrase` occur in `words` (as whole words; a one-word phrase of 5+ letters also
+/// opens a compound: "Frachtkosten", "Versandpauschale")?
+fn occurs(words: &[&str], phrase: &str) -> bool {
+    let p: Vec<&str> = phrase.split_whitespace().collect();
+    if p.len() == 1 && phrase.len() >= 5 {
+        return words.iter().any(|w| w.starts_with(phrase));
+    }
+    words.windows(p.len()).any(|w| w == p.as_slice())
+}
+
+fn find(words: &[&str], subtotal: bool) -> Option<Meaning> {
+    LABELS
+        .iter()
+        .filter(|(m, _)| (*m == Meaning::Subtotal) == subtotal)
+        .find(|(_, phrases)| phrases.iter().any(|p| occurs(words, p)))
+        .map(|(m, _)| *m)
+}
+
+/// What a label means, if it names a subtotal or a charge of [`LABELS`] anywhere in it
+/// ("Volume discount", "Less 3% discount", "Tax (VAT 19%)").
 fn meaning(label: &str) -> Option<Meaning> {
     let folded = fold(label);
     let words: Vec<&str> = folded.split_whitespace().collect();
     if words.is_empty() || words.iter().any(|w| ID_WORDS.contains(w)) {
         return None;
     }
-    let starts = |words: &[&str], phrase: &str| {
-        let p: Vec<&str> = phrase.split_whitespace().collect();
-        if words.len() >= p.len() && words[..p.len()] == p[..] {
-            return true;
-        }
-        // German and Dutch compounds: "Frachtkosten", "Versandpauschale".
-        p.len() == 1 && phrase.len() >= 5 && words.first().is_some_and(|w| w.starts_with(phrase))
-    };
-    let find = |words: &[&str]| {
-        LABELS
-            .iter()
-            .find(|(_, phrases)| phrases.iter().any(|p| starts(words, p)))
-            .map(|(m, _)| *m)
-    };
-    if let Some(m) = find(&words) {
+    if let Some(m) = find(&words, true) {
         return Some(m);
     }
-    // "zzgl. Fracht", "Total VAT": one leading filler word, then a charge (never the subtotal:
-    // "Total" alone is the order's total).
-    let rest = words
-        .strip_prefix(&[words[0]])
-        .filter(|_| LEADING.contains(&words[0]))?;
-    find(rest).filter(|m| *m != Meaning::Subtotal)
+    if let Some(i) = words.iter().position(|w| TOTAL_WORDS.contains(w)) {
+        // "Total VAT": a charge named right after the total word; else it is the total.
+        let rest = words.get(i + 1..).unwrap_or_default();
+        let named = find(rest, false)?;
+        let first = LABELS
+            .iter()
+            .find(|(m, _)| *m == named)
+            .is_some_and(|(_, ps)| ps.iter().any(|p| occurs(&rest[..rest.len().min(1)], p)));
+        return first.then_some(named);
+    }
+    find(&words, false)
 }
 
 /// A percentage printed in the line: "19%", "19,00 %", "(5%)".
 fn rate(words: &[&str], locale: Locale) -> Option<f64> {
     for (i, w) in words.iter().enumerate() {
+        let w = w.trim_start_matches('(');
         let glued = w.trim_end_matches(')').ends_with('%');
         let next = words
             .get(i + 1)
             .is_some_and(|n| n.trim_end_matches(')') == "%");
         if glued || next {
-            let n = parse_number(w.trim_end_matches([')', '%']), locale)?;
+            let Some(n) = parse_number(w.trim_end_matches([')', '%']), locale) else {
+                continue;
+            };
             if n > 0.0 && n < 100.0 {
                 return Some(n);
             }
@@ -288,7 +299,7 @@ fn rate(words: &[&str], locale: Locale) -> Option<f64> {
 }
 
 /// Money as printed in a totals block: digits with exactly two decimals, maybe a sign,
-/// brackets or a currency glued on ("1.234,56", "-12.50", "(3.00)", "€19.00").
+/// brackets or a currency glued on ("1.234,56", "-12.50", "(3.00)", "€19.00", "£-679.67").
 fn money(word: &str, locale: Locale) -> Option<f64> {
     let core = word.trim_matches(|c: char| !c.is_ascii_digit());
     let b = core.as_bytes();
@@ -301,7 +312,12 @@ fn money(word: &str, locale: Locale) -> Option<f64> {
     if !two_decimals || !starts_like_money || word.contains('%') {
         return None;
     }
-    parse_number(word, locale)
+    let v = parse_number(word, locale)?;
+    // "£-679.67": a minus after the currency sign.
+    let minus_inside = word
+        .trim_start_matches(['€', '$', '£', '¥'])
+        .starts_with('-');
+    Some(if minus_inside { -v.abs() } else { v })
 }
 
 /// One totals-block line read: its meaning, label, rate and amount.
@@ -312,43 +328,70 @@ struct Read {
     amount: f64,
 }
 
+fn is_currency(w: &str) -> bool {
+    CURRENCY.contains(&fold(w).trim()) || CURRENCY.contains(&w)
+}
+
 fn read_line(tokens: &[Token<'_>], line: &Line, locale: Locale) -> Option<Read> {
     let words: Vec<&str> = line
         .words
         .iter()
         .filter_map(|&i| tokens.get(i).map(|t| t.text))
         .collect();
-    let (last, amount) = words
+    // The amount: the last word printed as money; an integer counts when a currency is
+    // printed beside it ("75 USD").
+    let beside_currency = |i: usize| {
+        (i > 0 && is_currency(words[i - 1])) || words.get(i + 1).is_some_and(|w| is_currency(w))
+    };
+    let (mut first, amount) = words.iter().enumerate().rev().find_map(|(i, w)| {
+        money(w, locale)
+            .or_else(|| {
+                (beside_currency(i) && w.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| parse_number(w, locale))
+                    .flatten()
+            })
+            .map(|v| (i, v))
+    })?;
+    // Thousands printed with a space: "1 185.68".
+    while first > 0
+        && (1..=3).contains(&words[first - 1].len())
+        && words[first - 1].bytes().all(|b| b.is_ascii_digit())
+        && !words[first].starts_with(['-', '('])
+    {
+        first -= 1;
+    }
+    let amount = if first < words.len() && words[first..].len() > 1 {
+        let joined: String = words[first..]
+            .iter()
+            .take_while(|w| !is_currency(w))
+            .copied()
+            .collect();
+        money(&joined, locale).or(Some(amount)).unwrap_or(amount)
+    } else {
+        amount
+    };
+    // The label: the words that are not numbers, percentages or currencies.
+    let label_words: Vec<&str> = words[..first]
         .iter()
-        .enumerate()
-        .rev()
-        .find_map(|(i, w)| money(w, locale).map(|v| (i, v)))?;
-    // The label: the words before the first number (a rate, an amount, a base).
-    let label_end = words
-        .iter()
-        .position(|w| {
-            w.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit() || c == '(')
-        })
-        .unwrap_or(last)
-        .min(last);
-    let label = words[..label_end].join(" ");
-    let label = label.trim().trim_end_matches(':').trim().to_string();
+        .copied()
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()) && !is_currency(w) && *w != "%")
+        .collect();
+    let label = label_words.join(" ");
     let meaning = meaning(&label)?;
-    let printed_rate = rate(&words[..last], locale);
+    let printed_rate = rate(&words[..first], locale);
     let amount = match meaning {
         Meaning::Charge(ChargeKind::Discount) => -amount.abs(),
         _ => amount,
     };
-    let label = match printed_rate {
-        Some(_) => words[..last]
-            .join(" ")
-            .trim()
-            .trim_end_matches(':')
-            .to_string(),
-        None => label,
-    };
+    let label = words[..first]
+        .iter()
+        .copied()
+        .filter(|w| !is_currency(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim()
+        .trim_end_matches(':')
+        .to_string();
     Some(Read {
         meaning,
         label,
@@ -573,6 +616,77 @@ mod tests {
     }
 
     #[test]
+    fn english_blocks_with_the_charge_named_anywhere() {
+        let o = read(
+            &[
+                (
+                    20,
+                    &[
+                        ("Total", 300.0),
+                        ("before", 330.0),
+                        ("tax", 370.0),
+                        ("1", 400.0),
+                        ("185.68", 410.0),
+                    ],
+                ),
+                (
+                    21,
+                    &[("Volume", 300.0), ("discount", 340.0), ("-35.57", 420.0)],
+                ),
+                (
+                    22,
+                    &[
+                        ("Less", 300.0),
+                        ("3%", 330.0),
+                        ("discount", 350.0),
+                        ("£-679.67", 420.0),
+                    ],
+                ),
+                (
+                    23,
+                    &[
+                        ("Tax", 300.0),
+                        ("(VAT", 330.0),
+                        ("19%)", 360.0),
+                        ("289.97", 420.0),
+                    ],
+                ),
+                (
+                    24,
+                    &[
+                        ("Shipping", 300.0),
+                        ("&", 350.0),
+                        ("Handling", 360.0),
+                        ("75", 420.0),
+                        ("USD", 440.0),
+                    ],
+                ),
+                (
+                    25,
+                    &[
+                        ("Order", 300.0),
+                        ("Total", 330.0),
+                        ("1", 400.0),
+                        ("150.11", 410.0),
+                        ("USD", 450.0),
+                    ],
+                ),
+            ],
+            Locale::Us,
+        );
+        assert_eq!(o.subtotal.as_ref().map(|f| f.value), Some(1185.68));
+        assert_eq!(
+            summary(&o),
+            vec![
+                (ChargeKind::Discount, None, -35.57),
+                (ChargeKind::Discount, Some(3.0), -679.67),
+                (ChargeKind::Tax, Some(19.0), 289.97),
+                (ChargeKind::Freight, None, 75.0),
+            ]
+        );
+    }
+
+    #[test]
     fn identifiers_terms_and_totals_are_not_charges() {
         let o = read(
             &[
@@ -582,6 +696,15 @@ mod tests {
                 ),
                 (21, &[("USt-IdNr:", 300.0), ("DE811.12", 360.0)]),
                 (22, &[("Total", 300.0), ("1,180.00", 420.0)]),
+                (
+                    25,
+                    &[
+                        ("Gesamt", 300.0),
+                        ("inkl.", 340.0),
+                        ("MwSt", 370.0),
+                        ("1.180,00", 420.0),
+                    ],
+                ),
                 (23, &[("Freight", 300.0), ("prepaid", 340.0)]),
                 (
                     24,
