@@ -114,6 +114,14 @@ fn reimport_replaces_atomically_and_bumps_the_version() {
              CD-200,Hex bolt,EA,0.50,USD,50,100,10000\n",
         )],
     );
+    // A customer's units from the file; the reviewer's answer for "Gebinde" wins over it.
+    write(
+        &src,
+        &[(
+            "uom_aliases.csv",
+            "customer_id,printed,uom\nACME,Gebinde,BOX\nACME,Ktn.,CS\n",
+        )],
+    );
     let r = store.import_master(&src).expect("import 2");
     assert_eq!(r.version, 2);
     let m = store.load_master().expect("load");
@@ -168,7 +176,6 @@ fn a_bad_row_is_reported_with_its_line_and_nothing_changes() {
     assert!(m.item("N1").is_none());
     assert!(m.customer("NEW").is_none());
     assert_eq!(m.crossref("ACME", "ACM-555"), Some("AB-100"));
-    assert_eq!(m.uom_alias("ACME", "GEBINDE"), Some("EA"));
 }
 
 #[test]
@@ -273,7 +280,6 @@ fn absent_files_keep_their_tables_and_an_empty_dir_is_refused() {
     assert!(m.customer("ACME").is_some());
     // The crossref to AB-100 still resolves; the one to the dropped CD-200 is ignored.
     assert_eq!(m.crossref("ACME", "ACM-555"), Some("AB-100"));
-    assert_eq!(m.uom_alias("ACME", "GEBINDE"), Some("EA"));
     assert_eq!(m.crossref("ACME", "ACM-777"), None);
 
     let empty = tmp.path().join("empty");
@@ -318,6 +324,14 @@ fn learned_rows_survive_reimport() {
         .add_uom_alias("NOBODY", "Gebinde", "EA", "alice")
         .is_err());
 
+    // A customer's units from the file; the reviewer's answer for "Gebinde" wins over it.
+    write(
+        &src,
+        &[(
+            "uom_aliases.csv",
+            "customer_id,printed,uom\nACME,Gebinde,BOX\nACME,Ktn.,CS\n",
+        )],
+    );
     let r = store.import_master(&src).expect("import 2");
     assert_eq!(r.version, 2);
     assert_eq!(r.learned_crossref, 2);
@@ -327,6 +341,7 @@ fn learned_rows_survive_reimport() {
     assert_eq!(m.crossref("ACME", "ACM-777"), Some("GH-400"));
     assert_eq!(m.crossref("ACME", "ACM-555"), Some("AB-100"));
     assert_eq!(m.uom_alias("ACME", "GEBINDE"), Some("EA"));
+    assert_eq!(m.uom_alias("ACME", "KTN"), Some("CS"));
 
     // The alias identifies the customer of an order with no sender.
     let mut o = order("PO-9");

@@ -13,6 +13,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::{Charge, ChargeKind, Field, LineItem, Order, SourceSpan};
+use crate::layout::lexicon::Role;
 use crate::layout::{Layout, Line, Token};
 
 use super::normalize::{parse_number, Locale};
@@ -418,20 +419,39 @@ fn span(tokens: &[Token<'_>], line: &Line, part: u32) -> Option<SourceSpan> {
     })
 }
 
-/// The lines after the last item row of the last table (all lines when no table was found).
-fn block_start(layout: &Layout) -> usize {
-    layout
+/// The lines that may hold the totals block: those after the last table's header (all
+/// lines when no table was found), without the rows that carry an item (a code, a customer
+/// part, a line number or a quantity). A totals block the layout kept inside the table
+/// ("Delivery 25.00" under the Amount column) is read too.
+fn candidate_lines(layout: &Layout) -> Vec<usize> {
+    let start = layout
         .tables
         .iter()
-        .flat_map(|t| t.rows.iter().flat_map(|r| r.lines.iter().copied()))
-        .chain(
-            layout
-                .tables
-                .iter()
-                .flat_map(|t| t.header_lines.iter().copied()),
-        )
+        .flat_map(|t| t.header_lines.iter().copied())
         .max()
-        .map_or(0, |l| l + 1)
+        .map_or(0, |l| l + 1);
+    let mut item_lines = std::collections::HashSet::new();
+    for t in &layout.tables {
+        let cols: Vec<usize> = (0..t.columns.len())
+            .filter(|&c| {
+                matches!(
+                    t.columns[c].role,
+                    Role::Sku | Role::CustomerPart | Role::LineNo | Role::Quantity
+                )
+            })
+            .collect();
+        for r in &t.rows {
+            if cols
+                .iter()
+                .any(|&c| r.cells.get(c).is_some_and(|w| !w.is_empty()))
+            {
+                item_lines.extend(r.lines.iter().copied());
+            }
+        }
+    }
+    (start..layout.lines.len())
+        .filter(|l| !item_lines.contains(l))
+        .collect()
 }
 
 /// Charge rows of the item table: a line with no code and no quantity whose description is
@@ -495,7 +515,10 @@ pub fn apply(
     let from_table = !order.charges.is_empty();
     let mut subtotal = None;
     let mut charges = Vec::new();
-    for line in layout.lines.iter().skip(block_start(layout)) {
+    for line in candidate_lines(layout)
+        .into_iter()
+        .filter_map(|l| layout.lines.get(l))
+    {
         let Some(r) = read_line(tokens, line, locale) else {
             continue;
         };

@@ -103,6 +103,18 @@ impl Store {
                 }
             }
         }
+        if let Some(rows) = &files.uom_aliases {
+            // A reviewer's answer wins over the file, as for cross-references.
+            tx.execute("DELETE FROM uom_aliases WHERE origin = 'import'", [])?;
+            let mut st = tx.prepare(
+                "INSERT OR IGNORE INTO uom_aliases (customer_id, printed, uom, origin, created_at)
+                 VALUES (?1, ?2, ?3, 'import', ?4)",
+            )?;
+            let at = now();
+            for (_, r) in rows {
+                st.execute(params![r.customer_id, r.printed, r.uom, at])?;
+            }
+        }
         if let Some(rows) = &files.contract_prices {
             tx.execute("DELETE FROM contract_prices", [])?;
             let mut st = tx.prepare(
@@ -396,8 +408,8 @@ impl Store {
             || format!("customer '{customer_id}' is not in the master data"),
         )?;
         tx.execute(
-            "INSERT INTO uom_aliases (customer_id, printed, uom, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (customer_id, printed) DO UPDATE SET uom = excluded.uom, created_at = excluded.created_at",
+            "INSERT INTO uom_aliases (customer_id, printed, uom, origin, created_at) VALUES (?1, ?2, ?3, 'review', ?4)
+             ON CONFLICT (customer_id, printed) DO UPDATE SET uom = excluded.uom, origin = 'review', created_at = excluded.created_at",
             params![customer_id, key, uom, now()],
         )?;
         audit::append(
