@@ -420,31 +420,35 @@ fn span(tokens: &[Token<'_>], line: &Line, part: u32) -> Option<SourceSpan> {
 }
 
 /// The lines that may hold the totals block: those after the last table's header (all
-/// lines when no table was found), without the rows that carry an item (a code, a customer
-/// part, a line number or a quantity). A totals block the layout kept inside the table
+/// lines when no table was found), without the rows that carry an item (a line number, a
+/// quantity, or a code in a code column). A totals block the layout kept inside the table
 /// ("Delivery 25.00" under the Amount column) is read too.
-fn candidate_lines(layout: &Layout) -> Vec<usize> {
+fn candidate_lines(tokens: &[Token<'_>], layout: &Layout) -> Vec<usize> {
     let start = layout
         .tables
         .iter()
         .flat_map(|t| t.header_lines.iter().copied())
         .max()
         .map_or(0, |l| l + 1);
+    // A code cell holds a code (a digit, no percentage); a column taken for codes may also
+    // run under a label of the totals block ("Merchandise", "Tax 7%").
+    let code_like = |w: &usize| {
+        tokens
+            .get(*w)
+            .is_some_and(|t| t.text.chars().any(|c| c.is_ascii_digit()) && !t.text.contains('%'))
+    };
     let mut item_lines = std::collections::HashSet::new();
     for t in &layout.tables {
-        let cols: Vec<usize> = (0..t.columns.len())
-            .filter(|&c| {
-                matches!(
-                    t.columns[c].role,
-                    Role::Sku | Role::CustomerPart | Role::LineNo | Role::Quantity
-                )
-            })
-            .collect();
         for r in &t.rows {
-            if cols
-                .iter()
-                .any(|&c| r.cells.get(c).is_some_and(|w| !w.is_empty()))
-            {
+            let item = t.columns.iter().enumerate().any(|(c, col)| {
+                let cell = r.cells.get(c).map(Vec::as_slice).unwrap_or_default();
+                match col.role {
+                    Role::LineNo | Role::Quantity => !cell.is_empty(),
+                    Role::Sku | Role::CustomerPart => cell.iter().any(code_like),
+                    _ => false,
+                }
+            });
+            if item {
                 item_lines.extend(r.lines.iter().copied());
             }
         }
@@ -515,7 +519,7 @@ pub fn apply(
     let from_table = !order.charges.is_empty();
     let mut subtotal = None;
     let mut charges = Vec::new();
-    for line in candidate_lines(layout)
+    for line in candidate_lines(tokens, layout)
         .into_iter()
         .filter_map(|l| layout.lines.get(l))
     {
