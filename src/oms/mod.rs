@@ -68,7 +68,16 @@ pub fn payload(
         "currency": contract.currency.or_else(|| check.currency.clone()),
         "ship_to": contract.ship_to,
         "subtotal": contract.subtotal,
-        "charges": contract.charges,
+        "charges": contract
+            .charges
+            .iter()
+            .map(|c| json!({
+                "kind": c.kind,
+                "label": c.label,
+                "rate_pct": c.rate_pct,
+                "amount": c.amount,
+            }))
+            .collect::<Vec<Value>>(),
         "total": contract.total,
         "lines": lines,
     })
