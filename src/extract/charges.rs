@@ -751,22 +751,24 @@ mod tests {
 
     #[test]
     fn a_freight_row_in_the_item_table_becomes_a_charge() {
-        let mut o = Order::default();
-        o.lines = vec![
-            LineItem {
-                line_no: 1,
-                sku: Some(Field::certain("AB-1".into())),
-                quantity: Some(Field::certain(2.0)),
-                amount: Some(Field::certain(20.0)),
-                ..LineItem::default()
-            },
-            LineItem {
-                line_no: 2,
-                description: Some(Field::certain("Versandkosten".into())),
-                amount: Some(Field::certain(6.9)),
-                ..LineItem::default()
-            },
-        ];
+        let mut o = Order {
+            lines: vec![
+                LineItem {
+                    line_no: 1,
+                    sku: Some(Field::certain("AB-1".into())),
+                    quantity: Some(Field::certain(2.0)),
+                    amount: Some(Field::certain(20.0)),
+                    ..LineItem::default()
+                },
+                LineItem {
+                    line_no: 2,
+                    description: Some(Field::certain("Versandkosten".into())),
+                    amount: Some(Field::certain(6.9)),
+                    ..LineItem::default()
+                },
+            ],
+            ..Order::default()
+        };
         charge_rows(&mut o);
         assert_eq!(o.lines.len(), 1);
         assert_eq!(summary(&o), vec![(ChargeKind::Freight, None, 6.9)]);

@@ -185,12 +185,7 @@ fn unrated_tax(c: &Charge, bases: &[f64], cfg: &RulesConfig, fails: &mut Vec<Fai
 }
 
 /// Steps 2-4 under one reading; the failures, in step order (empty: it adds up).
-fn sums(
-    order: &Order,
-    line_sum: f64,
-    r: Reading,
-    cfg: &RulesConfig,
-) -> Vec<(String, Option<(&'static str, f64, &'static str)>)> {
+fn sums(order: &Order, line_sum: f64, r: Reading, cfg: &RulesConfig) -> Vec<Fail> {
     let tol = cfg.arithmetic_tolerance;
     let mut fails = Vec::new();
     let charges: Vec<&Charge> = order
