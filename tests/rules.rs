@@ -488,6 +488,19 @@ fn price_in_converted_units() {
     );
 }
 
+/// No currency printed: the customer's default from customers.csv is the order's (and what
+/// the OMS payload carries).
+#[test]
+fn the_customers_currency_when_none_is_printed() {
+    let mut o = order();
+    o.currency = None;
+    let r = run(&o, ACME, &RulesConfig::default());
+    assert_eq!(r.exceptions, vec![]);
+    assert_eq!(r.currency.as_deref(), Some("USD"));
+    o.currency = f("usd".to_string());
+    assert_eq!(run(&o, ACME, &RulesConfig::default()).currency.as_deref(), Some("USD"));
+}
+
 #[test]
 fn currency_mismatches() {
     // Header: an ACME order in EUR (ACME is billed in USD). The line price is not compared.

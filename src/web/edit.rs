@@ -449,4 +449,35 @@ mod tests {
         assert_eq!(o.charges[0].kind, ChargeKind::Discount);
         assert!(apply_form(&mut o, &pairs(&[("c0_amount", "abc")])).is_err());
     }
+
+    #[test]
+    fn a_unit_fix_remembers_the_printed_unit() {
+        use crate::domain::{Exception, ExceptionCode, Suggestion};
+        let o = Order {
+            lines: vec![LineItem {
+                line_no: 1,
+                uom: Some(Field::certain(" Gebinde ".into())),
+                ..LineItem::default()
+            }],
+            ..Order::default()
+        };
+        let ex = |field: &str| Exception {
+            code: ExceptionCode::UomMismatch,
+            line: Some(1),
+            message: String::new(),
+            suggestion: Some(Suggestion {
+                field: field.into(),
+                value: "EA".into(),
+                label: "catalog unit".into(),
+            }),
+        };
+        let check = CheckResult {
+            customer_id: Some("C1".into()),
+            currency: None,
+            exceptions: vec![ex("uom"), ex("sku")],
+            lines: vec![],
+        };
+        assert_eq!(printed_unit(&o, &check, 0).as_deref(), Some("Gebinde"));
+        assert_eq!(printed_unit(&o, &check, 1), None);
+    }
 }
