@@ -485,7 +485,13 @@ fn line_charge(l: &LineItem) -> Option<Charge> {
     let Meaning::Charge(kind) = meaning(&desc.value)? else {
         return None;
     };
-    let amount = l.amount.as_ref().or(l.unit_price.as_ref())?;
+    // A row that charges nothing ("Pallet delivery 0.00") changes no total: it stays a line,
+    // where a person sees it.
+    let amount = l
+        .amount
+        .as_ref()
+        .or(l.unit_price.as_ref())
+        .filter(|a| a.value != 0.0)?;
     let value = if kind == ChargeKind::Discount {
         -amount.value.abs()
     } else {

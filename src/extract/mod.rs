@@ -300,7 +300,9 @@ impl ModelExtractor {
                 header::apply(&tokens, &layout, order, part, locale);
             }
         }
-        charges::apply(&tokens, &layout, &mut orders, part, locale);
+        if !self.ablate.off("charges") {
+            charges::apply(&tokens, &layout, &mut orders, part, locale);
+        }
         Ok(orders)
     }
 }
