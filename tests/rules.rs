@@ -498,7 +498,10 @@ fn the_customers_currency_when_none_is_printed() {
     assert_eq!(r.exceptions, vec![]);
     assert_eq!(r.currency.as_deref(), Some("USD"));
     o.currency = f("usd".to_string());
-    assert_eq!(run(&o, ACME, &RulesConfig::default()).currency.as_deref(), Some("USD"));
+    assert_eq!(
+        run(&o, ACME, &RulesConfig::default()).currency.as_deref(),
+        Some("USD")
+    );
 }
 
 #[test]
@@ -1266,6 +1269,16 @@ fn arithmetic_steps_with_subtotal_charges_and_tax() {
             95.0,
             None,
             "a net total beside the tax line",
+        ),
+        (
+            Some(95.0),
+            vec![
+                rated(Tax, "VAT 0%", Some(0.0), 0.0),
+                rated(Tax, "BTW verlegd", None, 0.0),
+            ],
+            95.0,
+            None,
+            "reverse charge: no tax, with and without a rate",
         ),
         (Some(96.0), vec![], 96.0, Some("Subtotal:"), "subtotal off"),
         (

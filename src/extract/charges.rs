@@ -237,22 +237,28 @@ fn fold(s: &str) -> String {
         .collect()
 }
 
-/// Does `phrase` occur in `words` (as whole words; a one-word phrase of 5+ letters also
-/// opens a compound: "Frachtkosten", "Versandpauschale")?
-fn occurs(words: &[&str], phrase: &str) -> bool {
+/// Where `phrase` first occurs in `words` (as whole words; a one-word phrase of 5+ letters
+/// also opens a compound: "Frachtkosten", "Versandpauschale").
+fn position(words: &[&str], phrase: &str) -> Option<usize> {
     let p: Vec<&str> = phrase.split_whitespace().collect();
     if p.len() == 1 && phrase.len() >= 5 {
-        return words.iter().any(|w| w.starts_with(phrase));
+        return words.iter().position(|w| w.starts_with(phrase));
     }
-    words.windows(p.len()).any(|w| w == p.as_slice())
+    words.windows(p.len()).position(|w| w == p.as_slice())
 }
 
+/// The meaning whose phrase comes first in the label ("Shipping costs (excl. VAT)" is
+/// freight; "VAT on shipping" is tax); on a tie, the order of [`LABELS`].
 fn find(words: &[&str], subtotal: bool) -> Option<Meaning> {
     LABELS
         .iter()
         .filter(|(m, _)| (*m == Meaning::Subtotal) == subtotal)
-        .find(|(_, phrases)| phrases.iter().any(|p| occurs(words, p)))
-        .map(|(m, _)| *m)
+        .filter_map(|(m, phrases)| {
+            let at = phrases.iter().filter_map(|p| position(words, p)).min()?;
+            Some((at, *m))
+        })
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, m)| m)
 }
 
 /// What a label means, if it names a subtotal or a charge of [`LABELS`] anywhere in it
@@ -273,7 +279,7 @@ fn meaning(label: &str) -> Option<Meaning> {
         let first = LABELS
             .iter()
             .find(|(m, _)| *m == named)
-            .is_some_and(|(_, ps)| ps.iter().any(|p| occurs(&rest[..rest.len().min(1)], p)));
+            .is_some_and(|(_, ps)| ps.iter().any(|p| position(rest, p) == Some(0)));
         return first.then_some(named);
     }
     find(&words, false)
@@ -291,7 +297,8 @@ fn rate(words: &[&str], locale: Locale) -> Option<f64> {
             let Some(n) = parse_number(w.trim_end_matches([')', '%']), locale) else {
                 continue;
             };
-            if n > 0.0 && n < 100.0 {
+            // 0 % is a rate too (exempt, reverse charge).
+            if (0.0..100.0).contains(&n) {
                 return Some(n);
             }
         }
@@ -695,6 +702,17 @@ mod tests {
                     ],
                 ),
                 (
+                    26,
+                    &[
+                        ("Shipping", 300.0),
+                        ("costs", 340.0),
+                        ("(excl.", 370.0),
+                        ("VAT)", 400.0),
+                        ("12.00", 420.0),
+                    ],
+                ),
+                (27, &[("VAT", 300.0), ("0%", 330.0), ("0.00", 420.0)]),
+                (
                     25,
                     &[
                         ("Order", 300.0),
@@ -715,6 +733,8 @@ mod tests {
                 (ChargeKind::Discount, Some(3.0), -679.67),
                 (ChargeKind::Tax, Some(19.0), 289.97),
                 (ChargeKind::Freight, None, 75.0),
+                (ChargeKind::Freight, None, 12.0),
+                (ChargeKind::Tax, Some(0.0), 0.0),
             ]
         );
     }

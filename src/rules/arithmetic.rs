@@ -161,11 +161,13 @@ type Fail = (String, Option<(&'static str, f64, &'static str)>);
 fn unrated_tax(c: &Charge, bases: &[f64], cfg: &RulesConfig, fails: &mut Vec<Fail>) {
     let tol = cfg.arithmetic_tolerance;
     let v = c.amount.value.abs();
-    let fits = bases.iter().any(|b| {
-        cfg.tax_rates_pct
-            .iter()
-            .any(|r| within(v, round2((b * r / 100.0).abs()), tol))
-    });
+    // No tax at all (exempt, reverse charge) needs no rate.
+    let fits = within(v, 0.0, tol)
+        || bases.iter().any(|b| {
+            cfg.tax_rates_pct
+                .iter()
+                .any(|r| within(v, round2((b * r / 100.0).abs()), tol))
+        });
     if !fits && !cfg.tax_rates_pct.is_empty() {
         let pct = bases
             .first()
@@ -243,7 +245,7 @@ fn sums(order: &Order, line_sum: f64, r: Reading, cfg: &RulesConfig) -> Vec<Fail
         .map(|c| c.signed())
         .sum();
     for c in &charges {
-        let Some(rate) = c.rate_pct.filter(|r| r.is_finite() && *r > 0.0) else {
+        let Some(rate) = c.rate_pct.filter(|r| r.is_finite() && *r >= 0.0) else {
             if c.kind == ChargeKind::Tax && !split_tax {
                 unrated_tax(
                     c,
