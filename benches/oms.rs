@@ -55,6 +55,7 @@ fn order(i: usize) -> NewOrder {
                     line_no: n,
                     matched_sku: Some(format!("AB-{n}00")),
                     kind: MatchKind::Exact,
+                    uom_code: None,
                 })
                 .collect(),
         },

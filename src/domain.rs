@@ -415,6 +415,10 @@ pub struct LineMatch {
     pub matched_sku: Option<String>,
     #[serde(rename = "match")]
     pub kind: MatchKind,
+    /// The line's unit as a code (a printed "Stück" is EA; a customer's learned word is its
+    /// code); the catalog unit when none was printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uom_code: Option<String>,
 }
 
 /// The full result of running the rules on one order.

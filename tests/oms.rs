@@ -235,6 +235,7 @@ fn order(i: usize) -> NewOrder {
                 line_no: 1,
                 matched_sku: Some("AB-100".to_string()),
                 kind: MatchKind::Normalised,
+                uom_code: None,
             }],
         },
     }

@@ -1163,6 +1163,14 @@ fn printed_units_synonyms_packs_and_learned_units() {
             "{qty} {uom}"
         );
     }
+    // What the OMS is told: the unit as a code.
+    let r = rules::check(
+        &one("CASE-12", 2.0, "Karton", 24.0),
+        &CheckContext::new(ACME),
+        &plain,
+        &cfg,
+    );
+    assert_eq!(r.lines[0].uom_code.as_deref(), Some("CS"));
     // A case priced per piece is a price problem, not a unit one.
     assert_eq!(
         check(&plain, &one("CASE-12", 2.0, "Karton", 2.0)),

@@ -49,6 +49,7 @@ pub fn payload(
                 "description": cl.description,
                 "quantity": cl.quantity,
                 "uom": cl.uom,
+                "uom_code": m.and_then(|m| m.uom_code.clone()),
                 "unit_price": cl.unit_price,
                 "price_unit": cl.price_unit.unwrap_or(1.0),
                 "discount_pct": cl.discount_pct,

@@ -264,6 +264,7 @@ pub fn check(
                 line_no,
                 matched_sku: None,
                 kind: MatchKind::None,
+                uom_code: None,
             });
             continue;
         }
@@ -280,10 +281,27 @@ pub fn check(
             ),
             None => checks::unknown_sku(line_no, line, m.suggestion.clone(), &mut ex),
         }
+        // The unit as a code the OMS can book ("KAR" from C1027 is BOX); the catalog's when
+        // none is printed.
+        let uom_code = match line
+            .uom
+            .as_ref()
+            .map(|u| u.value.trim())
+            .filter(|u| !u.is_empty())
+        {
+            Some(u) => Some(uom::resolve(
+                u,
+                customer.map(|c| c.customer_id.as_str()),
+                master,
+                cfg,
+            )),
+            None => m.item.map(|it| uom::canonical_uom(&it.uom)),
+        };
         lines.push(LineMatch {
             line_no,
             matched_sku: m.item.map(|it| it.sku.clone()),
             kind: m.kind,
+            uom_code,
         });
     }
     arithmetic::arithmetic(order, cfg, &mut ex);
