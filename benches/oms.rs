@@ -48,12 +48,14 @@ fn order(i: usize) -> NewOrder {
         },
         check: CheckResult {
             customer_id: Some("C1".into()),
+            currency: None,
             exceptions: vec![],
             lines: (1..=5)
                 .map(|n| LineMatch {
                     line_no: n,
                     matched_sku: Some(format!("AB-{n}00")),
                     kind: MatchKind::Exact,
+                    uom_code: None,
                 })
                 .collect(),
         },

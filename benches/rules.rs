@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use po_intake::domain::{Field, LineItem, Order};
+use po_intake::domain::{Charge, ChargeKind, Field, LineItem, Order};
 use po_intake::rules::{
     self, CatalogItem, CheckContext, Crossref, CrossrefOrigin, Customer, MasterData, MasterRows,
     RulesConfig,
@@ -129,6 +129,7 @@ fn rows(catalog: &[CatalogItem]) -> MasterRows {
         crossref,
         contract_prices: vec![],
         buyer_aliases: vec![],
+        uom_aliases: vec![],
     }
 }
 
@@ -153,10 +154,15 @@ fn gen_order(kind: Kind, catalog: &[CatalogItem], rng: &mut Rng) -> Order {
         let mut line = LineItem {
             line_no: i as u32 + 1,
             quantity: Some(Field::certain(1.0 + rng.below(10) as f64)),
-            uom: Some(Field::certain("EA".into())),
+            // Units as people print them (issue 19): resolved through the synonym table.
+            uom: Some(Field::certain(["EA", "Stück", "pcs.", "Nos"][i % 4].into())),
             unit_price: Some(Field::certain(it.unit_price)),
             ..LineItem::default()
         };
+        line.amount = line
+            .quantity
+            .as_ref()
+            .map(|q| Field::certain((q.value * it.unit_price * 100.0).round() / 100.0));
         match kind {
             Kind::Exact => line.sku = Some(Field::certain(it.sku.clone())),
             Kind::Crossref => {
@@ -183,10 +189,32 @@ fn gen_order(kind: Kind, catalog: &[CatalogItem], rng: &mut Rng) -> Order {
         }
         lines.push(line);
     }
+    // A totals block: subtotal, freight, a 3 % discount, 19 % tax on all of it.
+    let subtotal: f64 = lines
+        .iter()
+        .filter_map(|l| l.amount.as_ref().map(|a| a.value))
+        .sum();
+    let r2 = |v: f64| (v * 100.0).round() / 100.0;
+    let discount = -r2(subtotal * 0.03);
+    let net = r2(subtotal + 25.0 + discount);
+    let tax = r2(net * 0.19);
+    let charge = |kind, label: &str, rate, amount| Charge {
+        kind,
+        label: label.into(),
+        rate_pct: rate,
+        amount: Field::certain(amount),
+    };
     Order {
         po_number: Some(Field::certain("PO-1".into())),
         buyer: Some(Field::certain("Acme Tools".into())),
         currency: Some(Field::certain("USD".into())),
+        subtotal: Some(Field::certain(r2(subtotal))),
+        charges: vec![
+            charge(ChargeKind::Freight, "Freight", None, 25.0),
+            charge(ChargeKind::Discount, "Discount 3%", Some(3.0), discount),
+            charge(ChargeKind::Tax, "VAT 19%", Some(19.0), tax),
+        ],
+        total: Some(Field::certain(r2(net + tax))),
         lines,
         ..Order::default()
     }
@@ -209,6 +237,20 @@ fn measure(
         .iter()
         .filter(|e| e.suggestion.as_ref().is_some_and(|s| s.field == "sku"))
         .count();
+    // The order's units and totals block must be understood, or the figure measures
+    // an early exit.
+    let unit_or_sum = r
+        .exceptions
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.code,
+                po_intake::domain::ExceptionCode::UomMismatch
+                    | po_intake::domain::ExceptionCode::ArithmeticMismatch
+            )
+        })
+        .count();
+    assert_eq!(unit_or_sum, 0, "{name}: {:?}", r.exceptions.first());
     let mut times: Vec<Duration> = Vec::with_capacity(iters);
     for _ in 0..iters {
         let t = Instant::now();

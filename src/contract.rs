@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{DocKind, Field, LineItem, Order};
+use crate::domain::{Charge, ChargeKind, DocKind, Field, LineItem, Order};
 
 /// The header field names of the contract, in contract order.
 pub const HEADER_FIELDS: [&str; 6] = [
@@ -38,9 +38,33 @@ pub struct ContractLine {
     pub uom: Option<String>,
     pub unit_price: Option<f64>,
     pub amount: Option<f64>,
+    /// Extra (issue 19): a discount printed on the line, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_pct: Option<f64>,
+    /// Extra (issue 19): the unit price is per this many units (1, 100, 1000); absent = 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_unit: Option<f64>,
     /// Extra: per-field confidence (0..1) for the fields present.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub confidence: BTreeMap<String, f32>,
+}
+
+/// A charge, discount, tax or rounding row of the totals block (or a charge row of the table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractCharge {
+    /// freight | handling | surcharge | discount | tax | rounding | other
+    pub kind: ChargeKind,
+    /// As printed.
+    #[serde(default)]
+    pub label: String,
+    /// The printed rate in percent; null when none is printed.
+    #[serde(default)]
+    pub rate_pct: Option<f64>,
+    /// Signed: discounts and credits are negative.
+    pub amount: f64,
+    /// Extra: how sure the extractor is of the amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
 }
 
 /// One order, plain values.
@@ -55,6 +79,12 @@ pub struct ContractOrder {
     pub total: Option<f64>,
     #[serde(default)]
     pub lines: Vec<ContractLine>,
+    /// Issue 19: the printed sum of the lines before charges and tax (null when not printed).
+    #[serde(default)]
+    pub subtotal: Option<f64>,
+    /// Issue 19: freight, handling, surcharges, discounts, tax and rounding as printed.
+    #[serde(default)]
+    pub charges: Vec<ContractCharge>,
     /// Extra: per-field confidence for the header.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub confidence: BTreeMap<String, f32>,
@@ -92,6 +122,8 @@ impl From<&LineItem> for ContractLine {
             uom: val(&l.uom, "uom", &mut c),
             unit_price: val(&l.unit_price, "unit_price", &mut c),
             amount: val(&l.amount, "amount", &mut c),
+            discount_pct: val(&l.discount_pct, "discount_pct", &mut c),
+            price_unit: val(&l.price_unit, "price_unit", &mut c),
             confidence: c,
         }
     }
@@ -108,6 +140,19 @@ impl From<&Order> for ContractOrder {
             ship_to: val(&o.ship_to, "ship_to", &mut c),
             total: val(&o.total, "total", &mut c),
             lines: o.lines.iter().map(ContractLine::from).collect(),
+            subtotal: val(&o.subtotal, "subtotal", &mut c),
+            charges: o
+                .charges
+                .iter()
+                .map(|ch| ContractCharge {
+                    kind: ch.kind,
+                    label: ch.label.clone(),
+                    rate_pct: ch.rate_pct,
+                    amount: ch.amount.value,
+                    confidence: (ch.amount.confidence < 1.0)
+                        .then(|| (ch.amount.confidence * 1000.0).round() / 1000.0),
+                })
+                .collect(),
             confidence: c,
             part: o.part.clone(),
         }
@@ -151,10 +196,23 @@ impl ContractOrder {
                         uom: field(l.uom.clone(), "uom", c),
                         unit_price: field(l.unit_price, "unit_price", c),
                         amount: field(l.amount, "amount", c),
+                        discount_pct: field(l.discount_pct, "discount_pct", c),
+                        price_unit: field(l.price_unit, "price_unit", c),
                     }
                 })
                 .collect(),
-            charges: vec![],
+            subtotal: field(self.subtotal, "subtotal", c),
+            charges: self
+                .charges
+                .iter()
+                .filter(|ch| ch.amount.is_finite())
+                .map(|ch| Charge {
+                    kind: ch.kind,
+                    label: ch.label.clone(),
+                    rate_pct: ch.rate_pct.filter(|r| r.is_finite()),
+                    amount: Field::new(ch.amount, ch.confidence.unwrap_or(1.0), None),
+                })
+                .collect(),
             part: self.part.clone(),
         }
     }
@@ -205,5 +263,39 @@ mod tests {
         }
         assert_eq!(line["quantity"], 10.0);
         assert_eq!(back.lines[0].sku.as_deref(), Some("AB-100"));
+    }
+
+    #[test]
+    fn charges_subtotal_and_line_extras_roundtrip_and_old_json_still_loads() {
+        let json = r#"{"po_number":"4711","total":119.0,"subtotal":100.0,
+            "charges":[{"kind":"freight","label":"Fracht","rate_pct":null,"amount":5.0},
+                       {"kind":"discount","label":"Rabatt 5%","rate_pct":5,"amount":-5.0},
+                       {"kind":"tax","label":"MwSt 19%","rate_pct":19,"amount":19.0}],
+            "lines":[{"sku":"A","quantity":1000,"uom":"Stk","unit_price":12.5,"price_unit":100,
+                      "discount_pct":20,"amount":100.0}]}"#;
+        let c: ContractOrder = serde_json::from_str(json).unwrap();
+        let o = c.to_order();
+        assert_eq!(o.subtotal.as_ref().map(|f| f.value), Some(100.0));
+        assert_eq!(o.charges.len(), 3);
+        assert_eq!(o.charges[1].signed(), -5.0);
+        assert_eq!(o.charges[2].rate_pct, Some(19.0));
+        assert_eq!(o.lines[0].price_per(), 100.0);
+        assert_eq!(o.lines[0].net_factor(), 0.8);
+        let back = serde_json::to_value(ContractOrder::from(&o)).unwrap();
+        assert_eq!(back["charges"][0]["kind"], "freight");
+        assert_eq!(back["charges"][2]["rate_pct"], 19.0);
+        assert_eq!(back["subtotal"], 100.0);
+        assert_eq!(back["lines"][0]["price_unit"], 100.0);
+        // An order written before issue 19 has none of the new keys.
+        let old: ContractOrder =
+            serde_json::from_str(r#"{"po_number":"1","lines":[{"sku":"A","quantity":1}]}"#)
+                .unwrap();
+        let o = old.to_order();
+        assert!(o.charges.is_empty() && o.subtotal.is_none());
+        assert_eq!(o.lines[0].price_per(), 1.0);
+        let v = serde_json::to_value(ContractOrder::from(&o)).unwrap();
+        assert_eq!(v["subtotal"], serde_json::Value::Null);
+        assert_eq!(v["charges"], serde_json::json!([]));
+        assert!(v["lines"][0].get("price_unit").is_none());
     }
 }

@@ -133,25 +133,111 @@ pub struct LineItem {
     pub uom: Option<Field<String>>,
     pub unit_price: Option<Field<f64>>,
     pub amount: Option<Field<f64>>,
+    /// A discount printed on the line, in percent (5 = 5 % off quantity x price).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_pct: Option<Field<f64>>,
+    /// How many units the unit price is for: 1 (also when absent), 100 or 1000 ("per 100").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_unit: Option<Field<f64>>,
 }
 
-/// Rows that change the total but are not item lines.
+impl LineItem {
+    /// The price-unit divisor: the printed one when it is a positive number, else 1.
+    pub fn price_per(&self) -> f64 {
+        self.price_unit
+            .as_ref()
+            .map(|f| f.value)
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .unwrap_or(1.0)
+    }
+
+    /// A credit or discount line printed among the items ("Discount / credit note 4471",
+    /// -5.00): no item code and a negative amount (or price). It lowers the total and is
+    /// checked by the arithmetic, not matched against the catalog.
+    pub fn is_credit(&self) -> bool {
+        let blank =
+            |f: &Option<Field<String>>| f.as_ref().is_none_or(|f| f.value.trim().is_empty());
+        let negative = |f: &Option<Field<f64>>| f.as_ref().is_some_and(|f| f.value < 0.0);
+        blank(&self.sku)
+            && blank(&self.customer_part)
+            && (negative(&self.amount) || (self.amount.is_none() && negative(&self.unit_price)))
+    }
+
+    /// The share of quantity x price that is charged: 1 - discount/100 (1 without one).
+    pub fn net_factor(&self) -> f64 {
+        self.discount_pct
+            .as_ref()
+            .map(|f| f.value)
+            .filter(|v| v.is_finite() && (0.0..100.0).contains(v))
+            .map_or(1.0, |d| 1.0 - d / 100.0)
+    }
+}
+
+/// Rows that change the total but are not item lines (the totals block, or charge rows in
+/// the item table). Stable snake_case names: part of the extraction contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChargeKind {
-    Tax,
     Freight,
-    Discount,
+    Handling,
     Surcharge,
+    Discount,
+    Tax,
+    Rounding,
     Other,
+}
+
+impl ChargeKind {
+    pub const ALL: [ChargeKind; 7] = [
+        ChargeKind::Freight,
+        ChargeKind::Handling,
+        ChargeKind::Surcharge,
+        ChargeKind::Discount,
+        ChargeKind::Tax,
+        ChargeKind::Rounding,
+        ChargeKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeKind::Freight => "freight",
+            ChargeKind::Handling => "handling",
+            ChargeKind::Surcharge => "surcharge",
+            ChargeKind::Discount => "discount",
+            ChargeKind::Tax => "tax",
+            ChargeKind::Rounding => "rounding",
+            ChargeKind::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s.trim())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Charge {
     pub kind: ChargeKind,
+    /// As printed ("Fracht", "MwSt. 19 %").
     pub label: String,
-    /// Signed: a discount is negative.
+    /// The printed rate in percent (19 for "VAT 19 %"), if any.
+    #[serde(default)]
+    pub rate_pct: Option<f64>,
+    /// Signed: a discount or credit is negative.
     pub amount: Field<f64>,
+}
+
+impl Charge {
+    /// The amount with the sign the total needs: a discount printed without its minus
+    /// still lowers the total.
+    pub fn signed(&self) -> f64 {
+        let v = self.amount.value;
+        if self.kind == ChargeKind::Discount && v > 0.0 {
+            -v
+        } else {
+            v
+        }
+    }
 }
 
 /// One extracted purchase order.
@@ -164,6 +250,9 @@ pub struct Order {
     pub ship_to: Option<Field<String>>,
     pub total: Option<Field<f64>>,
     pub lines: Vec<LineItem>,
+    /// The printed sum of the item lines, before charges and tax.
+    #[serde(default)]
+    pub subtotal: Option<Field<f64>>,
     #[serde(default)]
     pub charges: Vec<Charge>,
     /// Which part of the input this order was read from (e.g. "body" or an attachment name).
@@ -326,12 +415,19 @@ pub struct LineMatch {
     pub matched_sku: Option<String>,
     #[serde(rename = "match")]
     pub kind: MatchKind,
+    /// The line's unit as a code (a printed "Stück" is EA; a customer's learned word is its
+    /// code); the catalog unit when none was printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uom_code: Option<String>,
 }
 
 /// The full result of running the rules on one order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     pub customer_id: Option<String>,
+    /// The order's currency: as printed, else the customer's default (`customers.csv`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub exceptions: Vec<Exception>,
     pub lines: Vec<LineMatch>,
 }

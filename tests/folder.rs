@@ -724,6 +724,7 @@ fn approving_a_possible_duplicate_from_the_cli_needs_force() {
         };
         let check = CheckResult {
             customer_id: None,
+            currency: None,
             exceptions: vec![Exception {
                 code: ExceptionCode::DuplicatePo,
                 line: None,

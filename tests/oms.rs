@@ -229,11 +229,13 @@ fn order(i: usize) -> NewOrder {
         },
         check: CheckResult {
             customer_id: Some("C1".to_string()),
+            currency: None,
             exceptions: vec![],
             lines: vec![LineMatch {
                 line_no: 1,
                 matched_sku: Some("AB-100".to_string()),
                 kind: MatchKind::Normalised,
+                uom_code: None,
             }],
         },
     }

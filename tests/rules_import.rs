@@ -114,6 +114,14 @@ fn reimport_replaces_atomically_and_bumps_the_version() {
              CD-200,Hex bolt,EA,0.50,USD,50,100,10000\n",
         )],
     );
+    // A customer's units from the file; the reviewer's answer for "Gebinde" wins over it.
+    write(
+        &src,
+        &[(
+            "uom_aliases.csv",
+            "customer_id,printed,uom\nACME,Gebinde,BOX\nACME,Ktn.,CS\n",
+        )],
+    );
     let r = store.import_master(&src).expect("import 2");
     assert_eq!(r.version, 2);
     let m = store.load_master().expect("load");
@@ -309,7 +317,21 @@ fn learned_rows_survive_reimport() {
         .add_crossref("NOBODY", "X", "AB-100", "alice")
         .is_err());
     assert!(store.add_buyer_alias("...", "ACME", "alice").is_err());
+    store
+        .add_uom_alias("ACME", "Gebinde.", "EA", "alice")
+        .expect("unit");
+    assert!(store
+        .add_uom_alias("NOBODY", "Gebinde", "EA", "alice")
+        .is_err());
 
+    // A customer's units from the file; the reviewer's answer for "Gebinde" wins over it.
+    write(
+        &src,
+        &[(
+            "uom_aliases.csv",
+            "customer_id,printed,uom\nACME,Gebinde,BOX\nACME,Ktn.,CS\n",
+        )],
+    );
     let r = store.import_master(&src).expect("import 2");
     assert_eq!(r.version, 2);
     assert_eq!(r.learned_crossref, 2);
@@ -318,6 +340,8 @@ fn learned_rows_survive_reimport() {
     assert_eq!(m.crossref("ACME", "ACME-GLOVES"), Some("EF-300"));
     assert_eq!(m.crossref("ACME", "ACM-777"), Some("GH-400"));
     assert_eq!(m.crossref("ACME", "ACM-555"), Some("AB-100"));
+    assert_eq!(m.uom_alias("ACME", "GEBINDE"), Some("EA"));
+    assert_eq!(m.uom_alias("ACME", "KTN"), Some("CS"));
 
     // The alias identifies the customer of an order with no sender.
     let mut o = order("PO-9");

@@ -660,3 +660,70 @@ async fn the_banner_takes_no_text_from_the_link_and_pdfs_are_sandboxed() {
         "{csp}"
     );
 }
+
+/// Issue 19: a reviewer edits the charges through the API, and a unit fixed with "remember"
+/// is learned for the customer (a `uom_aliases` row) so the rules accept it from then on.
+#[tokio::test]
+async fn charges_are_edited_and_a_remembered_unit_is_learned() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let id = env.nearmiss;
+    let item: Value = me
+        .get(&env, &format!("/api/items/{id}"))
+        .await
+        .json()
+        .await
+        .expect("item");
+    let version = item["order"]["version"].as_i64().expect("version");
+    let mut order = item["order"]["order"].clone();
+    // The known SKU for line 2, a unit nobody taught the rules on line 1, and freight.
+    order["lines"][1]["sku"]["value"] = json!("BRG-6001-2RS");
+    order["lines"][0]["uom"] = json!({"value": "Gebinde", "confidence": 1.0});
+    let sum: f64 = order["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["amount"]["value"].as_f64())
+        .sum();
+    order["charges"] = json!([{"kind": "freight", "label": "Freight", "rate_pct": null,
+        "amount": {"value": 12.5, "confidence": 1.0}}]);
+    order["total"] = json!({"value": ((sum + 12.5) * 100.0).round() / 100.0, "confidence": 1.0});
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/edit"),
+            json!({"version": version, "order": order}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.expect("json");
+    let codes: Vec<&str> = v["check"]["exceptions"]
+        .as_array()
+        .expect("exceptions")
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert_eq!(codes, vec!["uom_mismatch"], "{v}");
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/fix"),
+            json!({"version": v["version"], "exception": 0, "remember": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["check"]["exceptions"], json!([]), "{v}");
+    let store = Store::open(&env.data).expect("store");
+    let master = store.master_rows().expect("master");
+    assert!(
+        master
+            .uom_aliases
+            .iter()
+            .any(|u| u.customer_id == "C1009" && u.printed == "GEBINDE"),
+        "{:?}",
+        master.uom_aliases
+    );
+    let row = store.order(id).expect("o").expect("row");
+    assert_eq!(row.order.charges.len(), 1);
+}

@@ -1320,6 +1320,7 @@ fn build_order(
             }),
             unit_price: get("unit_price").find_map(|s| num_field(words, s, part, locale)),
             amount: get("amount").find_map(|s| num_field(words, s, part, locale)),
+            ..LineItem::default()
         };
         // In reading order: a number absorbed from a stray item may sit between lines.
         let mut desc_spans: Vec<Span> = get("description")
@@ -1410,8 +1411,7 @@ fn build_order(
         ship_to,
         total,
         lines,
-        charges: vec![],
-        part: None,
+        ..Order::default()
     })
 }
 

@@ -3,6 +3,7 @@
 //! reads numbers, dates and currencies with the document's locale.
 
 mod address;
+mod charges;
 mod columns;
 mod country;
 pub mod decode;
@@ -309,6 +310,9 @@ impl ModelExtractor {
                 party::apply(&tokens, &layout, order, part);
                 country::apply(&tokens, &layout, order);
             }
+        }
+        if !self.ablate.off("charges") {
+            charges::apply(&tokens, &layout, &mut orders, part, locale);
         }
         Ok(orders)
     }

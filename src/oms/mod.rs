@@ -25,7 +25,8 @@ use crate::contract::ContractOrder;
 use crate::domain::{CheckResult, Order};
 
 /// The canonical delivery payload: the order in the extraction contract shape plus what the
-/// rules established (customer id and matched SKUs).
+/// rules established (customer id, matched SKUs, the currency when none was printed), with
+/// the subtotal and every charge so the OMS books the same total the customer printed.
 pub fn payload(
     order_id: i64,
     document_id: i64,
@@ -48,7 +49,10 @@ pub fn payload(
                 "description": cl.description,
                 "quantity": cl.quantity,
                 "uom": cl.uom,
+                "uom_code": m.and_then(|m| m.uom_code.clone()),
                 "unit_price": cl.unit_price,
+                "price_unit": cl.price_unit.unwrap_or(1.0),
+                "discount_pct": cl.discount_pct,
                 "amount": cl.amount,
             })
         })
@@ -61,8 +65,20 @@ pub fn payload(
         "po_number": contract.po_number,
         "order_date": contract.order_date,
         "buyer": contract.buyer,
-        "currency": contract.currency,
+        // The printed currency, else the customer's (the rules checked prices in it).
+        "currency": contract.currency.or_else(|| check.currency.clone()),
         "ship_to": contract.ship_to,
+        "subtotal": contract.subtotal,
+        "charges": contract
+            .charges
+            .iter()
+            .map(|c| json!({
+                "kind": c.kind,
+                "label": c.label,
+                "rate_pct": c.rate_pct,
+                "amount": c.amount,
+            }))
+            .collect::<Vec<Value>>(),
         "total": contract.total,
         "lines": lines,
     })
@@ -151,4 +167,55 @@ pub fn connector(cfg: &OmsConfig, data_dir: &Path) -> Result<Box<dyn Connector>,
         )),
         ConnectorConfig::Http(h) => Box::new(http::HttpConnector::new(h)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Charge, ChargeKind, Field, LineItem};
+
+    #[test]
+    fn the_payload_carries_charges_price_units_and_the_customers_currency() {
+        let order = Order {
+            po_number: Some(Field::certain("4711".into())),
+            subtotal: Some(Field::certain(100.0)),
+            total: Some(Field::certain(124.95)),
+            charges: vec![
+                Charge {
+                    kind: ChargeKind::Freight,
+                    label: "Fracht".into(),
+                    rate_pct: None,
+                    amount: Field::certain(5.0),
+                },
+                Charge {
+                    kind: ChargeKind::Tax,
+                    label: "MwSt 19%".into(),
+                    rate_pct: Some(19.0),
+                    amount: Field::certain(19.95),
+                },
+            ],
+            lines: vec![LineItem {
+                line_no: 1,
+                quantity: Some(Field::certain(1000.0)),
+                unit_price: Some(Field::certain(10.0)),
+                price_unit: Some(Field::certain(100.0)),
+                amount: Some(Field::certain(100.0)),
+                ..LineItem::default()
+            }],
+            ..Order::default()
+        };
+        let check = CheckResult {
+            customer_id: Some("C1".into()),
+            currency: Some("EUR".into()),
+            exceptions: vec![],
+            lines: vec![],
+        };
+        let v = payload(1, 2, "k", &order, &check);
+        assert_eq!(v["currency"], "EUR");
+        assert_eq!(v["subtotal"], 100.0);
+        assert_eq!(v["charges"][1]["kind"], "tax");
+        assert_eq!(v["charges"][1]["rate_pct"], 19.0);
+        assert_eq!(v["lines"][0]["price_unit"], 100.0);
+        assert_eq!(v["lines"][0]["discount_pct"], serde_json::Value::Null);
+    }
 }

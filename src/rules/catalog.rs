@@ -1,5 +1,5 @@
-//! Master data: the four CSV files (`catalog.csv`, `customers.csv`, `crossref.csv`,
-//! `contract_prices.csv`) read and validated into rows, and [`MasterData`], the in-memory
+//! Master data: the CSV files (`catalog.csv`, `customers.csv`, `crossref.csv`,
+//! `contract_prices.csv`, and the optional `uom_aliases.csv`) read and validated into rows, and [`MasterData`], the in-memory
 //! indexed snapshot the checks run against. The store (`store/master.rs`) owns the SQL; this
 //! module owns the file format and the indexes.
 //!
@@ -83,6 +83,15 @@ pub struct BuyerAlias {
     pub customer_id: String,
 }
 
+/// A printed unit a reviewer confirmed as a catalog unit for one customer. `printed` is
+/// stored folded ([`super::uom::fold`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UomAlias {
+    pub customer_id: String,
+    pub printed: String,
+    pub uom: String,
+}
+
 /// Master data as plain rows (what the store loads, what a test or benchmark builds).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MasterRows {
@@ -93,6 +102,8 @@ pub struct MasterRows {
     pub crossref: Vec<Crossref>,
     pub contract_prices: Vec<ContractPrice>,
     pub buyer_aliases: Vec<BuyerAlias>,
+    /// Units reviewers confirmed per customer (learned; survive imports).
+    pub uom_aliases: Vec<UomAlias>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,6 +115,8 @@ pub const CATALOG_CSV: &str = "catalog.csv";
 pub const CUSTOMERS_CSV: &str = "customers.csv";
 pub const CROSSREF_CSV: &str = "crossref.csv";
 pub const CONTRACT_PRICES_CSV: &str = "contract_prices.csv";
+/// A customer's own words for units (`customer_id,printed,uom`): "KAR" means BOX for C1027.
+pub const UOM_ALIASES_CSV: &str = "uom_aliases.csv";
 
 /// A bad row (or header) in an import file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -129,7 +142,7 @@ pub enum ImportError {
         #[source]
         source: std::io::Error,
     },
-    #[error("no master data in {}: expected at least one of catalog.csv, customers.csv, crossref.csv, contract_prices.csv", dir.display())]
+    #[error("no master data in {}: expected at least one of catalog.csv, customers.csv, crossref.csv, contract_prices.csv, uom_aliases.csv", dir.display())]
     NoFiles { dir: PathBuf },
     #[error("{}", bad_rows_message(.0))]
     BadRows(Vec<RowError>),
@@ -168,6 +181,7 @@ pub struct MasterFiles {
     pub customers: Option<Vec<(u64, Customer)>>,
     pub crossref: Option<Vec<(u64, Crossref)>>,
     pub contract_prices: Option<Vec<(u64, ContractPrice)>>,
+    pub uom_aliases: Option<Vec<(u64, UomAlias)>>,
 }
 
 /// Read and validate the CSV files in `dir`. Row problems within each file (bad numbers,
@@ -194,10 +208,14 @@ pub fn read_master_dir(dir: &Path) -> Result<MasterFiles, ImportError> {
     if let Some(t) = read_table(dir, CONTRACT_PRICES_CSV, &CONTRACT_COLS, &mut errors)? {
         files.contract_prices = Some(parse_contract(&t, &mut errors));
     }
+    if let Some(t) = read_table(dir, UOM_ALIASES_CSV, &UOM_ALIAS_COLS, &mut errors)? {
+        files.uom_aliases = Some(parse_uom_aliases(&t, &mut errors));
+    }
     if files.catalog.is_none()
         && files.customers.is_none()
         && files.crossref.is_none()
         && files.contract_prices.is_none()
+        && files.uom_aliases.is_none()
         && errors.is_empty()
     {
         return Err(ImportError::NoFiles {
@@ -219,6 +237,7 @@ fn sort_errors(errors: &mut [RowError]) {
             CUSTOMERS_CSV,
             CROSSREF_CSV,
             CONTRACT_PRICES_CSV,
+            UOM_ALIASES_CSV,
         ]
         .iter()
         .position(|n| *n == f)
@@ -258,6 +277,15 @@ pub fn check_references(
     for (line, r) in files.contract_prices.iter().flatten() {
         refs(CONTRACT_PRICES_CSV, *line, &r.customer_id, &r.sku);
     }
+    for (line, r) in files.uom_aliases.iter().flatten() {
+        if !customers.contains(&r.customer_id) {
+            errors.push(RowError {
+                file: UOM_ALIASES_CSV.to_string(),
+                line: *line,
+                message: format!("customer_id '{}' is not a known customer", r.customer_id),
+            });
+        }
+    }
     sort_errors(&mut errors);
     errors
 }
@@ -278,6 +306,10 @@ const CUSTOMER_COLS: Cols = Cols {
 };
 const CROSSREF_COLS: Cols = Cols {
     required: &["customer_id", "customer_part", "sku"],
+    optional: &[],
+};
+const UOM_ALIAS_COLS: Cols = Cols {
+    required: &["customer_id", "printed", "uom"],
     optional: &[],
 };
 const CONTRACT_COLS: Cols = Cols {
@@ -629,6 +661,39 @@ fn parse_customers(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, Customer)
     out
 }
 
+fn parse_uom_aliases(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, UomAlias)> {
+    let mut out = Vec::with_capacity(t.rows.len());
+    let mut seen = HashMap::new();
+    for (line, rec) in &t.rows {
+        let mut rc = RowCheck {
+            file: t.file,
+            line: *line,
+            errors,
+            ok: true,
+        };
+        let customer_id = rc.required("customer_id", t.get(rec, "customer_id"));
+        let printed = super::uom::fold(&rc.required("printed", t.get(rec, "printed")));
+        let uom = rc.required("uom", t.get(rec, "uom"));
+        dup_check(
+            &mut seen,
+            format!("{customer_id}\u{0}{printed}"),
+            &format!("unit '{printed}' for customer '{customer_id}'"),
+            &mut rc,
+        );
+        if rc.ok {
+            out.push((
+                *line,
+                UomAlias {
+                    customer_id,
+                    printed,
+                    uom,
+                },
+            ));
+        }
+    }
+    out
+}
+
 fn parse_crossref(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, Crossref)> {
     let mut out = Vec::with_capacity(t.rows.len());
     let mut seen = HashMap::new();
@@ -738,6 +803,8 @@ pub struct MasterData {
     pub(crate) crossref_exact: HashMap<(String, String), String>,
     pub(crate) crossref_norm: HashMap<(String, String), Option<String>>,
     pub(crate) contract: HashMap<(String, String), f64>,
+    /// (customer_id, folded printed unit) -> unit code, learned from reviewers.
+    pub(crate) uom_aliases: HashMap<(String, String), String>,
 }
 
 /// Pack three bytes into a trigram key.
@@ -869,6 +936,10 @@ impl MasterData {
         for c in rows.contract_prices {
             m.contract.insert((c.customer_id, c.sku), c.unit_price);
         }
+        for u in rows.uom_aliases {
+            let key = super::uom::fold(&u.printed);
+            m.uom_aliases.insert((u.customer_id, key), u.uom);
+        }
         m
     }
 
@@ -893,6 +964,16 @@ impl MasterData {
 
     pub fn customers(&self) -> &[Customer] {
         &self.customers
+    }
+
+    /// The unit code a reviewer confirmed for `printed` (folded) from `customer_id`.
+    pub fn uom_alias(&self, customer_id: &str, printed: &str) -> Option<&str> {
+        if self.uom_aliases.is_empty() {
+            return None;
+        }
+        self.uom_aliases
+            .get(&(customer_id.to_string(), printed.to_string()))
+            .map(String::as_str)
     }
 
     /// The contract price of `sku` for `customer_id`, if there is one.

@@ -8,17 +8,22 @@
 //! - `catalog.rs`: the CSV files, the row types and the indexed snapshot.
 //! - `customer.rs`: which customer sent the order.
 //! - `matching.rs`: which catalog item a line means, and suggestions for unknown ones.
-//! - `checks.rs`: price, currency, arithmetic, quantity, unit, stock, duplicate,
+//! - `arithmetic.rs`: lines -> subtotal -> charges -> total, naming the step that fails.
+//! - `checks.rs`: price, currency, quantity, unit, stock, duplicate,
 //!   completeness and confidence.
 //! - `duplicate.rs`: normalised PO numbers and order contents for the duplicate check.
-//! - `text.rs`: normalising codes, names, units and currencies; edit distance.
+//! - `text.rs`: normalising codes, names and currencies; edit distance.
+//! - `uom.rs`: printed units of measure to codes (six languages, config, learned) and
+//!   conversions.
 
+mod arithmetic;
 pub mod catalog;
 mod checks;
 pub mod customer;
 pub mod duplicate;
 pub mod matching;
 pub mod text;
+pub mod uom;
 
 use std::collections::BTreeMap;
 
@@ -26,12 +31,12 @@ use serde::{Deserialize, Serialize};
 
 pub use catalog::{
     BuyerAlias, CatalogItem, ContractPrice, Crossref, CrossrefOrigin, Customer, ImportError,
-    ImportReport, MasterData, MasterRows, RowError, TableCount,
+    ImportReport, MasterData, MasterRows, RowError, TableCount, UomAlias,
 };
 pub use customer::CustomerMatch;
 pub use duplicate::{content_key, po_key, DuplicateHit, DuplicateLookup, DuplicateProbe};
 
-use crate::domain::{CheckResult, Exception, LineMatch, Order};
+use crate::domain::{CheckResult, Exception, LineMatch, MatchKind, Order};
 
 /// What to do when an order asks for more than the stock snapshot holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -88,8 +93,10 @@ impl ConfidenceField {
 #[serde(default, deny_unknown_fields)]
 pub struct RulesConfig {
     /// A unit price passes when it is within this amount of the expected price (contract
-    /// price, else catalog price), in the order currency. The larger of this and
-    /// `price_tolerance_pct` applies; exactly at the tolerance passes. Default 0.01.
+    /// price, else catalog price), in the order currency, but never more than 5 % of the
+    /// price (so a cent does not hide a large increase on a cheap item). The larger of this
+    /// and `price_tolerance_pct` applies; exactly at the tolerance passes; a price printed in
+    /// whole cents may also be the rounding of a longer one (half a cent). Default 0.01.
     pub price_tolerance_abs: f64,
     /// A unit price passes when it is within this percentage of the expected price
     /// (0.5 = half a percent). Default 0 (only the absolute tolerance).
@@ -97,9 +104,12 @@ pub struct RulesConfig {
     /// Allowed difference between quantity x unit price and the line amount, and between the
     /// lines (plus charges, plus tax) and the printed total. Default 0.01.
     pub arithmetic_tolerance: f64,
-    /// Tax rates in percent that may explain a printed total above the sum of lines when the
-    /// extraction found no tax charge (total = (lines + charges) x (1 + rate/100)).
-    /// Default [5, 7, 8, 10, 19, 20, 21, 25]; [] makes every unexplained difference a mismatch.
+    /// Tax rates in percent: they may explain a printed total above the sum of lines when the
+    /// extraction found no tax charge (total = (lines + charges) x (1 + rate/100)), and a tax
+    /// charge printed without its rate must be one of them. A rate printed beside the tax is
+    /// always checked as printed. Default: the standard and reduced VAT/GST rates of Europe,
+    /// the UK and India [5, 6, 7, 8, 9, 10, 12, 13, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+    /// [] makes every unexplained difference a mismatch.
     pub tax_rates_pct: Vec<f64>,
     /// Extracted values read with a confidence below this (0..1) raise `low_confidence`.
     /// Default 0.8.
@@ -112,11 +122,16 @@ pub struct RulesConfig {
     /// `review` raises `insufficient_stock` when a line asks for more than the imported stock
     /// snapshot; `backorder` accepts it. Default "review".
     pub stock_policy: StockPolicy,
-    /// How many "each" one unit is, for units that can be converted: `BOX = 12` means one BOX
-    /// is 12 EA. Synonyms of each (EA, EACH, PC, PCS, ST, STK, Stück ...) are always equal.
-    /// A line whose unit differs from the catalog's and cannot be converted through this
-    /// table raises `uom_mismatch`. Default { DZ = 12 }.
+    /// How many "each" one unit is, for units that can be converted: `BUNDLE = 25` means one
+    /// BUNDLE is 25 EA. Built in: synonyms in six languages (Stück, pcs, Karton, Rolle,
+    /// paquet ...), DZ = 12 EA, G/KG, MM/CM/M, ML/L, and a case/box/pack of an item whose
+    /// catalog unit is EA is its pack size. A line whose unit differs from the catalog's and
+    /// cannot be converted raises `uom_mismatch`. Default { DZ = 12 }.
     pub uom_conversions: BTreeMap<String, f64>,
+    /// More words for unit codes, for the whole installation: `CS = ["Gebinde", "colli"]`.
+    /// Checked before the built-in table; a reviewer's confirmed unit for one customer is
+    /// checked before this. Default {}.
+    pub uom_synonyms: BTreeMap<String, Vec<String>>,
     /// Largest edit distance for a "closest code" suggestion (a quarter of the code length at
     /// most, at least 1). 0 turns code suggestions off. Default 2.
     pub suggest_max_edits: u32,
@@ -138,7 +153,10 @@ impl Default for RulesConfig {
             price_tolerance_abs: 0.01,
             price_tolerance_pct: 0.0,
             arithmetic_tolerance: 0.01,
-            tax_rates_pct: vec![5.0, 7.0, 8.0, 10.0, 19.0, 20.0, 21.0, 25.0],
+            tax_rates_pct: vec![
+                5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 13.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0,
+                22.0, 23.0, 24.0, 25.0,
+            ],
             confidence_threshold: 0.8,
             confidence_fields: vec![
                 ConfidenceField::PoNumber,
@@ -148,6 +166,7 @@ impl Default for RulesConfig {
             ],
             stock_policy: StockPolicy::Review,
             uom_conversions: BTreeMap::from([("DZ".to_string(), 12.0)]),
+            uom_synonyms: BTreeMap::new(),
             suggest_max_edits: 2,
             description_min_similarity: 0.5,
             buyer_name_min_similarity: 0.85,
@@ -240,6 +259,15 @@ pub fn check(
         } else {
             i as u32 + 1
         };
+        if line.is_credit() {
+            lines.push(LineMatch {
+                line_no,
+                matched_sku: None,
+                kind: MatchKind::None,
+                uom_code: None,
+            });
+            continue;
+        }
         let m = matching::match_line(
             line,
             customer.map(|c| c.customer_id.as_str()),
@@ -253,17 +281,35 @@ pub fn check(
             ),
             None => checks::unknown_sku(line_no, line, m.suggestion.clone(), &mut ex),
         }
+        // The unit as a code the OMS can book ("KAR" from C1027 is BOX); the catalog's when
+        // none is printed.
+        let uom_code = match line
+            .uom
+            .as_ref()
+            .map(|u| u.value.trim())
+            .filter(|u| !u.is_empty())
+        {
+            Some(u) => Some(uom::resolve(
+                u,
+                customer.map(|c| c.customer_id.as_str()),
+                master,
+                cfg,
+            )),
+            None => m.item.map(|it| uom::canonical_uom(&it.uom)),
+        };
         lines.push(LineMatch {
             line_no,
             matched_sku: m.item.map(|it| it.sku.clone()),
             kind: m.kind,
+            uom_code,
         });
     }
-    checks::arithmetic(order, cfg, &mut ex);
+    arithmetic::arithmetic(order, cfg, &mut ex);
     // Header first, then by line; stable, so each check's order within a line is kept.
     ex.sort_by_key(|e| e.line.map_or(0, |l| u64::from(l) + 1));
     CheckResult {
         customer_id: customer.map(|c| c.customer_id.clone()),
+        currency: currency.code.clone(),
         exceptions: ex,
         lines,
     }

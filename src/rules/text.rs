@@ -1,5 +1,5 @@
 //! Normalisation and similarity helpers shared by matching and customer resolution: product
-//! codes, units of measure, company names, description tokens, currencies, edit distance.
+//! codes, company names, description tokens, currencies, edit distance.
 //! Pure functions, no state.
 
 use unicode_normalization::UnicodeNormalization;
@@ -30,31 +30,6 @@ pub fn normalize_code(s: &str) -> String {
         }
     }
     out
-}
-
-/// The canonical spelling of a unit of measure. Synonyms of "each" become `EA`; a few common
-/// packaging words get one spelling; anything else is upper-cased and kept.
-pub fn canonical_uom(s: &str) -> String {
-    let up: String = s
-        .trim()
-        .trim_end_matches('.')
-        .chars()
-        .flat_map(char::to_uppercase)
-        .collect();
-    let canon = match up.as_str() {
-        "EA" | "EACH" | "PC" | "PCS" | "PCE" | "PIECE" | "PIECES" | "ST" | "STK" | "STCK"
-        | "STÜCK" | "STUECK" | "STUCK" | "UNIT" | "UNITS" | "U" | "X" | "C62" => "EA",
-        "BX" | "BOX" | "BOXES" => "BOX",
-        "CS" | "CASE" | "CASES" => "CS",
-        "PK" | "PACK" | "PACKS" | "PKG" => "PK",
-        "DZ" | "DOZ" | "DOZEN" => "DZ",
-        "PR" | "PAIR" | "PAIRS" => "PR",
-        "KG" | "KGS" | "KILO" | "KILOGRAM" => "KG",
-        "M" | "MTR" | "METER" | "METRE" => "M",
-        "L" | "LTR" | "LITER" | "LITRE" => "L",
-        _ => return up,
-    };
-    canon.to_string()
 }
 
 /// Legal-form words dropped from the end of a company name before comparing.
@@ -376,11 +351,7 @@ mod tests {
     }
 
     #[test]
-    fn uoms_and_domains() {
-        assert_eq!(canonical_uom("Stück"), "EA");
-        assert_eq!(canonical_uom("pcs."), "EA");
-        assert_eq!(canonical_uom("Box"), "BOX");
-        assert_eq!(canonical_uom("roll"), "ROLL");
+    fn domains() {
         assert_eq!(
             email_domain("Jane <Jane@Mail.Acme.com>").as_deref(),
             Some("mail.acme.com")

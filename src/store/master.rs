@@ -1,6 +1,6 @@
 //! Master data in the store: importing the CSV files as a new version (one transaction:
 //! all of it or nothing), loading the indexed snapshot, and what reviewers teach it
-//! (cross-references and buyer aliases, which survive imports).
+//! (cross-references, buyer aliases and units, which survive imports).
 //!
 //! An absent file leaves its table as it was, so a daily `catalog.csv` export does not wipe
 //! the customers. Cross-references learned from reviewers (`origin = 'review'`) win over a
@@ -17,7 +17,7 @@ use crate::rules::catalog::{check_references, read_master_dir, TableCount};
 use crate::rules::text::normalize_name;
 use crate::rules::{
     BuyerAlias, CatalogItem, ContractPrice, Crossref, CrossrefOrigin, Customer, ImportError,
-    ImportReport, MasterData, MasterRows,
+    ImportReport, MasterData, MasterRows, UomAlias,
 };
 
 fn count(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<usize> {
@@ -101,6 +101,18 @@ impl Store {
                 if st.execute(params![r.customer_id, r.customer_part, r.sku])? == 0 {
                     overridden += 1;
                 }
+            }
+        }
+        if let Some(rows) = &files.uom_aliases {
+            // A reviewer's answer wins over the file, as for cross-references.
+            tx.execute("DELETE FROM uom_aliases WHERE origin = 'import'", [])?;
+            let mut st = tx.prepare(
+                "INSERT OR IGNORE INTO uom_aliases (customer_id, printed, uom, origin, created_at)
+                 VALUES (?1, ?2, ?3, 'import', ?4)",
+            )?;
+            let at = now();
+            for (_, r) in rows {
+                st.execute(params![r.customer_id, r.printed, r.uom, at])?;
             }
         }
         if let Some(rows) = &files.contract_prices {
@@ -259,6 +271,16 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = conn.prepare("SELECT customer_id, printed, uom FROM uom_aliases")?;
+        let uom_aliases = st
+            .query_map([], |r| {
+                Ok(UomAlias {
+                    customer_id: r.get(0)?,
+                    printed: r.get(1)?,
+                    uom: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(MasterRows {
             version,
             catalog,
@@ -266,6 +288,7 @@ impl Store {
             crossref,
             contract_prices,
             buyer_aliases,
+            uom_aliases,
         })
     }
 
@@ -354,6 +377,50 @@ impl Store {
             None,
             "learned",
             Some(&json!({"alias": alias, "normalised": key, "customer_id": customer_id})),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// A reviewer's "remember this": unit `printed` on `customer_id`'s orders means catalog
+    /// unit `uom`. Stored folded, so "Stk." and "STK" share it; replaces an earlier answer.
+    pub fn add_uom_alias(
+        &mut self,
+        customer_id: &str,
+        printed: &str,
+        uom: &str,
+        actor: &str,
+    ) -> Result<()> {
+        let key = crate::rules::uom::fold(printed);
+        let uom = uom.trim();
+        if key.is_empty() || uom.is_empty() {
+            return Err(StoreError::Conflict(
+                "a unit to remember needs the printed unit and the catalog unit".into(),
+            ));
+        }
+        let tx = self.conn_mut().transaction()?;
+        require(
+            &tx,
+            "SELECT 1 FROM customers WHERE customer_id = ?1",
+            customer_id,
+            || format!("customer '{customer_id}' is not in the master data"),
+        )?;
+        tx.execute(
+            "INSERT INTO uom_aliases (customer_id, printed, uom, origin, created_at) VALUES (?1, ?2, ?3, 'review', ?4)
+             ON CONFLICT (customer_id, printed) DO UPDATE SET uom = excluded.uom, origin = 'review', created_at = excluded.created_at",
+            params![customer_id, key, uom, now()],
+        )?;
+        audit::append(
+            &tx,
+            actor,
+            "uom_alias",
+            None,
+            "learned",
+            Some(
+                &json!({"customer_id": customer_id, "printed": printed, "folded": key, "uom": uom}),
+            ),
         )?;
         tx.commit()?;
         Ok(())

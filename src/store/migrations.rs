@@ -218,6 +218,21 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE documents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 7: printed units a customer uses for a catalog unit (issue 19): imported from
+    // uom_aliases.csv, or confirmed by a reviewer (learned like buyer_aliases, survives
+    // re-import). `printed` is folded (upper case, no
+    // accents, no trailing dot).
+    r#"
+    CREATE TABLE uom_aliases (
+        customer_id   TEXT NOT NULL,
+        printed       TEXT NOT NULL,
+        uom           TEXT NOT NULL,
+        -- 'import' (uom_aliases.csv, replaced by the next import) or 'review' (learned; wins)
+        origin        TEXT NOT NULL DEFAULT 'review',
+        created_at    TEXT NOT NULL,
+        PRIMARY KEY (customer_id, printed)
+    );
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

@@ -6,28 +6,36 @@ use chrono::NaiveDate;
 
 use super::WebError;
 use crate::config::Config;
-use crate::domain::{CheckResult, Field, LineItem, Order};
+use std::collections::BTreeMap;
+
+use crate::domain::{Charge, ChargeKind, CheckResult, Field, LineItem, Order};
 use crate::rules::{self, CheckContext};
 use crate::store::{OrderRow, Store};
 
-pub const HEADER_FIELDS: [(&str, &str); 6] = [
+pub const HEADER_FIELDS: [(&str, &str); 7] = [
     ("po_number", "PO number"),
     ("order_date", "Order date"),
     ("buyer", "Buyer"),
     ("currency", "Currency"),
     ("ship_to", "Ship to"),
+    ("subtotal", "Subtotal"),
     ("total", "Total"),
 ];
 
-pub const LINE_FIELDS: [(&str, &str); 7] = [
+pub const LINE_FIELDS: [(&str, &str); 9] = [
     ("sku", "SKU"),
     ("customer_part", "Customer part"),
     ("description", "Description"),
     ("quantity", "Qty"),
     ("uom", "UoM"),
     ("unit_price", "Unit price"),
+    ("price_unit", "Per"),
+    ("discount_pct", "Disc %"),
     ("amount", "Amount"),
 ];
+
+/// The editable fields of a charge row (`c<index>_<field>` in the form).
+pub const CHARGE_FIELDS: [&str; 4] = ["kind", "label", "rate_pct", "amount"];
 
 /// The line number the rules use for the line at `index` (its own, else position).
 pub fn line_no(line: &LineItem, index: usize) -> u32 {
@@ -69,6 +77,11 @@ pub fn header_value(o: &Order, field: &str) -> (String, Option<f32>) {
             .as_ref()
             .map(|f| (fmt_num(f.value), Some(f.confidence)))
             .unwrap_or_default(),
+        "subtotal" => o
+            .subtotal
+            .as_ref()
+            .map(|f| (fmt_num(f.value), Some(f.confidence)))
+            .unwrap_or_default(),
         _ => (String::new(), None),
     }
 }
@@ -92,6 +105,8 @@ pub fn line_value(l: &LineItem, field: &str) -> (String, Option<f32>) {
         "quantity" => n(&l.quantity),
         "uom" => s(&l.uom),
         "unit_price" => n(&l.unit_price),
+        "price_unit" => n(&l.price_unit),
+        "discount_pct" => n(&l.discount_pct),
         "amount" => n(&l.amount),
         _ => (String::new(), None),
     }
@@ -138,6 +153,7 @@ pub fn set_header(o: &mut Order, field: &str, value: &str) -> Result<(), WebErro
         "currency" => set_text(&mut o.currency, &value.trim().to_uppercase()),
         "ship_to" => set_text(&mut o.ship_to, value),
         "total" => set_number(&mut o.total, "total", value)?,
+        "subtotal" => set_number(&mut o.subtotal, "subtotal", value)?,
         "order_date" => {
             let v = value.trim();
             if v.is_empty() {
@@ -175,6 +191,12 @@ pub fn set_line(o: &mut Order, index: usize, field: &str, value: &str) -> Result
         "quantity" => set_number(&mut line.quantity, &format!("line {n} quantity"), value)?,
         "unit_price" => set_number(&mut line.unit_price, &format!("line {n} unit price"), value)?,
         "amount" => set_number(&mut line.amount, &format!("line {n} amount"), value)?,
+        "price_unit" => set_number(&mut line.price_unit, &format!("line {n} price unit"), value)?,
+        "discount_pct" => set_number(
+            &mut line.discount_pct,
+            &format!("line {n} discount %"),
+            value,
+        )?,
         other => {
             return Err(WebError::BadRequest(format!(
                 "'{other}' is not a line field"
@@ -184,10 +206,61 @@ pub fn set_line(o: &mut Order, index: usize, field: &str, value: &str) -> Result
     Ok(())
 }
 
-/// Apply the edit form (`h_<field>` and `l<index>_<field>` pairs) to `o`.
+/// Set the charges from the form's `c<index>_<field>` values: a row whose amount is emptied
+/// is removed; the blank row after the last one adds a charge when an amount is typed in.
+fn set_charges(
+    o: &mut Order,
+    rows: BTreeMap<usize, BTreeMap<String, String>>,
+) -> Result<(), WebError> {
+    let mut keep = Vec::new();
+    for (idx, f) in rows {
+        let n = idx + 1;
+        let get = |k: &str| f.get(k).map(|v| v.trim()).unwrap_or("");
+        let Some(amount) = parse_number(&format!("charge {n} amount"), get("amount"))? else {
+            continue;
+        };
+        let kind = ChargeKind::parse(get("kind")).unwrap_or(ChargeKind::Other);
+        let rate = parse_number(&format!("charge {n} rate %"), get("rate_pct"))?;
+        let label = get("label").to_string();
+        let amount = if kind == ChargeKind::Discount {
+            -amount.abs()
+        } else {
+            amount
+        };
+        let old = o.charges.get(idx);
+        let unchanged = old.is_some_and(|c| {
+            c.kind == kind && c.label == label && c.rate_pct == rate && c.amount.value == amount
+        });
+        keep.push(match old {
+            Some(c) if unchanged => c.clone(),
+            _ => Charge {
+                kind,
+                label,
+                rate_pct: rate,
+                amount: Field::certain(amount),
+            },
+        });
+    }
+    o.charges = keep;
+    Ok(())
+}
+
+/// Apply the edit form (`h_<field>`, `l<index>_<field>` and `c<index>_<field>` pairs) to `o`.
 pub fn apply_form(o: &mut Order, pairs: &[(String, String)]) -> Result<(), WebError> {
+    let mut charges: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
     for (k, v) in pairs {
-        if let Some(f) = k.strip_prefix("h_") {
+        if let Some((idx, f)) = k
+            .strip_prefix('c')
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(i, f)| Some((i.parse::<usize>().ok()?, f)))
+        {
+            if CHARGE_FIELDS.contains(&f) {
+                charges
+                    .entry(idx)
+                    .or_default()
+                    .insert(f.to_string(), v.clone());
+            }
+        } else if let Some(f) = k.strip_prefix("h_") {
             set_header(o, f, v)?;
         } else if let Some(rest) = k.strip_prefix('l') {
             let Some((idx, f)) = rest.split_once('_') else {
@@ -198,6 +271,10 @@ pub fn apply_form(o: &mut Order, pairs: &[(String, String)]) -> Result<(), WebEr
             };
             set_line(o, idx, f, v)?;
         }
+    }
+    // Only a form that shows the charges (it always sends the blank row) changes them.
+    if !charges.is_empty() {
+        set_charges(o, charges)?;
     }
     Ok(())
 }
@@ -218,6 +295,20 @@ pub fn printed_code(l: &LineItem) -> Option<String> {
         .flatten()
         .map(|f| f.value.trim().to_string())
         .find(|s| !s.is_empty())
+}
+
+/// For a suggested unit (exception `index` on a line, field `uom`): the unit printed on that
+/// line, which "remember" teaches as the customer's word for the suggested unit.
+pub fn printed_unit(o: &Order, check: &CheckResult, index: usize) -> Option<String> {
+    let ex = check.exceptions.get(index)?;
+    if ex.suggestion.as_ref()?.field != "uom" {
+        return None;
+    }
+    let line = o.lines.get(line_index(o, ex.line?)?)?;
+    line.uom
+        .as_ref()
+        .map(|u| u.value.trim().to_string())
+        .filter(|u| !u.is_empty())
 }
 
 /// Apply the suggestion of exception `index` of `check` to `o`. A suggested SKU replaces
@@ -292,4 +383,101 @@ pub fn recheck(
         is_duplicate: &dup,
     };
     Ok(rules::check(order, &ctx, &master, &cfg.rules))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_form_edits_adds_and_removes_charges_and_the_new_fields() {
+        let mut o = Order {
+            lines: vec![LineItem::default()],
+            charges: vec![Charge {
+                kind: ChargeKind::Freight,
+                label: "Fracht".into(),
+                rate_pct: None,
+                amount: Field::new(25.0, 0.9, None),
+            }],
+            ..Order::default()
+        };
+        apply_form(
+            &mut o,
+            &pairs(&[
+                ("h_subtotal", "1,234.50"),
+                ("l0_price_unit", "100"),
+                ("l0_discount_pct", "5"),
+                ("c0_kind", "freight"),
+                ("c0_label", "Fracht"),
+                ("c0_rate_pct", ""),
+                ("c0_amount", "25"),
+                ("c1_kind", "discount"),
+                ("c1_label", "Rabatt 3%"),
+                ("c1_rate_pct", "3"),
+                ("c1_amount", "37.04"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(o.subtotal.as_ref().map(|f| f.value), Some(1234.5));
+        assert_eq!(o.lines[0].price_per(), 100.0);
+        assert_eq!(o.lines[0].net_factor(), 0.95);
+        assert_eq!(o.charges.len(), 2);
+        // Unchanged rows keep their extraction confidence; a typed discount is negative.
+        assert_eq!(o.charges[0].amount.confidence, 0.9);
+        assert_eq!(o.charges[1].amount.value, -37.04);
+        assert_eq!(o.charges[1].rate_pct, Some(3.0));
+        // Emptying an amount removes the row.
+        apply_form(
+            &mut o,
+            &pairs(&[
+                ("c0_kind", "freight"),
+                ("c0_amount", ""),
+                ("c1_kind", "discount"),
+                ("c1_amount", "-37.04"),
+                ("c2_kind", "freight"),
+                ("c2_amount", ""),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(o.charges.len(), 1);
+        assert_eq!(o.charges[0].kind, ChargeKind::Discount);
+        assert!(apply_form(&mut o, &pairs(&[("c0_amount", "abc")])).is_err());
+    }
+
+    #[test]
+    fn a_unit_fix_remembers_the_printed_unit() {
+        use crate::domain::{Exception, ExceptionCode, Suggestion};
+        let o = Order {
+            lines: vec![LineItem {
+                line_no: 1,
+                uom: Some(Field::certain(" Gebinde ".into())),
+                ..LineItem::default()
+            }],
+            ..Order::default()
+        };
+        let ex = |field: &str| Exception {
+            code: ExceptionCode::UomMismatch,
+            line: Some(1),
+            message: String::new(),
+            suggestion: Some(Suggestion {
+                field: field.into(),
+                value: "EA".into(),
+                label: "catalog unit".into(),
+            }),
+        };
+        let check = CheckResult {
+            customer_id: Some("C1".into()),
+            currency: None,
+            exceptions: vec![ex("uom"), ex("sku")],
+            lines: vec![],
+        };
+        assert_eq!(printed_unit(&o, &check, 0).as_deref(), Some("Gebinde"));
+        assert_eq!(printed_unit(&o, &check, 1), None);
+    }
 }

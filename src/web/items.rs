@@ -14,7 +14,7 @@ use super::auth::Reviewer;
 use super::documents::email_attachments;
 use super::edit::{self, HEADER_FIELDS, LINE_FIELDS};
 use super::{render, AppState, WebError};
-use crate::domain::{Document, OrderState};
+use crate::domain::{ChargeKind, Document, OrderState};
 use crate::parse::PartContent;
 use crate::store::{AuditEntry, Claim, OrderRow};
 
@@ -86,20 +86,25 @@ pub(crate) mod ops {
             return Err(stale(&row, version));
         }
         let mut order = row.order.clone();
+        let printed_unit = edit::printed_unit(&row.order, &row.check, ex);
         let (line, printed) = edit::apply_suggestion(&mut order, &row.check, ex)?;
         if remember {
             let customer = row.check.customer_id.clone().ok_or_else(|| {
                 WebError::BadRequest("the customer is not known yet; confirm it first".into())
             })?;
-            let sku = line
-                .and_then(|i| order.lines.get(i))
-                .and_then(|l| l.sku.as_ref())
-                .map(|f| f.value.clone());
-            match (printed, sku) {
-                (Some(code), Some(sku)) => store.add_crossref(&customer, &code, &sku, user)?,
+            let chosen = |f: fn(&crate::domain::LineItem) -> Option<&String>| {
+                line.and_then(|i| order.lines.get(i)).and_then(f).cloned()
+            };
+            let sku = chosen(|l| l.sku.as_ref().map(|f| &f.value));
+            let unit = chosen(|l| l.uom.as_ref().map(|f| &f.value));
+            match (printed_unit, unit, printed, sku) {
+                (Some(p), Some(u), _, _) => store.add_uom_alias(&customer, &p, &u, user)?,
+                (None, _, Some(code), Some(sku)) => {
+                    store.add_crossref(&customer, &code, &sku, user)?
+                }
                 _ => {
                     return Err(WebError::BadRequest(
-                        "only a SKU chosen for a printed code can be remembered".into(),
+                        "only a SKU chosen for a printed code, or a unit chosen for a printed unit, can be remembered".into(),
                     ))
                 }
             }
@@ -225,6 +230,15 @@ pub struct LineView {
     pub exceptions: Vec<ExcView>,
 }
 
+/// One charge row of the edit form (the last one is blank, for adding a charge).
+pub struct ChargeView {
+    pub index: usize,
+    pub kind: &'static str,
+    pub label: String,
+    pub rate: String,
+    pub amount: String,
+}
+
 pub struct AttachmentView {
     pub n: usize,
     pub name: String,
@@ -267,6 +281,8 @@ pub struct ItemPage {
     pub header: Vec<HeaderView>,
     pub header_exceptions: Vec<ExcView>,
     pub lines: Vec<LineView>,
+    pub charges: Vec<ChargeView>,
+    pub charge_kinds: Vec<&'static str>,
     pub columns: Vec<&'static str>,
     pub exception_count: usize,
     pub claimed_by_other: Option<Claim>,
@@ -289,7 +305,7 @@ fn exc_view(
     index: usize,
     e: &crate::domain::Exception,
     row: &OrderRow,
-    printed: Option<&str>,
+    line: Option<&crate::domain::LineItem>,
 ) -> ExcView {
     let confirm_customer = e
         .suggestion
@@ -301,8 +317,18 @@ fn exc_view(
         .as_ref()
         .filter(|s| s.field != "customer_id")
         .map(|s| {
-            let can_remember =
-                s.field == "sku" && row.check.customer_id.is_some() && printed.is_some();
+            // What "remember" teaches: the printed unit for a unit, else the printed code.
+            let printed = line.and_then(|l| {
+                if s.field == "uom" {
+                    l.uom.as_ref().map(|u| u.value.trim().to_string())
+                } else {
+                    edit::printed_code(l)
+                }
+            });
+            let printed = printed.as_deref();
+            let can_remember = (s.field == "sku" || s.field == "uom")
+                && row.check.customer_id.is_some()
+                && printed.is_some();
             FixView {
                 field: s.field.clone(),
                 value: s.value.clone(),
@@ -371,12 +397,11 @@ fn item_page(
         .enumerate()
         .map(|(i, l)| {
             let no = edit::line_no(l, i);
-            let printed = edit::printed_code(l);
             let exceptions: Vec<ExcView> = ex
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.line == Some(no))
-                .map(|(j, e)| exc_view(j, e, row, printed.as_deref()))
+                .map(|(j, e)| exc_view(j, e, row, Some(l)))
                 .collect();
             let flagged: Vec<&str> = ex
                 .iter()
@@ -497,6 +522,8 @@ fn item_page(
         header,
         header_exceptions,
         lines,
+        charges: charge_views(o),
+        charge_kinds: ChargeKind::ALL.iter().map(|k| k.as_str()).collect(),
         columns: LINE_FIELDS.iter().map(|(_, l)| *l).collect(),
         exception_count: ex.len(),
         claimed_by_other: claim.filter(|c| c.user != who.name),
@@ -504,6 +531,30 @@ fn item_page(
         flash,
         position,
     }
+}
+
+/// The order's charges as form rows, and one blank row to add a charge.
+fn charge_views(o: &crate::domain::Order) -> Vec<ChargeView> {
+    let mut v: Vec<ChargeView> = o
+        .charges
+        .iter()
+        .enumerate()
+        .map(|(index, c)| ChargeView {
+            index,
+            kind: c.kind.as_str(),
+            label: c.label.clone(),
+            rate: c.rate_pct.map(edit::fmt_num).unwrap_or_default(),
+            amount: edit::fmt_num(c.amount.value),
+        })
+        .collect();
+    v.push(ChargeView {
+        index: o.charges.len(),
+        kind: ChargeKind::Freight.as_str(),
+        label: String::new(),
+        rate: String::new(),
+        amount: String::new(),
+    });
+    v
 }
 
 #[derive(Deserialize)]
