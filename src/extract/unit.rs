@@ -20,7 +20,9 @@ const UNITS: &[&str] = &[
     "t", "l", "ltr", "litre", "liter", "gal", "ml", "cs", "case", "cases", "ctn", "carton",
     "karton", "krt", "doz", "dz", "bag", "bags", "bdl", "bundle", "can", "drum", "drm", "sht",
     "sheet", "tub", "tube", "bot", "btl", "bottle", "unit", "units", "un", "lot", "hr", "hrs", "h",
-    "day", "std", "m2", "m²", "m3", "m³", "sqm", "sqft",
+    "day", "std", "m2", "m²", "m3", "m³", "sqm", "sqft", "yds", "yard", "yards", "nos", "no's",
+    "no", "nr", "nrs", "mt", "mts", "ton", "tons", "kit", "kits", "und", "uds", "ud", "pz", "pza",
+    "unidad", "stuks", "stuk", "pièce", "pièces", "pezzi", "pezzo", "colis", "doos", "caja",
 ];
 
 /// Is this a unit code or word we know?
