@@ -85,6 +85,31 @@ fn checked_rows(lines: &[LineItem]) -> usize {
     lines.iter().filter(|l| table::multiplies_out(l)).count()
 }
 
+/// An "order" of one input without a single priced line (no unit price, no amount) beside
+/// one that has priced lines is a misreading: terms and conditions, a comment block or a
+/// bank line taken for a second PO. It goes; a header value the real order lacks (its total,
+/// its date) is kept from it.
+fn drop_unpriced_orders(orders: &mut Vec<Order>) {
+    let priced = |o: &Order| {
+        o.lines
+            .iter()
+            .any(|l| l.unit_price.is_some() || l.amount.is_some())
+    };
+    if !orders.iter().any(priced) {
+        return;
+    }
+    let (keep, gone): (Vec<Order>, Vec<Order>) =
+        std::mem::take(orders).into_iter().partition(priced);
+    *orders = keep;
+    if let [o] = orders.as_mut_slice() {
+        for g in gone {
+            o.total = o.total.take().or(g.total);
+            o.order_date = o.order_date.take().or(g.order_date);
+            o.ship_to = o.ship_to.take().or(g.ship_to);
+        }
+    }
+}
+
 /// Put the table pass's items in place of the model's when they are read at least as
 /// surely: as many rows multiply out. With several orders in one input the model's grouping
 /// of items into orders stands.
@@ -298,6 +323,7 @@ impl ModelExtractor {
         for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
             table::split_bracketed_code(line);
         }
+        drop_unpriced_orders(&mut orders);
         if !self.ablate.off("header") && orders.len() == 1 {
             if let Some(order) = orders.first_mut() {
                 header::apply(&tokens, &layout, order, part, locale);
@@ -452,6 +478,45 @@ fn drop_cover_notes(orders: &mut Vec<Order>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_without_a_priced_line_beside_a_priced_one_is_a_misreading() {
+        let priced = LineItem {
+            unit_price: Some(Field::certain(2.5)),
+            ..LineItem::default()
+        };
+        let words = LineItem {
+            description: Some(Field::certain("religion, sex".to_string())),
+            ..LineItem::default()
+        };
+        let mut orders = vec![
+            Order {
+                lines: vec![priced.clone()],
+                ..Order::default()
+            },
+            Order {
+                total: Some(Field::certain(1350.72)),
+                lines: vec![words.clone()],
+                ..Order::default()
+            },
+        ];
+        drop_unpriced_orders(&mut orders);
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].total.as_ref().map(|f| f.value), Some(1350.72));
+        // Without any priced order nothing goes.
+        let mut unpriced = vec![
+            Order {
+                lines: vec![words.clone()],
+                ..Order::default()
+            },
+            Order {
+                lines: vec![words],
+                ..Order::default()
+            },
+        ];
+        drop_unpriced_orders(&mut unpriced);
+        assert_eq!(unpriced.len(), 2);
+    }
     use crate::domain::LineItem;
 
     fn order(part: &str, po: &str, lines: usize) -> Order {
