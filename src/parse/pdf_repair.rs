@@ -7,6 +7,8 @@
 /// The bytes of `pdf` with a rebuilt xref section and trailer appended, or `None` when no
 /// object or no catalog could be found.
 pub fn rebuild_xref(pdf: &[u8]) -> Option<Vec<u8>> {
+    let inlined = inline_lengths(pdf);
+    let pdf = inlined.as_deref().unwrap_or(pdf);
     let mut offsets: Vec<(u32, u16, usize)> = Vec::new();
     let mut i = 0;
     while i < pdf.len() {
@@ -55,6 +57,72 @@ pub fn rebuild_xref(pdf: &[u8]) -> Option<Vec<u8>> {
     }
     trailer.push_str(&format!(" >>\nstartxref\n{xref_at}\n%%EOF\n"));
     out.extend_from_slice(trailer.as_bytes());
+    Some(out)
+}
+
+/// A stream whose `/Length` is a reference to an object printed after it (SAP's RSTXPDF
+/// writer does this) reads as empty once the table that located that object is rebuilt. The
+/// length is measured up to `endstream` and written in place; `None` when no stream needed it.
+fn inline_lengths(pdf: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::with_capacity(pdf.len());
+    let mut copied = 0;
+    let mut at = 0;
+    let mut changed = false;
+    while let Some(k) = find(&pdf[at..], b"/Length") {
+        let key = at + k;
+        at = key + 7;
+        let mut p = at;
+        let _ = spaces(pdf, &mut p);
+        let ref_start = p;
+        if reference(&pdf[ref_start..]).is_none() {
+            continue;
+        }
+        // The reference ends at its 'R'.
+        let Some(r) = pdf[ref_start..].iter().position(|&c| c == b'R') else {
+            continue;
+        };
+        let ref_end = ref_start + r + 1;
+        // The dictionary closes and the stream starts right after.
+        let mut q = ref_end;
+        let _ = spaces(pdf, &mut q);
+        let Some(close) = find(
+            pdf.get(q..)?.get(..pdf.len().saturating_sub(q).min(512))?,
+            b">>",
+        ) else {
+            continue;
+        };
+        let mut d = q + close + 2;
+        let _ = spaces(pdf, &mut d);
+        if !pdf[d..].starts_with(b"stream") {
+            continue;
+        }
+        let mut data = d + 6;
+        if pdf[data..].starts_with(b"\r\n") {
+            data += 2;
+        } else if pdf[data..].starts_with(b"\n") || pdf[data..].starts_with(b"\r") {
+            data += 1;
+        } else {
+            continue;
+        }
+        let Some(e) = find(&pdf[data..], b"endstream") else {
+            continue;
+        };
+        let mut end = data + e;
+        if pdf[..end].ends_with(b"\r\n") {
+            end -= 2;
+        } else if pdf[..end].ends_with(b"\n") || pdf[..end].ends_with(b"\r") {
+            end -= 1;
+        }
+        out.extend_from_slice(&pdf[copied..ref_start]);
+        out.extend_from_slice(format!("{}", end.saturating_sub(data)).as_bytes());
+        copied = ref_end;
+        changed = true;
+        at = data + e;
+    }
+    if !changed {
+        return None;
+    }
+    out.extend_from_slice(&pdf[copied..]);
     Some(out)
 }
 
@@ -132,6 +200,21 @@ fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_length_given_by_a_later_object_is_measured_in_the_rebuild() {
+        let body = b"%PDF-1.3\n1 0 obj\n<< /Length 2 0 R >>\nstream\nBT ET\nendstream\nendobj\n2 0 obj\n5\nendobj\n";
+        let fixed = inline_lengths(body).expect("one stream to fix");
+        let text = String::from_utf8_lossy(&fixed);
+        assert!(
+            text.contains("<< /Length 5 >>\nstream\nBT ET\nendstream"),
+            "{text}"
+        );
+        // A direct length is left alone.
+        assert!(inline_lengths(b"1 0 obj\n<< /Length 5 >>\nstream\nBT ET\nendstream\n").is_none());
+        // Truncated input gives no panic.
+        assert!(inline_lengths(b"<< /Length 2 0 R >>\nstr").is_none());
+    }
 
     #[test]
     fn a_pdf_with_a_wrong_startxref_is_readable_after_the_rebuild() {
