@@ -1360,3 +1360,33 @@ fn price_units_discounts_and_rounded_prices() {
         vec![ExceptionCode::ArithmeticMismatch]
     );
 }
+
+#[test]
+fn a_charge_row_of_the_item_table_is_booked_as_a_charge_not_an_unknown_item() {
+    let mut o = order();
+    o.lines.push(LineItem {
+        line_no: 2,
+        description: f("FUEL SURCHARGE".to_string()),
+        quantity: f(1.0),
+        unit_price: f(4.5),
+        amount: f(4.5),
+        ..LineItem::default()
+    });
+    o.total = f(99.5);
+    let r = run(&o, ACME, &RulesConfig::default());
+    assert_eq!(r.exceptions, vec![], "{:#?}", r.exceptions);
+    assert_eq!(r.decision(), Decision::Accept);
+    // The total must still add up with the charge in it.
+    o.total = f(95.0);
+    let r = run(&o, ACME, &RulesConfig::default());
+    assert!(
+        codes(&r).contains(&ExceptionCode::ArithmeticMismatch),
+        "{:?}",
+        codes(&r)
+    );
+    // A row that is no charge word and has no code stays an unknown item.
+    o.lines[1].description = f("Blue widget special".to_string());
+    o.total = f(99.5);
+    let r = run(&o, ACME, &RulesConfig::default());
+    assert_eq!(r.decision(), Decision::Review);
+}

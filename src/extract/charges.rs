@@ -1,8 +1,8 @@
 //! The charges pass: subtotal, freight, handling, surcharges, discounts, tax and rounding,
 //! read from the totals block under the item table the way a clerk reads it: a label at the
 //! start of a line ("Fracht", "MwSt. 19 %", "Remise 5%", "Sous-total"), an amount at its end.
-//! Charge rows printed inside the item table (a "Freight" row without an item code) are moved
-//! out of the lines into the charges too.
+//! Charge rows printed inside the item table (a "Freight" row without an item code) stay lines,
+//! as printed; `is_charge_line` tells the rules to book them as charges.
 //!
 //! Why a separate pass: the model was never trained on charges, and the rules need them to
 //! check lines -> subtotal -> total. The labels are generic words in six languages (EN, DE,
@@ -465,20 +465,12 @@ fn candidate_lines(tokens: &[Token<'_>], layout: &Layout) -> Vec<usize> {
         .collect()
 }
 
-/// Charge rows of the item table: a line with no code and no quantity whose description is
-/// a charge label ("Freight", "Versandkosten") is a charge, not an item.
-fn charge_rows(order: &mut Order) {
-    let mut kept = Vec::with_capacity(order.lines.len());
-    for l in std::mem::take(&mut order.lines) {
-        match line_charge(&l) {
-            Some(c) => order.charges.push(c),
-            None => kept.push(l),
-        }
-    }
-    for (i, l) in kept.iter_mut().enumerate() {
-        l.line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-    }
-    order.lines = kept;
+/// A charge row of the item table: a line with no code and no quantity but one, whose
+/// description is a charge label ("Freight", "Versandkosten", "FUEL SURCHARGE"). It stays a
+/// line of the order, as printed (the extraction contract keeps every printed row); the rules
+/// book it as a charge: no catalog match, its amount in the sums.
+pub fn is_charge_line(l: &LineItem) -> bool {
+    line_charge(l).is_some()
 }
 
 fn line_charge(l: &LineItem) -> Option<Charge> {
@@ -517,7 +509,7 @@ fn line_charge(l: &LineItem) -> Option<Charge> {
 }
 
 /// Read the totals block of a one-order document into `orders[0]`: its subtotal (when the
-/// order has none) and its charges (when it has none), and move charge rows out of the lines.
+/// order has none) and its charges (when it has none and no charge row stands in the table).
 pub fn apply(
     tokens: &[Token<'_>],
     layout: &Layout,
@@ -528,8 +520,9 @@ pub fn apply(
     let [order] = orders else {
         return;
     };
-    charge_rows(order);
-    let from_table = !order.charges.is_empty();
+    // Charges printed as rows of the item table are lines already: the totals block must not
+    // count them a second time.
+    let from_table = order.lines.iter().any(is_charge_line);
     let mut subtotal = None;
     let mut charges = Vec::new();
     for line in candidate_lines(tokens, layout)
@@ -776,27 +769,21 @@ mod tests {
     }
 
     #[test]
-    fn a_freight_row_in_the_item_table_becomes_a_charge() {
-        let mut o = Order {
-            lines: vec![
-                LineItem {
-                    line_no: 1,
-                    sku: Some(Field::certain("AB-1".into())),
-                    quantity: Some(Field::certain(2.0)),
-                    amount: Some(Field::certain(20.0)),
-                    ..LineItem::default()
-                },
-                LineItem {
-                    line_no: 2,
-                    description: Some(Field::certain("Versandkosten".into())),
-                    amount: Some(Field::certain(6.9)),
-                    ..LineItem::default()
-                },
-            ],
-            ..Order::default()
+    fn a_freight_row_in_the_item_table_is_a_charge_line() {
+        let item = LineItem {
+            line_no: 1,
+            sku: Some(Field::certain("AB-1".into())),
+            quantity: Some(Field::certain(2.0)),
+            amount: Some(Field::certain(20.0)),
+            ..LineItem::default()
         };
-        charge_rows(&mut o);
-        assert_eq!(o.lines.len(), 1);
-        assert_eq!(summary(&o), vec![(ChargeKind::Freight, None, 6.9)]);
+        let freight = LineItem {
+            line_no: 2,
+            description: Some(Field::certain("Versandkosten".into())),
+            amount: Some(Field::certain(6.9)),
+            ..LineItem::default()
+        };
+        assert!(!is_charge_line(&item));
+        assert!(is_charge_line(&freight));
     }
 }

@@ -3,7 +3,7 @@
 //! reads numbers, dates and currencies with the document's locale.
 
 mod address;
-mod charges;
+pub mod charges;
 mod columns;
 mod country;
 pub mod decode;

@@ -259,7 +259,9 @@ pub fn check(
         } else {
             i as u32 + 1
         };
-        if line.is_credit() {
+        // A credit, or a charge printed as a row of the item table ("Freight", "Fuel
+        // surcharge"), is no catalog item: its amount counts in the sums, nothing is matched.
+        if line.is_credit() || crate::extract::charges::is_charge_line(line) {
             lines.push(LineMatch {
                 line_no,
                 matched_sku: None,
