@@ -20,4 +20,5 @@ pub mod parse;
 pub mod pipeline;
 pub mod rules;
 pub mod store;
+pub mod supervise;
 pub mod web;

@@ -172,10 +172,9 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    // Parser panics are caught and recorded per document; keep their noise off the terminal.
-    std::panic::set_hook(Box::new(|info| {
-        tracing::debug!("caught panic: {info}");
-    }));
+    // Every panic is logged at ERROR with the thread and the document/order it was on, even
+    // when it is caught (a reader crashing on one file): a panic is a bug to hear about.
+    po_intake::supervise::install_panic_hook();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -430,36 +429,52 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
             }
         }
     }
-    let _worker = spawn_delivery_worker(cfg);
+    let _worker = spawn_delivery_worker(cfg)?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
     for folder_cfg in cfg.drop_folders.clone() {
         let cfg = cfg.clone();
         let stop = stop.clone();
-        handles.push(std::thread::spawn(move || -> Result<()> {
-            let mut store = open_store(&cfg)?;
-            let extractor = Extractor::from_config(&cfg.extract)?;
-            let pipeline = Pipeline::new(&store, &cfg, &extractor)?;
-            eprintln!(
-                "watching {} ({:?})",
-                folder_cfg.path.display(),
-                folder_cfg.mode
-            );
-            folder::watch(
-                &pipeline,
-                &mut store,
-                &folder_cfg,
-                &stop,
-                &mut |file, res| match res {
-                    Ok(o) if json => {
-                        let _ = print_json(&o);
-                    }
-                    Ok(o) => println!("{}", describe(&o)),
-                    Err(e) => eprintln!("FAILED    {}: {e}", file.display()),
+        let name = format!("folder:{}", folder_cfg.path.display());
+        let thread = std::thread::Builder::new().name(name.clone());
+        let handle = thread.spawn(move || -> Result<()> {
+            // Supervised: a panic or an error exit restarts the watcher with backoff (logged
+            // at ERROR and counted in the store) until the process stops.
+            let stopping = || stop.load(std::sync::atomic::Ordering::Relaxed);
+            let backoff = po_intake::supervise::Backoff::default();
+            po_intake::supervise::supervise_blocking(
+                &name,
+                &cfg.data_dir,
+                &backoff,
+                &stopping,
+                || -> Result<()> {
+                    let mut store = open_store(&cfg)?;
+                    let extractor = Extractor::from_config(&cfg.extract)?;
+                    let pipeline = Pipeline::new(&store, &cfg, &extractor)?;
+                    eprintln!(
+                        "watching {} ({:?})",
+                        folder_cfg.path.display(),
+                        folder_cfg.mode
+                    );
+                    folder::watch(
+                        &pipeline,
+                        &mut store,
+                        &folder_cfg,
+                        &stop,
+                        &mut |file, res| match res {
+                            Ok(o) if json => {
+                                let _ = print_json(&o);
+                            }
+                            Ok(o) => println!("{}", describe(&o)),
+                            Err(e) => eprintln!("FAILED    {}: {e}", file.display()),
+                        },
+                    )?;
+                    Ok(())
                 },
-            )?;
+            );
             Ok(())
-        }));
+        });
+        handles.push(handle.context("starting a drop-folder watcher")?);
     }
     if !cfg.mailboxes.is_empty() {
         let cfg = cfg.clone();
@@ -470,12 +485,13 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
                 m.name, m.host, m.port, m.folder
             );
         }
-        handles.push(std::thread::spawn(move || -> Result<()> {
+        let thread = std::thread::Builder::new().name("mailboxes".into());
+        handles.push(thread.spawn(move || -> Result<()> {
             let events: Arc<dyn Fn(imap::MailEvent) + Send + Sync> =
                 Arc::new(move |e| print_mail_event(&e, json));
             imap::run_blocking(&cfg, stop, events)?;
             Ok(())
-        }));
+        })?);
     }
     for h in handles {
         match h.join() {
@@ -702,17 +718,8 @@ fn cmd_serve(cfg: &Config, listen: Option<&str>) -> Result<ExitCode> {
     drop(open_store(cfg)?);
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
-        // Approved orders are delivered while the UI runs.
-        let worker = po_intake::oms::run_worker(
-            cfg.data_dir.clone(),
-            cfg.oms.clone(),
-            std::future::pending::<()>(),
-        );
-        tokio::spawn(async move {
-            if let Err(e) = worker.await {
-                eprintln!("error: the delivery worker stopped: {e:#}");
-            }
-        });
+        // Approved orders are delivered while the UI runs (supervised: restarted if it stops).
+        tokio::spawn(supervised_delivery_worker(cfg));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
@@ -804,6 +811,7 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
     let orders = store.order_counts()?;
     let exceptions = store.exception_counts()?;
     let mailboxes = store.mailbox_summaries()?;
+    let workers = store.worker_health()?;
     if json {
         let m = |v: &[(String, i64)]| {
             v.iter()
@@ -812,7 +820,7 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
         };
         print_json(
             &serde_json::json!({"documents": m(&docs), "orders": m(&orders), "open_exceptions": m(&exceptions),
-                "outbox": store.outbox_counts()?, "mailboxes": mailboxes}),
+                "outbox": store.outbox_counts()?, "mailboxes": mailboxes, "workers": workers}),
         )?;
     } else {
         println!("store: {}", cfg.data_dir.display());
@@ -864,6 +872,18 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
                 }
             }
         }
+        if !workers.is_empty() {
+            println!("worker restarts (after a panic or an error exit):");
+            for w in &workers {
+                println!(
+                    "  {:<20} {:>6}   last at {}: {}",
+                    w.worker,
+                    w.restarts,
+                    w.last_restart_at,
+                    w.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -904,27 +924,41 @@ fn cmd_push(cfg: &Config, json: bool) -> Result<ExitCode> {
     })
 }
 
-/// Run the OMS delivery worker on its own thread for the life of the process (watch/serve).
-fn spawn_delivery_worker(cfg: &Config) -> std::thread::JoinHandle<()> {
+/// The OMS delivery worker under supervision: a panic or an error exit (the store could not
+/// be opened, the database thread died) is logged at ERROR, counted in the store and followed
+/// by a restart with capped exponential backoff. It never returns on its own.
+fn supervised_delivery_worker(cfg: &Config) -> impl std::future::Future<Output = ()> + Send {
     let (data_dir, oms) = (cfg.data_dir.clone(), cfg.oms.clone());
-    std::thread::spawn(move || {
-        let rt = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("error: cannot start the delivery worker: {e}");
-                return;
+    let make = {
+        let data_dir = data_dir.clone();
+        move || {
+            let (d, o) = (data_dir.clone(), oms.clone());
+            async move {
+                po_intake::oms::run_worker(d, o, std::future::pending::<()>())
+                    .await
+                    .map(|_| ())
             }
-        };
-        if let Err(e) = rt.block_on(po_intake::oms::run_worker(
-            data_dir,
-            oms,
-            std::future::pending::<()>(),
-        )) {
-            eprintln!("error: the delivery worker stopped: {e:#}");
         }
-    })
+    };
+    po_intake::supervise::supervise(
+        "oms-delivery".to_string(),
+        data_dir,
+        po_intake::supervise::Backoff::default(),
+        make,
+    )
+}
+
+/// Run the OMS delivery worker on its own thread for the life of the process (watch).
+fn spawn_delivery_worker(cfg: &Config) -> Result<std::thread::JoinHandle<()>> {
+    let worker = supervised_delivery_worker(cfg);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("oms-delivery")
+        .enable_all()
+        .build()
+        .context("starting the delivery worker's runtime")?;
+    std::thread::Builder::new()
+        .name("oms-delivery".into())
+        .spawn(move || rt.block_on(worker))
+        .context("starting the delivery worker's thread")
 }
