@@ -15,6 +15,7 @@ pub mod eval;
 pub mod extract;
 pub mod intake;
 pub mod layout;
+pub mod logging;
 pub mod oms;
 pub mod parse;
 pub mod pipeline;

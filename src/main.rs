@@ -41,6 +41,10 @@ struct Cli {
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     json: bool,
+    /// How log lines on stderr are written: `text`, or `json` (one object per line).
+    /// `RUST_LOG` sets the level (default `warn`).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text)]
+    log_format: LogFormatArg,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -157,6 +161,12 @@ enum CatalogCmd {
     Import { dir: PathBuf },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
 /// An error that maps to a specific exit code.
 #[derive(Debug, thiserror::Error)]
 enum Exit {
@@ -165,17 +175,14 @@ enum Exit {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let cli = Cli::parse();
+    po_intake::logging::init(match cli.log_format {
+        LogFormatArg::Text => po_intake::logging::LogFormat::Text,
+        LogFormatArg::Json => po_intake::logging::LogFormat::Json,
+    });
     // Every panic is logged at ERROR with the thread and the document/order it was on, even
     // when it is caught (a reader crashing on one file): a panic is a bug to hear about.
     po_intake::supervise::install_panic_hook();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -5,6 +5,8 @@
 //!
 //! Its own test binary: it installs a process-wide tracing subscriber and panic hook.
 
+mod store_common;
+
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -12,15 +14,13 @@ use std::time::{Duration, Instant};
 
 use axum::routing::post;
 use axum::Router;
-use chrono::Utc;
 
-use po_intake::domain::{CheckResult, Field, Incoming, Order, SourceKind};
 use po_intake::oms::http::HttpConnector;
 use po_intake::oms::{
     self, Connector, ConnectorConfig, Delivery, HttpConfig, OmsConfig, RetryConfig, SendFuture,
 };
 use po_intake::store::outbox::DeliveryState;
-use po_intake::store::{IngestOutcome, NewOrder, Store};
+use po_intake::store::Store;
 use po_intake::supervise::{self, Backoff};
 
 /// Every log line of this test binary, as the formatter wrote it.
@@ -113,45 +113,13 @@ async fn start_receiver(created: Arc<AtomicU32>) -> String {
     format!("http://{addr}/orders")
 }
 
-fn accepted_order(dir: &std::path::Path) -> i64 {
-    let mut store = Store::open(dir).expect("store");
-    let incoming = Incoming {
-        source: SourceKind::Folder,
-        origin: "inbox".into(),
-        file_name: "po.pdf".into(),
-        sender: None,
-        received_at: Utc::now(),
-        bytes: b"%PDF- one order".to_vec(),
-    };
-    let IngestOutcome::New(doc) = store
-        .ingest(&incoming, "application/pdf", None)
-        .expect("ingest")
-    else {
-        panic!("already stored")
-    };
-    let order = NewOrder {
-        order: Order {
-            po_number: Some(Field::certain("PO-1".to_string())),
-            ..Order::default()
-        },
-        check: CheckResult {
-            customer_id: Some("C1".into()),
-            currency: None,
-            exceptions: vec![],
-            lines: vec![],
-        },
-    };
-    let ids = store.record_orders(doc.id, &[order]).expect("record");
-    ids[0].0
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_the_delivery_worker_is_logged_at_error_and_delivery_resumes() {
     logs();
     let dir = tempfile::tempdir().expect("tempdir");
     let created = Arc::new(AtomicU32::new(0));
     let url = start_receiver(created.clone()).await;
-    let order_id = accepted_order(dir.path());
+    let order_id = store_common::one_accepted_order(dir.path(), "PO-1");
     let mut http = HttpConfig::new(&url);
     http.timeout_ms = 400;
     http.connect_timeout_ms = 200;
