@@ -27,8 +27,41 @@ pub enum LogFormat {
     Json,
 }
 
+/// Whether [`init`] chose JSON, for [`notice`].
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A message a command writes for the person at the terminal (`serve`'s address, `watch`'s
+/// "watching ...", a failed file): plain text on stderr, or under `--log-format json` one JSON
+/// line in the log's shape, so stderr stays parseable line by line. Not filtered by
+/// `RUST_LOG`: these were never log events, and hiding them would change what people see.
+pub fn notice(level: tracing::Level, msg: &str) {
+    if !JSON.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("{msg}");
+        return;
+    }
+    let mut obj = Map::new();
+    obj.insert("timestamp".into(), now().into());
+    obj.insert("level".into(), level.as_str().into());
+    obj.insert("target".into(), "po_intake::cli".into());
+    let thread = std::thread::current();
+    obj.insert("thread".into(), thread.name().unwrap_or("unnamed").into());
+    // A blank line set a text block apart on a terminal; in a JSON line it is noise.
+    obj.insert("message".into(), msg.trim_start_matches('\n').into());
+    if let Ok(line) = serde_json::to_string(&Value::Object(obj)) {
+        eprintln!("{line}");
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// Install the global subscriber: `RUST_LOG` filters (default `warn`), stderr, `format`.
 pub fn init(format: LogFormat) {
+    JSON.store(
+        format == LogFormat::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()
@@ -99,12 +132,7 @@ where
         event.record(&mut f);
         let meta = event.metadata();
         let mut obj = Map::new();
-        obj.insert(
-            "timestamp".into(),
-            chrono::Utc::now()
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-                .into(),
-        );
+        obj.insert("timestamp".into(), now().into());
         obj.insert("level".into(), meta.level().as_str().into());
         obj.insert("target".into(), meta.target().into());
         let thread = std::thread::current();

@@ -12,12 +12,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use tracing::Level;
 
 use po_intake::config::Config;
 use po_intake::contract::{ContractOrder, Extraction};
 use po_intake::domain::OrderState;
 use po_intake::extract::Extractor;
 use po_intake::intake::{folder, imap};
+use po_intake::logging::notice;
 use po_intake::parse::{self, PartContent};
 use po_intake::pipeline::{self, FileOutcome, FileStatus, Pipeline};
 use po_intake::rules::{self, CheckContext};
@@ -186,7 +188,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            notice(Level::ERROR, &format!("error: {e:#}"));
             if e.downcast_ref::<Exit>().is_some() {
                 ExitCode::from(3)
             } else if matches!(
@@ -316,15 +318,19 @@ impl Summary {
     }
 
     fn print(&self) {
-        eprintln!();
-        eprintln!("  files       {:>6}", self.files);
-        eprintln!("  documents   {:>6}   (new)", self.documents);
-        eprintln!("  duplicates  {:>6}   (already stored)", self.duplicates);
-        eprintln!("  orders      {:>6}", self.orders);
-        eprintln!("  accepted    {:>6}", self.accepted);
-        eprintln!("  to review   {:>6}", self.to_review);
-        eprintln!("  rejected    {:>6}", self.rejected);
-        eprintln!("  seconds     {:>6.2}", self.seconds);
+        let text = [
+            String::new(),
+            format!("  files       {:>6}", self.files),
+            format!("  documents   {:>6}   (new)", self.documents),
+            format!("  duplicates  {:>6}   (already stored)", self.duplicates),
+            format!("  orders      {:>6}", self.orders),
+            format!("  accepted    {:>6}", self.accepted),
+            format!("  to review   {:>6}", self.to_review),
+            format!("  rejected    {:>6}", self.rejected),
+            format!("  seconds     {:>6.2}", self.seconds),
+        ]
+        .join("\n");
+        notice(Level::INFO, &text);
     }
 }
 
@@ -401,7 +407,9 @@ fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCo
                 if json {
                     print_json(&o)?;
                 } else {
-                    bar.suspend(|| eprintln!("FAILED    {}: {e}", file.display()));
+                    bar.suspend(|| {
+                        notice(Level::WARN, &format!("FAILED    {}: {e}", file.display()))
+                    });
                 }
             }
         }
@@ -458,10 +466,13 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
                     let mut store = open_store(&cfg)?;
                     let extractor = Extractor::from_config(&cfg.extract)?;
                     let pipeline = Pipeline::new(&store, &cfg, &extractor)?;
-                    eprintln!(
-                        "watching {} ({:?})",
-                        folder_cfg.path.display(),
-                        folder_cfg.mode
+                    notice(
+                        Level::INFO,
+                        &format!(
+                            "watching {} ({:?})",
+                            folder_cfg.path.display(),
+                            folder_cfg.mode
+                        ),
                     );
                     folder::watch(
                         &pipeline,
@@ -473,7 +484,9 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
                                 let _ = print_json(&o);
                             }
                             Ok(o) => println!("{}", describe(&o)),
-                            Err(e) => eprintln!("FAILED    {}: {e}", file.display()),
+                            Err(e) => {
+                                notice(Level::WARN, &format!("FAILED    {}: {e}", file.display()))
+                            }
                         },
                     )?;
                     Ok(())
@@ -487,9 +500,12 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
         let cfg = cfg.clone();
         let stop = stop.clone();
         for m in &cfg.mailboxes {
-            eprintln!(
-                "watching mailbox {} ({}:{}, folder {})",
-                m.name, m.host, m.port, m.folder
+            notice(
+                Level::INFO,
+                &format!(
+                    "watching mailbox {} ({}:{}, folder {})",
+                    m.name, m.host, m.port, m.folder
+                ),
             );
         }
         let thread = std::thread::Builder::new().name("mailboxes".into());
@@ -512,17 +528,23 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
 fn print_mail_event(e: &imap::MailEvent, json: bool) {
     use imap::MailEvent as E;
     match e {
-        E::Connected { mailbox } => eprintln!("mailbox {mailbox}: connected"),
+        E::Connected { mailbox } => notice(Level::INFO, &format!("mailbox {mailbox}: connected")),
         E::Disconnected {
             mailbox,
             error,
             retry_in,
-        } => eprintln!(
-            "mailbox {mailbox}: {error}; reconnecting in {:.1} s",
-            retry_in.as_secs_f64()
+        } => notice(
+            Level::WARN,
+            &format!(
+                "mailbox {mailbox}: {error}; reconnecting in {:.1} s",
+                retry_in.as_secs_f64()
+            ),
         ),
-        E::UidValidityChanged { mailbox, old, new } => eprintln!(
-            "mailbox {mailbox}: UIDVALIDITY changed {old} -> {new}; rescanning (known messages are only moved)"
+        E::UidValidityChanged { mailbox, old, new } => notice(
+            Level::WARN,
+            &format!(
+                "mailbox {mailbox}: UIDVALIDITY changed {old} -> {new}; rescanning (known messages are only moved)"
+            ),
         ),
         E::Message {
             mailbox,
@@ -731,7 +753,10 @@ fn cmd_serve(cfg: &Config, listen: Option<&str>) -> Result<ExitCode> {
             .await
             .with_context(|| format!("binding {addr}"))?;
         let bound = listener.local_addr().unwrap_or(addr);
-        eprintln!("po-intake: reviewer UI on http://{bound}/");
+        notice(
+            Level::INFO,
+            &format!("po-intake: reviewer UI on http://{bound}/"),
+        );
         po_intake::web::serve(listener, cfg.clone())
             .await
             .context("serving the web UI")

@@ -49,3 +49,35 @@ fn an_unknown_log_format_is_a_usage_error() {
         .expect("run po-intake");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn under_json_logs_the_commands_own_notices_are_json_lines_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).expect("inbox");
+    std::fs::write(inbox.join("broken.pdf"), b"%PDF-1.4 not really a pdf").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_po-intake"))
+        .args(["--log-format", "json", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("ingest")
+        .arg(&inbox)
+        .arg("--keep")
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run po-intake");
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    let events: Vec<Value> = stderr
+        .lines()
+        .enumerate()
+        .map(|(n, line)| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("stderr line {n} is not JSON ({e}): {line}"))
+        })
+        .collect();
+    // The ingest summary, once plain lines, is one event now.
+    assert!(
+        events.iter().any(|v| v["target"] == "po_intake::cli"
+            && v["message"].as_str().is_some_and(|m| m.contains("files"))),
+        "{stderr}"
+    );
+}
