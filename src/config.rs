@@ -89,6 +89,10 @@ pub struct WebConfig {
     pub login_max_failures_per_client: u32,
     /// The rate-limiting window, in minutes. Default 15.
     pub login_window_minutes: u64,
+    /// Serve `/metrics` without a login. Default false: it then needs a reviewer session or
+    /// `Authorization: Bearer $PO_INTAKE_METRICS_TOKEN`, because the counts (customers'
+    /// mailboxes, volumes, error texts) are business data.
+    pub metrics_public: bool,
 }
 
 impl Default for WebConfig {
@@ -101,6 +105,7 @@ impl Default for WebConfig {
             login_max_failures: 5,
             login_max_failures_per_client: 50,
             login_window_minutes: 15,
+            metrics_public: false,
         }
     }
 }

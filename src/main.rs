@@ -12,12 +12,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use tracing::Level;
 
 use po_intake::config::Config;
 use po_intake::contract::{ContractOrder, Extraction};
 use po_intake::domain::OrderState;
 use po_intake::extract::Extractor;
 use po_intake::intake::{folder, imap};
+use po_intake::logging::notice;
 use po_intake::parse::{self, PartContent};
 use po_intake::pipeline::{self, FileOutcome, FileStatus, Pipeline};
 use po_intake::rules::{self, CheckContext};
@@ -41,6 +43,10 @@ struct Cli {
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     json: bool,
+    /// How log lines on stderr are written: `text`, or `json` (one object per line).
+    /// `RUST_LOG` sets the level (default `warn`).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text)]
+    log_format: LogFormatArg,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -157,6 +163,12 @@ enum CatalogCmd {
     Import { dir: PathBuf },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
 /// An error that maps to a specific exit code.
 #[derive(Debug, thiserror::Error)]
 enum Exit {
@@ -165,22 +177,18 @@ enum Exit {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    // Parser panics are caught and recorded per document; keep their noise off the terminal.
-    std::panic::set_hook(Box::new(|info| {
-        tracing::debug!("caught panic: {info}");
-    }));
     let cli = Cli::parse();
+    po_intake::logging::init(match cli.log_format {
+        LogFormatArg::Text => po_intake::logging::LogFormat::Text,
+        LogFormatArg::Json => po_intake::logging::LogFormat::Json,
+    });
+    // Every panic is logged at ERROR with the thread and the document/order it was on, even
+    // when it is caught (a reader crashing on one file): a panic is a bug to hear about.
+    po_intake::supervise::install_panic_hook();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            notice(Level::ERROR, &format!("error: {e:#}"));
             if e.downcast_ref::<Exit>().is_some() {
                 ExitCode::from(3)
             } else if matches!(
@@ -310,15 +318,19 @@ impl Summary {
     }
 
     fn print(&self) {
-        eprintln!();
-        eprintln!("  files       {:>6}", self.files);
-        eprintln!("  documents   {:>6}   (new)", self.documents);
-        eprintln!("  duplicates  {:>6}   (already stored)", self.duplicates);
-        eprintln!("  orders      {:>6}", self.orders);
-        eprintln!("  accepted    {:>6}", self.accepted);
-        eprintln!("  to review   {:>6}", self.to_review);
-        eprintln!("  rejected    {:>6}", self.rejected);
-        eprintln!("  seconds     {:>6.2}", self.seconds);
+        let text = [
+            String::new(),
+            format!("  files       {:>6}", self.files),
+            format!("  documents   {:>6}   (new)", self.documents),
+            format!("  duplicates  {:>6}   (already stored)", self.duplicates),
+            format!("  orders      {:>6}", self.orders),
+            format!("  accepted    {:>6}", self.accepted),
+            format!("  to review   {:>6}", self.to_review),
+            format!("  rejected    {:>6}", self.rejected),
+            format!("  seconds     {:>6.2}", self.seconds),
+        ]
+        .join("\n");
+        notice(Level::INFO, &text);
     }
 }
 
@@ -395,7 +407,9 @@ fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCo
                 if json {
                     print_json(&o)?;
                 } else {
-                    bar.suspend(|| eprintln!("FAILED    {}: {e}", file.display()));
+                    bar.suspend(|| {
+                        notice(Level::WARN, &format!("FAILED    {}: {e}", file.display()))
+                    });
                 }
             }
         }
@@ -430,52 +444,77 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
             }
         }
     }
-    let _worker = spawn_delivery_worker(cfg);
+    let _worker = spawn_delivery_worker(cfg)?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
     for folder_cfg in cfg.drop_folders.clone() {
         let cfg = cfg.clone();
         let stop = stop.clone();
-        handles.push(std::thread::spawn(move || -> Result<()> {
-            let mut store = open_store(&cfg)?;
-            let extractor = Extractor::from_config(&cfg.extract)?;
-            let pipeline = Pipeline::new(&store, &cfg, &extractor)?;
-            eprintln!(
-                "watching {} ({:?})",
-                folder_cfg.path.display(),
-                folder_cfg.mode
-            );
-            folder::watch(
-                &pipeline,
-                &mut store,
-                &folder_cfg,
-                &stop,
-                &mut |file, res| match res {
-                    Ok(o) if json => {
-                        let _ = print_json(&o);
-                    }
-                    Ok(o) => println!("{}", describe(&o)),
-                    Err(e) => eprintln!("FAILED    {}: {e}", file.display()),
+        let name = format!("folder:{}", folder_cfg.path.display());
+        let thread = std::thread::Builder::new().name(name.clone());
+        let handle = thread.spawn(move || -> Result<()> {
+            // Supervised: a panic or an error exit restarts the watcher with backoff (logged
+            // at ERROR and counted in the store) until the process stops.
+            let stopping = || stop.load(std::sync::atomic::Ordering::Relaxed);
+            let backoff = po_intake::supervise::Backoff::default();
+            po_intake::supervise::supervise_blocking(
+                &name,
+                &cfg.data_dir,
+                &backoff,
+                &stopping,
+                || -> Result<()> {
+                    let mut store = open_store(&cfg)?;
+                    let extractor = Extractor::from_config(&cfg.extract)?;
+                    let pipeline = Pipeline::new(&store, &cfg, &extractor)?;
+                    notice(
+                        Level::INFO,
+                        &format!(
+                            "watching {} ({:?})",
+                            folder_cfg.path.display(),
+                            folder_cfg.mode
+                        ),
+                    );
+                    folder::watch(
+                        &pipeline,
+                        &mut store,
+                        &folder_cfg,
+                        &stop,
+                        &mut |file, res| match res {
+                            Ok(o) if json => {
+                                let _ = print_json(&o);
+                            }
+                            Ok(o) => println!("{}", describe(&o)),
+                            Err(e) => {
+                                notice(Level::WARN, &format!("FAILED    {}: {e}", file.display()))
+                            }
+                        },
+                    )?;
+                    Ok(())
                 },
-            )?;
+            );
             Ok(())
-        }));
+        });
+        handles.push(handle.context("starting a drop-folder watcher")?);
     }
     if !cfg.mailboxes.is_empty() {
         let cfg = cfg.clone();
         let stop = stop.clone();
         for m in &cfg.mailboxes {
-            eprintln!(
-                "watching mailbox {} ({}:{}, folder {})",
-                m.name, m.host, m.port, m.folder
+            notice(
+                Level::INFO,
+                &format!(
+                    "watching mailbox {} ({}:{}, folder {})",
+                    m.name, m.host, m.port, m.folder
+                ),
             );
         }
-        handles.push(std::thread::spawn(move || -> Result<()> {
+        let thread = std::thread::Builder::new().name("mailboxes".into());
+        handles.push(thread.spawn(move || -> Result<()> {
             let events: Arc<dyn Fn(imap::MailEvent) + Send + Sync> =
                 Arc::new(move |e| print_mail_event(&e, json));
             imap::run_blocking(&cfg, stop, events)?;
             Ok(())
-        }));
+        })?);
     }
     for h in handles {
         match h.join() {
@@ -489,17 +528,23 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
 fn print_mail_event(e: &imap::MailEvent, json: bool) {
     use imap::MailEvent as E;
     match e {
-        E::Connected { mailbox } => eprintln!("mailbox {mailbox}: connected"),
+        E::Connected { mailbox } => notice(Level::INFO, &format!("mailbox {mailbox}: connected")),
         E::Disconnected {
             mailbox,
             error,
             retry_in,
-        } => eprintln!(
-            "mailbox {mailbox}: {error}; reconnecting in {:.1} s",
-            retry_in.as_secs_f64()
+        } => notice(
+            Level::WARN,
+            &format!(
+                "mailbox {mailbox}: {error}; reconnecting in {:.1} s",
+                retry_in.as_secs_f64()
+            ),
         ),
-        E::UidValidityChanged { mailbox, old, new } => eprintln!(
-            "mailbox {mailbox}: UIDVALIDITY changed {old} -> {new}; rescanning (known messages are only moved)"
+        E::UidValidityChanged { mailbox, old, new } => notice(
+            Level::WARN,
+            &format!(
+                "mailbox {mailbox}: UIDVALIDITY changed {old} -> {new}; rescanning (known messages are only moved)"
+            ),
         ),
         E::Message {
             mailbox,
@@ -702,22 +747,16 @@ fn cmd_serve(cfg: &Config, listen: Option<&str>) -> Result<ExitCode> {
     drop(open_store(cfg)?);
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(async {
-        // Approved orders are delivered while the UI runs.
-        let worker = po_intake::oms::run_worker(
-            cfg.data_dir.clone(),
-            cfg.oms.clone(),
-            std::future::pending::<()>(),
-        );
-        tokio::spawn(async move {
-            if let Err(e) = worker.await {
-                eprintln!("error: the delivery worker stopped: {e:#}");
-            }
-        });
+        // Approved orders are delivered while the UI runs (supervised: restarted if it stops).
+        tokio::spawn(supervised_delivery_worker(cfg));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
         let bound = listener.local_addr().unwrap_or(addr);
-        eprintln!("po-intake: reviewer UI on http://{bound}/");
+        notice(
+            Level::INFO,
+            &format!("po-intake: reviewer UI on http://{bound}/"),
+        );
         po_intake::web::serve(listener, cfg.clone())
             .await
             .context("serving the web UI")
@@ -804,6 +843,7 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
     let orders = store.order_counts()?;
     let exceptions = store.exception_counts()?;
     let mailboxes = store.mailbox_summaries()?;
+    let workers = store.worker_health()?;
     if json {
         let m = |v: &[(String, i64)]| {
             v.iter()
@@ -812,7 +852,7 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
         };
         print_json(
             &serde_json::json!({"documents": m(&docs), "orders": m(&orders), "open_exceptions": m(&exceptions),
-                "outbox": store.outbox_counts()?, "mailboxes": mailboxes}),
+                "outbox": store.outbox_counts()?, "mailboxes": mailboxes, "workers": workers}),
         )?;
     } else {
         println!("store: {}", cfg.data_dir.display());
@@ -864,6 +904,18 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
                 }
             }
         }
+        if !workers.is_empty() {
+            println!("worker restarts (after a panic or an error exit):");
+            for w in &workers {
+                println!(
+                    "  {:<20} {:>6}   last at {}: {}",
+                    w.worker,
+                    w.restarts,
+                    w.last_restart_at,
+                    w.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -904,27 +956,41 @@ fn cmd_push(cfg: &Config, json: bool) -> Result<ExitCode> {
     })
 }
 
-/// Run the OMS delivery worker on its own thread for the life of the process (watch/serve).
-fn spawn_delivery_worker(cfg: &Config) -> std::thread::JoinHandle<()> {
+/// The OMS delivery worker under supervision: a panic or an error exit (the store could not
+/// be opened, the database thread died) is logged at ERROR, counted in the store and followed
+/// by a restart with capped exponential backoff. It never returns on its own.
+fn supervised_delivery_worker(cfg: &Config) -> impl std::future::Future<Output = ()> + Send {
     let (data_dir, oms) = (cfg.data_dir.clone(), cfg.oms.clone());
-    std::thread::spawn(move || {
-        let rt = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("error: cannot start the delivery worker: {e}");
-                return;
+    let make = {
+        let data_dir = data_dir.clone();
+        move || {
+            let (d, o) = (data_dir.clone(), oms.clone());
+            async move {
+                po_intake::oms::run_worker(d, o, std::future::pending::<()>())
+                    .await
+                    .map(|_| ())
             }
-        };
-        if let Err(e) = rt.block_on(po_intake::oms::run_worker(
-            data_dir,
-            oms,
-            std::future::pending::<()>(),
-        )) {
-            eprintln!("error: the delivery worker stopped: {e:#}");
         }
-    })
+    };
+    po_intake::supervise::supervise(
+        "oms-delivery".to_string(),
+        data_dir,
+        po_intake::supervise::Backoff::default(),
+        make,
+    )
+}
+
+/// Run the OMS delivery worker on its own thread for the life of the process (watch).
+fn spawn_delivery_worker(cfg: &Config) -> Result<std::thread::JoinHandle<()>> {
+    let worker = supervised_delivery_worker(cfg);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("oms-delivery")
+        .enable_all()
+        .build()
+        .context("starting the delivery worker's runtime")?;
+    std::thread::Builder::new()
+        .name("oms-delivery".into())
+        .spawn(move || rt.block_on(worker))
+        .context("starting the delivery worker's thread")
 }

@@ -208,6 +208,9 @@ impl<'a> Pipeline<'a> {
         bytes: &[u8],
         unchanged: &dyn Fn() -> bool,
     ) -> Result<FileOutcome, StoreError> {
+        // A panic while this document is read is logged with its id and name.
+        let _panic_ctx =
+            crate::supervise::enter(format!("document {} ({})", doc.id, doc.file_name));
         let failed =
             |store: &mut Store, code: &str, reason: String| -> Result<FileOutcome, StoreError> {
                 store.mark_failed(doc.id, code, &reason)?;

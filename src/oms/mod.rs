@@ -85,7 +85,9 @@ pub fn payload(
 }
 
 pub use config::{AuthConfig, ConnectorConfig, HttpConfig, OmsConfig, RetryConfig};
-pub use outbox::{push_once, push_once_blocking, push_with_connector, run_worker, PushReport};
+pub use outbox::{
+    push_once, push_once_blocking, push_with_connector, run_worker, run_worker_with, PushReport,
+};
 
 /// Errors that stop the delivery stage as a whole (a single failed delivery is never one of
 /// these: it is recorded on its outbox row).

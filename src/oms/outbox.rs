@@ -274,7 +274,13 @@ async fn drive(
             match db.call(move |s| s.claim_due_deliveries(free, lease)).await {
                 Ok(claimed) => {
                     for c in claimed {
-                        set.spawn(attempt(db.clone(), connector.clone(), cfg.retry.clone(), c));
+                        // A panic in a connector unwinds only this task; the hook logs it
+                        // with the order id, and the entry is sent again when its lease ends.
+                        let label = format!("order {}", c.order_id);
+                        set.spawn(crate::supervise::scope(
+                            label,
+                            attempt(db.clone(), connector.clone(), cfg.retry.clone(), c),
+                        ));
                     }
                 }
                 Err(e) if is_worker => {
@@ -409,6 +415,16 @@ pub async fn run_worker(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<PushReport, OmsError> {
     let connector: Arc<dyn Connector> = Arc::from(super::connector(&cfg, &data_dir)?);
+    run_worker_with(data_dir, cfg, connector, shutdown).await
+}
+
+/// [`run_worker`] with a connector of the caller's (a custom OMS, or a test double).
+pub async fn run_worker_with(
+    data_dir: PathBuf,
+    cfg: OmsConfig,
+    connector: Arc<dyn Connector>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<PushReport, OmsError> {
     let db = Db::open(&data_dir).await?;
     tracing::info!(connector = %connector.describe(), "OMS delivery worker started");
     let report = drive(db, connector, &cfg, Mode::Worker, Box::pin(shutdown)).await?;

@@ -255,4 +255,41 @@ impl Store {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
+
+    /// Documents per (source, status), for `/metrics`.
+    pub fn document_counts_by_source(&self) -> Result<Vec<(String, String, i64)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT source, status, COUNT(*) FROM documents GROUP BY source, status
+             ORDER BY source, status",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// A histogram of how long processed documents took from stored to processed (parse,
+    /// extraction, rules), in seconds: the count at or below each bound in `bounds`
+    /// (cumulative, as Prometheus wants), then the total count and the sum. Computed in SQL
+    /// from the rows, so it covers every process that shares the store.
+    pub fn processing_seconds_histogram(&self, bounds: &[f64]) -> Result<(Vec<i64>, i64, f64)> {
+        let d = "(julianday(processed_at) - julianday(created_at)) * 86400.0";
+        let mut cols: Vec<String> = (1..=bounds.len())
+            .map(|i| format!("COALESCE(SUM({d} <= ?{i}), 0)"))
+            .collect();
+        cols.push("COUNT(*)".into());
+        cols.push(format!("COALESCE(SUM({d}), 0.0)"));
+        let sql = format!(
+            "SELECT {} FROM documents WHERE status = 'processed' AND processed_at IS NOT NULL",
+            cols.join(", ")
+        );
+        let n = bounds.len();
+        Ok(self
+            .conn()
+            .query_row(&sql, rusqlite::params_from_iter(bounds.iter()), |r| {
+                let mut buckets = Vec::with_capacity(n);
+                for i in 0..n {
+                    buckets.push(r.get(i)?);
+                }
+                Ok((buckets, r.get(n)?, r.get(n + 1)?))
+            })?)
+    }
 }

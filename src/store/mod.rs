@@ -14,6 +14,7 @@ mod orders;
 pub mod outbox;
 mod review;
 mod users;
+mod workers;
 
 use std::fs;
 use std::io::Write;
@@ -27,6 +28,7 @@ pub use documents::{DocStatus, IngestOutcome};
 pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
 pub use users::{hash_password, random_token, LoginCheck, LoginPolicy, Session, User};
+pub use workers::WorkerHealth;
 
 /// Errors from the store, with what was being done.
 #[derive(Debug, thiserror::Error)]

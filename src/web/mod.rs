@@ -15,6 +15,7 @@ mod documents;
 mod edit;
 mod error;
 mod items;
+pub mod ops;
 mod queue;
 
 use std::net::SocketAddr;
@@ -41,13 +42,19 @@ pub struct AppState {
 struct Inner {
     cfg: Config,
     data_dir: PathBuf,
+    /// The model's version once `/readyz` has loaded it (see [`ops::readyz`]).
+    model_version: tokio::sync::OnceCell<String>,
 }
 
 impl AppState {
     pub fn new(cfg: Config) -> AppState {
         let data_dir = cfg.data_dir.clone();
         AppState {
-            inner: Arc::new(Inner { cfg, data_dir }),
+            inner: Arc::new(Inner {
+                cfg,
+                data_dir,
+                model_version: tokio::sync::OnceCell::new(),
+            }),
         }
     }
 
@@ -108,10 +115,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/items/{id}/edit", post(api::edit))
         .route("/api/items/{id}/fix", post(api::fix))
         .route("/api/deliveries", get(api::deliveries))
+        .route("/metrics", get(ops::metrics))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer,
         ))
+        // Probes bypass the session layer: no cookie lookup, no store access for /healthz.
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state)
 }

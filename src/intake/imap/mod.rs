@@ -906,13 +906,28 @@ pub fn run_blocking(
     rt.block_on(async {
         let mut tasks = Vec::new();
         for mb in cfg.mailboxes.clone() {
-            let task = MailboxTask {
-                mb,
-                db: db.clone(),
-                stop: stop.clone(),
-                events: events.clone(),
+            // Supervised: a panic in one mailbox's task is logged and the task restarted
+            // (with backoff, counted in the store) instead of ending that mailbox silently.
+            let (db, stop, events) = (db.clone(), stop.clone(), events.clone());
+            let name = format!("mailbox:{}", mb.name);
+            let make = move || {
+                let task = MailboxTask {
+                    mb: mb.clone(),
+                    db: db.clone(),
+                    stop: stop.clone(),
+                    events: events.clone(),
+                };
+                async move {
+                    task.run().await;
+                    Ok::<(), std::convert::Infallible>(())
+                }
             };
-            tasks.push(tokio::spawn(task.run()));
+            tasks.push(tokio::spawn(crate::supervise::supervise(
+                name,
+                cfg.data_dir.clone(),
+                crate::supervise::Backoff::default(),
+                make,
+            )));
         }
         for t in tasks {
             let _ = t.await;
