@@ -113,7 +113,12 @@ fn drop_unpriced_orders(orders: &mut Vec<Order>) {
 /// Put the table pass's items in place of the model's when they are read at least as
 /// surely: as many rows multiply out. With several orders in one input the model's grouping
 /// of items into orders stands.
-fn merge_table_items(orders: &mut Vec<Order>, items: Vec<LineItem>, tables: usize) {
+fn merge_table_items(
+    orders: &mut Vec<Order>,
+    items: Vec<LineItem>,
+    tables: usize,
+    unnamed: impl FnOnce() -> Vec<LineItem>,
+) {
     if items.is_empty() {
         return;
     }
@@ -160,7 +165,14 @@ fn merge_table_items(orders: &mut Vec<Order>, items: Vec<LineItem>, tables: usiz
         || order.lines.is_empty()
         || table == model && items.len() != order.lines.len() && more_complete
     {
-        order.lines = items;
+        // The table wins on its named columns; a price or amount read from an unnamed
+        // column may then complete its rows (the same rows, read again).
+        let more = unnamed();
+        order.lines = if more.len() == items.len() {
+            more
+        } else {
+            items
+        };
     } else if table == model && items.len() == order.lines.len() {
         // Both read the same rows: each field from the reader that is better at it. The
         // table's columns give the numbers and units; the model's labels the description,
@@ -317,8 +329,9 @@ impl ModelExtractor {
                     tracing::trace!(target: "po_intake::table", "  row {}", cells.join(" | "));
                 }
             }
-            let items = table::items(&tokens, &layout, part, locale);
-            merge_table_items(&mut orders, items, layout.distinct_tables());
+            let items = table::items(&tokens, &layout, part, locale, false);
+            let unnamed = || table::items(&tokens, &layout, part, locale, true);
+            merge_table_items(&mut orders, items, layout.distinct_tables(), unnamed);
         }
         for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
             table::split_bracketed_code(line);

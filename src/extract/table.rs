@@ -20,7 +20,19 @@ const CHECKED_CONF: f32 = 0.97;
 
 /// Items read from every table of `layout`, in print order, with how many of them multiply
 /// out (the caller's measure of how well the table was read).
-pub fn items(tokens: &[Token<'_>], layout: &Layout, part: u32, locale: Locale) -> Vec<LineItem> {
+///
+/// With `unnamed`, a table with no column named for the price (or the amount) lets its
+/// unnamed columns compete for it ("Price Per / Unit" printed over five baselines): one wins
+/// only with more rows that multiply out than without it. The caller decides on the named
+/// reading whether the table beats the model, and only then takes this one: a price found
+/// this way is no evidence that the table was read well.
+pub fn items(
+    tokens: &[Token<'_>],
+    layout: &Layout,
+    part: u32,
+    locale: Locale,
+    unnamed: bool,
+) -> Vec<LineItem> {
     let mut out: Vec<LineItem> = Vec::new();
     for table in &layout.tables {
         // Several price or amount columns ("Rate before discount", "Basic rate"; "Net",
@@ -31,13 +43,26 @@ pub fn items(tokens: &[Token<'_>], layout: &Layout, part: u32, locale: Locale) -
                 .filter(|&c| table.columns[c].role == r)
                 .map(Some)
                 .collect();
-            if v.is_empty() {
-                vec![None]
-            } else {
+            if !v.is_empty() {
                 v
+            } else if unnamed {
+                // None first: on a tie the unnamed column loses.
+                std::iter::once(None)
+                    .chain(
+                        (0..table.columns.len())
+                            .filter(|&c| table.columns[c].role == Role::Other)
+                            .map(Some),
+                    )
+                    .collect()
+            } else {
+                vec![None]
             }
         };
-        let amounts: Vec<Option<usize>> = of(Role::Amount).into_iter().rev().collect();
+        let amounts: Vec<Option<usize>> = if table.columns.iter().any(|c| c.role == Role::Amount) {
+            of(Role::Amount).into_iter().rev().collect()
+        } else {
+            of(Role::Amount)
+        };
         let mut best: Option<(usize, Vec<LineItem>)> = None;
         for price in of(Role::UnitPrice) {
             for &amount in &amounts {
@@ -486,7 +511,7 @@ mod tests {
             ),
         ]);
         let layout = Layout::build(&t);
-        let items = items(&t, &layout, 0, Locale::Us);
+        let items = items(&t, &layout, 0, Locale::Us, false);
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].unit_price.as_ref().map(|f| f.value), Some(90.0));
         assert!(multiplies_out(&items[0]));
@@ -534,7 +559,7 @@ mod tests {
             (6, &[("Total", 320.0), ("2,415.00", 380.0)]),
         ]);
         let layout = Layout::build(&t);
-        let items = items(&t, &layout, 0, Locale::Us);
+        let items = items(&t, &layout, 0, Locale::Us, false);
         assert_eq!(items.len(), 2);
         let a = &items[0];
         assert_eq!(a.sku.as_ref().map(|f| f.value.as_str()), Some("AB-100"));
@@ -551,5 +576,54 @@ mod tests {
             items[1].amount.as_ref().map(|f| f.confidence),
             Some(CHECKED_CONF)
         );
+    }
+
+    #[test]
+    fn a_price_under_an_unnamed_heading_is_read_only_when_asked_and_only_if_it_multiplies_out() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Item", 10.0),
+                    ("Description", 80.0),
+                    ("Qty", 220.0),
+                    ("Price", 260.0),
+                    ("Per", 292.0),
+                    ("Total", 350.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("AB-100", 10.0),
+                    ("Blue", 80.0),
+                    ("widget", 110.0),
+                    ("10", 224.0),
+                    ("2.50", 264.0),
+                    ("25.00", 350.0),
+                ],
+            ),
+            (
+                3,
+                &[
+                    ("CD-200", 10.0),
+                    ("Red", 80.0),
+                    ("bolt", 104.0),
+                    ("4", 226.0),
+                    ("1.25", 264.0),
+                    ("5.00", 356.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        let named = items(&t, &layout, 0, Locale::Us, false);
+        assert_eq!(named.len(), 2);
+        assert!(named.iter().all(|l| l.unit_price.is_none()));
+        let more = items(&t, &layout, 0, Locale::Us, true);
+        let prices: Vec<Option<f64>> = more
+            .iter()
+            .map(|l| l.unit_price.as_ref().map(|f| f.value))
+            .collect();
+        assert_eq!(prices, vec![Some(2.5), Some(1.25)]);
     }
 }
