@@ -11,7 +11,7 @@
 
 use crate::domain::{Field, Order};
 use crate::layout::labels::{pairs, Pair};
-use crate::layout::lexicon::normalise;
+use crate::layout::lexicon::{normalise, LEGAL_FORMS};
 use crate::layout::{Layout, Line, Token};
 
 use super::table::span;
@@ -193,46 +193,6 @@ const SELLER_LABELS: &[&str] = &[
     "proveedor",
     "leverancier",
     "fornitore",
-];
-
-/// Words that end a company's name in the legal form it trades under (normalised).
-const LEGAL_FORMS: &[&str] = &[
-    "inc",
-    "incorporated",
-    "llc",
-    "ltd",
-    "limited",
-    "corp",
-    "corporation",
-    "co",
-    "company",
-    "lp",
-    "llp",
-    "plc",
-    "gmbh",
-    "ag",
-    "kg",
-    "ohg",
-    "ug",
-    "se",
-    "sa",
-    "sas",
-    "sarl",
-    "eurl",
-    "bv",
-    "nv",
-    "spa",
-    "srl",
-    "sl",
-    "pvt",
-    "pty",
-    "oy",
-    "ab",
-    "kft",
-    "sro",
-    "spolka",
-    "społka",
-    "z o o",
 ];
 
 /// How much each kind of evidence says "this is the buyer".

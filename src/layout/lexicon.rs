@@ -485,6 +485,50 @@ const OTHER: &[&str] = &[
     "pe",
 ];
 
+/// Words of the legal form a company trades under (normalised: "L.P." is "lp", "S.p.A."
+/// "spa"), in the languages our customers write: they end a company's name. Shared by the
+/// party pass (where a name ends) and the rules (what to drop before comparing names; they
+/// also drop a final Norwegian "AS", too common an English word to end a name here).
+pub const LEGAL_FORMS: &[&str] = &[
+    "inc",
+    "incorporated",
+    "llc",
+    "llp",
+    "lp",
+    "ltd",
+    "limited",
+    "plc",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "pvt",
+    "pty",
+    "gmbh",
+    "mbh",
+    "ag",
+    "kg",
+    "ohg",
+    "ug",
+    "se",
+    "sa",
+    "sas",
+    "sarl",
+    "eurl",
+    "srl",
+    "spa",
+    "sl",
+    "bv",
+    "nv",
+    "oy",
+    "ab",
+    "aps",
+    "kft",
+    "sro",
+    "spolka",
+    "społka",
+];
+
 /// Lowercase, accents dropped, punctuation dropped ('.', ':', '#' kept as '#'), separators
 /// ('/', '-', '_') as spaces, spaces folded.
 pub fn normalise(text: &str) -> String {

@@ -2,6 +2,7 @@
 //! codes, company names, description tokens, currencies, edit distance.
 //! Pure functions, no state.
 
+use crate::layout::lexicon::LEGAL_FORMS;
 use unicode_normalization::UnicodeNormalization;
 
 /// A product code reduced to what identifies it: upper case, letters and digits only (spaces,
@@ -31,45 +32,6 @@ pub fn normalize_code(s: &str) -> String {
     }
     out
 }
-
-/// Legal-form words dropped from the end of a company name before comparing.
-const LEGAL_SUFFIXES: &[&str] = &[
-    "inc",
-    "incorporated",
-    "llc",
-    "llp",
-    "lp",
-    "ltd",
-    "limited",
-    "gmbh",
-    "mbh",
-    "co",
-    "company",
-    "corp",
-    "corporation",
-    "ag",
-    "kg",
-    "ohg",
-    "ug",
-    "se",
-    "sa",
-    "sas",
-    "sarl",
-    "srl",
-    "spa",
-    "bv",
-    "nv",
-    "plc",
-    "pty",
-    "oy",
-    "ab",
-    "as",
-    "aps",
-    "kft",
-    "sro",
-    "and",
-    "&",
-];
 
 /// A company name reduced for comparison: accents removed, lower case, punctuation as
 /// spaces, legal-form suffixes (Inc, LLC, GmbH & Co. KG, Ltd ...) and a leading "the"
@@ -102,10 +64,9 @@ pub fn normalize_name(s: &str) -> String {
     if !run.is_empty() {
         glued.push(run);
     }
-    while glued
-        .last()
-        .is_some_and(|w| LEGAL_SUFFIXES.contains(&w.as_str()))
-        && glued.len() > 1
+    while glued.last().is_some_and(|w| {
+        LEGAL_FORMS.contains(&w.as_str()) || matches!(w.as_str(), "as" | "and" | "&")
+    }) && glued.len() > 1
     {
         glued.pop();
     }
