@@ -70,6 +70,26 @@ impl Store {
             path: data_dir.join("archive"),
             source,
         })?;
+        // Two processes opening a fresh store at once race for the switch to WAL and the
+        // migrations; SQLite may answer "locked" there without waiting on the busy timeout.
+        // The loser opens again (0.1 / 0.4 / 1.6 s later): each attempt is all or nothing.
+        let mut delay = std::time::Duration::from_millis(100);
+        for _ in 0..3 {
+            match Store::open_once(data_dir) {
+                Err(e) if is_busy(&e) => {
+                    BUSY_RETRIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    // Expected when two processes start together: debug, counted in status.
+                    tracing::debug!(error = %e, "store busy while opening; retrying");
+                    std::thread::sleep(delay);
+                    delay *= 4;
+                }
+                other => return other,
+            }
+        }
+        Store::open_once(data_dir)
+    }
+
+    fn open_once(data_dir: &Path) -> Result<Store> {
         let mut conn = Connection::open(data_dir.join("po-intake.db"))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Every write transaction takes the write lock when it begins. A deferred one starts
