@@ -12,6 +12,7 @@ pub mod model;
 pub mod normalize;
 pub mod party;
 mod rows;
+mod stray;
 mod sums;
 pub mod table;
 pub mod tokenize;
@@ -337,6 +338,9 @@ impl ModelExtractor {
             table::split_bracketed_code(line);
         }
         drop_unpriced_orders(&mut orders);
+        if !self.ablate.off("stray") {
+            stray::apply(&mut orders);
+        }
         if !self.ablate.off("header") && orders.len() == 1 {
             if let Some(order) = orders.first_mut() {
                 header::apply(&tokens, &layout, order, part, locale);
