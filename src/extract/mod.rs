@@ -186,7 +186,11 @@ fn merge_table_items(
             if line.description.is_none() {
                 line.description = t.description;
             }
-            if line.sku.as_ref().is_none_or(|f| f.confidence < SURE_CODE) {
+            // A customer's part beside the code says the table told the two apart (a named
+            // column, a "Vendor Material No" under the row): its reading of both stands.
+            if line.sku.as_ref().is_none_or(|f| f.confidence < SURE_CODE)
+                || t.customer_part.is_some()
+            {
                 line.sku = t.sku.or(line.sku.take());
                 line.customer_part = t.customer_part.or(line.customer_part.take());
             }

@@ -6,7 +6,7 @@
 //! table with a header is found (emails written as prose, tables without header labels).
 
 use crate::domain::{Field, LineItem, SourceSpan};
-use crate::layout::lexicon::Role;
+use crate::layout::lexicon::{supplier_code_label, Role};
 use crate::layout::table::{is_date, Row, Table};
 use crate::layout::{Layout, Token};
 
@@ -269,6 +269,17 @@ fn bracketed_code(text: &str) -> Option<(String, String)> {
     (code_like(code) && !code.contains(' ')).then(|| (code.to_string(), after.trim().to_string()))
 }
 
+/// Two codes that differ only in separators and case are one.
+fn same_code(a: &str, b: &str) -> bool {
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    key(a) == key(b)
+}
+
 /// A part number: one token with a digit, at least three characters, no sentence marks.
 fn code_like(text: &str) -> bool {
     text.chars().count() >= 3
@@ -325,6 +336,53 @@ fn code(
     text_field(tokens, &words, part, text, CELL_CONF)
 }
 
+/// The supplier's code printed in a row under its label ("Vendor Material No: 4055", "Your
+/// material number 4000056400", "Supplier Item 4000287391"): its value and the words of
+/// label and value. On a buyer's PO the item column holds the buyer's own number; this one
+/// is the code the item is sold under.
+fn supplier_code(tokens: &[Token<'_>], row: &Row) -> Option<(String, Vec<usize>)> {
+    let mut by_line: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (c, cell) in row.cells.iter().enumerate() {
+        for (k, &i) in cell.iter().enumerate() {
+            let li = row.cell_lines[c][k];
+            match by_line.iter_mut().find(|(l, _)| *l == li) {
+                Some((_, v)) => v.push(i),
+                None => by_line.push((li, vec![i])),
+            }
+        }
+    }
+    for (_, mut words) in by_line {
+        words.sort_by(|&a, &b| tokens[a].bbox[0].total_cmp(&tokens[b].bbox[0]));
+        let texts: Vec<&str> = words.iter().map(|&i| tokens[i].text).collect();
+        for j in 0..texts.len() {
+            let Some(k) = supplier_code_label(&texts[j..]) else {
+                continue;
+            };
+            let value = (j + k..texts.len())
+                .take(3)
+                .find(|&v| texts[v].chars().any(|c| c.is_alphanumeric()))?;
+            let code = texts[value].trim_matches([':', ',', ';', '.']);
+            if !code_like(code) {
+                return None;
+            }
+            return Some((code.to_string(), words[j..=value].to_vec()));
+        }
+    }
+    None
+}
+
+/// Of the columns a header names for codes ("Ref", "Item Code", "Mfr Part No."), the first
+/// with anything in it: a label over an empty band reads nothing (its codes stand in the
+/// next column). Rows that repeat the code above leave it blank, so one filled cell will do.
+fn code_column(table: &Table, role: Role) -> Option<usize> {
+    let mut of_role = (0..table.columns.len()).filter(|&c| table.columns[c].role == role);
+    let first = of_role.next()?;
+    std::iter::once(first)
+        .chain(of_role)
+        .find(|&c| table.rows.iter().any(|r| !r.cells[c].is_empty()))
+        .or(Some(first))
+}
+
 fn item(
     tokens: &[Token<'_>],
     table: &Table,
@@ -335,7 +393,10 @@ fn item(
     money: Money,
 ) -> Option<LineItem> {
     let mut li = LineItem::default();
-    let col = |r: Role| table.column(r);
+    let col = |r: Role| match r {
+        Role::Sku | Role::CustomerPart => code_column(table, r),
+        _ => table.column(r),
+    };
     if let Some(c) = col(Role::Sku) {
         li.sku = code(tokens, table, row, c, part);
     }
@@ -345,6 +406,7 @@ fn item(
             li.sku = li.customer_part.take();
         }
     }
+    let supplier = supplier_code(tokens, row);
     if let Some(c) = col(Role::Description) {
         let mut lines = cell_lines(row, c);
         // "Material/Description" columns print the code on the first line, the text below.
@@ -375,6 +437,12 @@ fn item(
             if k > 0 && (note_line(&text) || !wrapped(tokens, &lines[k - 1], l, right)) {
                 break;
             }
+            if supplier
+                .as_ref()
+                .is_some_and(|(_, sw)| l.iter().any(|w| sw.contains(w)))
+            {
+                break;
+            }
             words.extend(l);
             parts.push(text);
         }
@@ -387,6 +455,17 @@ fn item(
             }
         }
         li.description = text_field(tokens, &words, part, text, CELL_CONF);
+    }
+    if let Some((code, words)) = supplier {
+        let text = join(tokens, &words);
+        let field = Field::new(code, CELL_CONF, span(tokens, &words, part, &text));
+        match li.sku.take() {
+            Some(own) if !same_code(&own.value, &field.value) => {
+                li.customer_part = li.customer_part.take().or(Some(own));
+            }
+            _ => {}
+        }
+        li.sku = Some(field);
     }
     let mut unit_after_qty = None;
     if let Some(c) = col(Role::Quantity) {
@@ -625,5 +704,61 @@ mod tests {
             .map(|l| l.unit_price.as_ref().map(|f| f.value))
             .collect();
         assert_eq!(prices, vec![Some(2.5), Some(1.25)]);
+    }
+
+    #[test]
+    fn a_suppliers_code_under_the_row_is_the_sku_and_the_buyers_code_its_customer_part() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Item", 10.0),
+                    ("Description", 80.0),
+                    ("Qty", 300.0),
+                    ("Price", 360.0),
+                    ("Amount", 420.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("389585", 10.0),
+                    ("Wood", 80.0),
+                    ("pallet", 110.0),
+                    ("450", 300.0),
+                    ("7.53", 366.0),
+                    ("3,388.50", 420.0),
+                ],
+            ),
+            (
+                3,
+                &[
+                    ("Vendor", 80.0),
+                    ("Material", 122.0),
+                    ("No:", 176.0),
+                    ("4055", 200.0),
+                ],
+            ),
+            (
+                4,
+                &[
+                    ("ZX-9", 10.0),
+                    ("Lid", 80.0),
+                    ("2", 306.0),
+                    ("1.00", 366.0),
+                    ("2.00", 426.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        let items = items(&t, &layout, 0, Locale::Us, false);
+        assert_eq!(items.len(), 2);
+        let value = |f: &Option<Field<String>>| f.as_ref().map(|f| f.value.clone());
+        assert_eq!(value(&items[0].sku).as_deref(), Some("4055"));
+        assert_eq!(value(&items[0].customer_part).as_deref(), Some("389585"));
+        assert_eq!(value(&items[0].description).as_deref(), Some("Wood pallet"));
+        // A row without such a line keeps its code as the sku.
+        assert_eq!(value(&items[1].sku).as_deref(), Some("ZX-9"));
+        assert_eq!(items[1].customer_part, None);
     }
 }

@@ -159,6 +159,16 @@ const CUSTOMER_PART: &[&str] = &[
     "customer sku",
     "customer code",
     "cpn",
+    "internal ref",
+    "internal reference",
+    "internal part",
+    "internal part no",
+    "internal code",
+    "internal item",
+    "our reference",
+    "our code",
+    "our material",
+    "our article",
 ];
 
 const DESCRIPTION: &[&str] = &[
@@ -529,6 +539,110 @@ pub const LEGAL_FORMS: &[&str] = &[
     "społka",
 ];
 
+/// Labels that name the supplier's own code for an item on a buyer's PO ("Your material
+/// number", "Vendor Material No", "Supplier Item", "Ihre Artikelnummer"): the code the
+/// item is sold under, whatever the buyer's item column holds (that is the customer's part).
+/// Normalised, without a trailing "no" / "number" / "#".
+const SUPPLIER_CODE: &[&str] = &[
+    "supplier item",
+    "supplier part",
+    "supplier material",
+    "supplier article",
+    "supplier code",
+    "supplier item code",
+    "supplier product code",
+    "supplier ref",
+    "supplier reference",
+    "vendor item",
+    "vendor part",
+    "vendor material",
+    "vendor article",
+    "vendor code",
+    "vendor item code",
+    "vendor product code",
+    "vendor ref",
+    "vendor reference",
+    "vendor catalog",
+    "vendor catalogue",
+    "your material",
+    "your part",
+    "your item",
+    "your article",
+    "your code",
+    "your item code",
+    "your product code",
+    "your ref",
+    "your reference",
+    "ihre materialnummer",
+    "ihre artikelnummer",
+    "ihre art",
+    "ihre teilenummer",
+    "ihre referenz",
+    "lieferantenartikelnummer",
+    "lieferanten artikelnummer",
+    "artikelnummer lieferant",
+    "lief art",
+    "votre reference",
+    "votre ref",
+    "votre code",
+    "votre code article",
+    "votre article",
+    "reference fournisseur",
+    "ref fournisseur",
+    "code fournisseur",
+    "article fournisseur",
+    "su referencia",
+    "su ref",
+    "su codigo",
+    "su material",
+    "referencia proveedor",
+    "ref proveedor",
+    "codigo proveedor",
+    "uw artikelnummer",
+    "uw artikel",
+    "uw referentie",
+    "uw ref",
+    "artikelnummer leverancier",
+    "leveranciers artikelnummer",
+    "lev art",
+    "vostro codice",
+    "vs codice",
+    "vs cod",
+    "vostro articolo",
+    "codice fornitore",
+    "cod fornitore",
+    "articolo fornitore",
+];
+
+static SUPPLIER_CODES: std::sync::LazyLock<std::collections::HashSet<String>> =
+    std::sync::LazyLock::new(|| SUPPLIER_CODE.iter().map(|p| normalise(p)).collect());
+
+/// Is `label` one that names the supplier's code ("Vendor Material No.", "Your part #")?
+pub fn is_supplier_code(label: &str) -> bool {
+    let n = normalise(label);
+    let mut words: Vec<&str> = n.split(' ').collect();
+    while let Some(last) = words.last() {
+        if [
+            "no", "nr", "num", "number", "nummer", "numero", "#", "n", "no.",
+        ]
+        .contains(last)
+        {
+            words.pop();
+        } else {
+            break;
+        }
+    }
+    words.len() >= 2 && SUPPLIER_CODES.contains(&words.join(" "))
+}
+
+/// The longest run of words at the start of `words` that is a supplier-code label, by its
+/// length in words.
+pub fn supplier_code_label(words: &[&str]) -> Option<usize> {
+    (2..=words.len().min(5))
+        .rev()
+        .find(|&k| is_supplier_code(&words[..k].join(" ")))
+}
+
 /// Lowercase, accents dropped, punctuation dropped ('.', ':', '#' kept as '#'), separators
 /// ('/', '-', '_') as spaces, spaces folded.
 pub fn normalise(text: &str) -> String {
@@ -664,6 +778,29 @@ mod tests {
         assert_eq!(role_of("U/M"), Some(Role::Uom));
         assert_eq!(role_of("Customer Part No."), Some(Role::CustomerPart));
         assert_eq!(role_of("Hello"), None);
+    }
+
+    #[test]
+    fn the_suppliers_code_is_named_in_six_languages_and_a_vendor_number_is_not_one() {
+        for l in [
+            "Vendor Material No:",
+            "Your material number",
+            "Supplier Item",
+            "Ihre Artikelnummer",
+            "Votre référence",
+            "Su referencia",
+            "Uw artikelnummer",
+            "Vs. codice",
+        ] {
+            assert!(is_supplier_code(l), "{l}");
+        }
+        for l in ["Vendor#", "Vendor", "Your order", "Item", "Supplier"] {
+            assert!(!is_supplier_code(l), "{l}");
+        }
+        assert_eq!(
+            supplier_code_label(&["Supplier", "Item", "4000287391"]),
+            Some(2)
+        );
     }
 
     #[test]

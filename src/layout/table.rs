@@ -414,6 +414,7 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
             headers.push((li, header_lines, cells));
         }
     }
+    let skipped = nested_headers(tokens, lines, &mut headers, stats);
     let mut tables = Vec::new();
     for (k, (li, header_lines, cells)) in headers.iter().enumerate() {
         let page = lines[*li].page;
@@ -437,7 +438,12 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
                 }),
             }
         }
-        let body = body_lines(tokens, lines, start, next_header, page, &columns, stats, s);
+        let span = Span {
+            start,
+            end: next_header,
+            page,
+        };
+        let body = body_lines(tokens, lines, span, &columns, cells, &skipped, stats, s);
         let body_refs: Vec<&Line> = body.iter().map(|&i| &lines[i]).collect();
         let bounds = bands(tokens, &columns, &body_refs);
         let mut table = Table {
@@ -454,34 +460,132 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
     tables
 }
 
+/// A header inside another table's body, its own columns under it, after which the outer
+/// table's rows go on: a per-item schedule ("Ship To  Sch Num  Promised Date  Pri Qty ...")
+/// printed under each line of an Oracle-style PO. It is no table of its own: it and its
+/// lines (up to the next outer row) leave the outer body, which runs on past it. Returns
+/// the lines to leave out; the nested headers leave `headers`.
+fn nested_headers(
+    tokens: &[Token<'_>],
+    lines: &[Line],
+    headers: &mut Vec<(usize, Vec<usize>, Vec<Cell>)>,
+    stats: Stats,
+) -> std::collections::HashSet<usize> {
+    let mut skipped = std::collections::HashSet::new();
+    let mut k = 1;
+    while k < headers.len() {
+        let outer = &headers[k - 1];
+        let inner = &headers[k];
+        let page = lines[inner.0].page;
+        let roles = |h: &(usize, Vec<usize>, Vec<Cell>)| -> Vec<Option<Role>> {
+            h.2.iter().map(|c| c.role).collect()
+        };
+        if lines[outer.0].page != page || roles(outer) == roles(inner) {
+            k += 1;
+            continue;
+        }
+        let from = inner.1.last().map_or(inner.0, |l| l + 1);
+        let until = headers.get(k + 1).map_or(lines.len(), |h| h.1[0]);
+        let resume = (from..until)
+            .take_while(|&li| lines[li].page == page)
+            .find(|&li| outer_row(tokens, &lines[li], &outer.2, stats));
+        match resume {
+            Some(r) => {
+                skipped.extend(inner.1[0]..r);
+                headers.remove(k);
+            }
+            None => k += 1,
+        }
+    }
+    skipped
+}
+
+/// Does `line` read as a row of the table headed by `cells`: a code or line number left
+/// of the description, words under the description, and two numbers under numeric labels?
+fn outer_row(tokens: &[Token<'_>], line: &Line, cells: &[Cell], stats: Stats) -> bool {
+    let Some(d) = cells.iter().position(|c| c.role == Some(Role::Description)) else {
+        return false;
+    };
+    let h = stats.height;
+    let desc_x0 = cells[d].x0 - h;
+    let desc_x1 = cells.get(d + 1).map_or(f32::MAX, |c| c.x0);
+    let first_x0 = cells.first().map_or(0.0, |c| c.x0) - 2.0 * h;
+    let mut marker = false;
+    let mut text = false;
+    let mut numbers = std::collections::BTreeSet::new();
+    for &i in &line.words {
+        let t = &tokens[i];
+        let x = t.x_mid();
+        if x >= first_x0 && x < desc_x0 && t.text.chars().any(|c| c.is_ascii_digit()) {
+            marker = true;
+        } else if x >= desc_x0 && x < desc_x1 && t.text.chars().any(char::is_alphabetic) {
+            text = true;
+        }
+        if is_number(t.text) && !is_date(t.text) {
+            if let Some(c) = cells.iter().position(|c| {
+                c.role.is_some_and(Role::numeric) && t.bbox[2] > c.x0 - h && t.bbox[0] < c.x1 + h
+            }) {
+                numbers.insert(c);
+            }
+        }
+    }
+    marker && text && numbers.len() >= 2
+}
+
+/// Where a table's body may lie: lines `start..end` of `page`.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    page: u32,
+}
+
 /// The body of a table: lines after its header on the same page, up to a totals line, a gap
-/// wider than `table_gap` word heights, or the next header.
+/// wider than `table_gap` word heights, or the next header. Lines of a nested header's block
+/// (`skipped`) are left out, and a gap after which the table's rows go on (a line that reads
+/// as one of its rows) does not end it.
 #[allow(clippy::too_many_arguments)]
 fn body_lines(
     tokens: &[Token<'_>],
     lines: &[Line],
-    start: usize,
-    end: usize,
-    page: u32,
+    span: Span,
     columns: &[Column],
+    cells: &[Cell],
+    skipped: &std::collections::HashSet<usize>,
     stats: Stats,
     s: &Settings,
 ) -> Vec<usize> {
     let left = columns.first().map_or(0.0, |c| c.x0) - 4.0 * stats.height;
     let right = columns.last().map_or(f32::MAX, |c| c.x1) + 4.0 * stats.height;
     let mut out: Vec<usize> = Vec::new();
-    let mut last_y = lines.get(start.saturating_sub(1)).map_or(0.0, |l| l.y1);
-    for (li, line) in lines.iter().enumerate().take(end).skip(start) {
-        if line.page != page {
+    let mut last_y = lines
+        .get(span.start.saturating_sub(1))
+        .map_or(0.0, |l| l.y1);
+    let ends = |li: usize| lexicon::ends_table(&text_of(tokens, &lines[li].words));
+    let mut resume = 0;
+    for (li, line) in lines.iter().enumerate().take(span.end).skip(span.start) {
+        if line.page != span.page {
             break;
         }
-        let text = text_of(tokens, &line.words);
-        if lexicon::ends_table(&text) {
+        if skipped.contains(&li) || li < resume {
+            continue;
+        }
+        if ends(li) {
             break;
         }
-        // A label at the left margin followed by a total-like word: "Sales tax", "Freight".
         if line.y0 - last_y > s.table_gap * stats.height && !out.is_empty() {
-            break;
+            // After the gap, the table's rows may go on below a block of their own (a
+            // schedule under each item): skip to the next line that reads as a row.
+            let next = (li..span.end)
+                .take_while(|&j| lines[j].page == span.page && !ends(j))
+                .find(|&j| outer_row(tokens, &lines[j], cells, stats));
+            match next {
+                Some(j) => resume = j,
+                None => break,
+            }
+            if li < resume {
+                continue;
+            }
         }
         let inside = line
             .words
@@ -547,21 +651,31 @@ fn fix_roles(tokens: &[Token<'_>], lines: &[Line], body: &[usize], table: &mut T
 }
 
 /// Does column `c` count lines (1, 2, 3 or 10, 20, 30: small whole numbers going up)? Then
-/// it is the line number, whatever its label says ("Item" on SAP forms).
+/// it is the line number, whatever its label says ("Item" on SAP forms, "00010"). A note
+/// that runs into the column ("Partial shipments ...") has no digit and does not count.
 fn counting(tokens: &[Token<'_>], lines: &[Line], body: &[usize], table: &Table, c: usize) -> bool {
     let mut values = Vec::new();
     for &li in body {
         for &i in &lines[li].words {
             if table.column_at(tokens[i].x_mid()) == c {
                 let t = tokens[i].text.trim_end_matches(['.', ')']);
-                if t.is_empty() || t.len() > 4 || !t.chars().all(|ch| ch.is_ascii_digit()) {
+                if !t.chars().any(|ch| ch.is_ascii_digit()) {
+                    continue;
+                }
+                if t.len() > 5 || !t.chars().all(|ch| ch.is_ascii_digit()) {
                     return false;
                 }
                 values.push(t.parse::<u32>().unwrap_or(0));
             }
         }
     }
-    !values.is_empty() && values.windows(2).all(|w| w[1] > w[0]) && values[0] <= 10
+    let going_up = values.windows(2).all(|w| w[1] > w[0]);
+    // A table continued from the page before counts on from where it was (90, 100, 110).
+    let even_steps = values.len() >= 3
+        && values
+            .windows(2)
+            .all(|w| w[1] - w[0] == values[1] - values[0]);
+    !values.is_empty() && going_up && (values[0] <= 10 || even_steps)
 }
 
 /// Cut the body into rows. A line opens a row when it holds a number in a numeric column;
@@ -600,18 +714,27 @@ fn rows(
     };
     // A schedule or note sub-row ("F.Ent:02/01/2021  1,428.000") repeats one number under
     // its item: a line opens a row only with a code, a description or two numbers.
-    let opens_row = |li: usize| {
-        let numbers = lines[li]
+    // Figures in numeric columns, by column; a bare zero ("0", "00": the wrapped tail of a
+    // number cut by its column) counts for no item.
+    let numbers_in = |li: usize| {
+        lines[li]
             .words
             .iter()
             .filter(|&&i| {
                 role_at(i).is_some_and(Role::numeric)
                     && is_number(tokens[i].text)
                     && !is_date(tokens[i].text)
+                    && tokens[i]
+                        .text
+                        .chars()
+                        .any(|c| c.is_ascii_digit() && c != '0')
             })
             .map(|&i| col_of(i))
             .collect::<std::collections::BTreeSet<_>>()
-            .len();
+            .len()
+    };
+    let opens_row = |li: usize| {
+        let numbers = numbers_in(li);
         let text = lines[li].words.iter().any(|&i| {
             matches!(
                 role_at(i),
@@ -621,11 +744,45 @@ fn rows(
         });
         numbers >= 1 && (text || numbers >= 2)
     };
-    let anchors: Vec<usize> = body
+    let mut anchors: Vec<usize> = body
         .iter()
         .copied()
         .filter(|&li| numeric_line(li) && opens_row(li))
         .collect();
+    // Where the items carry line numbers, a line with numbers but no line number, no code and
+    // no word of text is a schedule or a carried subtotal of the item above, not an item.
+    // A line number right-aligned past its label's band into the code column still stands
+    // left of the code's label; a wrapped code's digits do not.
+    let code_x0 = table
+        .column(Role::Sku)
+        .filter(|_| table.column(Role::LineNo).is_some())
+        .map_or(f32::MIN, |c| table.columns[c].x0);
+    let numbered = |li: usize| {
+        lines[li].words.first().is_some_and(|&i| {
+            let t = tokens[i].text.trim_end_matches(['.', ')']);
+            (role_at(i) == Some(Role::LineNo)
+                || role_at(i) == Some(Role::Sku) && tokens[i].x_mid() < code_x0)
+                && !t.is_empty()
+                && t.len() <= 5
+                && t.chars().all(|c| c.is_ascii_digit())
+        })
+    };
+    let named = |li: usize| {
+        lines[li].words.iter().any(|&i| match role_at(i) {
+            Some(Role::Sku | Role::CustomerPart) => {
+                tokens[i].text.chars().any(|c| c.is_alphanumeric())
+            }
+            Some(Role::Description) => tokens[i].text.chars().any(char::is_alphabetic),
+            _ => false,
+        })
+    };
+    let with_no = anchors.iter().filter(|&&a| numbered(a)).count();
+    if with_no > 0 {
+        // Where rows are numbered, an unnumbered one needs two numbers of its own (not
+        // zero): a wrapped code or text line with stray figures under it is no item.
+        let most = with_no >= 2;
+        anchors.retain(|&a| numbered(a) || named(a) && (!most || numbers_in(a) >= 2));
+    }
     if anchors.is_empty() {
         return vec![];
     }
@@ -858,5 +1015,57 @@ mod tests {
         };
         assert_eq!(text(&table.rows[0]), "first one more");
         assert_eq!(text(&table.rows[1]), "second two end");
+    }
+
+    #[test]
+    fn a_schedule_printed_under_each_item_neither_ends_the_table_nor_makes_rows() {
+        let header: &[(&str, f32)] = &[
+            ("Line", 10.0),
+            ("Item", 40.0),
+            ("Description", 110.0),
+            ("Qty", 280.0),
+            ("Price", 330.0),
+            ("Amount", 390.0),
+        ];
+        let row = |n: &'static str| -> Vec<(&'static str, f32)> {
+            vec![
+                (n, 14.0),
+                ("AB-100", 40.0),
+                ("Blue", 110.0),
+                ("widget", 140.0),
+                ("566", 280.0),
+                ("5.75", 330.0),
+                ("3254.50", 390.0),
+            ]
+        };
+        // After each item, far below it: the schedule's own header and one line of it.
+        let sched: &[(&str, f32)] = &[
+            ("Ship", 10.0),
+            ("To", 40.0),
+            ("Sch", 110.0),
+            ("Promised", 150.0),
+            ("Pri", 230.0),
+            ("Qty", 250.0),
+        ];
+        let sline: &[(&str, f32)] = &[
+            ("1", 110.0),
+            ("1/18/21", 150.0),
+            ("566", 230.0),
+            ("3254.50", 390.0),
+        ];
+        let (r1, r2, r3) = (row("1"), row("2"), row("3"));
+        let t = tokens(&[
+            (1, header),
+            (2, &r1),
+            (8, sched),
+            (9, sline),
+            (15, &r2),
+            (21, sched),
+            (22, sline),
+            (28, &r3),
+        ]);
+        let layout = Layout::build(&t);
+        let rows: usize = layout.tables.iter().map(|t| t.rows.len()).sum();
+        assert_eq!(rows, 3, "one row per item, none per schedule line");
     }
 }
