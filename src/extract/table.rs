@@ -311,7 +311,21 @@ fn code(
     col: usize,
     part: u32,
 ) -> Option<Field<String>> {
-    let lines = cell_lines(row, col);
+    let mut lines = cell_lines(row, col);
+    // A line number right-aligned into the code's band: left of the code's label, digits only.
+    let label_x0 = table.columns[col].x0;
+    let numbered = table.column(Role::LineNo).is_some();
+    for l in lines.iter_mut() {
+        if numbered && l.len() >= 2 {
+            let t = tokens[l[0]].text.trim_end_matches(['.', ')']);
+            if t.len() <= 5
+                && t.chars().all(|c| c.is_ascii_digit())
+                && tokens[l[0]].bbox[2] < label_x0
+            {
+                l.remove(0);
+            }
+        }
+    }
     let first = lines.iter().find(|l| !l.is_empty())?;
     let mut words = first.clone();
     let mut text = join(tokens, first);
@@ -412,8 +426,8 @@ fn item(
         // "Material/Description" columns print the code on the first line, the text below.
         if li.sku.is_none()
             && lines.len() >= 2
-            && lines[0].len() == 1
-            && code_like(tokens[lines[0][0]].text)
+            && (1..=2).contains(&lines[0].len())
+            && lines[0].iter().all(|&i| code_like(tokens[i].text))
         {
             let first = lines.remove(0);
             li.sku = text_field(tokens, &first, part, join(tokens, &first), CELL_CONF);

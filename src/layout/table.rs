@@ -812,12 +812,20 @@ fn rows(
             continue;
         }
         let Some(np) = next else {
-            // After the last anchor: wrapped lines while they stay close.
+            // After the last anchor: wrapped lines while they stay close, or no farther apart
+            // than the lines of the rows above were (a code printed a little under its row).
             let mut prev_y1 = lines[body[ap]].y1;
             let pitch = lines[body[ap]].y1 - lines[body[ap]].y0;
+            let mut inner = 0.0f32;
+            for w in (0..ap).collect::<Vec<_>>().windows(2) {
+                if owner[w[0]].is_some() && owner[w[0]] == owner[w[1]] {
+                    inner = inner.max(lines[body[w[1]]].y0 - lines[body[w[0]]].y1);
+                }
+            }
+            let reach = (1.5 * pitch.max(1.0)).max(inner + 0.25 * pitch);
             for p in between {
                 let l = &lines[body[p]];
-                if l.y0 - prev_y1 > 1.5 * pitch.max(1.0) {
+                if l.y0 - prev_y1 > reach {
                     break;
                 }
                 owner[p] = Some(k);
