@@ -385,6 +385,20 @@ fn supplier_code(tokens: &[Token<'_>], row: &Row) -> Option<(String, Vec<usize>)
     None
 }
 
+/// The line a row is anchored on: the first with a figure in a numeric column.
+fn anchor_line(tokens: &[Token<'_>], table: &Table, row: &Row) -> Option<usize> {
+    (0..table.columns.len())
+        .filter(|&c| table.columns[c].role.numeric())
+        .flat_map(|c| {
+            row.cells[c]
+                .iter()
+                .zip(&row.cell_lines[c])
+                .filter(|(&i, _)| tokens[i].text.chars().any(|ch| ch.is_ascii_digit()))
+                .map(|(_, &li)| li)
+        })
+        .min()
+}
+
 /// Of the columns a header names for codes ("Ref", "Item Code", "Mfr Part No."), the first
 /// with anything in it: a label over an empty band reads nothing (its codes stand in the
 /// next column). Rows that repeat the code above leave it blank, so one filled cell will do.
@@ -437,9 +451,18 @@ fn item(
         let right = wrap_width(tokens, table, c);
         // Notes above the description (a schedule of the row before, cut wrongly) are
         // skipped; a note or an unwrapped line after it ends it.
+        let anchor = anchor_line(tokens, table, row);
+        let line_of = |l: &Vec<usize>| {
+            l.first().and_then(|&i| {
+                row.cells[c]
+                    .iter()
+                    .position(|&j| j == i)
+                    .map(|k| row.cell_lines[c][k])
+            })
+        };
         let lead = lines
             .iter()
-            .take_while(|l| note_line(&join(tokens, l)))
+            .take_while(|l| note_line(&join(tokens, l)) && line_of(l) < anchor)
             .count();
         let lines = if lead < lines.len() {
             lines.split_off(lead)
