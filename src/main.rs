@@ -370,7 +370,7 @@ fn describe(o: &FileOutcome) -> String {
 fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let mut store = open_store(cfg)?;
-    let extractor = Extractor::from_config(&cfg.extract)?;
+    let extractor = Extractor::for_workers(&cfg.extract)?;
     let pipeline = Pipeline::new(&store, cfg, &extractor)?;
     let mut summary = Summary::default();
     // Documents a crash left half-done are finished first.
@@ -386,18 +386,20 @@ fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCo
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    for file in &files {
+    let mut failure: Option<anyhow::Error> = None;
+    let mut on_outcome = |file: &Path, res: Result<FileOutcome, folder::FolderError>| {
         bar.set_message(file_name(file));
-        match folder::ingest_file(&pipeline, &mut store, dir, file, !keep) {
+        match res {
             Ok(o) => {
                 summary.add(&o);
                 if json {
-                    print_json(&o)?;
+                    if let Err(e) = print_json(&o) {
+                        failure.get_or_insert(e);
+                    }
                 } else {
                     bar.suspend(|| println!("{}", describe(&o)));
                 }
             }
-            Err(folder::FolderError::Store(e)) => return Err(e.into()),
             Err(e) => {
                 // An unreadable file is reported and the batch goes on.
                 summary.rejected += 1;
@@ -405,7 +407,9 @@ fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCo
                 let o = serde_json::json!({"file": file_name(file), "document_id": null,
                     "status": "failed", "reason": e.to_string(), "orders": []});
                 if json {
-                    print_json(&o)?;
+                    if let Err(e) = print_json(&o) {
+                        failure.get_or_insert(e);
+                    }
                 } else {
                     bar.suspend(|| {
                         notice(Level::WARN, &format!("FAILED    {}: {e}", file.display()))
@@ -414,6 +418,14 @@ fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCo
             }
         }
         bar.inc(1);
+    };
+    match folder::ingest_files(&pipeline, &mut store, dir, &files, !keep, &mut on_outcome) {
+        Ok(()) => {}
+        Err(folder::FolderError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(e) = failure {
+        return Err(e);
     }
     bar.finish_and_clear();
     summary.seconds = started.elapsed().as_secs_f64();
@@ -431,10 +443,11 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
     if cfg.drop_folders.is_empty() && cfg.mailboxes.is_empty() {
         bail!("nothing to watch: add a [[drop_folders]] or a [[mailboxes]] table to the config");
     }
+    // One model for every drop folder and mailbox, with a session per worker.
+    let extractor = Arc::new(Extractor::for_workers(&cfg.extract)?);
     {
         // Finish documents a crash left half-done, once, before any source starts.
         let mut store = open_store(cfg)?;
-        let extractor = Extractor::from_config(&cfg.extract)?;
         let pipeline = Pipeline::new(&store, cfg, &extractor)?;
         for o in pipeline.resume(&mut store)? {
             if json {
@@ -450,6 +463,7 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
     for folder_cfg in cfg.drop_folders.clone() {
         let cfg = cfg.clone();
         let stop = stop.clone();
+        let extractor = extractor.clone();
         let name = format!("folder:{}", folder_cfg.path.display());
         let thread = std::thread::Builder::new().name(name.clone());
         let handle = thread.spawn(move || -> Result<()> {
@@ -464,7 +478,6 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
                 &stopping,
                 || -> Result<()> {
                     let mut store = open_store(&cfg)?;
-                    let extractor = Extractor::from_config(&cfg.extract)?;
                     let pipeline = Pipeline::new(&store, &cfg, &extractor)?;
                     notice(
                         Level::INFO,
@@ -512,7 +525,7 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
         handles.push(thread.spawn(move || -> Result<()> {
             let events: Arc<dyn Fn(imap::MailEvent) + Send + Sync> =
                 Arc::new(move |e| print_mail_event(&e, json));
-            imap::run_blocking(&cfg, stop, events)?;
+            imap::run_blocking_with(&cfg, Some(extractor), stop, events)?;
             Ok(())
         })?);
     }

@@ -764,3 +764,81 @@ fn approving_a_possible_duplicate_from_the_cli_needs_force() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(state(), OrderState::Accepted);
 }
+
+/// A batch read by several readers at once (issue 21 item 6) is recorded as a one-by-one run
+/// records it: the same outcomes, document and order ids in file order, and the same bytes
+/// twice in one batch (the copy arriving while the first is still being read) is one document.
+#[test]
+fn a_batch_read_in_parallel_is_recorded_as_one_by_one() {
+    let work = tempfile::tempdir().unwrap();
+    let inbox = work.path().join("inbox");
+    fs::create_dir_all(&inbox).unwrap();
+    let texts = [
+        po_text(1),
+        po_text(2),
+        po_text(1), // the bytes of 00: read while 00 may still be in a reader
+        "Thank you for your order.\n".to_string(),
+        po_text(3),
+        PO_TEXT.replace("Total USD 45.00", "Total USD 45.00\n"), // PO-4711 twice by content
+        PO_TEXT.to_string(),
+        po_text(4),
+    ];
+    let mut files = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let f = inbox.join(format!("{i:02}.txt"));
+        fs::write(&f, t).unwrap();
+        files.push(f);
+    }
+    let summarise = |o: &po_intake::pipeline::FileOutcome| {
+        let orders: Vec<String> = o
+            .orders
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {:?} {} {:?}",
+                    x.order_id, x.po_number, x.decision, x.exceptions
+                )
+            })
+            .collect();
+        format!("{} {:?} {:?} {:?}", o.file, o.status, o.document_id, orders)
+    };
+
+    // One by one, one model session.
+    let one_dir = work.path().join("one");
+    let one_cfg = cfg(&one_dir);
+    let mut store = Store::open(&one_dir).unwrap();
+    let extractor = Extractor::from_config(&one_cfg.extract).unwrap();
+    let pipeline = Pipeline::new(&store, &one_cfg, &extractor).unwrap();
+    let one: Vec<String> = files
+        .iter()
+        .map(|f| summarise(&folder::ingest_file(&pipeline, &mut store, &inbox, f, false).unwrap()))
+        .collect();
+
+    // In parallel: three readers, each with its own session.
+    let par_dir = work.path().join("par");
+    let mut par_cfg = cfg(&par_dir);
+    par_cfg.extract.workers = 3;
+    let mut store = Store::open(&par_dir).unwrap();
+    let extractor = Extractor::for_workers(&par_cfg.extract).unwrap();
+    assert_eq!(extractor.sessions(), 3);
+    let pipeline = Pipeline::new(&store, &par_cfg, &extractor).unwrap();
+    let mut par = Vec::new();
+    folder::ingest_files(
+        &pipeline,
+        &mut store,
+        &inbox,
+        &files,
+        false,
+        &mut |_, res| par.push(summarise(&res.unwrap())),
+    )
+    .unwrap();
+
+    assert_eq!(par, one);
+    assert!(
+        par[0].contains("Processed") && par[2].contains("Duplicate"),
+        "{par:#?}"
+    );
+    assert!(par[3].contains("Failed"), "{par:#?}");
+    // Every document is finished: nothing left `stored` for a resume to redo.
+    assert!(store.unfinished_documents().unwrap().is_empty());
+}
