@@ -16,9 +16,9 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::domain::{Decision, Document, Incoming, Order, SourceSpan};
 use crate::extract::{Extracted, Extractor};
-use crate::parse::{self, ParseError, ParsedInput, PartContent, Word};
+use crate::parse::{self, AttachmentInfo, EmailMeta, ParseError, ParsedInput, PartContent, Word};
 use crate::rules::{self, CheckContext, DuplicateHit, DuplicateProbe, MasterData};
-use crate::store::{DocStatus, IngestOutcome, NewOrder, Store, StoreError};
+use crate::store::{DocStatus, IngestOutcome, NewOrder, Store, StoreError, StoredEmail};
 
 /// What happened to one input file; the `ingest --json` line.
 #[derive(Debug, Clone, Serialize)]
@@ -252,12 +252,19 @@ impl<'a> Pipeline<'a> {
         Ok(None)
     }
 
-    /// Parse and extract: no store needed, so it runs on any thread.
-    fn read(&self, doc: &Document, bytes: &[u8]) -> Result<(ParsedInput, Extracted), Rejection> {
+    /// Parse and extract, and for an email what the reviewer's page shows of it: no store
+    /// needed, so it runs on any thread.
+    fn read(&self, doc: &Document, bytes: &[u8]) -> ReadResult {
         // A panic while this document is read is logged with its id and name.
         let _panic_ctx =
             crate::supervise::enter(format!("document {} ({})", doc.id, doc.file_name));
-        read_document(bytes, &doc.file_name, self.cfg, self.extractor)
+        let (parsed, extracted) = read_document(bytes, &doc.file_name, self.cfg, self.extractor)?;
+        let email = email_summary(&parsed, bytes, &self.cfg.limits);
+        Ok(Read {
+            parsed,
+            extracted,
+            email,
+        })
     }
 
     /// Record what reading found: the rejection, or the orders with their checks.
@@ -265,15 +272,22 @@ impl<'a> Pipeline<'a> {
         &self,
         store: &mut Store,
         doc: &Document,
-        read: Result<(ParsedInput, Extracted), Rejection>,
+        read: ReadResult,
         unchanged: &dyn Fn() -> bool,
     ) -> Result<FileOutcome, StoreError> {
         let _panic_ctx =
             crate::supervise::enter(format!("document {} ({})", doc.id, doc.file_name));
-        let (parsed, extracted) = match read {
+        let Read {
+            parsed,
+            extracted,
+            email,
+        } = match read {
             Ok(v) => v,
             Err(r) => return failed(store, doc, &r.code, r.reason),
         };
+        if let Some(email) = &email {
+            store.record_email(doc.id, email)?;
+        }
         if !unchanged() {
             return failed(
                 store,
@@ -457,6 +471,41 @@ impl<'a> Pipeline<'a> {
     }
 }
 
+/// What the reviewer's page shows of an email (`None` for anything else): its headers, the
+/// text of its body part, and its attachments in the order the download links number them.
+pub fn email_summary(
+    parsed: &ParsedInput,
+    bytes: &[u8],
+    limits: &parse::Limits,
+) -> Option<StoredEmail> {
+    let meta = parsed.email.as_ref()?;
+    let attachments = parse::mime::email_attachments(bytes, limits)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| AttachmentInfo {
+            size: a.bytes.len() as u64,
+            name: a.name,
+            media_type: a.media_type,
+        })
+        .collect();
+    let body = parsed
+        .parts
+        .iter()
+        .find(|p| p.name == "body")
+        .and_then(|p| match &p.content {
+            PartContent::Parsed { doc } => Some(doc.text()),
+            PartContent::Failed { .. } => None,
+        })
+        .unwrap_or_default();
+    Some(StoredEmail {
+        meta: EmailMeta {
+            attachments,
+            ..meta.clone()
+        },
+        body,
+    })
+}
+
 /// Record a document as failed and say so.
 fn failed(
     store: &mut Store,
@@ -489,7 +538,14 @@ enum Prepared {
     InFlight(Pending),
 }
 
-type ReadResult = Result<(ParsedInput, Extracted), Rejection>;
+/// A document as read.
+struct Read {
+    parsed: ParsedInput,
+    extracted: Extracted,
+    email: Option<StoredEmail>,
+}
+
+type ReadResult = Result<Read, Rejection>;
 
 /// Where an item of a batch is.
 enum Slot {

@@ -842,3 +842,46 @@ fn a_batch_read_in_parallel_is_recorded_as_one_by_one() {
     // Every document is finished: nothing left `stored` for a resume to redo.
     assert!(store.unfinished_documents().unwrap().is_empty());
 }
+
+/// Issue 21 item 5: what the reviewer's page shows of an email is kept when it is read.
+#[test]
+fn an_emails_sender_body_and_attachments_are_kept_when_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = cfg(dir.path());
+    let mut store = Store::open(dir.path()).unwrap();
+    let extractor = Extractor::from_config(&config.extract).unwrap();
+    let pipeline = Pipeline::new(&store, &config, &extractor).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bytes = fs::read(root.join("fixtures/inbox/email_pdf_octet.eml")).unwrap();
+    let out = pipeline
+        .handle(&mut store, &incoming("email_pdf_octet.eml", &bytes))
+        .unwrap();
+    let id = out.document_id.unwrap();
+    let kept = store.stored_email(id).unwrap().expect("an email summary");
+    let parsed = po_intake::parse::parse(&bytes, "x.eml", &config.limits).unwrap();
+    let meta = parsed.email.unwrap();
+    assert_eq!(
+        (&kept.meta.from, &kept.meta.subject),
+        (&meta.from, &meta.subject)
+    );
+    assert!(!kept.body.trim().is_empty());
+    let attachments = po_intake::parse::mime::email_attachments(&bytes, &config.limits).unwrap();
+    let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
+    let kept_names: Vec<&str> = kept
+        .meta
+        .attachments
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(kept_names, names);
+    assert!(kept
+        .meta
+        .attachments
+        .iter()
+        .any(|a| a.media_type == "application/pdf"));
+    // Anything else keeps nothing.
+    let txt = pipeline
+        .handle(&mut store, &incoming("po.txt", po_text(9).as_bytes()))
+        .unwrap();
+    assert_eq!(store.stored_email(txt.document_id.unwrap()).unwrap(), None);
+}

@@ -24,7 +24,7 @@ use rusqlite::Connection;
 
 pub use audit::AuditEntry;
 pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
-pub use documents::{DocStatus, IngestOutcome};
+pub use documents::{DocStatus, IngestOutcome, StoredEmail};
 pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
 pub use users::{hash_password, random_token, LoginCheck, LoginPolicy, Session, User};
@@ -61,6 +61,9 @@ const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub struct Store {
     conn: Connection,
     data_dir: PathBuf,
+    /// The master data as last loaded, with the change counter it was loaded at
+    /// ([`Store::master`]).
+    master: std::cell::RefCell<Option<(i64, std::sync::Arc<crate::rules::MasterData>)>>,
 }
 
 impl Store {
@@ -103,6 +106,7 @@ impl Store {
         Ok(Store {
             conn,
             data_dir: data_dir.to_path_buf(),
+            master: std::cell::RefCell::new(None),
         })
     }
 
