@@ -30,10 +30,14 @@ const DEFAULT_CONFIG: &str = "config/po-intake.toml";
 #[derive(Parser)]
 #[command(
     name = "po-intake",
-    version,
-    about = "Purchase orders in, checked orders out"
+    about = "Purchase orders in, checked orders out",
+    disable_version_flag = true,
+    arg_required_else_help = true
 )]
 struct Cli {
+    /// Print the version of po-intake and of the extraction model it would load.
+    #[arg(short = 'V', long)]
+    version: bool,
     /// Config file (TOML). The default path may be absent: embedded defaults then apply.
     #[arg(long, global = true, default_value = DEFAULT_CONFIG)]
     config: PathBuf,
@@ -48,7 +52,7 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text)]
     log_format: LogFormatArg,
     #[command(subcommand)]
-    cmd: Cmd,
+    cmd: Option<Cmd>,
 }
 
 #[derive(Subcommand)]
@@ -103,6 +107,9 @@ enum Cmd {
     Push,
     /// Counts per state.
     Status,
+    /// Copy the data folder to DEST while po-intake runs: the database through SQLite's
+    /// online backup, then the archived originals DEST does not hold yet.
+    Backup { dest: PathBuf },
     /// Score extraction against gold files (GOLD_DIR/<file name>.json, the extraction contract).
     Eval {
         docs_dir: PathBuf,
@@ -224,7 +231,21 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = load_config(&cli)?;
-    match &cli.cmd {
+    if cli.version {
+        let model =
+            Extractor::model_version(&cfg.extract).unwrap_or_else(|e| format!("not found ({e})"));
+        println!("po-intake {} (model {model})", env!("CARGO_PKG_VERSION"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(cmd) = &cli.cmd else {
+        <Cli as clap::CommandFactory>::command()
+            .error(
+                clap::error::ErrorKind::MissingSubcommand,
+                "a command is needed (see --help)",
+            )
+            .exit();
+    };
+    match cmd {
         Cmd::Extract { file } => cmd_extract(&cfg, file),
         Cmd::Parse { file, text } => cmd_parse(&cfg, file, *text),
         Cmd::Ingest { dir, keep } => cmd_ingest(&cfg, dir, *keep, cli.json),
@@ -240,6 +261,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Check { file, sender } => cmd_check(&cfg, file, sender.as_deref()),
         Cmd::Push => cmd_push(&cfg, cli.json),
         Cmd::Status => cmd_status(&cfg, cli.json),
+        Cmd::Backup { dest } => cmd_backup(&cfg, dest, cli.json),
         Cmd::Eval { docs_dir, gold_dir } => cmd_eval(&cfg, docs_dir, gold_dir, cli.json),
     }
 }
@@ -949,6 +971,32 @@ fn cmd_eval(cfg: &Config, docs: &Path, gold: &Path, json: bool) -> Result<ExitCo
         println!("model: {}", extractor.version());
         print!("{}", report.render());
         println!("({:.2} s)", started.elapsed().as_secs_f64());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_backup(cfg: &Config, dest: &Path, json: bool) -> Result<ExitCode> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(dest, &cfg.data_dir) {
+        bail!("{} is the data folder itself", dest.display());
+    }
+    let store = open_store(cfg)?;
+    let report = store
+        .backup_to(dest)
+        .with_context(|| format!("backing up to {}", dest.display()))?;
+    if json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "backed up to {}: database {} bytes, {} originals copied ({} already there)",
+            dest.display(),
+            report.database_bytes,
+            report.archive_copied,
+            report.archive_kept
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -885,3 +885,80 @@ fn an_emails_sender_body_and_attachments_are_kept_when_it_is_read() {
         .unwrap();
     assert_eq!(store.stored_email(txt.document_id.unwrap()).unwrap(), None);
 }
+
+/// Issue 21 item 7: `po-intake backup DEST` copies a store in use into a data folder that
+/// opens with every document and its original; a second backup copies only new originals.
+#[test]
+fn backup_makes_a_data_folder_that_opens_with_every_document() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let dest = work.path().join("backup");
+    let mut store = Store::open(&data).unwrap();
+    for n in 0..3 {
+        store
+            .ingest(
+                &incoming(&format!("{n}.txt"), po_text(n).as_bytes()),
+                "text/plain",
+                None,
+            )
+            .unwrap();
+    }
+    // A reader holds the database open (a snapshot in progress) while the backup runs.
+    let reader = Store::open(&data).unwrap();
+    let out = bin()
+        .args(["--data-dir", data.to_str().unwrap(), "--json", "backup"])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["archive_copied"], 3);
+    drop(reader);
+    store
+        .ingest(
+            &incoming("3.txt", po_text(3).as_bytes()),
+            "text/plain",
+            None,
+        )
+        .unwrap();
+    let out = bin()
+        .args(["--data-dir", data.to_str().unwrap(), "--json", "backup"])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            report["archive_copied"].as_u64(),
+            report["archive_kept"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+    let restored = Store::open(&dest).unwrap();
+    for n in 0..4u32 {
+        let doc = restored
+            .document_by_sha(&sha256_hex(po_text(n).as_bytes()))
+            .unwrap()
+            .unwrap_or_else(|| panic!("document {n} not in the backup"));
+        assert_eq!(
+            restored.read_original(&doc.sha256).unwrap(),
+            po_text(n).into_bytes()
+        );
+    }
+    // Backing up onto the data folder itself is refused.
+    let out = bin()
+        .args(["--data-dir", data.to_str().unwrap(), "backup"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -402,6 +402,21 @@ impl Extractor {
         )
     }
 
+    /// The version of the model `cfg` names, from its `model.json`, without loading it (for
+    /// `po-intake --version`).
+    pub fn model_version(cfg: &ExtractConfig) -> Result<String, ExtractError> {
+        let path = cfg
+            .model_dir
+            .clone()
+            .unwrap_or_else(default_model_dir)
+            .join("model.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ExtractError::Setup(format!("reading {}: {e}", path.display())))?;
+        let meta: model::ModelMeta = serde_json::from_str(&text)
+            .map_err(|e| ExtractError::Setup(format!("{} is invalid: {e}", path.display())))?;
+        Ok(meta.version)
+    }
+
     /// Load the model with `sessions` sessions (at least one).
     fn load(cfg: &ExtractConfig, sessions: usize) -> Result<Extractor, ExtractError> {
         let dir = cfg.model_dir.clone().unwrap_or_else(default_model_dir);
