@@ -903,20 +903,22 @@ fn backup_makes_a_data_folder_that_opens_with_every_document() {
             )
             .unwrap();
     }
-    // A reader holds the database open (a snapshot in progress) while the backup runs.
+    let backup = || -> serde_json::Value {
+        let out = bin()
+            .args(["--data-dir", data.to_str().unwrap(), "--json", "backup"])
+            .arg(&dest)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // Another connection holds the database open while the backup runs.
     let reader = Store::open(&data).unwrap();
-    let out = bin()
-        .args(["--data-dir", data.to_str().unwrap(), "--json", "backup"])
-        .arg(&dest)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["archive_copied"], 3);
+    assert_eq!(backup()["archive_copied"], 3);
     drop(reader);
     store
         .ingest(
@@ -925,17 +927,7 @@ fn backup_makes_a_data_folder_that_opens_with_every_document() {
             None,
         )
         .unwrap();
-    let out = bin()
-        .args(["--data-dir", data.to_str().unwrap(), "--json", "backup"])
-        .arg(&dest)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = backup();
     assert_eq!(
         (
             report["archive_copied"].as_u64(),

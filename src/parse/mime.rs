@@ -490,8 +490,6 @@ pub fn email_attachments(bytes: &[u8], limits: &Limits) -> Result<Vec<Attachment
     })
 }
 
-/// A file name safe inside a quoted Content-Disposition value.
-
 #[cfg(test)]
 mod body_choice_tests {
     use super::best_body;

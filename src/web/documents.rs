@@ -10,6 +10,7 @@ use super::auth::Reviewer;
 use super::{AppState, WebError};
 use crate::parse::mime::email_attachments;
 
+/// A file name safe inside a quoted Content-Disposition value.
 fn disposition(kind: &str, name: &str) -> HeaderValue {
     let clean: String = name
         .chars()
