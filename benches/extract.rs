@@ -44,6 +44,7 @@ fn main() {
         let cfg = ExtractConfig {
             model_dir: Some(root.join("models")),
             threads,
+            ..ExtractConfig::default()
         };
         let ex = match Extractor::from_config(&cfg) {
             Ok(e) => e,

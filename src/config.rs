@@ -116,8 +116,27 @@ impl Default for WebConfig {
 pub struct ExtractConfig {
     /// Directory holding model.onnx and tokenizer.json; default `models/` beside the config.
     pub model_dir: Option<PathBuf>,
-    /// Threads for model inference (0 = let the runtime pick).
+    /// Threads for model inference (0 = let the runtime pick; with several workers, the
+    /// cores divided among them).
     pub threads: usize,
+    /// Documents read (parsed and labelled) at once by `ingest`, `watch` and `serve`, each
+    /// with its own model session over the same weights; 0 = one per core.
+    pub workers: usize,
+}
+
+impl ExtractConfig {
+    /// [`ExtractConfig::workers`] with 0 resolved to the number of cores.
+    pub fn workers(&self) -> usize {
+        match self.workers {
+            0 => cores(),
+            n => n,
+        }
+    }
+}
+
+/// The cores this process may use (1 when unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// A validated drop folder.

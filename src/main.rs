@@ -30,10 +30,14 @@ const DEFAULT_CONFIG: &str = "config/po-intake.toml";
 #[derive(Parser)]
 #[command(
     name = "po-intake",
-    version,
-    about = "Purchase orders in, checked orders out"
+    about = "Purchase orders in, checked orders out",
+    disable_version_flag = true,
+    arg_required_else_help = true
 )]
 struct Cli {
+    /// Print the version of po-intake and of the extraction model it would load.
+    #[arg(short = 'V', long)]
+    version: bool,
     /// Config file (TOML). The default path may be absent: embedded defaults then apply.
     #[arg(long, global = true, default_value = DEFAULT_CONFIG)]
     config: PathBuf,
@@ -48,7 +52,7 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = LogFormatArg::Text)]
     log_format: LogFormatArg,
     #[command(subcommand)]
-    cmd: Cmd,
+    cmd: Option<Cmd>,
 }
 
 #[derive(Subcommand)]
@@ -103,6 +107,9 @@ enum Cmd {
     Push,
     /// Counts per state.
     Status,
+    /// Copy the data folder to DEST while po-intake runs: the database through SQLite's
+    /// online backup, then the archived originals DEST does not hold yet.
+    Backup { dest: PathBuf },
     /// Score extraction against gold files (GOLD_DIR/<file name>.json, the extraction contract).
     Eval {
         docs_dir: PathBuf,
@@ -224,7 +231,21 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = load_config(&cli)?;
-    match &cli.cmd {
+    if cli.version {
+        let model =
+            Extractor::model_version(&cfg.extract).unwrap_or_else(|e| format!("not found ({e})"));
+        println!("po-intake {} (model {model})", env!("CARGO_PKG_VERSION"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(cmd) = &cli.cmd else {
+        <Cli as clap::CommandFactory>::command()
+            .error(
+                clap::error::ErrorKind::MissingSubcommand,
+                "a command is needed (see --help)",
+            )
+            .exit();
+    };
+    match cmd {
         Cmd::Extract { file } => cmd_extract(&cfg, file),
         Cmd::Parse { file, text } => cmd_parse(&cfg, file, *text),
         Cmd::Ingest { dir, keep } => cmd_ingest(&cfg, dir, *keep, cli.json),
@@ -240,6 +261,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Check { file, sender } => cmd_check(&cfg, file, sender.as_deref()),
         Cmd::Push => cmd_push(&cfg, cli.json),
         Cmd::Status => cmd_status(&cfg, cli.json),
+        Cmd::Backup { dest } => cmd_backup(&cfg, dest, cli.json),
         Cmd::Eval { docs_dir, gold_dir } => cmd_eval(&cfg, docs_dir, gold_dir, cli.json),
     }
 }
@@ -370,7 +392,7 @@ fn describe(o: &FileOutcome) -> String {
 fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let mut store = open_store(cfg)?;
-    let extractor = Extractor::from_config(&cfg.extract)?;
+    let extractor = Extractor::for_workers(&cfg.extract)?;
     let pipeline = Pipeline::new(&store, cfg, &extractor)?;
     let mut summary = Summary::default();
     // Documents a crash left half-done are finished first.
@@ -386,18 +408,20 @@ fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCo
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    for file in &files {
+    let mut failure: Option<anyhow::Error> = None;
+    let mut on_outcome = |file: &Path, res: Result<FileOutcome, folder::FolderError>| {
         bar.set_message(file_name(file));
-        match folder::ingest_file(&pipeline, &mut store, dir, file, !keep) {
+        match res {
             Ok(o) => {
                 summary.add(&o);
                 if json {
-                    print_json(&o)?;
+                    if let Err(e) = print_json(&o) {
+                        failure.get_or_insert(e);
+                    }
                 } else {
                     bar.suspend(|| println!("{}", describe(&o)));
                 }
             }
-            Err(folder::FolderError::Store(e)) => return Err(e.into()),
             Err(e) => {
                 // An unreadable file is reported and the batch goes on.
                 summary.rejected += 1;
@@ -405,7 +429,9 @@ fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCo
                 let o = serde_json::json!({"file": file_name(file), "document_id": null,
                     "status": "failed", "reason": e.to_string(), "orders": []});
                 if json {
-                    print_json(&o)?;
+                    if let Err(e) = print_json(&o) {
+                        failure.get_or_insert(e);
+                    }
                 } else {
                     bar.suspend(|| {
                         notice(Level::WARN, &format!("FAILED    {}: {e}", file.display()))
@@ -414,6 +440,14 @@ fn cmd_ingest(cfg: &Config, dir: &Path, keep: bool, json: bool) -> Result<ExitCo
             }
         }
         bar.inc(1);
+    };
+    match folder::ingest_files(&pipeline, &mut store, dir, &files, !keep, &mut on_outcome) {
+        Ok(()) => {}
+        Err(folder::FolderError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(e) = failure {
+        return Err(e);
     }
     bar.finish_and_clear();
     summary.seconds = started.elapsed().as_secs_f64();
@@ -431,10 +465,11 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
     if cfg.drop_folders.is_empty() && cfg.mailboxes.is_empty() {
         bail!("nothing to watch: add a [[drop_folders]] or a [[mailboxes]] table to the config");
     }
+    // One model for every drop folder and mailbox, with a session per worker.
+    let extractor = Arc::new(Extractor::for_workers(&cfg.extract)?);
     {
         // Finish documents a crash left half-done, once, before any source starts.
         let mut store = open_store(cfg)?;
-        let extractor = Extractor::from_config(&cfg.extract)?;
         let pipeline = Pipeline::new(&store, cfg, &extractor)?;
         for o in pipeline.resume(&mut store)? {
             if json {
@@ -450,6 +485,7 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
     for folder_cfg in cfg.drop_folders.clone() {
         let cfg = cfg.clone();
         let stop = stop.clone();
+        let extractor = extractor.clone();
         let name = format!("folder:{}", folder_cfg.path.display());
         let thread = std::thread::Builder::new().name(name.clone());
         let handle = thread.spawn(move || -> Result<()> {
@@ -464,7 +500,6 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
                 &stopping,
                 || -> Result<()> {
                     let mut store = open_store(&cfg)?;
-                    let extractor = Extractor::from_config(&cfg.extract)?;
                     let pipeline = Pipeline::new(&store, &cfg, &extractor)?;
                     notice(
                         Level::INFO,
@@ -512,7 +547,7 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
         handles.push(thread.spawn(move || -> Result<()> {
             let events: Arc<dyn Fn(imap::MailEvent) + Send + Sync> =
                 Arc::new(move |e| print_mail_event(&e, json));
-            imap::run_blocking(&cfg, stop, events)?;
+            imap::run_blocking_with(&cfg, Some(extractor), stop, events)?;
             Ok(())
         })?);
     }
@@ -936,6 +971,32 @@ fn cmd_eval(cfg: &Config, docs: &Path, gold: &Path, json: bool) -> Result<ExitCo
         println!("model: {}", extractor.version());
         print!("{}", report.render());
         println!("({:.2} s)", started.elapsed().as_secs_f64());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_backup(cfg: &Config, dest: &Path, json: bool) -> Result<ExitCode> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(dest, &cfg.data_dir) {
+        bail!("{} is the data folder itself", dest.display());
+    }
+    let store = open_store(cfg)?;
+    let report = store
+        .backup_to(dest)
+        .with_context(|| format!("backing up to {}", dest.display()))?;
+    if json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "backed up to {}: database {} bytes, {} originals copied ({} already there)",
+            dest.display(),
+            report.database_bytes,
+            report.archive_copied,
+            report.archive_kept
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

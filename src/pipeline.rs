@@ -7,16 +7,18 @@
 //! counted first: a document that crashed the process twice is marked `failed` ("crashed")
 //! rather than retried, so one poison file cannot stop every later run.
 
+use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc, Mutex};
 
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::domain::{Decision, Document, Incoming, Order, SourceSpan};
 use crate::extract::{Extracted, Extractor};
-use crate::parse::{self, ParseError, ParsedInput, PartContent, Word};
+use crate::parse::{self, AttachmentInfo, EmailMeta, ParseError, ParsedInput, PartContent, Word};
 use crate::rules::{self, CheckContext, DuplicateHit, DuplicateProbe, MasterData};
-use crate::store::{DocStatus, IngestOutcome, NewOrder, Store, StoreError};
+use crate::store::{DocStatus, IngestOutcome, NewOrder, Store, StoreError, StoredEmail};
 
 /// What happened to one input file; the `ingest --json` line.
 #[derive(Debug, Clone, Serialize)]
@@ -162,22 +164,45 @@ impl<'a> Pipeline<'a> {
         incoming: &Incoming,
         unchanged: &dyn Fn() -> bool,
     ) -> Result<FileOutcome, StoreError> {
+        match self.prepare(store, incoming, &|_| false)? {
+            Prepared::Done(outcome) => Ok(outcome),
+            Prepared::Read(pending) | Prepared::InFlight(pending) => {
+                self.process(store, &pending.doc, &pending.bytes, unchanged)
+            }
+        }
+    }
+
+    /// The store's half of taking in an input: store it (once, by hash); a document already
+    /// finished is answered from the store, one still to be read comes back as
+    /// [`Prepared::Read`], except one that `in_flight` says is being read right now
+    /// ([`Prepared::InFlight`]: the same bytes twice in one batch).
+    fn prepare(
+        &self,
+        store: &mut Store,
+        incoming: &Incoming,
+        in_flight: &dyn Fn(i64) -> bool,
+    ) -> Result<Prepared, StoreError> {
         let media_type = parse::detect_kind(&incoming.bytes, &incoming.file_name)
             .map(|k| k.media_type())
             .unwrap_or("application/octet-stream");
-        match store.ingest(incoming, media_type, None)? {
-            IngestOutcome::New(doc) => self.process(store, &doc, &incoming.bytes, unchanged),
+        let pending = |doc: Document| Pending {
+            doc,
+            bytes: incoming.bytes.clone(),
+        };
+        Ok(match store.ingest(incoming, media_type, None)? {
+            IngestOutcome::New(doc) => Prepared::Read(pending(doc)),
+            IngestOutcome::Duplicate(doc) if in_flight(doc.id) => Prepared::InFlight(pending(doc)),
             IngestOutcome::Duplicate(doc) => match store.document_status(doc.id)? {
                 // Stored but never finished: a crash happened mid-way. Finish it now.
-                DocStatus::Stored => self.process(store, &doc, &incoming.bytes, unchanged),
-                DocStatus::Processed => Ok(FileOutcome {
+                DocStatus::Stored => Prepared::Read(pending(doc)),
+                DocStatus::Processed => Prepared::Done(FileOutcome {
                     file: incoming.file_name.clone(),
                     document_id: Some(doc.id),
                     status: FileStatus::Duplicate,
                     reason: Some(format!("already seen as document {}", doc.id)),
                     orders: self.outcomes(store, doc.id)?,
                 }),
-                DocStatus::Failed { code, reason } => Ok(FileOutcome {
+                DocStatus::Failed { code, reason } => Prepared::Done(FileOutcome {
                     file: incoming.file_name.clone(),
                     document_id: Some(doc.id),
                     status: FileStatus::Duplicate,
@@ -188,10 +213,11 @@ impl<'a> Pipeline<'a> {
                     orders: vec![],
                 }),
             },
-        }
+        })
     }
 
-    /// Finish every document a crash left half-done. Returns their outcomes.
+    /// Finish every document a crash left half-done. Returns their outcomes. One at a time:
+    /// a document that crashes the reader again must not take others' attempts with it.
     pub fn resume(&self, store: &mut Store) -> Result<Vec<FileOutcome>, StoreError> {
         let mut out = Vec::new();
         for doc in store.unfinished_documents()? {
@@ -208,35 +234,64 @@ impl<'a> Pipeline<'a> {
         bytes: &[u8],
         unchanged: &dyn Fn() -> bool,
     ) -> Result<FileOutcome, StoreError> {
+        if let Some(quarantined) = self.begin(store, doc)? {
+            return Ok(quarantined);
+        }
+        let read = self.read(doc, bytes);
+        self.finish(store, doc, read, unchanged)
+    }
+
+    /// Count the start of processing, committed before parsing: if the reader takes the
+    /// process down, the next run knows, and after two such crashes the document is set
+    /// aside (the outcome returned) instead of taking every later run down with it.
+    fn begin(&self, store: &mut Store, doc: &Document) -> Result<Option<FileOutcome>, StoreError> {
+        if store.begin_attempt(doc.id)? >= MAX_CRASHES {
+            return failed(store, doc, "crashed", "crashed the reader twice".into()).map(Some);
+        }
+        fault_injection(&doc.file_name);
+        Ok(None)
+    }
+
+    /// Parse and extract, and for an email what the reviewer's page shows of it: no store
+    /// needed, so it runs on any thread.
+    fn read(&self, doc: &Document, bytes: &[u8]) -> ReadResult {
         // A panic while this document is read is logged with its id and name.
         let _panic_ctx =
             crate::supervise::enter(format!("document {} ({})", doc.id, doc.file_name));
-        let failed =
-            |store: &mut Store, code: &str, reason: String| -> Result<FileOutcome, StoreError> {
-                store.mark_failed(doc.id, code, &reason)?;
-                Ok(FileOutcome {
-                    file: doc.file_name.clone(),
-                    document_id: Some(doc.id),
-                    status: FileStatus::Failed,
-                    reason: Some(format!("{code}: {reason}")),
-                    orders: vec![],
-                })
-            };
-        // Counted and committed before parsing: if the reader takes the process down, the next
-        // run knows, and after two such crashes the document is set aside instead of taking
-        // every later run down with it.
-        if store.begin_attempt(doc.id)? >= MAX_CRASHES {
-            return failed(store, "crashed", "crashed the reader twice".into());
+        let (parsed, extracted) = read_document(bytes, &doc.file_name, self.cfg, self.extractor)?;
+        let email = email_summary(&parsed, bytes, &self.cfg.limits);
+        Ok(Read {
+            parsed,
+            extracted,
+            email,
+        })
+    }
+
+    /// Record what reading found: the rejection, or the orders with their checks.
+    fn finish(
+        &self,
+        store: &mut Store,
+        doc: &Document,
+        read: ReadResult,
+        unchanged: &dyn Fn() -> bool,
+    ) -> Result<FileOutcome, StoreError> {
+        let _panic_ctx =
+            crate::supervise::enter(format!("document {} ({})", doc.id, doc.file_name));
+        let Read {
+            parsed,
+            extracted,
+            email,
+        } = match read {
+            Ok(v) => v,
+            Err(r) => return failed(store, doc, &r.code, r.reason),
+        };
+        if let Some(email) = &email {
+            store.record_email(doc.id, email)?;
         }
-        fault_injection(&doc.file_name);
-        let (parsed, extracted) =
-            match read_document(bytes, &doc.file_name, self.cfg, self.extractor) {
-                Ok(v) => v,
-                Err(r) => return failed(store, &r.code, r.reason),
-            };
         if !unchanged() {
             return failed(
                 store,
+                doc,
                 "changed_while_read",
                 "the file changed while it was being read (a writer paused longer than the \
                  settle time); it is left in place and read again when complete"
@@ -261,7 +316,7 @@ impl<'a> Pipeline<'a> {
                     "no purchase order was found in the document".to_string(),
                 )
             };
-            return failed(store, code, reason);
+            return failed(store, doc, code, reason);
         }
         let sender = parsed
             .email
@@ -311,6 +366,88 @@ impl<'a> Pipeline<'a> {
         })
     }
 
+    /// Take in a batch of inputs with the documents read in parallel: this thread owns the
+    /// store (storing each input first, then recording what was read, checking it against
+    /// the master data), while one reader thread per model session parses and extracts up
+    /// to two documents ahead per reader. Outcomes come in the order of `items`, recorded
+    /// in that order, so order ids, duplicate checks and output are those of a one-by-one
+    /// run.
+    ///
+    /// Each item is a tag and the input (`None`: nothing to read, e.g. a file refused
+    /// before reading). `unchanged(tag)` is asked before the orders of an input are
+    /// recorded (see [`Pipeline::handle_unless_changed`]); `done` gets every tag with its
+    /// outcome (`None` for an item without input) in order. A store error stops the batch;
+    /// the documents being read stay `stored` and [`Pipeline::resume`] finishes them.
+    pub fn handle_batch<T>(
+        &self,
+        store: &mut Store,
+        items: impl IntoIterator<Item = (T, Option<Incoming>)>,
+        unchanged: &dyn Fn(&T) -> bool,
+        done: &mut dyn FnMut(&mut Store, T, Option<FileOutcome>),
+    ) -> Result<(), StoreError> {
+        let readers = self.extractor.sessions().max(1);
+        let lookahead = 2 * readers;
+        let (job_tx, job_rx) = mpsc::channel::<(u64, Arc<Pending>)>();
+        let job_rx = Mutex::new(job_rx);
+        std::thread::scope(|scope| {
+            let (read_tx, read_rx) = mpsc::channel::<(u64, ReadResult)>();
+            for i in 0..readers {
+                let (job_rx, read_tx) = (&job_rx, read_tx.clone());
+                let spawned = std::thread::Builder::new()
+                    .name(format!("reader-{i}"))
+                    .spawn_scoped(scope, move || loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((seq, pending)) = job else { return };
+                        let read = self.read(&pending.doc, &pending.bytes);
+                        if read_tx.send((seq, read)).is_err() {
+                            return;
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::warn!("starting a reader thread: {e}; reading with fewer");
+                }
+            }
+            drop(read_tx);
+            let mut batch = Batch {
+                pipeline: self,
+                queue: VecDeque::new(),
+                read: HashMap::new(),
+                read_rx,
+                job_tx,
+                next_seq: 0,
+            };
+            for (tag, incoming) in items {
+                let slot = match incoming {
+                    None => Slot::Direct(None),
+                    Some(incoming) => loop {
+                        let in_flight = batch.in_flight();
+                        match self.prepare(store, &incoming, &|id| in_flight.contains(&id))? {
+                            Prepared::Done(outcome) => break Slot::Direct(Some(outcome)),
+                            Prepared::InFlight(_) => {
+                                // The same bytes are being read for an earlier item: let it
+                                // finish, then this one is a duplicate of it.
+                                while batch.complete_front(store, unchanged, done)? {}
+                            }
+                            Prepared::Read(pending) => match self.begin(store, &pending.doc)? {
+                                Some(quarantined) => break Slot::Direct(Some(quarantined)),
+                                None => break batch.submit(pending),
+                            },
+                        }
+                    },
+                };
+                batch.queue.push_back((tag, slot));
+                while batch.queue.len() > lookahead {
+                    batch.complete_front(store, unchanged, done)?;
+                }
+            }
+            while batch.complete_front(store, unchanged, done)? {}
+            Ok(())
+        })
+    }
+
     fn outcomes(&self, store: &Store, document_id: i64) -> Result<Vec<OrderOutcome>, StoreError> {
         Ok(store
             .orders_for_document(document_id)?
@@ -331,6 +468,158 @@ impl<'a> Pipeline<'a> {
                     .collect(),
             })
             .collect())
+    }
+}
+
+/// What the reviewer's page shows of an email (`None` for anything else): its headers, the
+/// text of its body part, and its attachments in the order the download links number them.
+pub fn email_summary(
+    parsed: &ParsedInput,
+    bytes: &[u8],
+    limits: &parse::Limits,
+) -> Option<StoredEmail> {
+    let meta = parsed.email.as_ref()?;
+    let attachments = parse::mime::email_attachments(bytes, limits)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| AttachmentInfo {
+            size: a.bytes.len() as u64,
+            name: a.name,
+            media_type: a.media_type,
+        })
+        .collect();
+    let body = parsed
+        .parts
+        .iter()
+        .find(|p| p.name == "body")
+        .and_then(|p| match &p.content {
+            PartContent::Parsed { doc } => Some(doc.text()),
+            PartContent::Failed { .. } => None,
+        })
+        .unwrap_or_default();
+    Some(StoredEmail {
+        meta: EmailMeta {
+            attachments,
+            ..meta.clone()
+        },
+        body,
+    })
+}
+
+/// Record a document as failed and say so.
+fn failed(
+    store: &mut Store,
+    doc: &Document,
+    code: &str,
+    reason: String,
+) -> Result<FileOutcome, StoreError> {
+    store.mark_failed(doc.id, code, &reason)?;
+    Ok(FileOutcome {
+        file: doc.file_name.clone(),
+        document_id: Some(doc.id),
+        status: FileStatus::Failed,
+        reason: Some(format!("{code}: {reason}")),
+        orders: vec![],
+    })
+}
+
+/// A stored document and its bytes, to be read.
+struct Pending {
+    doc: Document,
+    bytes: Vec<u8>,
+}
+
+/// What [`Pipeline::prepare`] found.
+enum Prepared {
+    /// Nothing to read: already finished (or quarantined).
+    Done(FileOutcome),
+    Read(Pending),
+    /// Being read for an earlier input of the same batch.
+    InFlight(Pending),
+}
+
+/// A document as read.
+struct Read {
+    parsed: ParsedInput,
+    extracted: Extracted,
+    email: Option<StoredEmail>,
+}
+
+type ReadResult = Result<Read, Rejection>;
+
+/// Where an item of a batch is.
+enum Slot {
+    Direct(Option<FileOutcome>),
+    Reading { seq: u64, pending: Arc<Pending> },
+}
+
+/// The store thread's side of [`Pipeline::handle_batch`].
+struct Batch<'p, 'a, T> {
+    pipeline: &'p Pipeline<'a>,
+    queue: VecDeque<(T, Slot)>,
+    /// Read results that came in ahead of their turn.
+    read: HashMap<u64, ReadResult>,
+    read_rx: mpsc::Receiver<(u64, ReadResult)>,
+    job_tx: mpsc::Sender<(u64, Arc<Pending>)>,
+    next_seq: u64,
+}
+
+impl<T> Batch<'_, '_, T> {
+    fn in_flight(&self) -> Vec<i64> {
+        self.queue
+            .iter()
+            .filter_map(|(_, s)| match s {
+                Slot::Reading { pending, .. } => Some(pending.doc.id),
+                Slot::Direct(_) => None,
+            })
+            .collect()
+    }
+
+    /// Hand a document to the readers (read on this thread when none is left).
+    fn submit(&mut self, pending: Pending) -> Slot {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let pending = Arc::new(pending);
+        if self.job_tx.send((seq, pending.clone())).is_err() {
+            let read = self.pipeline.read(&pending.doc, &pending.bytes);
+            self.read.insert(seq, read);
+        }
+        Slot::Reading { seq, pending }
+    }
+
+    /// Finish the oldest item (waiting for its read). False when the queue is empty.
+    fn complete_front(
+        &mut self,
+        store: &mut Store,
+        unchanged: &dyn Fn(&T) -> bool,
+        done: &mut dyn FnMut(&mut Store, T, Option<FileOutcome>),
+    ) -> Result<bool, StoreError> {
+        let Some((tag, slot)) = self.queue.pop_front() else {
+            return Ok(false);
+        };
+        let outcome = match slot {
+            Slot::Direct(outcome) => outcome,
+            Slot::Reading { seq, pending } => {
+                let read = loop {
+                    if let Some(r) = self.read.remove(&seq) {
+                        break r;
+                    }
+                    match self.read_rx.recv() {
+                        Ok((s, r)) => {
+                            self.read.insert(s, r);
+                        }
+                        // No reader left (none could be started): read it here.
+                        Err(_) => break self.pipeline.read(&pending.doc, &pending.bytes),
+                    }
+                };
+                Some(
+                    self.pipeline
+                        .finish(store, &pending.doc, read, &|| unchanged(&tag))?,
+                )
+            }
+        };
+        done(store, tag, outcome);
+        Ok(true)
     }
 }
 

@@ -764,3 +764,193 @@ fn approving_a_possible_duplicate_from_the_cli_needs_force() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(state(), OrderState::Accepted);
 }
+
+/// A batch read by several readers at once (issue 21 item 6) is recorded as a one-by-one run
+/// records it: the same outcomes, document and order ids in file order, and the same bytes
+/// twice in one batch (the copy arriving while the first is still being read) is one document.
+#[test]
+fn a_batch_read_in_parallel_is_recorded_as_one_by_one() {
+    let work = tempfile::tempdir().unwrap();
+    let inbox = work.path().join("inbox");
+    fs::create_dir_all(&inbox).unwrap();
+    let texts = [
+        po_text(1),
+        po_text(2),
+        po_text(1), // the bytes of 00: read while 00 may still be in a reader
+        "Thank you for your order.\n".to_string(),
+        po_text(3),
+        PO_TEXT.replace("Total USD 45.00", "Total USD 45.00\n"), // PO-4711 twice by content
+        PO_TEXT.to_string(),
+        po_text(4),
+    ];
+    let mut files = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let f = inbox.join(format!("{i:02}.txt"));
+        fs::write(&f, t).unwrap();
+        files.push(f);
+    }
+    let summarise = |o: &po_intake::pipeline::FileOutcome| {
+        let orders: Vec<String> = o
+            .orders
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {:?} {} {:?}",
+                    x.order_id, x.po_number, x.decision, x.exceptions
+                )
+            })
+            .collect();
+        format!("{} {:?} {:?} {:?}", o.file, o.status, o.document_id, orders)
+    };
+
+    // One by one, one model session.
+    let one_dir = work.path().join("one");
+    let one_cfg = cfg(&one_dir);
+    let mut store = Store::open(&one_dir).unwrap();
+    let extractor = Extractor::from_config(&one_cfg.extract).unwrap();
+    let pipeline = Pipeline::new(&store, &one_cfg, &extractor).unwrap();
+    let one: Vec<String> = files
+        .iter()
+        .map(|f| summarise(&folder::ingest_file(&pipeline, &mut store, &inbox, f, false).unwrap()))
+        .collect();
+
+    // In parallel: three readers, each with its own session.
+    let par_dir = work.path().join("par");
+    let mut par_cfg = cfg(&par_dir);
+    par_cfg.extract.workers = 3;
+    let mut store = Store::open(&par_dir).unwrap();
+    let extractor = Extractor::for_workers(&par_cfg.extract).unwrap();
+    assert_eq!(extractor.sessions(), 3);
+    let pipeline = Pipeline::new(&store, &par_cfg, &extractor).unwrap();
+    let mut par = Vec::new();
+    folder::ingest_files(
+        &pipeline,
+        &mut store,
+        &inbox,
+        &files,
+        false,
+        &mut |_, res| par.push(summarise(&res.unwrap())),
+    )
+    .unwrap();
+
+    assert_eq!(par, one);
+    assert!(
+        par[0].contains("Processed") && par[2].contains("Duplicate"),
+        "{par:#?}"
+    );
+    assert!(par[3].contains("Failed"), "{par:#?}");
+    // Every document is finished: nothing left `stored` for a resume to redo.
+    assert!(store.unfinished_documents().unwrap().is_empty());
+}
+
+/// Issue 21 item 5: what the reviewer's page shows of an email is kept when it is read.
+#[test]
+fn an_emails_sender_body_and_attachments_are_kept_when_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = cfg(dir.path());
+    let mut store = Store::open(dir.path()).unwrap();
+    let extractor = Extractor::from_config(&config.extract).unwrap();
+    let pipeline = Pipeline::new(&store, &config, &extractor).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bytes = fs::read(root.join("fixtures/inbox/email_pdf_octet.eml")).unwrap();
+    let out = pipeline
+        .handle(&mut store, &incoming("email_pdf_octet.eml", &bytes))
+        .unwrap();
+    let id = out.document_id.unwrap();
+    let kept = store.stored_email(id).unwrap().expect("an email summary");
+    let parsed = po_intake::parse::parse(&bytes, "x.eml", &config.limits).unwrap();
+    let meta = parsed.email.unwrap();
+    assert_eq!(
+        (&kept.meta.from, &kept.meta.subject),
+        (&meta.from, &meta.subject)
+    );
+    assert!(!kept.body.trim().is_empty());
+    let attachments = po_intake::parse::mime::email_attachments(&bytes, &config.limits).unwrap();
+    let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
+    let kept_names: Vec<&str> = kept
+        .meta
+        .attachments
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(kept_names, names);
+    assert!(kept
+        .meta
+        .attachments
+        .iter()
+        .any(|a| a.media_type == "application/pdf"));
+    // Anything else keeps nothing.
+    let txt = pipeline
+        .handle(&mut store, &incoming("po.txt", po_text(9).as_bytes()))
+        .unwrap();
+    assert_eq!(store.stored_email(txt.document_id.unwrap()).unwrap(), None);
+}
+
+/// Issue 21 item 7: `po-intake backup DEST` copies a store in use into a data folder that
+/// opens with every document and its original; a second backup copies only new originals.
+#[test]
+fn backup_makes_a_data_folder_that_opens_with_every_document() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let dest = work.path().join("backup");
+    let mut store = Store::open(&data).unwrap();
+    for n in 0..3 {
+        store
+            .ingest(
+                &incoming(&format!("{n}.txt"), po_text(n).as_bytes()),
+                "text/plain",
+                None,
+            )
+            .unwrap();
+    }
+    let backup = || -> serde_json::Value {
+        let out = bin()
+            .args(["--data-dir", data.to_str().unwrap(), "--json", "backup"])
+            .arg(&dest)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // Another connection holds the database open while the backup runs.
+    let reader = Store::open(&data).unwrap();
+    assert_eq!(backup()["archive_copied"], 3);
+    drop(reader);
+    store
+        .ingest(
+            &incoming("3.txt", po_text(3).as_bytes()),
+            "text/plain",
+            None,
+        )
+        .unwrap();
+    let report = backup();
+    assert_eq!(
+        (
+            report["archive_copied"].as_u64(),
+            report["archive_kept"].as_u64()
+        ),
+        (Some(1), Some(3))
+    );
+    let restored = Store::open(&dest).unwrap();
+    for n in 0..4u32 {
+        let doc = restored
+            .document_by_sha(&sha256_hex(po_text(n).as_bytes()))
+            .unwrap()
+            .unwrap_or_else(|| panic!("document {n} not in the backup"));
+        assert_eq!(
+            restored.read_original(&doc.sha256).unwrap(),
+            po_text(n).into_bytes()
+        );
+    }
+    // Backing up onto the data folder itself is refused.
+    let out = bin()
+        .args(["--data-dir", data.to_str().unwrap(), "backup"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

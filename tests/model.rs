@@ -42,6 +42,7 @@ fn extractor() -> Extractor {
     let cfg = ExtractConfig {
         model_dir: Some(dir),
         threads: 2,
+        ..ExtractConfig::default()
     };
     match Extractor::from_config(&cfg) {
         Ok(e) => e,
@@ -65,6 +66,7 @@ fn a_missing_model_is_a_clear_error() {
     let cfg = ExtractConfig {
         model_dir: Some(dir.path().to_path_buf()),
         threads: 1,
+        ..ExtractConfig::default()
     };
     let err = Extractor::from_config(&cfg)
         .err()

@@ -727,3 +727,111 @@ async fn charges_are_edited_and_a_remembered_unit_is_learned() {
     let row = store.order(id).expect("o").expect("row");
     assert_eq!(row.order.charges.len(), 1);
 }
+
+/// Issue 21 item 5: the item page of an email shows what was kept when it was read (sender,
+/// subject, body, attachment list) without parsing the original again: here the archived
+/// original is gone, and the page still shows it all. An edit's rules run with the kept
+/// sender too (the customer is found by its e-mail domain).
+#[tokio::test]
+async fn an_email_item_is_shown_and_checked_from_what_was_kept_at_ingest() {
+    use po_intake::domain::{Field, Incoming, LineItem, Order, SourceKind};
+    use po_intake::parse::{AttachmentInfo, EmailMeta};
+    use po_intake::rules::{self, CheckContext};
+    use po_intake::store::{NewOrder, StoredEmail};
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let (order_id, row) = {
+        let mut store = Store::open(&env.data).expect("store");
+        let inc = Incoming {
+            source: SourceKind::Folder,
+            origin: "inbox".into(),
+            file_name: "kept.eml".into(),
+            sender: None,
+            received_at: chrono::Utc::now(),
+            bytes: b"From: someone@example.org\r\nSubject: x\r\n\r\nnot what the page shows\r\n"
+                .to_vec(),
+        };
+        let doc = store
+            .ingest(&inc, "message/rfc822", None)
+            .expect("ingest")
+            .document()
+            .clone();
+        let kept = StoredEmail {
+            meta: EmailMeta {
+                from: Some("Purchasing <purchasing@brennafoods.com>".into()),
+                to: Some("orders@example.com".into()),
+                subject: Some("PO 5512 kept-subject".into()),
+                attachments: vec![AttachmentInfo {
+                    name: "kept-attachment.pdf".into(),
+                    media_type: "application/pdf".into(),
+                    size: 2048,
+                }],
+                ..EmailMeta::default()
+            },
+            body: "Please deliver kept-body-text".into(),
+        };
+        store.record_email(doc.id, &kept).expect("record email");
+        let order = Order {
+            po_number: Some(Field::certain("5512".into())),
+            lines: vec![LineItem {
+                line_no: 1,
+                sku: Some(Field::certain("BRG-6001-2RS".into())),
+                quantity: Some(Field::certain(2.0)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let master = store.load_master().expect("master");
+        let check = rules::check(
+            &order,
+            &CheckContext::new(None),
+            &master,
+            &rules::RulesConfig::default(),
+        );
+        let ids = store
+            .record_orders(doc.id, &[NewOrder { order, check }])
+            .expect("record");
+        let archived = store.archive_path(&doc.sha256).expect("archive path");
+        std::fs::remove_file(archived).expect("remove the original");
+        let row = store.order(ids[0].0).expect("order").expect("row");
+        assert_eq!(
+            row.customer_id, None,
+            "set-up: no customer without the sender"
+        );
+        (ids[0].0, row)
+    };
+    let html = me
+        .get(&env, &format!("/items/{order_id}"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    for kept in [
+        "purchasing@brennafoods.com",
+        "kept-subject",
+        "kept-body-text",
+        "kept-attachment.pdf",
+    ] {
+        assert!(html.contains(kept), "{kept} not on the page");
+    }
+    assert!(!html.contains("not what the page shows"));
+    // An edit runs the rules with the kept sender: the customer comes from its domain.
+    let mut order = row.order.clone();
+    if let Some(q) = order.lines[0].quantity.as_mut() {
+        q.value = 3.0;
+    }
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{order_id}/edit"),
+            json!({"version": row.version, "order": order}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let row = Store::open(&env.data)
+        .expect("store")
+        .order(order_id)
+        .expect("order")
+        .expect("row");
+    assert_eq!(row.customer_id.as_deref(), Some("C1009"));
+}

@@ -202,9 +202,14 @@ fn merge_table_items(
 const MAX_BATCH: usize = 8;
 
 impl ModelExtractor {
-    pub fn load(dir: &Path, threads: usize) -> Result<Self, ExtractError> {
+    /// With `sessions` model sessions, for documents labelled in parallel.
+    pub fn load_sessions(
+        dir: &Path,
+        threads: usize,
+        sessions: usize,
+    ) -> Result<Self, ExtractError> {
         Ok(ModelExtractor {
-            model: Model::load(dir, threads)?,
+            model: Model::load_sessions(dir, threads, sessions)?,
             encoder: Encoder::load(&dir.join("tokenizer.json"))?,
             ablate: Ablate::from_env(),
         })
@@ -384,6 +389,44 @@ impl Extractor {
     /// Load the model from `cfg.model_dir` (default `models/`). Fails with a message that
     /// says what is missing (the model files, or the ONNX Runtime library and how to get it).
     pub fn from_config(cfg: &ExtractConfig) -> Result<Extractor, ExtractError> {
+        Extractor::load(cfg, 1)
+    }
+
+    /// For a process that reads several documents at once (`ingest`, `watch`, `serve`): one
+    /// model session per worker of [`ExtractConfig::workers`], the weights shared. Each
+    /// session runs on `threads` threads, by default the cores divided among the workers.
+    pub fn for_workers(cfg: &ExtractConfig) -> Result<Extractor, ExtractError> {
+        let workers = cfg.workers();
+        let threads = match cfg.threads {
+            0 if workers > 1 => (crate::config::cores() / workers).max(1),
+            t => t,
+        };
+        Extractor::load(
+            &ExtractConfig {
+                threads,
+                ..cfg.clone()
+            },
+            workers,
+        )
+    }
+
+    /// The version of the model `cfg` names, from its `model.json`, without loading it (for
+    /// `po-intake --version`).
+    pub fn model_version(cfg: &ExtractConfig) -> Result<String, ExtractError> {
+        let path = cfg
+            .model_dir
+            .clone()
+            .unwrap_or_else(default_model_dir)
+            .join("model.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ExtractError::Setup(format!("reading {}: {e}", path.display())))?;
+        let meta: model::ModelMeta = serde_json::from_str(&text)
+            .map_err(|e| ExtractError::Setup(format!("{} is invalid: {e}", path.display())))?;
+        Ok(meta.version)
+    }
+
+    /// Load the model with `sessions` sessions (at least one).
+    fn load(cfg: &ExtractConfig, sessions: usize) -> Result<Extractor, ExtractError> {
         let dir = cfg.model_dir.clone().unwrap_or_else(default_model_dir);
         if !dir.join("model.onnx").is_file() {
             return Err(ExtractError::Setup(format!(
@@ -392,8 +435,13 @@ impl Extractor {
             )));
         }
         Ok(Extractor {
-            model: ModelExtractor::load(&dir, cfg.threads)?,
+            model: ModelExtractor::load_sessions(&dir, cfg.threads, sessions)?,
         })
+    }
+
+    /// How many documents can be labelled at once.
+    pub fn sessions(&self) -> usize {
+        self.model.model.sessions()
     }
 
     /// The loaded model's version (from model.json), for reports.

@@ -7,8 +7,10 @@
 //! the L labels and the window length.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, TryLockError};
 
+use ort::session::builder::PrepackedWeights;
 use ort::session::Session;
 use serde::Deserialize;
 
@@ -54,7 +56,8 @@ pub fn find_ort_library() -> Result<PathBuf, ExtractError> {
         let out = std::process::Command::new(py)
             .args([
                 "-c",
-                "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))",
+                // find_spec locates the package without importing it (and numpy with it).
+                "import importlib.util as u; print(u.find_spec('onnxruntime').submodule_search_locations[0])",
             ])
             .stderr(std::process::Stdio::null())
             .output();
@@ -108,16 +111,25 @@ fn environment() -> Result<&'static ort::environment::Environment, ExtractError>
     env.as_ref().map_err(|e| ExtractError::Setup(e.clone()))
 }
 
-/// A loaded model. One `Session` shared by every caller (runs are serialised by a mutex;
-/// ONNX Runtime parallelises inside a run).
+/// A loaded model: the weights once, and `sessions` ONNX Runtime sessions over them (they
+/// share the prepacked weights), so that as many documents can be labelled at once. A run
+/// takes a free session, or waits for one; inside a run ONNX Runtime parallelises with
+/// `threads` threads.
 pub struct Model {
-    session: Mutex<Session>,
+    sessions: Vec<Mutex<Session>>,
+    /// Round-robin start for the search of a free session.
+    next: AtomicUsize,
     pub meta: ModelMeta,
 }
 
 impl Model {
-    /// Load `model.onnx` and `model.json` from `dir`. `threads` = 0 lets the runtime pick.
-    pub fn load(dir: &Path, threads: usize) -> Result<Model, ExtractError> {
+    /// Load `model.onnx` and `model.json` from `dir` with `sessions` sessions (at least one)
+    /// for parallel runs. `threads` = 0 lets the runtime pick.
+    pub fn load_sessions(
+        dir: &Path,
+        threads: usize,
+        sessions: usize,
+    ) -> Result<Model, ExtractError> {
         let meta_path = dir.join("model.json");
         let meta_text = std::fs::read_to_string(&meta_path)
             .map_err(|e| ExtractError::Setup(format!("reading {}: {e}", meta_path.display())))?;
@@ -126,19 +138,55 @@ impl Model {
         let env = environment()?;
         let onnx = dir.join("model.onnx");
         let setup = |e: String| ExtractError::Setup(format!("loading {}: {e}", onnx.display()));
-        let mut builder = Session::builder(env).map_err(|e| setup(e.to_string()))?;
-        if threads > 0 {
-            builder = builder
-                .with_intra_threads(threads)
+        let weights = PrepackedWeights::new();
+        let mut pool = Vec::new();
+        for _ in 0..sessions.max(1) {
+            let mut builder = Session::builder(env)
+                .map_err(|e| setup(e.to_string()))?
+                .with_prepacked_weights(&weights)
                 .map_err(|e| setup(e.to_string()))?;
+            if threads > 0 {
+                builder = builder
+                    .with_intra_threads(threads)
+                    .map_err(|e| setup(e.to_string()))?;
+            }
+            let session = builder
+                .commit_from_file(&onnx)
+                .map_err(|e| setup(e.to_string()))?;
+            pool.push(Mutex::new(session));
         }
-        let session = builder
-            .commit_from_file(&onnx)
-            .map_err(|e| setup(e.to_string()))?;
         Ok(Model {
-            session: Mutex::new(session),
+            sessions: pool,
+            next: AtomicUsize::new(0),
             meta,
         })
+    }
+
+    /// How many runs can go at once.
+    pub fn sessions(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// A free session, else the next one in turn (waiting for it).
+    fn session(&self) -> Result<MutexGuard<'_, Session>, ExtractError> {
+        let poisoned =
+            || ExtractError::Inference("the model session was poisoned by a panic".into());
+        let n = self.sessions.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for k in 0..n {
+            if let Some(m) = self.sessions.get((start + k) % n) {
+                match m.try_lock() {
+                    Ok(guard) => return Ok(guard),
+                    Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+                    Err(TryLockError::WouldBlock) => {}
+                }
+            }
+        }
+        self.sessions
+            .get(start % n)
+            .ok_or_else(|| ExtractError::Inference("no model session".into()))?
+            .lock()
+            .map_err(|_| poisoned())
     }
 
     /// Run a batch of `batch` windows of `seq` tokens. Returns logits, row-major
@@ -158,9 +206,7 @@ impl Model {
             .map_err(err)?;
         let boxes = ort::value::Tensor::from_array((vec![batch as i64, seq as i64, 4], bbox))
             .map_err(err)?;
-        let mut session = self.session.lock().map_err(|_| {
-            ExtractError::Inference("the model session was poisoned by a panic".into())
-        })?;
+        let mut session = self.session()?;
         let outputs = session
             .run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "bbox" => boxes])
             .map_err(err)?;

@@ -237,6 +237,36 @@ fn ingest_and_move(
     file: &Path,
     move_after: bool,
 ) -> Result<(FileOutcome, Option<Moved>), FolderError> {
+    match read_file(pipeline, file)? {
+        Read::Refused(outcome) => {
+            if move_after {
+                finish(dir, file, &outcome)?;
+            }
+            Ok((outcome, None))
+        }
+        Read::Bytes { incoming, before } => {
+            let unchanged = || signature(file).is_ok_and(|now| now == before);
+            let outcome = pipeline.handle_unless_changed(store, &incoming, &unchanged)?;
+            settle(dir, file, before, &incoming.bytes, outcome, move_after)
+        }
+    }
+}
+
+/// A drop-folder file, read.
+enum Read {
+    /// Refused before reading (too large); nothing is stored.
+    Refused(FileOutcome),
+    /// Its bytes, and its size and mtime when they were read.
+    Bytes {
+        incoming: Incoming,
+        before: (u64, Option<SystemTime>),
+    },
+}
+
+/// Read a file from a drop folder unless it is too large; a file that changes while it is
+/// read is an error ([`FolderError::Changed`]).
+fn read_file(pipeline: &Pipeline<'_>, file: &Path) -> Result<Read, FolderError> {
+    let dir = file.parent().unwrap_or(Path::new("."));
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -249,21 +279,16 @@ fn ingest_and_move(
             size: before.0,
             limit,
         };
-        let outcome = FileOutcome {
+        return Ok(Read::Refused(FileOutcome {
             file: name,
             document_id: None,
             status: FileStatus::Failed,
             reason: Some(format!("{}: {e}", e.code())),
             orders: vec![],
-        };
-        if move_after {
-            finish(dir, file, &outcome)?;
-        }
-        return Ok((outcome, None));
+        }));
     }
     let bytes = fs::read(file).map_err(io_err(file))?;
-    let unchanged = || signature(file).is_ok_and(|now| now == before);
-    if bytes.len() as u64 != before.0 || !unchanged() {
+    if bytes.len() as u64 != before.0 || signature(file).map_or(true, |now| now != before) {
         return Err(FolderError::Changed {
             path: file.to_path_buf(),
         });
@@ -272,43 +297,137 @@ fn ingest_and_move(
         .1
         .map(chrono::DateTime::<Utc>::from)
         .unwrap_or_else(Utc::now);
-    let incoming = Incoming {
-        source: SourceKind::Folder,
-        origin: dir.display().to_string(),
-        file_name: name,
-        sender: None,
-        received_at,
-        bytes,
-    };
-    let outcome = pipeline.handle_unless_changed(store, &incoming, &unchanged)?;
-    if move_after {
-        if !unchanged() {
-            // Written to again after the orders were recorded: leave it to be read again.
-            return Err(FolderError::Changed {
-                path: file.to_path_buf(),
-            });
-        }
-        let target = finish(dir, file, &outcome)?;
-        // A writer that still holds the file open writes on into the moved file: compare
-        // what landed with what was stored, and put a file that grew back to be read again.
-        let landed = fs::read(&target).map_err(io_err(&target))?;
-        if sha256_hex(&landed) != sha256_hex(&incoming.bytes) {
-            let _ = fs::remove_file(PathBuf::from(format!("{}.reason.txt", target.display())));
-            fs::rename(&target, file).map_err(io_err(&target))?;
-            return Err(FolderError::Changed {
-                path: file.to_path_buf(),
-            });
-        }
-        let sig = signature(&target).map_err(io_err(&target))?;
-        let moved = Moved {
-            from: file.to_path_buf(),
-            to: target,
-            sig,
-            at: Instant::now(),
-        };
-        return Ok((outcome, Some(moved)));
+    Ok(Read::Bytes {
+        incoming: Incoming {
+            source: SourceKind::Folder,
+            origin: dir.display().to_string(),
+            file_name: name,
+            sender: None,
+            received_at,
+            bytes,
+        },
+        before,
+    })
+}
+
+/// After the outcome is recorded: move the file (if `move_after`) unless it was written to
+/// meanwhile, and make sure what landed is what was stored.
+fn settle(
+    dir: &Path,
+    file: &Path,
+    before: (u64, Option<SystemTime>),
+    stored: &[u8],
+    outcome: FileOutcome,
+    move_after: bool,
+) -> Result<(FileOutcome, Option<Moved>), FolderError> {
+    if !move_after {
+        return Ok((outcome, None));
     }
-    Ok((outcome, None))
+    if signature(file).map_or(true, |now| now != before) {
+        // Written to again after the orders were recorded: leave it to be read again.
+        return Err(FolderError::Changed {
+            path: file.to_path_buf(),
+        });
+    }
+    let target = finish(dir, file, &outcome)?;
+    // A writer that still holds the file open writes on into the moved file: compare
+    // what landed with what was stored, and put a file that grew back to be read again.
+    let landed = fs::read(&target).map_err(io_err(&target))?;
+    if sha256_hex(&landed) != sha256_hex(stored) {
+        let _ = fs::remove_file(PathBuf::from(format!("{}.reason.txt", target.display())));
+        fs::rename(&target, file).map_err(io_err(&target))?;
+        return Err(FolderError::Changed {
+            path: file.to_path_buf(),
+        });
+    }
+    let sig = signature(&target).map_err(io_err(&target))?;
+    let moved = Moved {
+        from: file.to_path_buf(),
+        to: target,
+        sig,
+        at: Instant::now(),
+    };
+    Ok((outcome, Some(moved)))
+}
+
+/// Take in `files` of the drop folder `dir` with the documents read in parallel
+/// ([`Pipeline::handle_batch`]); each file is stored, processed and (if `move_after`) moved
+/// exactly as [`ingest_file`] does, and `on_outcome` sees the files in the order given.
+/// A store error stops the batch and is returned.
+pub fn ingest_files(
+    pipeline: &Pipeline<'_>,
+    store: &mut Store,
+    dir: &Path,
+    files: &[PathBuf],
+    move_after: bool,
+    on_outcome: &mut dyn FnMut(&Path, Result<FileOutcome, FolderError>),
+) -> Result<(), FolderError> {
+    ingest_batch(
+        pipeline,
+        store,
+        dir,
+        files,
+        move_after,
+        None,
+        &mut |file, res| on_outcome(file, res.map(|(o, _)| o)),
+    )
+}
+
+/// A file of a batch: where it is, and what reading it gave.
+struct Item<'f> {
+    file: &'f Path,
+    read: Result<Read, FolderError>,
+}
+
+type Settled = Result<(FileOutcome, Option<Moved>), FolderError>;
+
+fn ingest_batch(
+    pipeline: &Pipeline<'_>,
+    store: &mut Store,
+    dir: &Path,
+    files: &[PathBuf],
+    move_after: bool,
+    stop: Option<&AtomicBool>,
+    on_outcome: &mut dyn FnMut(&Path, Settled),
+) -> Result<(), FolderError> {
+    let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
+    let items = files.iter().take_while(|_| !stopped()).map(|file| {
+        let item = Item {
+            file,
+            read: read_file(pipeline, file),
+        };
+        let incoming = match &item.read {
+            Ok(Read::Bytes { incoming, .. }) => Some(incoming.clone()),
+            _ => None,
+        };
+        (item, incoming)
+    });
+    let unchanged = |item: &Item<'_>| match &item.read {
+        Ok(Read::Bytes { before, .. }) => signature(item.file).is_ok_and(|now| now == *before),
+        _ => true,
+    };
+    let mut done = |_: &mut Store, item: Item<'_>, outcome: Option<FileOutcome>| {
+        let res = match (item.read, outcome) {
+            (Err(e), _) => Err(e),
+            (Ok(Read::Refused(outcome)), _) => {
+                let moved = if move_after {
+                    finish(dir, item.file, &outcome).map(|_| ())
+                } else {
+                    Ok(())
+                };
+                moved.map(|()| (outcome, None))
+            }
+            (Ok(Read::Bytes { before, incoming }), Some(outcome)) => {
+                settle(dir, item.file, before, &incoming.bytes, outcome, move_after)
+            }
+            (Ok(Read::Bytes { .. }), None) => Err(FolderError::Changed {
+                path: item.file.to_path_buf(),
+            }),
+        };
+        on_outcome(item.file, res);
+    };
+    pipeline.handle_batch(store, items, &unchanged, &mut done)?;
+    Ok(())
 }
 
 /// Size and mtime: what changes while a writer is at work.
@@ -356,18 +475,27 @@ pub fn watch(
     while !stop.load(Ordering::Relaxed) {
         moved.retain(|m| !m.check());
         let candidates = scan(&folder.path)?;
-        for file in tracker.ready(&candidates) {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            tracker.forget(&file);
-            let res = ingest_and_move(pipeline, store, &folder.path, &file, true);
-            let res = res.map(|(o, m)| {
-                moved.extend(m);
-                o
-            });
-            on_outcome(&file, res);
+        let ready = tracker.ready(&candidates);
+        for file in &ready {
+            tracker.forget(file);
         }
+        // Read in parallel, recorded and moved in order; a stop ends the batch early (the
+        // files not begun stay for the next run).
+        ingest_batch(
+            pipeline,
+            store,
+            &folder.path,
+            &ready,
+            true,
+            Some(stop),
+            &mut |file, res| {
+                let res = res.map(|(o, m)| {
+                    moved.extend(m);
+                    o
+                });
+                on_outcome(file, res);
+            },
+        )?;
         let wait = if candidates.is_empty() && moved.is_empty() {
             folder.poll_interval
         } else {

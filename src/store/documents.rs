@@ -4,8 +4,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use serde_json::json;
 
+use serde::{Deserialize, Serialize};
+
 use super::{audit, now, sha256_hex, Result, Store, StoreError};
 use crate::domain::{Document, Incoming, SourceKind};
+use crate::parse::EmailMeta;
 
 /// What happened when bytes were offered to the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +37,18 @@ pub enum DocStatus {
         code: String,
         reason: String,
     },
+}
+
+/// What the reviewer's page shows of an email, kept when it is read (table
+/// `document_emails`), so the page and the checks after an edit do not parse it again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoredEmail {
+    /// The headers; `attachments` in the order of [`crate::parse::mime::email_attachments`]
+    /// (their index is the download link's).
+    #[serde(flatten)]
+    pub meta: EmailMeta,
+    /// The text of the body part.
+    pub body: String,
 }
 
 const DOC_COLS: &str =
@@ -222,6 +237,33 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(before)
+    }
+
+    /// Keep what the item page shows of an email document (replacing an earlier summary).
+    pub fn record_email(&mut self, id: i64, email: &StoredEmail) -> Result<()> {
+        let summary = serde_json::to_string(email)?;
+        self.retrying(|s| {
+            s.conn().execute(
+                "INSERT INTO document_emails (document_id, summary) VALUES (?1, ?2)
+                 ON CONFLICT (document_id) DO UPDATE SET summary = excluded.summary",
+                params![id, summary],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The email summary kept at ingest; `None` for documents read before it was kept (and
+    /// for anything not an email).
+    pub fn stored_email(&self, id: i64) -> Result<Option<StoredEmail>> {
+        let text: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT summary FROM document_emails WHERE document_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
     }
 
     /// Record that a document could not be read; the original stays in the archive.

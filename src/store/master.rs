@@ -13,6 +13,8 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde_json::json;
 
 use super::{audit, now, Result, Store, StoreError};
+use std::sync::Arc;
+
 use crate::rules::catalog::{check_references, read_master_dir, TableCount};
 use crate::rules::text::normalize_name;
 use crate::rules::{
@@ -295,6 +297,25 @@ impl Store {
     /// The indexed snapshot the rules run against. Build once, use for many orders.
     pub fn load_master(&self) -> Result<MasterData> {
         Ok(MasterData::build(self.master_rows()?))
+    }
+
+    /// The master data, loaded once and kept while it does not change: every write to a
+    /// master table (an import, a learned cross-reference, unit or buyer, by any process)
+    /// bumps a counter, which is all this reads when nothing changed.
+    pub fn master(&self) -> Result<Arc<MasterData>> {
+        let counter: i64 =
+            self.conn()
+                .query_row("SELECT counter FROM master_changes WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?;
+        if let Some((at, master)) = self.master.borrow().as_ref() {
+            if *at == counter {
+                return Ok(master.clone());
+            }
+        }
+        let master = Arc::new(self.load_master()?);
+        *self.master.borrow_mut() = Some((counter, master.clone()));
+        Ok(master)
     }
 
     /// A reviewer's "remember this": `customer_part` of `customer_id` is our `sku`. Replaces an

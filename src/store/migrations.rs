@@ -233,6 +233,58 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (customer_id, printed)
     );
     "#,
+    // 8: what the item page shows of an email (sender, recipients, subject, date, body text,
+    // attachment list), kept when the email is read so the web layer does not parse the
+    // original again (issue 21 item 5); and a counter every change to the master data bumps,
+    // so a process can keep the master data loaded and reload it only when it changed.
+    r#"
+    CREATE TABLE document_emails (
+        document_id   INTEGER PRIMARY KEY REFERENCES documents(id),
+        -- JSON: {from, to, subject, date, body, attachments: [{name, media_type, size}]}
+        summary       TEXT NOT NULL
+    );
+    CREATE TABLE master_changes (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        counter       INTEGER NOT NULL
+    );
+    INSERT INTO master_changes (id, counter) VALUES (1, 0);
+    CREATE TRIGGER master_changed_catalog_insert AFTER INSERT ON catalog
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_catalog_update AFTER UPDATE ON catalog
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_catalog_delete AFTER DELETE ON catalog
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_customers_insert AFTER INSERT ON customers
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_customers_update AFTER UPDATE ON customers
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_customers_delete AFTER DELETE ON customers
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_crossref_insert AFTER INSERT ON crossref
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_crossref_update AFTER UPDATE ON crossref
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_crossref_delete AFTER DELETE ON crossref
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_contract_prices_insert AFTER INSERT ON contract_prices
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_contract_prices_update AFTER UPDATE ON contract_prices
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_contract_prices_delete AFTER DELETE ON contract_prices
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_buyer_aliases_insert AFTER INSERT ON buyer_aliases
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_buyer_aliases_update AFTER UPDATE ON buyer_aliases
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_buyer_aliases_delete AFTER DELETE ON buyer_aliases
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_uom_aliases_insert AFTER INSERT ON uom_aliases
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_uom_aliases_update AFTER UPDATE ON uom_aliases
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    CREATE TRIGGER master_changed_uom_aliases_delete AFTER DELETE ON uom_aliases
+        BEGIN UPDATE master_changes SET counter = counter + 1; END;
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

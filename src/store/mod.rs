@@ -24,7 +24,7 @@ use rusqlite::Connection;
 
 pub use audit::AuditEntry;
 pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
-pub use documents::{DocStatus, IngestOutcome};
+pub use documents::{DocStatus, IngestOutcome, StoredEmail};
 pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
 pub use users::{hash_password, random_token, LoginCheck, LoginPolicy, Session, User};
@@ -53,6 +53,15 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// What [`Store::backup_to`] copied.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct BackupReport {
+    pub database_bytes: u64,
+    pub archive_copied: usize,
+    /// Originals the destination already held (from an earlier backup).
+    pub archive_kept: usize,
+}
+
 /// How long a statement waits for another connection's write lock before SQLITE_BUSY.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -61,6 +70,9 @@ const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub struct Store {
     conn: Connection,
     data_dir: PathBuf,
+    /// The master data as last loaded, with the change counter it was loaded at
+    /// ([`Store::master`]).
+    master: std::cell::RefCell<Option<(i64, std::sync::Arc<crate::rules::MasterData>)>>,
 }
 
 impl Store {
@@ -103,6 +115,7 @@ impl Store {
         Ok(Store {
             conn,
             data_dir: data_dir.to_path_buf(),
+            master: std::cell::RefCell::new(None),
         })
     }
 
@@ -138,6 +151,57 @@ impl Store {
                 .join(&sha256[2..4])
                 .join(sha256),
         )
+    }
+
+    /// Copy the store to the folder `dest` while it is in use: the database through SQLite's
+    /// online backup API (a consistent snapshot, whatever other processes write meanwhile),
+    /// then every archived original `dest` does not hold yet (originals never change: their
+    /// name is their hash). `dest` is then a data folder to start from.
+    pub fn backup_to(&self, dest: &Path) -> Result<BackupReport> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io { path, source }
+        };
+        fs::create_dir_all(dest).map_err(io(dest))?;
+        let db_path = dest.join("po-intake.db");
+        let mut target = Connection::open(&db_path)?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
+            // 1,024 pages at a time, letting writers in between steps.
+            backup.run_to_completion(1024, std::time::Duration::from_millis(5), None)?;
+        }
+        drop(target);
+        let mut report = BackupReport::default();
+        let from = self.data_dir.join("archive");
+        let mut dirs = vec![from.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in fs::read_dir(&dir).map_err(io(&dir))? {
+                let path = entry.map_err(io(&dir))?.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                // Temp files of a write in progress are not originals yet.
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                if !name.is_some_and(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+                {
+                    continue;
+                }
+                let rel = path.strip_prefix(&from).unwrap_or(&path);
+                let to = dest.join("archive").join(rel);
+                if to.exists() {
+                    report.archive_kept += 1;
+                    continue;
+                }
+                if let Some(parent) = to.parent() {
+                    fs::create_dir_all(parent).map_err(io(parent))?;
+                }
+                fs::copy(&path, &to).map_err(io(&to))?;
+                report.archive_copied += 1;
+            }
+        }
+        report.database_bytes = fs::metadata(&db_path).map_err(io(&db_path))?.len();
+        Ok(report)
     }
 
     /// Read an original back from the archive.

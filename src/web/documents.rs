@@ -8,61 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::auth::Reviewer;
 use super::{AppState, WebError};
-use crate::parse::mime::{sanitize_file_name, with_parsed_mail};
-use crate::parse::{Limits, ParseError};
-
-/// One attachment of an email: its (sanitised) name, media type and bytes.
-pub(crate) struct Attachment {
-    pub name: String,
-    pub media_type: String,
-    pub bytes: Vec<u8>,
-}
-
-/// The attachments of a MIME message, in the order they appear (depth-first). The message is
-/// parsed under the same limits as at ingest (a hostile one stored before cannot take the
-/// server down: see [`crate::parse::mime::with_parsed_mail`]).
-pub(crate) fn email_attachments(
-    bytes: &[u8],
-    limits: &Limits,
-) -> Result<Vec<Attachment>, ParseError> {
-    fn walk(p: &mailparse::ParsedMail<'_>, out: &mut Vec<Attachment>, depth: u32) {
-        if depth > 8 || out.len() > 200 {
-            return;
-        }
-        if !p.subparts.is_empty() {
-            for s in &p.subparts {
-                walk(s, out, depth + 1);
-            }
-            return;
-        }
-        let disp = p.get_content_disposition();
-        let name = disp
-            .params
-            .get("filename")
-            .or_else(|| p.ctype.params.get("name"))
-            .cloned();
-        let attached = matches!(disp.disposition, mailparse::DispositionType::Attachment);
-        if let Some(name) = name.or_else(|| attached.then(|| "attachment".to_string())) {
-            if let Ok(bytes) = p.get_body_raw() {
-                let mut media_type = p.ctype.mimetype.to_ascii_lowercase();
-                let lower = name.to_ascii_lowercase();
-                if lower.ends_with(".pdf") || bytes.starts_with(b"%PDF-") {
-                    media_type = "application/pdf".into();
-                }
-                out.push(Attachment {
-                    name: sanitize_file_name(&name).unwrap_or_else(|| "attachment".into()),
-                    media_type,
-                    bytes,
-                });
-            }
-        }
-    }
-    with_parsed_mail(bytes, limits, |m| {
-        let mut out = Vec::new();
-        walk(m, &mut out, 0);
-        out
-    })
-}
+use crate::parse::mime::email_attachments;
 
 /// A file name safe inside a quoted Content-Disposition value.
 fn disposition(kind: &str, name: &str) -> HeaderValue {

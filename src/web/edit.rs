@@ -362,15 +362,21 @@ pub fn recheck(
     row: &OrderRow,
     order: &Order,
 ) -> Result<CheckResult, WebError> {
-    let master = store.load_master()?;
+    let master = store.master()?;
     let doc = store.document(row.document_id)?;
     let mut sender = doc.as_ref().and_then(|d| d.sender.clone());
     if let Some(d) = doc.as_ref().filter(|d| d.media_type == "message/rfc822") {
-        if let Ok(bytes) = store.read_original(&d.sha256) {
-            if let Ok(p) = crate::parse::parse(&bytes, &d.file_name, &cfg.limits) {
-                sender = p.email.and_then(|e| e.from).or(sender);
-            }
-        }
+        // The From kept when the email was read; an email read before that was kept is
+        // parsed again, as the pipeline read it.
+        let from = match store.stored_email(d.id)? {
+            Some(e) => e.meta.from,
+            None => store
+                .read_original(&d.sha256)
+                .ok()
+                .and_then(|bytes| crate::parse::parse(&bytes, &d.file_name, &cfg.limits).ok())
+                .and_then(|p| p.email.and_then(|e| e.from)),
+        };
+        sender = from.or(sender);
     }
     let id = row.id;
     let dup = |p: &rules::DuplicateProbe<'_>| {

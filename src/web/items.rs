@@ -11,12 +11,10 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::auth::Reviewer;
-use super::documents::email_attachments;
 use super::edit::{self, HEADER_FIELDS, LINE_FIELDS};
 use super::{render, AppState, WebError};
 use crate::domain::{ChargeKind, Document, OrderState};
-use crate::parse::PartContent;
-use crate::store::{AuditEntry, Claim, OrderRow};
+use crate::store::{AuditEntry, Claim, OrderRow, StoredEmail};
 
 /// The actions, shared by the HTML and JSON handlers.
 pub(crate) mod ops {
@@ -358,6 +356,7 @@ fn item_page(
     row: &OrderRow,
     doc: Document,
     original: Option<Vec<u8>>,
+    stored_email: Option<StoredEmail>,
     limits: &crate::parse::Limits,
     threshold: f32,
     claim: Option<Claim>,
@@ -449,39 +448,35 @@ fn item_page(
     let (doc_kind, email, text) = match doc.media_type.as_str() {
         "application/pdf" => ("pdf", None, String::new()),
         "message/rfc822" => {
-            let bytes = original.unwrap_or_default();
-            let parsed = crate::parse::parse(&bytes, &doc.file_name, limits).ok();
-            let meta = parsed
-                .as_ref()
-                .and_then(|p| p.email.clone())
-                .unwrap_or_default();
-            let body = parsed
-                .as_ref()
-                .and_then(|p| p.parts.iter().find(|p| p.name == "body"))
-                .and_then(|p| match &p.content {
-                    PartContent::Parsed { doc } => Some(doc.text()),
-                    PartContent::Failed { .. } => None,
-                })
-                .unwrap_or_default();
-            let attachments = email_attachments(&bytes, limits)
-                .unwrap_or_default()
-                .into_iter()
-                .enumerate()
-                .map(|(n, a)| AttachmentView {
-                    n,
-                    pdf: a.media_type == "application/pdf",
-                    size: size_text(a.bytes.len()),
-                    name: a.name,
-                    media_type: a.media_type,
-                })
-                .collect();
+            // Kept when it was read; an email read before that was kept is parsed again.
+            let StoredEmail { meta, body } = match stored_email {
+                Some(kept) => kept,
+                None => {
+                    let bytes = original.unwrap_or_default();
+                    crate::parse::parse(&bytes, &doc.file_name, limits)
+                        .ok()
+                        .and_then(|p| crate::pipeline::email_summary(&p, &bytes, limits))
+                        .unwrap_or_default()
+                }
+            };
             let email = EmailView {
                 from: meta.from.unwrap_or_default(),
                 to: meta.to.unwrap_or_default(),
                 subject: meta.subject.unwrap_or_default(),
                 date: meta.date.unwrap_or_default(),
                 body,
-                attachments,
+                attachments: meta
+                    .attachments
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, a)| AttachmentView {
+                        n,
+                        pdf: a.media_type == "application/pdf",
+                        size: size_text(usize::try_from(a.size).unwrap_or(usize::MAX)),
+                        name: a.name,
+                        media_type: a.media_type,
+                    })
+                    .collect(),
             };
             ("email", Some(email), String::new())
         }
@@ -585,13 +580,17 @@ pub async fn page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
     let user = who.name.clone();
-    let (row, doc, original, claim, history, position) = state
+    let (row, doc, original, stored_email, claim, history, position) = state
         .db(move |store, cfg| {
             let (row, claim) = ops::view(store, cfg, &user, id)?;
             let doc = store.document(row.document_id)?.ok_or_else(|| {
                 WebError::NotFound(format!("document {} not found", row.document_id))
             })?;
-            let original = if doc.media_type == "application/pdf" {
+            let stored_email = match doc.media_type.as_str() {
+                "message/rfc822" => store.stored_email(doc.id)?,
+                _ => None,
+            };
+            let original = if doc.media_type == "application/pdf" || stored_email.is_some() {
                 None
             } else {
                 store.read_original(&doc.sha256).ok()
@@ -602,7 +601,7 @@ pub async fn page(
                 Some(p) => format!("{} of {}", p + 1, queue.len()),
                 None => format!("{} open", queue.len()),
             };
-            Ok((row, doc, original, claim, history, position))
+            Ok((row, doc, original, stored_email, claim, history, position))
         })
         .await?;
     let cfg = state.cfg();
@@ -612,6 +611,7 @@ pub async fn page(
         &row,
         doc,
         original,
+        stored_email,
         &cfg.limits,
         cfg.rules.confidence_threshold,
         claim,

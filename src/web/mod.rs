@@ -5,7 +5,8 @@
 //! (check, act, redirect); the signed-in reviewer is an extractor ([`auth::Reviewer`]) so no
 //! handler can forget it; one middleware ([`auth::session_layer`]) finds the session and checks
 //! the CSRF token of every POST, so no form can forget that either. SQLite is reached only
-//! through [`AppState::db`], which runs the closure on the blocking pool with its own `Store`.
+//! through [`AppState::db`], which runs the closure on the blocking pool with a `Store` of a
+//! small pool (opened and migrated once, reused by every request).
 //! [`serve`] takes a bound listener so tests can bind port 0.
 
 mod api;
@@ -42,6 +43,12 @@ pub struct AppState {
 struct Inner {
     cfg: Config,
     data_dir: PathBuf,
+    /// Open (and migrated) stores, reused by every request: a store is opened when none is
+    /// idle, and at most [`POOL_SIZE`] exist (the semaphore).
+    idle: std::sync::Mutex<Vec<Store>>,
+    permits: tokio::sync::Semaphore,
+    /// How many stores were opened, for the test that they are reused.
+    opened: std::sync::atomic::AtomicUsize,
     /// The model's version once `/readyz` has loaded it (see [`ops::readyz`]).
     model_version: tokio::sync::OnceCell<String>,
 }
@@ -53,6 +60,9 @@ impl AppState {
             inner: Arc::new(Inner {
                 cfg,
                 data_dir,
+                idle: std::sync::Mutex::new(Vec::new()),
+                permits: tokio::sync::Semaphore::new(POOL_SIZE),
+                opened: std::sync::atomic::AtomicUsize::new(0),
                 model_version: tokio::sync::OnceCell::new(),
             }),
         }
@@ -62,22 +72,51 @@ impl AppState {
         &self.inner.cfg
     }
 
-    /// Run `f` with a store of its own on the blocking pool (rusqlite is synchronous and
-    /// `Store` is not `Sync`; SQLite WAL lets these run side by side).
+    /// Run `f` on the blocking pool with a store of the pool to itself (rusqlite is
+    /// synchronous and `Store` is not `Sync`; SQLite WAL lets these run side by side). The
+    /// store goes back to the pool afterwards, with the master data it loaded.
     pub async fn db<T, F>(&self, f: F) -> Result<T, WebError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store, &Config) -> Result<T, WebError> + Send + 'static,
     {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| WebError::Internal(format!("the store pool is closed: {e}")))?;
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut store = Store::open(&state.inner.data_dir)?;
-            f(&mut store, &state.inner.cfg)
+            let inner = &state.inner;
+            let idle = inner.idle.lock().ok().and_then(|mut v| v.pop());
+            let mut store = match idle {
+                Some(s) => s,
+                None => {
+                    inner
+                        .opened
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    Store::open(&inner.data_dir)?
+                }
+            };
+            let out = f(&mut store, &inner.cfg);
+            if let Ok(mut v) = inner.idle.lock() {
+                v.push(store);
+            }
+            out
         })
         .await
         .map_err(|e| WebError::Internal(format!("a database task failed: {e}")))?
     }
+
+    /// How many stores this state has opened so far.
+    pub fn stores_opened(&self) -> usize {
+        self.inner.opened.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
+
+/// Stores open at once for the web layer (requests beyond it wait for one).
+const POOL_SIZE: usize = 4;
 
 /// Every route of the UI and the API, in one place.
 pub fn router(state: AppState) -> Router {
@@ -129,13 +168,14 @@ pub fn router(state: AppState) -> Router {
 
 /// Serve the UI on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, cfg: Config) -> std::io::Result<()> {
-    // Make sure the schema is current before the first request (and fail early if not).
-    let data_dir = cfg.data_dir.clone();
-    tokio::task::spawn_blocking(move || Store::open(&data_dir).map(|_| ()))
+    // Open (and migrate) the first store before the first request, and fail early if it
+    // cannot be opened; it stays in the pool.
+    let state = AppState::new(cfg);
+    state
+        .db(|_, _| Ok(()))
         .await
-        .map_err(std::io::Error::other)?
-        .map_err(std::io::Error::other)?;
-    let app = router(AppState::new(cfg));
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let app = router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -192,4 +232,55 @@ async fn app_js() -> Response {
         include_str!("static/app.js"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 21 item 5: requests share a few stores opened once, and the master data they
+    /// load is kept until it changes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_share_the_stores_and_the_master_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cfg = Config::embedded_default();
+        cfg.data_dir = dir.path().to_path_buf();
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut store = Store::open(dir.path()).expect("open");
+        store
+            .import_master(&root.join("fixtures/master"))
+            .expect("import");
+        drop(store);
+        let state = AppState::new(cfg);
+        let calls = (0..40).map(|_| {
+            state.db(|store, _| {
+                let a = store.master()?;
+                let b = store.master()?;
+                Ok(Arc::ptr_eq(&a, &b))
+            })
+        });
+        for same in futures::future::join_all(calls).await {
+            assert!(
+                same.expect("db call"),
+                "master data loaded twice without a change"
+            );
+        }
+        let opened = state.stores_opened();
+        assert!(
+            (1..=POOL_SIZE).contains(&opened),
+            "{opened} stores for 40 requests"
+        );
+        // A change to the master data (here a learned buyer, from any connection) is seen.
+        let changed = state
+            .db(|store, _| {
+                let before = store.master()?;
+                let mut other = Store::open(store.data_dir())?;
+                other.add_buyer_alias("Brennan Foods Incorporated", "C1009", "test")?;
+                let after = store.master()?;
+                Ok(!Arc::ptr_eq(&before, &after))
+            })
+            .await
+            .expect("db call");
+        assert!(changed, "the master data was not reloaded after a change");
+    }
 }

@@ -133,16 +133,27 @@ pub struct StoreThread {
 impl StoreThread {
     /// Open the store and load the extractor on a new thread.
     pub fn spawn(cfg: Config) -> Result<StoreThread, ImapError> {
+        StoreThread::spawn_with(cfg, None)
+    }
+
+    /// Like [`StoreThread::spawn`], with an extractor already loaded (shared with the drop
+    /// folders of the same process).
+    pub fn spawn_with(
+        cfg: Config,
+        extractor: Option<Arc<Extractor>>,
+    ) -> Result<StoreThread, ImapError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), ImapError>>();
         std::thread::Builder::new()
             .name("imap-store".into())
             .spawn(move || {
-                let setup = || -> Result<(Store, Extractor), ImapError> {
-                    Ok((
-                        Store::open(&cfg.data_dir)?,
-                        Extractor::from_config(&cfg.extract)?,
-                    ))
+                let setup = || -> Result<(Store, Arc<Extractor>), ImapError> {
+                    let store = Store::open(&cfg.data_dir)?;
+                    let extractor = match extractor {
+                        Some(e) => e,
+                        None => Arc::new(Extractor::from_config(&cfg.extract)?),
+                    };
+                    Ok((store, extractor))
                 };
                 let (mut store, extractor) = match setup() {
                     Ok(v) => v,
@@ -894,6 +905,16 @@ pub fn run_blocking(
     stop: Arc<AtomicBool>,
     events: Arc<dyn Fn(MailEvent) + Send + Sync>,
 ) -> Result<(), ImapError> {
+    run_blocking_with(cfg, None, stop, events)
+}
+
+/// [`run_blocking`] with the extractor of the process (`None`: load one).
+pub fn run_blocking_with(
+    cfg: &Config,
+    extractor: Option<Arc<Extractor>>,
+    stop: Arc<AtomicBool>,
+    events: Arc<dyn Fn(MailEvent) + Send + Sync>,
+) -> Result<(), ImapError> {
     if cfg.mailboxes.is_empty() {
         return Ok(());
     }
@@ -902,7 +923,7 @@ pub fn run_blocking(
         .thread_name("imap")
         .enable_all()
         .build()?;
-    let db = StoreThread::spawn(cfg.clone())?;
+    let db = StoreThread::spawn_with(cfg.clone(), extractor)?;
     rt.block_on(async {
         let mut tasks = Vec::new();
         for mb in cfg.mailboxes.clone() {
