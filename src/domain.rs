@@ -67,6 +67,8 @@ pub enum DocKind {
     Pdf,
     Eml,
     Txt,
+    /// An EDI interchange (ANSI X12 or UN/EDIFACT), recognised by its envelope.
+    Edi,
 }
 
 impl DocKind {
@@ -75,6 +77,8 @@ impl DocKind {
             DocKind::Pdf => "application/pdf",
             DocKind::Eml => "message/rfc822",
             DocKind::Txt => "text/plain",
+            // EDI is text; stored as such so a reviewer can read the original in the browser.
+            DocKind::Edi => "text/plain",
         }
     }
 }

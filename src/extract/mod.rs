@@ -424,7 +424,19 @@ impl Extractor {
                         continue;
                     }
                     readable += 1;
-                    let orders = match self.extract_doc(doc, idx as u32) {
+                    let read = match doc.edi.as_deref() {
+                        // EDI: the standard defines every value; the model is not asked.
+                        Some(edi) => {
+                            out.warnings.extend(
+                                edi.problems
+                                    .iter()
+                                    .map(|p| format!("{}: edi: {p}", part.name)),
+                            );
+                            Ok(edi.orders.clone())
+                        }
+                        None => self.extract_doc(doc, idx as u32),
+                    };
+                    let orders = match read {
                         Ok(o) => o,
                         Err(e) => {
                             out.warnings

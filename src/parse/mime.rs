@@ -188,6 +188,7 @@ fn decode_encoded_words(s: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Candidate {
     Pdf,
+    Edi,
     Text,
     None,
 }
@@ -196,6 +197,9 @@ fn classify(media_type: &str, name: &str, data: &[u8]) -> Candidate {
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     let head = data.get(..data.len().min(1024)).unwrap_or(data);
+    if super::edi::sniff(data).is_some() {
+        return Candidate::Edi;
+    }
     if media_type.contains("pdf") || ext == "pdf" || head.windows(5).any(|w| w == b"%PDF-") {
         return Candidate::Pdf;
     }
@@ -334,6 +338,7 @@ impl Walk<'_> {
         let fallback = match (is_message, classify(mt, "", &data)) {
             (true, _) => format!("forwarded-{n}.eml"),
             (_, Candidate::Pdf) => format!("attachment-{n}.pdf"),
+            (_, Candidate::Edi) => format!("attachment-{n}.edi"),
             (_, Candidate::Text) if mt == "text/html" => format!("attachment-{n}.html"),
             _ => format!("attachment-{n}"),
         };
@@ -369,9 +374,16 @@ impl Walk<'_> {
             return Ok(());
         }
         match classify(mt, &name, &data) {
-            Candidate::Pdf => {
+            c @ (Candidate::Pdf | Candidate::Edi) => {
                 let part_name = self.unique_name(format!("{prefix}{name}"));
-                let content = match pdf::parse_pdf_until(&data, self.limits, self.deadline) {
+                let (kind, read) = match c {
+                    Candidate::Edi => (DocKind::Edi, super::edi::read(&data, self.limits)),
+                    _ => (
+                        DocKind::Pdf,
+                        pdf::parse_pdf_until(&data, self.limits, self.deadline),
+                    ),
+                };
+                let content = match read {
                     Ok(doc) => PartContent::Parsed { doc },
                     Err(e) => PartContent::Failed {
                         code: e.code().to_string(),
@@ -380,7 +392,7 @@ impl Walk<'_> {
                 };
                 self.parts.push(ParsedPart {
                     name: part_name,
-                    kind: DocKind::Pdf,
+                    kind,
                     content,
                 });
             }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::DocKind;
 
+pub mod edi;
 pub mod html;
 pub mod layout;
 pub mod mime;
@@ -101,6 +102,10 @@ pub enum DocFlag {
 pub struct ParsedDocument {
     pub pages: Vec<Page>,
     pub flags: Vec<DocFlag>,
+    /// An EDI interchange's orders, read by the standard (the pages are its segments as
+    /// text, for people); the extraction model does not run on such a document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edi: Option<Box<edi::EdiRead>>,
 }
 
 impl ParsedDocument {
@@ -218,6 +223,9 @@ impl ParseError {
 /// Decide what kind of input `bytes` is, from its content first and its name second.
 pub fn detect_kind(bytes: &[u8], file_name: &str) -> Option<DocKind> {
     let head = &bytes[..bytes.len().min(1024)];
+    if edi::sniff(bytes).is_some() {
+        return Some(DocKind::Edi);
+    }
     if find(head, b"%PDF-").is_some() {
         return Some(DocKind::Pdf);
     }
@@ -294,6 +302,7 @@ pub fn parse(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<ParsedInp
         DocKind::Txt => Ok(single(text_file_to_doc(bytes, file_name))),
         DocKind::Pdf => pdf::parse_pdf_until(bytes, limits, deadline).map(single),
         DocKind::Eml => mime::parse_email(bytes, limits, deadline),
+        DocKind::Edi => edi::read(bytes, limits).map(single),
     }
 }
 
@@ -473,5 +482,6 @@ pub fn text_to_doc(text: &str) -> ParsedDocument {
             words,
         }],
         flags: vec![],
+        edi: None,
     }
 }

@@ -182,6 +182,7 @@ pub fn parse_pdf_inline(
     Ok(ParsedDocument {
         pages: out_pages,
         flags,
+        edi: None,
     })
 }
 
