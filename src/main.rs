@@ -82,6 +82,11 @@ enum Cmd {
         #[command(subcommand)]
         action: UserCmd,
     },
+    /// API tokens for uploads (`POST /api/documents` with `Authorization: Bearer`).
+    Token {
+        #[command(subcommand)]
+        action: TokenCmd,
+    },
     /// Work the review queue from the command line.
     Review {
         #[command(subcommand)]
@@ -155,6 +160,17 @@ enum UserCmd {
     /// Create a reviewer (or set a new password). The password is read from the environment
     /// variable PO_INTAKE_PASSWORD, else from the first line of stdin; never from an argument.
     Add { name: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Make a token named NAME (a portal, a script) and print it once; only its hash is
+    /// kept. A name that has a token gets a new one and the old one stops working.
+    Add { name: String },
+    /// Remove the token named NAME.
+    Revoke { name: String },
+    /// Every token's name, when it was made and when it was last used.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -233,6 +249,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::User {
             action: UserCmd::Add { name },
         } => cmd_user_add(&cfg, name),
+        Cmd::Token { action } => cmd_token(&cfg, action, cli.json),
         Cmd::Review { action } => cmd_review(&cfg, action, cli.json),
         Cmd::Catalog {
             action: CatalogCmd::Import { dir },
@@ -785,6 +802,52 @@ fn cmd_user_add(cfg: &Config, name: &str) -> Result<ExitCode> {
     let mut store = open_store(cfg)?;
     let user = store.upsert_user(name, &password)?;
     println!("reviewer '{}' can log in now", user.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_token(cfg: &Config, action: &TokenCmd, json: bool) -> Result<ExitCode> {
+    let mut store = open_store(cfg)?;
+    match action {
+        TokenCmd::Add { name } => {
+            let token = store.add_api_token(name)?;
+            if json {
+                print_json(&serde_json::json!({ "name": name.trim(), "token": token }))?;
+            } else {
+                println!("{token}");
+                notice(
+                    Level::INFO,
+                    &format!(
+                        "token '{}' made; it is shown only this once (send it as Authorization: Bearer)",
+                        name.trim()
+                    ),
+                );
+            }
+        }
+        TokenCmd::Revoke { name } => {
+            if !store.revoke_api_token(name)? {
+                bail!("no token named '{name}'");
+            }
+            println!("token '{name}' revoked");
+        }
+        TokenCmd::List => {
+            let tokens = store.api_tokens()?;
+            if json {
+                let rows: Vec<_> = tokens
+                    .iter()
+                    .map(|(n, c, u)| serde_json::json!({"name": n, "created_at": c, "last_used_at": u}))
+                    .collect();
+                print_json(&rows)?;
+            } else {
+                for (n, c, u) in &tokens {
+                    println!(
+                        "{n:<24} made {c}  last used {}",
+                        u.as_deref().unwrap_or("never")
+                    );
+                }
+                println!("{} token(s)", tokens.len());
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

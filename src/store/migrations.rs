@@ -233,6 +233,17 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (customer_id, printed)
     );
     "#,
+    // 8: API tokens for uploads (issue 20): `po-intake token add NAME` prints a token once;
+    // only its sha256 is kept, so a copy of the database yields no usable token.
+    r#"
+    CREATE TABLE api_tokens (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        token_hash    TEXT NOT NULL UNIQUE,
+        created_at    TEXT NOT NULL,
+        last_used_at  TEXT
+    );
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

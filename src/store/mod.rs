@@ -13,6 +13,7 @@ pub mod migrations;
 mod orders;
 pub mod outbox;
 mod review;
+mod tokens;
 mod users;
 mod workers;
 
