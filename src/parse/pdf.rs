@@ -183,6 +183,7 @@ pub fn parse_pdf_inline(
         pages: out_pages,
         flags,
         edi: None,
+        notes: vec![],
     })
 }
 

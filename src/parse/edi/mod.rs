@@ -303,29 +303,7 @@ pub(crate) fn certain<T>(v: T) -> Option<Field<T>> {
 
 /// Lower every value of `order` to [`DAMAGED_CONFIDENCE`].
 pub(crate) fn mark_damaged(order: &mut Order) {
-    fn low<T>(f: &mut Option<Field<T>>) {
-        if let Some(f) = f.as_mut() {
-            f.confidence = f.confidence.min(DAMAGED_CONFIDENCE);
-        }
-    }
-    low(&mut order.po_number);
-    low(&mut order.order_date);
-    low(&mut order.buyer);
-    low(&mut order.currency);
-    low(&mut order.ship_to);
-    low(&mut order.total);
-    low(&mut order.subtotal);
-    for l in &mut order.lines {
-        low(&mut l.sku);
-        low(&mut l.customer_part);
-        low(&mut l.description);
-        low(&mut l.quantity);
-        low(&mut l.uom);
-        low(&mut l.unit_price);
-        low(&mut l.amount);
-        low(&mut l.price_unit);
-        low(&mut l.discount_pct);
-    }
+    order.map_confidence(|c| c.min(DAMAGED_CONFIDENCE));
 }
 
 /// Record `problems` and mark every order read since `first` as damaged.
