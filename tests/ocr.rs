@@ -174,3 +174,45 @@ fn without_tesseract_a_scan_is_kept_with_the_reason() {
     assert!(inbox.join("failed/scan-po.pdf").is_file());
     assert!(inbox.join("failed/fax-po.tif").is_file());
 }
+
+#[test]
+fn a_fax_mailed_as_a_tiff_attachment_is_read() {
+    let tif = std::fs::read(data("fax-po.tif")).expect("fixture");
+    let b64 = base64(&tif);
+    let eml = format!(
+        "From: fax@fax-gateway.example\r\nTo: orders@example.com\r\nSubject: Fax from +49 30 1234\r\n\
+Message-ID: <fax1@fax-gateway.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"f\"\r\n\r\n\
+--f\r\nContent-Type: text/plain\r\n\r\nYou have received a fax (1 page).\r\n--f\r\n\
+Content-Type: image/tiff; name=\"fax.tif\"\r\nContent-Disposition: attachment; filename=\"fax.tif\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n{b64}\r\n--f--\r\n"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("fax.eml");
+    std::fs::write(&path, eml).expect("write");
+    let v = extract(&path);
+    let orders = v["orders"].as_array().expect("orders");
+    assert_eq!(orders.len(), 1, "{v}");
+    assert_eq!(orders[0]["po_number"], "ORD51009");
+    assert_eq!(orders[0]["part"], "fax.tif");
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for (i, c) in bytes.chunks(3).enumerate() {
+        if i > 0 && i % 19 == 0 {
+            out.push_str("\r\n");
+        }
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(c.get(1).copied().unwrap_or(0)) << 8)
+            | u32::from(c.get(2).copied().unwrap_or(0));
+        for k in 0..4 {
+            out.push(if k <= c.len() {
+                char::from(T[((n >> (18 - 6 * k)) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
