@@ -462,6 +462,7 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
         }
     }
     let _worker = spawn_delivery_worker(cfg)?;
+    spawn_ack_sender(cfg);
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
     for folder_cfg in cfg.drop_folders.clone() {
@@ -766,6 +767,7 @@ fn cmd_serve(cfg: &Config, listen: Option<&str>) -> Result<ExitCode> {
     rt.block_on(async {
         // Approved orders are delivered while the UI runs (supervised: restarted if it stops).
         tokio::spawn(supervised_delivery_worker(cfg));
+        spawn_ack_sender(cfg);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
@@ -1007,10 +1009,20 @@ fn cmd_push(cfg: &Config, json: bool) -> Result<ExitCode> {
     // Make sure the store exists and is migrated before the delivery loop opens it.
     drop(open_store(cfg)?);
     let report = po_intake::oms::push_once_blocking(&cfg.data_dir, &cfg.oms)?;
+    let acks = po_intake::ack::run_once(&mut open_store(cfg)?, &cfg.acknowledgements)?;
     if json {
         print_json(&report)?;
+        if cfg.acknowledgements.enabled {
+            print_json(&serde_json::json!({ "acknowledgements": acks }))?;
+        }
     } else {
         println!("{report}");
+        if cfg.acknowledgements.enabled {
+            println!(
+                "acknowledgements: {} sent, {} failed (tried again later)",
+                acks.sent, acks.failed
+            );
+        }
     }
     Ok(if report.parked > 0 {
         ExitCode::from(3)
@@ -1041,6 +1053,29 @@ fn supervised_delivery_worker(cfg: &Config) -> impl std::future::Future<Output =
         po_intake::supervise::Backoff::default(),
         make,
     )
+}
+
+/// Send acknowledgements every few seconds for the life of the process (serve, watch), when
+/// they are enabled; a failed round is logged and the next one tries again.
+fn spawn_ack_sender(cfg: &Config) {
+    if !cfg.acknowledgements.enabled {
+        return;
+    }
+    let cfg = cfg.clone();
+    let spawned = std::thread::Builder::new()
+        .name("acknowledgements".into())
+        .spawn(move || loop {
+            let round = po_intake::store::Store::open(&cfg.data_dir)
+                .map_err(po_intake::ack::AckError::from)
+                .and_then(|mut store| po_intake::ack::run_once(&mut store, &cfg.acknowledgements));
+            if let Err(e) = round {
+                tracing::error!(error = %e, "acknowledgements: the round failed");
+            }
+            std::thread::sleep(std::time::Duration::from_secs(5));
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "acknowledgements: cannot start the sender thread");
+    }
 }
 
 /// Run the OMS delivery worker on its own thread for the life of the process (watch).

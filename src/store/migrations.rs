@@ -244,6 +244,32 @@ pub const MIGRATIONS: &[&str] = &[
         last_used_at  TEXT
     );
     "#,
+    // 9: acknowledgements to customers (issue 20): one row per order and kind, written from
+    // the orders' durable state by a sweep, sent by SMTP with retries; `enabled_at` keeps
+    // turning acknowledgements on from mailing every order decided before.
+    r#"
+    CREATE TABLE acks (
+        id            INTEGER PRIMARY KEY,
+        order_id      INTEGER NOT NULL REFERENCES orders(id),
+        -- accepted | rejected
+        kind          TEXT NOT NULL,
+        to_addr       TEXT NOT NULL,
+        in_reply_to   TEXT,
+        -- pending | sent | failed (gave up after max_attempts)
+        state         TEXT NOT NULL DEFAULT 'pending',
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       TEXT NOT NULL,
+        last_error    TEXT,
+        created_at    TEXT NOT NULL,
+        sent_at       TEXT,
+        UNIQUE (order_id, kind)
+    );
+    CREATE INDEX acks_due ON acks(state, next_at);
+    CREATE TABLE ack_settings (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        enabled_at    TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.
