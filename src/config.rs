@@ -68,6 +68,8 @@ pub struct RawConfig {
     pub mailboxes: Vec<RawMailbox>,
     #[serde(default)]
     pub web: WebConfig,
+    #[serde(default)]
+    pub acknowledgements: crate::ack::AckConfig,
 }
 
 /// The reviewer web UI; the `[web]` table.
@@ -161,6 +163,8 @@ pub struct Config {
     /// IMAP mailboxes watched by `po-intake watch`.
     pub mailboxes: Vec<Mailbox>,
     pub web: WebConfig,
+    /// E-mail acknowledgements to customers (issue 20).
+    pub acknowledgements: crate::ack::AckConfig,
     /// The file it was read from, if any (relative paths in it are resolved against its folder).
     pub source: Option<PathBuf>,
 }
@@ -237,6 +241,7 @@ impl Config {
             extract: raw.extract,
             mailboxes: validate_mailboxes(raw.mailboxes)?,
             web: raw.web,
+            acknowledgements: raw.acknowledgements,
             source,
         })
     }
@@ -257,6 +262,7 @@ fn unreachable_default() -> Config {
         extract: ExtractConfig::default(),
         mailboxes: vec![],
         web: WebConfig::default(),
+        acknowledgements: crate::ack::AckConfig::default(),
         source: None,
     }
 }

@@ -67,6 +67,10 @@ pub enum DocKind {
     Pdf,
     Eml,
     Txt,
+    /// An EDI interchange (ANSI X12 or UN/EDIFACT), recognised by its envelope.
+    Edi,
+    /// A scanned or faxed image (PNG, JPEG, TIFF), read by OCR.
+    Image,
 }
 
 impl DocKind {
@@ -75,6 +79,10 @@ impl DocKind {
             DocKind::Pdf => "application/pdf",
             DocKind::Eml => "message/rfc822",
             DocKind::Txt => "text/plain",
+            // EDI is text; stored as such so a reviewer can read the original in the browser.
+            DocKind::Edi => "text/plain",
+            // PNG, JPEG or TIFF: served as a download, never rendered in our origin.
+            DocKind::Image => "application/octet-stream",
         }
     }
 }
@@ -258,6 +266,40 @@ pub struct Order {
     /// Which part of the input this order was read from (e.g. "body" or an attachment name).
     #[serde(default)]
     pub part: Option<String>,
+}
+
+impl Order {
+    /// Apply `f` to the confidence of every value of the order (header, lines, charges):
+    /// how a reader says "less sure than usual" about a whole order (OCR, a damaged EDI
+    /// message).
+    pub fn map_confidence(&mut self, f: impl Fn(f32) -> f32) {
+        fn one<T>(v: &mut Option<Field<T>>, f: &impl Fn(f32) -> f32) {
+            if let Some(v) = v.as_mut() {
+                v.confidence = f(v.confidence);
+            }
+        }
+        one(&mut self.po_number, &f);
+        one(&mut self.order_date, &f);
+        one(&mut self.buyer, &f);
+        one(&mut self.currency, &f);
+        one(&mut self.ship_to, &f);
+        one(&mut self.total, &f);
+        one(&mut self.subtotal, &f);
+        for l in &mut self.lines {
+            one(&mut l.sku, &f);
+            one(&mut l.customer_part, &f);
+            one(&mut l.description, &f);
+            one(&mut l.quantity, &f);
+            one(&mut l.uom, &f);
+            one(&mut l.unit_price, &f);
+            one(&mut l.amount, &f);
+            one(&mut l.discount_pct, &f);
+            one(&mut l.price_unit, &f);
+        }
+        for c in &mut self.charges {
+            c.amount.confidence = f(c.amount.confidence);
+        }
+    }
 }
 
 /// Every kind of problem the rules can find. Stable snake_case codes are part of the CLI/API.

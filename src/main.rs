@@ -86,6 +86,11 @@ enum Cmd {
         #[command(subcommand)]
         action: UserCmd,
     },
+    /// API tokens for uploads (`POST /api/documents` with `Authorization: Bearer`).
+    Token {
+        #[command(subcommand)]
+        action: TokenCmd,
+    },
     /// Work the review queue from the command line.
     Review {
         #[command(subcommand)]
@@ -162,6 +167,17 @@ enum UserCmd {
     /// Create a reviewer (or set a new password). The password is read from the environment
     /// variable PO_INTAKE_PASSWORD, else from the first line of stdin; never from an argument.
     Add { name: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Make a token named NAME (a portal, a script) and print it once; only its hash is
+    /// kept. A name that has a token gets a new one and the old one stops working.
+    Add { name: String },
+    /// Remove the token named NAME.
+    Revoke { name: String },
+    /// Every token's name, when it was made and when it was last used.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -254,6 +270,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::User {
             action: UserCmd::Add { name },
         } => cmd_user_add(&cfg, name),
+        Cmd::Token { action } => cmd_token(&cfg, action, cli.json),
         Cmd::Review { action } => cmd_review(&cfg, action, cli.json),
         Cmd::Catalog {
             action: CatalogCmd::Import { dir },
@@ -480,6 +497,7 @@ fn cmd_watch(cfg: &Config, json: bool) -> Result<ExitCode> {
         }
     }
     let _worker = spawn_delivery_worker(cfg)?;
+    spawn_ack_sender(cfg);
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
     for folder_cfg in cfg.drop_folders.clone() {
@@ -784,6 +802,7 @@ fn cmd_serve(cfg: &Config, listen: Option<&str>) -> Result<ExitCode> {
     rt.block_on(async {
         // Approved orders are delivered while the UI runs (supervised: restarted if it stops).
         tokio::spawn(supervised_delivery_worker(cfg));
+        spawn_ack_sender(cfg);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;
@@ -820,6 +839,52 @@ fn cmd_user_add(cfg: &Config, name: &str) -> Result<ExitCode> {
     let mut store = open_store(cfg)?;
     let user = store.upsert_user(name, &password)?;
     println!("reviewer '{}' can log in now", user.name);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_token(cfg: &Config, action: &TokenCmd, json: bool) -> Result<ExitCode> {
+    let mut store = open_store(cfg)?;
+    match action {
+        TokenCmd::Add { name } => {
+            let token = store.add_api_token(name)?;
+            if json {
+                print_json(&serde_json::json!({ "name": name.trim(), "token": token }))?;
+            } else {
+                println!("{token}");
+                notice(
+                    Level::INFO,
+                    &format!(
+                        "token '{}' made; it is shown only this once (send it as Authorization: Bearer)",
+                        name.trim()
+                    ),
+                );
+            }
+        }
+        TokenCmd::Revoke { name } => {
+            if !store.revoke_api_token(name)? {
+                bail!("no token named '{name}'");
+            }
+            println!("token '{name}' revoked");
+        }
+        TokenCmd::List => {
+            let tokens = store.api_tokens()?;
+            if json {
+                let rows: Vec<_> = tokens
+                    .iter()
+                    .map(|(n, c, u)| serde_json::json!({"name": n, "created_at": c, "last_used_at": u}))
+                    .collect();
+                print_json(&rows)?;
+            } else {
+                for (n, c, u) in &tokens {
+                    println!(
+                        "{n:<24} made {c}  last used {}",
+                        u.as_deref().unwrap_or("never")
+                    );
+                }
+                println!("{} token(s)", tokens.len());
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1005,10 +1070,20 @@ fn cmd_push(cfg: &Config, json: bool) -> Result<ExitCode> {
     // Make sure the store exists and is migrated before the delivery loop opens it.
     drop(open_store(cfg)?);
     let report = po_intake::oms::push_once_blocking(&cfg.data_dir, &cfg.oms)?;
+    let acks = po_intake::ack::run_once(&mut open_store(cfg)?, &cfg.acknowledgements)?;
     if json {
         print_json(&report)?;
+        if cfg.acknowledgements.enabled {
+            print_json(&serde_json::json!({ "acknowledgements": acks }))?;
+        }
     } else {
         println!("{report}");
+        if cfg.acknowledgements.enabled {
+            println!(
+                "acknowledgements: {} sent, {} failed (tried again later)",
+                acks.sent, acks.failed
+            );
+        }
     }
     Ok(if report.parked > 0 {
         ExitCode::from(3)
@@ -1039,6 +1114,29 @@ fn supervised_delivery_worker(cfg: &Config) -> impl std::future::Future<Output =
         po_intake::supervise::Backoff::default(),
         make,
     )
+}
+
+/// Send acknowledgements every few seconds for the life of the process (serve, watch), when
+/// they are enabled; a failed round is logged and the next one tries again.
+fn spawn_ack_sender(cfg: &Config) {
+    if !cfg.acknowledgements.enabled {
+        return;
+    }
+    let cfg = cfg.clone();
+    let spawned = std::thread::Builder::new()
+        .name("acknowledgements".into())
+        .spawn(move || loop {
+            let round = po_intake::store::Store::open(&cfg.data_dir)
+                .map_err(po_intake::ack::AckError::from)
+                .and_then(|mut store| po_intake::ack::run_once(&mut store, &cfg.acknowledgements));
+            if let Err(e) = round {
+                tracing::error!(error = %e, "acknowledgements: the round failed");
+            }
+            std::thread::sleep(std::time::Duration::from_secs(5));
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "acknowledgements: cannot start the sender thread");
+    }
 }
 
 /// Run the OMS delivery worker on its own thread for the life of the process (watch).

@@ -69,8 +69,9 @@ pub fn read_document(
             .parts
             .iter()
             .map(|p| match &p.content {
-                PartContent::Parsed { doc } => doc.word_count(),
-                PartContent::Failed { .. } => 0,
+                // EDI is read by the standard, not by the model.
+                PartContent::Parsed { doc } if doc.edi.is_none() => doc.word_count(),
+                PartContent::Parsed { .. } | PartContent::Failed { .. } => 0,
             })
             .sum();
         if words > cfg.limits.max_words {

@@ -449,3 +449,88 @@ async fn pages_need_a_session() {
     d.wait_for("return location.pathname === '/login'", "login again")
         .await;
 }
+
+/// Issue 20: the upload page. Two files dropped on the zone (a real `drop` event carrying
+/// `File`s) and one chosen with the file picker; each is read by the pipeline and its row
+/// shows the outcome with links to the orders.
+#[tokio::test]
+async fn files_dropped_on_the_upload_page_become_orders() {
+    let env = start().await;
+    let d = Driver::start().await;
+    d.login(&env, "alice").await;
+    d.goto(&format!("{}/upload", env.base)).await;
+    d.wait_for(
+        "return !!document.getElementById('dropzone')",
+        "the upload page",
+    )
+    .await;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let edi = std::fs::read_to_string(root.join("tests/data/edi/x12-850-three-sets.edi"))
+        .expect("edi fixture");
+    let text =
+        std::fs::read_to_string(root.join("fixtures/inbox/order_list.txt")).expect("text fixture");
+    let script = format!(
+        "const dt = new DataTransfer();
+         dt.items.add(new File([{edi}], 'orders.x12', {{type: 'application/octet-stream'}}));
+         dt.items.add(new File([{text}], 'order_list.txt', {{type: 'text/plain'}}));
+         const zone = document.getElementById('dropzone');
+         zone.dispatchEvent(new DragEvent('dragover', {{dataTransfer: dt, bubbles: true, cancelable: true}}));
+         zone.dispatchEvent(new DragEvent('drop', {{dataTransfer: dt, bubbles: true, cancelable: true}}));
+         return true;",
+        edi = serde_json::to_string(&edi).expect("json"),
+        text = serde_json::to_string(&text).expect("json"),
+    );
+    assert_eq!(d.js(&script).await, json!(true));
+    // The file picker: chromedriver sets the input's files from a path.
+    let picked = root.join("tests/data/edi/edifact-orders-d96a-two-messages.edi");
+    d.type_into("#files", &picked.display().to_string()).await;
+    d.wait_for(
+        "return document.querySelectorAll('#uploads tbody tr[data-done]').length === 3",
+        "three upload rows with an outcome",
+    )
+    .await;
+    let rows = d
+        .js(
+            "return Array.from(document.querySelectorAll('#uploads tbody tr')).map(r => \
+             Array.from(r.cells).map(c => c.textContent.trim()))",
+        )
+        .await;
+    let shot = d.screenshot("upload.png").await;
+    let rows = rows.as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 3, "{rows:?} ({})", shot.display());
+    let row = |file: &str| {
+        rows.iter()
+            .find(|r| r[0] == file)
+            .unwrap_or_else(|| panic!("no row for {file}: {rows:?}"))
+            .clone()
+    };
+    let x12 = row("orders.x12");
+    assert_eq!(x12[1], "processed", "{x12}");
+    let orders = x12[3].as_str().unwrap_or("");
+    assert!(
+        orders.contains("PO PO-77001") && orders.contains("PO PO-77002"),
+        "{orders}"
+    );
+    assert_eq!(row("order_list.txt")[1], "processed");
+    let picked_row = row("edifact-orders-d96a-two-messages.edi");
+    assert!(
+        picked_row[3]
+            .as_str()
+            .unwrap_or("")
+            .contains("BST-2026-0101"),
+        "{picked_row}"
+    );
+    // The links lead to the orders.
+    let links = d
+        .js("return Array.from(document.querySelectorAll('a.upload-order')).map(a => a.getAttribute('href'))")
+        .await;
+    assert_eq!(links.as_array().map(Vec::len), Some(5), "{links}");
+    let store = Store::open(&env.data).expect("store");
+    let counts = store.document_counts_by_source().expect("counts");
+    let uploaded: i64 = counts
+        .iter()
+        .filter(|(source, _, _)| source == "upload")
+        .map(|(_, _, n)| n)
+        .sum();
+    assert_eq!(uploaded, 3, "{counts:?}");
+}

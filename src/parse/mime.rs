@@ -18,7 +18,7 @@ use std::time::Instant;
 use mailparse::{DispositionType, MailHeaderMap, ParsedMail};
 
 use super::{
-    decode_text, pdf, AttachmentInfo, EmailMeta, Limits, ParseError, ParsedInput, ParsedPart,
+    decode_text, AttachmentInfo, EmailMeta, Limits, ParseError, ParsedInput, ParsedPart,
     PartContent,
 };
 use crate::domain::DocKind;
@@ -188,14 +188,29 @@ fn decode_encoded_words(s: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Candidate {
     Pdf,
+    Edi,
+    Image,
     Text,
     None,
 }
+
+/// A PNG or JPEG attachment smaller than this is taken for a logo, not a scanned page.
+const MIN_SCAN_BYTES: usize = 100 * 1024;
 
 fn classify(media_type: &str, name: &str, data: &[u8]) -> Candidate {
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     let head = data.get(..data.len().min(1024)).unwrap_or(data);
+    if super::edi::sniff(data).is_some() {
+        return Candidate::Edi;
+    }
+    // A fax arrives as a TIFF; a scan as a large picture. Small pictures are logos and
+    // signatures, not orders.
+    match super::ocr::image_kind(data) {
+        Some("tif") => return Candidate::Image,
+        Some(_) if data.len() >= MIN_SCAN_BYTES => return Candidate::Image,
+        _ => {}
+    }
     if media_type.contains("pdf") || ext == "pdf" || head.windows(5).any(|w| w == b"%PDF-") {
         return Candidate::Pdf;
     }
@@ -334,6 +349,8 @@ impl Walk<'_> {
         let fallback = match (is_message, classify(mt, "", &data)) {
             (true, _) => format!("forwarded-{n}.eml"),
             (_, Candidate::Pdf) => format!("attachment-{n}.pdf"),
+            (_, Candidate::Edi) => format!("attachment-{n}.edi"),
+            (_, Candidate::Image) => format!("attachment-{n}.image"),
             (_, Candidate::Text) if mt == "text/html" => format!("attachment-{n}.html"),
             _ => format!("attachment-{n}"),
         };
@@ -369,9 +386,19 @@ impl Walk<'_> {
             return Ok(());
         }
         match classify(mt, &name, &data) {
-            Candidate::Pdf => {
+            c @ (Candidate::Pdf | Candidate::Edi | Candidate::Image) => {
                 let part_name = self.unique_name(format!("{prefix}{name}"));
-                let content = match pdf::parse_pdf_until(&data, self.limits, self.deadline) {
+                let (kind, read) = match c {
+                    Candidate::Edi => (DocKind::Edi, super::edi::read(&data, self.limits)),
+                    Candidate::Image => {
+                        (DocKind::Image, super::ocr::read_image(&data, self.limits))
+                    }
+                    _ => (
+                        DocKind::Pdf,
+                        super::pdf_with_ocr(&data, self.limits, self.deadline),
+                    ),
+                };
+                let content = match read {
                     Ok(doc) => PartContent::Parsed { doc },
                     Err(e) => PartContent::Failed {
                         code: e.code().to_string(),
@@ -380,7 +407,7 @@ impl Walk<'_> {
                 };
                 self.parts.push(ParsedPart {
                     name: part_name,
-                    kind: DocKind::Pdf,
+                    kind,
                     content,
                 });
             }

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::DocKind;
 
+pub mod edi;
 pub mod html;
 pub mod layout;
 pub mod mime;
+pub mod ocr;
 pub mod pdf;
 mod pdf_bounds;
 mod pdf_repair;
@@ -37,6 +39,13 @@ pub struct Limits {
     /// than linearly with the words (a 1 MB text took 42 s, 4 MB over 300 s), so a document
     /// over this is rejected (`limit_exceeded`) instead of holding the pipeline.
     pub max_words: usize,
+    /// Most pages of one document read by OCR (scans, faxes, image files).
+    pub ocr_max_pages: u32,
+    /// Time limit for the OCR of one page (rendering and Tesseract), in milliseconds.
+    pub ocr_page_ms: u64,
+    /// Tesseract language data for OCR, joined by `+` (`eng`, `eng+deu`, ...): each language
+    /// added costs time on every page.
+    pub ocr_languages: String,
 }
 
 impl Default for Limits {
@@ -49,6 +58,9 @@ impl Default for Limits {
             max_mime_parts: 200,
             time_budget_ms: 20_000,
             max_words: 20_000,
+            ocr_max_pages: 10,
+            ocr_page_ms: 20_000,
+            ocr_languages: "eng".into(),
         }
     }
 }
@@ -94,6 +106,8 @@ pub enum DocFlag {
     Truncated,
     /// Some pages could not be interpreted (malformed content); the others were read.
     UnreadablePages,
+    /// Words of at least one page were read by OCR, not from a text layer.
+    Ocr,
 }
 
 /// Pages of positioned words: the input the extractor reads.
@@ -101,6 +115,13 @@ pub enum DocFlag {
 pub struct ParsedDocument {
     pub pages: Vec<Page>,
     pub flags: Vec<DocFlag>,
+    /// An EDI interchange's orders, read by the standard (the pages are its segments as
+    /// text, for people); the extraction model does not run on such a document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edi: Option<Box<edi::EdiRead>>,
+    /// What the reader wants a person to know that is no error (why OCR could not run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl ParsedDocument {
@@ -218,6 +239,12 @@ impl ParseError {
 /// Decide what kind of input `bytes` is, from its content first and its name second.
 pub fn detect_kind(bytes: &[u8], file_name: &str) -> Option<DocKind> {
     let head = &bytes[..bytes.len().min(1024)];
+    if edi::sniff(bytes).is_some() {
+        return Some(DocKind::Edi);
+    }
+    if ocr::image_kind(bytes).is_some() {
+        return Some(DocKind::Image);
+    }
     if find(head, b"%PDF-").is_some() {
         return Some(DocKind::Pdf);
     }
@@ -292,9 +319,22 @@ pub fn parse(bytes: &[u8], file_name: &str, limits: &Limits) -> Result<ParsedInp
     };
     match kind {
         DocKind::Txt => Ok(single(text_file_to_doc(bytes, file_name))),
-        DocKind::Pdf => pdf::parse_pdf_until(bytes, limits, deadline).map(single),
+        DocKind::Pdf => pdf_with_ocr(bytes, limits, deadline).map(single),
+        DocKind::Image => ocr::read_image(bytes, limits).map(single),
         DocKind::Eml => mime::parse_email(bytes, limits, deadline),
+        DocKind::Edi => edi::read(bytes, limits).map(single),
     }
+}
+
+/// A PDF's text layer, and OCR for its pages that have none.
+pub(crate) fn pdf_with_ocr(
+    bytes: &[u8],
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<ParsedDocument, ParseError> {
+    let mut doc = pdf::parse_pdf_until(bytes, limits, deadline)?;
+    ocr::fill_pdf(bytes, &mut doc, limits);
+    Ok(doc)
 }
 
 /// A text file (or an HTML / CSV file) as a positioned document. HTML is turned into text that
@@ -473,5 +513,7 @@ pub fn text_to_doc(text: &str) -> ParsedDocument {
             words,
         }],
         flags: vec![],
+        edi: None,
+        notes: vec![],
     }
 }

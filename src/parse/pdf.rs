@@ -182,6 +182,8 @@ pub fn parse_pdf_inline(
     Ok(ParsedDocument {
         pages: out_pages,
         flags,
+        edi: None,
+        notes: vec![],
     })
 }
 

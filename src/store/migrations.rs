@@ -285,6 +285,43 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER master_changed_uom_aliases_delete AFTER DELETE ON uom_aliases
         BEGIN UPDATE master_changes SET counter = counter + 1; END;
     "#,
+    // 9: API tokens for uploads (issue 20): `po-intake token add NAME` prints a token once;
+    // only its sha256 is kept, so a copy of the database yields no usable token.
+    r#"
+    CREATE TABLE api_tokens (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        token_hash    TEXT NOT NULL UNIQUE,
+        created_at    TEXT NOT NULL,
+        last_used_at  TEXT
+    );
+    "#,
+    // 10: acknowledgements to customers (issue 20): one row per order and kind, written from
+    // the orders' durable state by a sweep, sent by SMTP with retries; `enabled_at` keeps
+    // turning acknowledgements on from mailing every order decided before.
+    r#"
+    CREATE TABLE acks (
+        id            INTEGER PRIMARY KEY,
+        order_id      INTEGER NOT NULL REFERENCES orders(id),
+        -- accepted | rejected
+        kind          TEXT NOT NULL,
+        to_addr       TEXT NOT NULL,
+        in_reply_to   TEXT,
+        -- pending | sent | failed (gave up after max_attempts)
+        state         TEXT NOT NULL DEFAULT 'pending',
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       TEXT NOT NULL,
+        last_error    TEXT,
+        created_at    TEXT NOT NULL,
+        sent_at       TEXT,
+        UNIQUE (order_id, kind)
+    );
+    CREATE INDEX acks_due ON acks(state, next_at);
+    CREATE TABLE ack_settings (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        enabled_at    TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

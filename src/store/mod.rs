@@ -5,6 +5,7 @@
 //! crash between "stored" and "moved") are recognised by hash, and an original can never be
 //! overwritten by a different file.
 
+mod acks;
 mod audit;
 mod cursors;
 mod documents;
@@ -13,6 +14,7 @@ pub mod migrations;
 mod orders;
 pub mod outbox;
 mod review;
+mod tokens;
 mod users;
 mod workers;
 
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+pub use acks::{AckRow, DueAck};
 pub use audit::AuditEntry;
 pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
 pub use documents::{DocStatus, IngestOutcome, StoredEmail};

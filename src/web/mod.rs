@@ -18,6 +18,7 @@ mod error;
 mod items;
 pub mod ops;
 mod queue;
+mod upload;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -155,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/items/{id}/fix", post(api::fix))
         .route("/api/deliveries", get(api::deliveries))
         .route("/metrics", get(ops::metrics))
+        .merge(upload::routes(&state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::session_layer,

@@ -126,6 +126,11 @@ pub fn seed(data: &Path) -> (i64, i64, i64) {
 }
 
 pub async fn start() -> Env {
+    start_with(|_| {}).await
+}
+
+/// [`start`] with a change to the configuration (limits, ...) before the server starts.
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Env {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let d = data.clone();
@@ -135,6 +140,7 @@ pub async fn start() -> Env {
     let mut cfg = Config::embedded_default();
     cfg.data_dir = data.clone();
     cfg.web.login_max_failures = 3;
+    adjust(&mut cfg);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
