@@ -671,10 +671,9 @@ fn counting(tokens: &[Token<'_>], lines: &[Line], body: &[usize], table: &Table,
     }
     let going_up = values.windows(2).all(|w| w[1] > w[0]);
     // A table continued from the page before counts on from where it was (90, 100, 110).
-    let even_steps = values.len() >= 3
-        && values
-            .windows(2)
-            .all(|w| w[1] - w[0] == values[1] - values[0]);
+    let step = |w: &[u32]| i64::from(w[1]) - i64::from(w[0]);
+    let even_steps =
+        going_up && values.len() >= 3 && values.windows(2).all(|w| step(w) == step(&values[..2]));
     !values.is_empty() && going_up && (values[0] <= 10 || even_steps)
 }
 
@@ -1075,5 +1074,39 @@ mod tests {
         let layout = Layout::build(&t);
         let rows: usize = layout.tables.iter().map(|t| t.rows.len()).sum();
         assert_eq!(rows, 3, "one row per item, none per schedule line");
+    }
+
+    #[test]
+    fn line_numbers_continued_from_the_page_before_count_and_falling_ones_do_not() {
+        let table = |nums: &[&'static str]| {
+            let mut rows: Vec<(u32, Vec<(&'static str, f32)>)> = vec![(
+                1,
+                vec![
+                    ("Item", 10.0),
+                    ("Description", 80.0),
+                    ("Qty", 250.0),
+                    ("Amount", 380.0),
+                ],
+            )];
+            for (k, n) in nums.iter().enumerate() {
+                rows.push((
+                    2 + k as u32,
+                    vec![(*n, 10.0), ("Widget", 80.0), ("2", 256.0), ("4.00", 386.0)],
+                ));
+            }
+            rows
+        };
+        for (nums, line_numbers) in [
+            (&["00090", "00100", "00110"][..], true),
+            (&["30", "20", "10"][..], false),
+        ] {
+            let rows = table(nums);
+            let refs: Vec<(u32, &[(&str, f32)])> =
+                rows.iter().map(|(r, w)| (*r, w.as_slice())).collect();
+            let t = tokens(&refs);
+            let layout = Layout::build(&t);
+            let roles = layout.tables.first().map(|t| t.roles()).unwrap_or_default();
+            assert_eq!(roles.contains(&Role::LineNo), line_numbers, "{nums:?}");
+        }
     }
 }
