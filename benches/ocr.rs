@@ -28,6 +28,7 @@ fn main() {
     let cfg = ExtractConfig {
         model_dir: Some(root.join("models")),
         threads: 1,
+        workers: 1,
     };
     let ex = match Extractor::from_config(&cfg) {
         Ok(e) => e,
