@@ -285,6 +285,13 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER master_changed_uom_aliases_delete AFTER DELETE ON uom_aliases
         BEGIN UPDATE master_changes SET counter = counter + 1; END;
     "#,
+    // 9 (PRAGMA user_version 8: the numbering of these comments skips 5): how long reading
+    // a document took on the reader thread (parse + extraction: model and decoder), in
+    // milliseconds, for the extraction latency histogram of /metrics (issue 21 item 4).
+    // NULL for documents read by an older build, or not read (failed before reading).
+    r#"
+    ALTER TABLE documents ADD COLUMN read_ms INTEGER;
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

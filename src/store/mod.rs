@@ -13,6 +13,7 @@ pub mod migrations;
 mod orders;
 pub mod outbox;
 mod review;
+mod stats;
 mod users;
 mod workers;
 
@@ -27,6 +28,7 @@ pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
 pub use documents::{DocStatus, IngestOutcome, StoredEmail};
 pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
+pub use stats::{CustomerStats, Histogram, DECISION_PATHS};
 pub use users::{hash_password, random_token, LoginCheck, LoginPolicy, Session, User};
 pub use workers::WorkerHealth;
 
