@@ -28,7 +28,7 @@ pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
 pub use documents::{DocStatus, IngestOutcome, StoredEmail};
 pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
-pub use stats::{CustomerStats, Histogram, DECISION_PATHS};
+pub use stats::{customer_table, CustomerStats, Histogram, DECISION_PATHS};
 pub use users::{hash_password, random_token, LoginCheck, LoginPolicy, Session, User};
 pub use workers::WorkerHealth;
 

@@ -61,6 +61,71 @@ pub struct CustomerStats {
     pub corrected_fields: BTreeMap<String, i64>,
 }
 
+impl CustomerStats {
+    /// The corrected fields, most often corrected first (then by name): `sku ×3, quantity ×1`.
+    pub fn corrections(&self) -> Vec<(&str, i64)> {
+        let mut v: Vec<(&str, i64)> = self
+            .corrected_fields
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v
+    }
+
+    /// The share touchless as a percentage with one decimal, `-` when nothing is decided.
+    pub fn touchless_percent(&self) -> String {
+        self.touchless_share
+            .map_or_else(|| "-".to_string(), |s| format!("{:.1} %", s * 100.0))
+    }
+
+    /// The customer id, or `(unknown)`.
+    pub fn customer_label(&self) -> &str {
+        self.customer_id.as_deref().unwrap_or("(unknown)")
+    }
+}
+
+/// The per-customer table as `po-intake stats` prints it.
+pub fn customer_table(rows: &[CustomerStats]) -> String {
+    use std::fmt::Write as _;
+    let width = rows
+        .iter()
+        .map(|r| r.customer_label().chars().count())
+        .chain(std::iter::once("customer".len()))
+        .max()
+        .unwrap_or(8);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>6}  {:>9}  {:>7}  {:>9}  {:>10}  {:>6}  corrected fields (orders)",
+        "customer", "orders", "in review", "decided", "touchless", "touchless%", "edited"
+    );
+    for r in rows {
+        let fields: Vec<String> = r
+            .corrections()
+            .iter()
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>6}  {:>9}  {:>7}  {:>9}  {:>10}  {:>6}  {}",
+            r.customer_label(),
+            r.orders,
+            r.in_review,
+            r.decided,
+            r.touchless,
+            r.touchless_percent(),
+            r.edited_orders,
+            if fields.is_empty() {
+                "-".to_string()
+            } else {
+                fields.join(", ")
+            }
+        );
+    }
+    out
+}
+
 fn histogram_by_label(
     store: &Store,
     values: &str,
