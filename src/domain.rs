@@ -495,3 +495,52 @@ impl CheckResult {
         Decision::from_exceptions(&self.exceptions)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(sku: &str, qty: f64) -> LineItem {
+        LineItem {
+            line_no: 1,
+            sku: Some(Field::certain(sku.into())),
+            quantity: Some(Field::certain(qty)),
+            ..LineItem::default()
+        }
+    }
+
+    #[test]
+    fn changed_fields_names_the_values_a_reviewer_changed_and_nothing_else() {
+        let before = Order {
+            po_number: Some(Field {
+                value: "PO-1".into(),
+                confidence: 0.4,
+                source: None,
+            }),
+            lines: vec![line("A", 1.0), line("B", 2.0)],
+            ..Order::default()
+        };
+        // Confirming a value (full confidence, same value) is no correction.
+        let mut after = before.clone();
+        after.po_number = Some(Field::certain("PO-1".into()));
+        assert!(changed_fields(&before, &after).is_empty());
+
+        after.lines[1].quantity = Some(Field::certain(3.0));
+        after.lines[1].uom = Some(Field::certain("EA".into()));
+        after.total = Some(Field::certain(10.0));
+        assert_eq!(
+            changed_fields(&before, &after),
+            ["line.quantity", "line.uom", "total"]
+        );
+
+        let mut after = before.clone();
+        after.lines.pop();
+        after.charges.push(Charge {
+            kind: ChargeKind::Freight,
+            label: "Freight".into(),
+            rate_pct: None,
+            amount: Field::certain(5.0),
+        });
+        assert_eq!(changed_fields(&before, &after), ["charges", "lines"]);
+    }
+}
