@@ -248,6 +248,64 @@ impl Charge {
     }
 }
 
+/// The fields whose value differs between `before` and `after` (a reviewer's edit), named as
+/// the edit form names them: header fields (`po_number`, `total`, ...), `line.<field>` for an
+/// item field on a line both have (`line.sku`, `line.quantity`, ...), `lines` when lines were
+/// added or removed, `charges` when the charges differ. Confidence and source are not
+/// compared: confirming a value is no correction. Each name appears once, sorted.
+pub fn changed_fields(before: &Order, after: &Order) -> Vec<String> {
+    fn v<T: Clone>(f: &Option<Field<T>>) -> Option<T> {
+        f.as_ref().map(|f| f.value.clone())
+    }
+    let mut out = std::collections::BTreeSet::new();
+    let header = [
+        ("po_number", v(&before.po_number) != v(&after.po_number)),
+        ("order_date", v(&before.order_date) != v(&after.order_date)),
+        ("buyer", v(&before.buyer) != v(&after.buyer)),
+        ("currency", v(&before.currency) != v(&after.currency)),
+        ("ship_to", v(&before.ship_to) != v(&after.ship_to)),
+        ("subtotal", v(&before.subtotal) != v(&after.subtotal)),
+        ("total", v(&before.total) != v(&after.total)),
+    ];
+    out.extend(
+        header
+            .iter()
+            .filter(|(_, d)| *d)
+            .map(|(n, _)| n.to_string()),
+    );
+    if before.lines.len() != after.lines.len() {
+        out.insert("lines".to_string());
+    }
+    for (a, b) in before.lines.iter().zip(&after.lines) {
+        let line = [
+            ("sku", v(&a.sku) != v(&b.sku)),
+            ("customer_part", v(&a.customer_part) != v(&b.customer_part)),
+            ("description", v(&a.description) != v(&b.description)),
+            ("quantity", v(&a.quantity) != v(&b.quantity)),
+            ("uom", v(&a.uom) != v(&b.uom)),
+            ("unit_price", v(&a.unit_price) != v(&b.unit_price)),
+            ("price_unit", v(&a.price_unit) != v(&b.price_unit)),
+            ("discount_pct", v(&a.discount_pct) != v(&b.discount_pct)),
+            ("amount", v(&a.amount) != v(&b.amount)),
+        ];
+        out.extend(
+            line.iter()
+                .filter(|(_, d)| *d)
+                .map(|(n, _)| format!("line.{n}")),
+        );
+    }
+    let charge = |c: &Charge| (c.kind, c.label.clone(), c.rate_pct, c.amount.value);
+    if before
+        .charges
+        .iter()
+        .map(charge)
+        .ne(after.charges.iter().map(charge))
+    {
+        out.insert("charges".to_string());
+    }
+    out.into_iter().collect()
+}
+
 /// One extracted purchase order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Order {
@@ -477,5 +535,54 @@ pub struct CheckResult {
 impl CheckResult {
     pub fn decision(&self) -> Decision {
         Decision::from_exceptions(&self.exceptions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(sku: &str, qty: f64) -> LineItem {
+        LineItem {
+            line_no: 1,
+            sku: Some(Field::certain(sku.into())),
+            quantity: Some(Field::certain(qty)),
+            ..LineItem::default()
+        }
+    }
+
+    #[test]
+    fn changed_fields_names_the_values_a_reviewer_changed_and_nothing_else() {
+        let before = Order {
+            po_number: Some(Field {
+                value: "PO-1".into(),
+                confidence: 0.4,
+                source: None,
+            }),
+            lines: vec![line("A", 1.0), line("B", 2.0)],
+            ..Order::default()
+        };
+        // Confirming a value (full confidence, same value) is no correction.
+        let mut after = before.clone();
+        after.po_number = Some(Field::certain("PO-1".into()));
+        assert!(changed_fields(&before, &after).is_empty());
+
+        after.lines[1].quantity = Some(Field::certain(3.0));
+        after.lines[1].uom = Some(Field::certain("EA".into()));
+        after.total = Some(Field::certain(10.0));
+        assert_eq!(
+            changed_fields(&before, &after),
+            ["line.quantity", "line.uom", "total"]
+        );
+
+        let mut after = before.clone();
+        after.lines.pop();
+        after.charges.push(Charge {
+            kind: ChargeKind::Freight,
+            label: "Freight".into(),
+            rate_pct: None,
+            amount: Field::certain(5.0),
+        });
+        assert_eq!(changed_fields(&before, &after), ["charges", "lines"]);
     }
 }

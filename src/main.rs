@@ -112,6 +112,9 @@ enum Cmd {
     Push,
     /// Counts per state.
     Status,
+    /// Per customer: orders, the share accepted without review (touchless), and which
+    /// fields reviewers corrected.
+    Stats,
     /// Copy the data folder to DEST while po-intake runs: the database through SQLite's
     /// online backup, then the archived originals DEST does not hold yet.
     Backup { dest: PathBuf },
@@ -278,6 +281,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Check { file, sender } => cmd_check(&cfg, file, sender.as_deref()),
         Cmd::Push => cmd_push(&cfg, cli.json),
         Cmd::Status => cmd_status(&cfg, cli.json),
+        Cmd::Stats => cmd_stats(&cfg, cli.json),
         Cmd::Backup { dest } => cmd_backup(&cfg, dest, cli.json),
         Cmd::Eval { docs_dir, gold_dir } => cmd_eval(&cfg, docs_dir, gold_dir, cli.json),
     }
@@ -1016,6 +1020,19 @@ fn cmd_status(cfg: &Config, json: bool) -> Result<ExitCode> {
                 );
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_stats(cfg: &Config, json: bool) -> Result<ExitCode> {
+    let store = open_store(cfg)?;
+    let customers = store.customer_stats()?;
+    if json {
+        print_json(&serde_json::json!({ "customers": customers }))?;
+    } else if customers.is_empty() {
+        println!("no orders yet");
+    } else {
+        print!("{}", po_intake::store::customer_table(&customers));
     }
     Ok(ExitCode::SUCCESS)
 }

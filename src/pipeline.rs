@@ -259,12 +259,15 @@ impl<'a> Pipeline<'a> {
         // A panic while this document is read is logged with its id and name.
         let _panic_ctx =
             crate::supervise::enter(format!("document {} ({})", doc.id, doc.file_name));
+        let started = std::time::Instant::now();
         let (parsed, extracted) = read_document(bytes, &doc.file_name, self.cfg, self.extractor)?;
+        let read_time = started.elapsed();
         let email = email_summary(&parsed, bytes, &self.cfg.limits);
         Ok(Read {
             parsed,
             extracted,
             email,
+            read_time,
         })
     }
 
@@ -282,6 +285,7 @@ impl<'a> Pipeline<'a> {
             parsed,
             extracted,
             email,
+            read_time,
         } = match read {
             Ok(v) => v,
             Err(r) => return failed(store, doc, &r.code, r.reason),
@@ -357,7 +361,7 @@ impl<'a> Pipeline<'a> {
             let check = rules::check(&order, &ctx, &self.master, &self.cfg.rules);
             new_orders.push(NewOrder { order, check });
         }
-        store.record_orders(doc.id, &new_orders)?;
+        store.record_read_orders(doc.id, &new_orders, Some(read_time))?;
         Ok(FileOutcome {
             file: doc.file_name.clone(),
             document_id: Some(doc.id),
@@ -544,6 +548,8 @@ struct Read {
     parsed: ParsedInput,
     extracted: Extracted,
     email: Option<StoredEmail>,
+    /// Parse + extraction, on the reader thread (not the wait for it).
+    read_time: std::time::Duration,
 }
 
 type ReadResult = Result<Read, Rejection>;

@@ -841,6 +841,18 @@ fn a_batch_read_in_parallel_is_recorded_as_one_by_one() {
     assert!(par[3].contains("Failed"), "{par:#?}");
     // Every document is finished: nothing left `stored` for a resume to redo.
     assert!(store.unfinished_documents().unwrap().is_empty());
+    // The reader threads' time is kept for every processed document (the extraction
+    // latency histogram of /metrics).
+    let processed = store
+        .document_counts()
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| k == "processed")
+        .map_or(0, |(_, n)| n);
+    let h = store.extraction_seconds_histogram(&[60.0]).unwrap();
+    assert!(processed >= 5, "{par:#?}");
+    assert_eq!((h.count, h.buckets[0]), (processed, processed));
+    assert!(h.sum > 0.0, "{h:?}");
 }
 
 /// Issue 21 item 5: what the reviewer's page shows of an email is kept when it is read.

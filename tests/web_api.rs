@@ -1,6 +1,7 @@
 //! The web layer over plain HTTP (no browser): sessions, CSRF, rate limiting, optimistic
 //! locking, document downloads that cannot leave the archive, escaping, and learning.
 
+mod store_common;
 mod web_common;
 
 use po_intake::domain::OrderState;
@@ -108,6 +109,7 @@ async fn without_a_session_pages_redirect_to_login_and_the_api_answers_401() {
         &format!("/items/{}", env.nearmiss),
         &format!("/documents/{}/original", env.pdf_doc),
         "/deliveries",
+        "/stats",
     ] {
         let r = c
             .get(format!("{}{path}", env.base))
@@ -834,4 +836,74 @@ async fn an_email_item_is_shown_and_checked_from_what_was_kept_at_ingest() {
         .expect("order")
         .expect("row");
     assert_eq!(row.customer_id.as_deref(), Some("C1009"));
+}
+
+/// The cells of the stats page's row for `customer`, tags stripped.
+fn stats_row(html: &str, customer: &str) -> Vec<String> {
+    let start = html
+        .find(&format!("<tr data-customer=\"{customer}\">"))
+        .unwrap_or_else(|| panic!("no row for {customer} in:\n{html}"));
+    let row = &html[start..];
+    let row = &row[..row.find("</tr>").expect("row end")];
+    row.split("<td")
+        .skip(1)
+        .map(|cell| {
+            let inner = &cell[cell.find('>').map_or(0, |i| i + 1)..];
+            inner[..inner.find("</td>").unwrap_or(inner.len())]
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_stats_page_shows_touchless_share_and_corrected_fields_per_customer() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    // C1009 (Brennan Foods) has two orders in review from the seed. One more is accepted
+    // by the rules (touchless); the near-miss one gets its suggested SKU through the API
+    // and is approved.
+    let d = env.data.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut s = Store::open(&d).expect("store");
+        store_common::record_order(&mut s, "t.pdf", "T-1", Some("C1009"), false, None);
+    })
+    .await
+    .expect("seed");
+    let id = env.nearmiss;
+    let item: Value = me
+        .get(&env, &format!("/api/items/{id}"))
+        .await
+        .json()
+        .await
+        .expect("item");
+    let version = item["order"]["version"].as_i64().expect("version");
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/fix"),
+            json!({"version": version, "exception": 0}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = me
+        .post(
+            &env,
+            &format!("/api/items/{id}/approve"),
+            json!({"version": version + 1}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let r = me.get(&env, "/stats").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.expect("page");
+    let row = stats_row(&html, "C1009");
+    // customer, orders, in review, decided, touchless, touchless %, edited, fields
+    assert_eq!(
+        row[..7],
+        ["C1009", "3", "1", "2", "1", "50.0 %", "1"],
+        "{row:?}"
+    );
+    assert!(row[7].contains("line.sku 1"), "{row:?}");
 }

@@ -1,6 +1,7 @@
 //! The operator endpoints on a real server on 127.0.0.1 (issue 21 item 4): `/healthz`,
 //! `/readyz`, and `/metrics` scraped and parsed line by line as Prometheus text.
 
+mod store_common;
 mod web_common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -190,9 +191,24 @@ async fn healthz_answers_and_metrics_are_prometheus_text_behind_a_login() {
     // A worker restart recorded by another process shows up in the scrape.
     let d = env.data.clone();
     tokio::task::spawn_blocking(move || {
-        let s = po_intake::store::Store::open(&d).expect("store");
+        let mut s = po_intake::store::Store::open(&d).expect("store");
         s.record_worker_restart("oms-delivery", "panicked: \"quoted\"\nand a newline")
             .expect("restart");
+        // Latencies: one document read in 0.3 s whose order the rules accepted (touchless),
+        // one read in 1.2 s, stored two hours ago, whose order a reviewer approved now.
+        let ms = std::time::Duration::from_millis;
+        store_common::record_order(&mut s, "fast.pdf", "L-1", Some("C1"), false, Some(ms(300)));
+        let (doc, order) =
+            store_common::record_order(&mut s, "slow.pdf", "L-2", Some("C1"), true, Some(ms(1200)));
+        let conn = rusqlite::Connection::open(d.join("po-intake.db")).expect("db");
+        let two_hours_ago = (chrono::Utc::now() - chrono::Duration::hours(2))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        conn.execute(
+            "UPDATE documents SET created_at = ?2 WHERE id = ?1",
+            rusqlite::params![doc, two_hours_ago],
+        )
+        .expect("backdate");
+        s.approve_order(order, None, "alice").expect("approve");
     })
     .await
     .expect("record");
@@ -266,6 +282,92 @@ async fn healthz_answers_and_metrics_are_prometheus_text_behind_a_login() {
     );
     let names: BTreeSet<&str> = samples.iter().map(|s| s.name.as_str()).collect();
     assert!(names.contains("po_intake_document_processing_seconds_sum"));
+
+    // Extraction latency: only the two documents whose read time was recorded (the seeded
+    // ones were recorded without it), 0.3 s and 1.2 s.
+    let h = histogram(&samples, "po_intake_extraction_seconds", &[]);
+    assert_eq!(h.count, 2.0, "{body}");
+    assert!((h.sum - 1.5).abs() < 1e-9, "{body}");
+    assert_eq!(h.at(0.25), 0.0);
+    assert_eq!(h.at(0.5), 1.0);
+    assert_eq!(h.at(1.0), 1.0);
+    assert_eq!(h.at(2.5), 2.0);
+
+    // End to end, per path: the touchless order decided within a second of its document
+    // stored; the reviewed one two hours after (the seeded orders are still in review).
+    let t = histogram(
+        &samples,
+        "po_intake_order_decision_seconds",
+        &[("path", "touchless")],
+    );
+    assert_eq!((t.count, t.at(1.0)), (1.0, 1.0), "{body}");
+    let r = histogram(
+        &samples,
+        "po_intake_order_decision_seconds",
+        &[("path", "reviewed")],
+    );
+    assert_eq!(r.count, 1.0, "{body}");
+    assert_eq!(r.at(3600.0), 0.0, "{body}");
+    assert_eq!(r.at(14400.0), 1.0, "{body}");
+    assert!((7190.0..7300.0).contains(&r.sum), "{body}");
+}
+
+/// One histogram series (the samples whose labels include `labels`), checked for shape:
+/// buckets ascending by `le` and cumulative, `+Inf` last and equal to `_count`.
+struct Hist {
+    buckets: Vec<(f64, f64)>,
+    count: f64,
+    sum: f64,
+}
+
+impl Hist {
+    /// The cumulative count at bucket bound `le` (which must exist).
+    fn at(&self, le: f64) -> f64 {
+        self.buckets
+            .iter()
+            .find(|(b, _)| *b == le)
+            .map(|(_, n)| *n)
+            .unwrap_or_else(|| panic!("no bucket le={le}"))
+    }
+}
+
+fn histogram(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Hist {
+    let matches = |s: &&Sample| {
+        labels
+            .iter()
+            .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+    };
+    let bucket = format!("{name}_bucket");
+    let buckets: Vec<(f64, f64)> = samples
+        .iter()
+        .filter(|s| s.name == bucket)
+        .filter(matches)
+        .map(|s| (parse_value(&s.labels["le"]).expect("le"), s.value))
+        .collect();
+    assert!(buckets.len() >= 2, "{name}: no buckets");
+    assert!(
+        buckets
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+        "{name}: buckets not ascending and cumulative: {buckets:?}"
+    );
+    let one = |suffix: &str| {
+        let v: Vec<f64> = samples
+            .iter()
+            .filter(|s| s.name == format!("{name}{suffix}"))
+            .filter(matches)
+            .map(|s| s.value)
+            .collect();
+        assert_eq!(v.len(), 1, "{name}{suffix}: {v:?}");
+        v[0]
+    };
+    let (count, sum) = (one("_count"), one("_sum"));
+    assert_eq!(buckets.last(), Some(&(f64::INFINITY, count)), "{name}");
+    Hist {
+        buckets,
+        count,
+        sum,
+    }
 }
 
 #[test]

@@ -322,6 +322,13 @@ pub const MIGRATIONS: &[&str] = &[
         enabled_at    TEXT NOT NULL
     );
     "#,
+    // 11 (PRAGMA user_version 10: the numbering of these comments skips 5): how long reading
+    // a document took on the reader thread (parse + extraction: model and decoder), in
+    // milliseconds, for the extraction latency histogram of /metrics (issue 21 item 4).
+    // NULL for documents read by an older build, or not read (failed before reading).
+    r#"
+    ALTER TABLE documents ADD COLUMN read_ms INTEGER;
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

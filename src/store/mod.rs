@@ -14,6 +14,7 @@ pub mod migrations;
 mod orders;
 pub mod outbox;
 mod review;
+mod stats;
 mod tokens;
 mod users;
 mod workers;
@@ -30,6 +31,7 @@ pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
 pub use documents::{DocStatus, IngestOutcome, StoredEmail};
 pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
+pub use stats::{customer_table, CustomerStats, Histogram, DECISION_PATHS};
 pub use users::{hash_password, random_token, LoginCheck, LoginPolicy, Session, User};
 pub use workers::WorkerHealth;
 

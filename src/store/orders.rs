@@ -117,13 +117,26 @@ impl Store {
         document_id: i64,
         orders: &[NewOrder],
     ) -> Result<Vec<(i64, Decision)>> {
-        self.retrying(|s| s.record_orders_once(document_id, orders))
+        self.record_read_orders(document_id, orders, None)
+    }
+
+    /// [`Store::record_orders`], keeping how long reading the document took (parse +
+    /// extraction, on the reader thread) for the extraction latency histogram.
+    pub fn record_read_orders(
+        &mut self,
+        document_id: i64,
+        orders: &[NewOrder],
+        read_time: Option<std::time::Duration>,
+    ) -> Result<Vec<(i64, Decision)>> {
+        let read_ms = read_time.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.retrying(|s| s.record_orders_once(document_id, orders, read_ms))
     }
 
     fn record_orders_once(
         &mut self,
         document_id: i64,
         orders: &[NewOrder],
+        read_ms: Option<i64>,
     ) -> Result<Vec<(i64, Decision)>> {
         let tx = self.conn_mut().transaction()?;
         let status: Option<String> = tx
@@ -216,8 +229,8 @@ impl Store {
             out.push((order_id, decision));
         }
         tx.execute(
-            "UPDATE documents SET status = 'processed', processed_at = ?2 WHERE id = ?1",
-            params![document_id, ts],
+            "UPDATE documents SET status = 'processed', processed_at = ?2, read_ms = ?3 WHERE id = ?1",
+            params![document_id, ts, read_ms],
         )?;
         audit::append(
             &tx,
@@ -323,6 +336,22 @@ impl Store {
         check: &CheckResult,
     ) -> Result<i64> {
         let tx = self.conn_mut().transaction()?;
+        // What the reviewer changed, for the per-customer corrections of `stats`: read under
+        // the same transaction as the update, so it is the version being replaced.
+        let before: Option<(String, Option<String>)> = tx
+            .query_row(
+                "SELECT order_json, customer_id FROM orders WHERE id = ?1 AND version = ?2",
+                params![id, expected_version],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let mut fields = match &before {
+            Some((json, _)) => crate::domain::changed_fields(&serde_json::from_str(json)?, order),
+            None => Vec::new(),
+        };
+        if before.is_some_and(|(_, c)| c != check.customer_id) {
+            fields.push("customer".to_string());
+        }
         let n = tx.execute(
             "UPDATE orders SET order_json = ?3, check_json = ?4, po_number = ?5, customer_id = ?6,
              version = version + 1, updated_at = ?7 WHERE id = ?1 AND version = ?2 AND state = 'review'",
@@ -352,9 +381,10 @@ impl Store {
             "order",
             Some(id),
             "edited",
-            Some(
-                &json!({"exceptions": check.exceptions.iter().map(|e| e.code.as_str()).collect::<Vec<_>>()}),
-            ),
+            Some(&json!({
+                "exceptions": check.exceptions.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(),
+                "fields": fields,
+            })),
         )?;
         tx.commit()?;
         Ok(expected_version + 1)

@@ -18,6 +18,7 @@ mod error;
 mod items;
 pub mod ops;
 mod queue;
+mod stats;
 mod upload;
 
 use std::net::SocketAddr;
@@ -139,6 +140,7 @@ pub fn router(state: AppState) -> Router {
             get(documents::attachment),
         )
         .route("/deliveries", get(deliveries::page))
+        .route("/stats", get(stats::page))
         .route("/deliveries/{order_id}/retry", post(deliveries::retry))
         .route(
             "/deliveries/{order_id}/delivered",

@@ -16,13 +16,22 @@ use super::auth::Reviewer;
 use super::AppState;
 use crate::domain::OrderState;
 use crate::extract::Extractor;
-use crate::store::{Store, StoreError};
+use crate::store::{Histogram, Store, StoreError};
 
 /// The environment variable holding the bearer token that may scrape `/metrics`.
 pub const METRICS_TOKEN_ENV: &str = "PO_INTAKE_METRICS_TOKEN";
 
 /// Upper bounds (seconds) of the processing-time histogram buckets.
 const PROCESSING_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// Upper bounds (seconds) of the extraction-time histogram buckets.
+const EXTRACTION_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// Upper bounds (seconds) of the stored -> decided histogram buckets: a touchless order takes
+/// seconds, one that waits for a reviewer minutes to days.
+const DECISION_BUCKETS: &[f64] = &[
+    1.0, 10.0, 60.0, 300.0, 900.0, 3600.0, 14400.0, 86400.0, 259200.0, 604800.0,
+];
 
 fn text(status: StatusCode, body: String) -> Response {
     (
@@ -144,6 +153,22 @@ impl Prom {
     fn family(&mut self, name: &str, kind: &str, help: &str) {
         let _ = writeln!(self.out, "# HELP {name} {help}");
         let _ = writeln!(self.out, "# TYPE {name} {kind}");
+    }
+
+    /// A histogram's `_bucket` (cumulative, then `+Inf`), `_sum` and `_count` samples.
+    fn histogram(&mut self, name: &str, labels: &[(&str, &str)], bounds: &[f64], h: &Histogram) {
+        let bucket = format!("{name}_bucket");
+        for (le, n) in bounds.iter().zip(&h.buckets) {
+            let le = number(*le);
+            let mut with_le = labels.to_vec();
+            with_le.push(("le", &le));
+            self.sample(&bucket, &with_le, *n as f64);
+        }
+        let mut inf = labels.to_vec();
+        inf.push(("le", "+Inf"));
+        self.sample(&bucket, &inf, h.count as f64);
+        self.sample(&format!("{name}_sum"), labels, h.sum);
+        self.sample(&format!("{name}_count"), labels, h.count as f64);
     }
 
     fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
@@ -305,13 +330,31 @@ pub fn render_metrics(store: &Store) -> Result<String, StoreError> {
         "Time from a document stored to processed (parse, extraction, rules), processed documents.",
     );
     let (buckets, count, sum) = store.processing_seconds_histogram(PROCESSING_BUCKETS)?;
-    let bucket = format!("{name}_bucket");
-    for (le, n) in PROCESSING_BUCKETS.iter().zip(&buckets) {
-        p.sample(&bucket, &[("le", &number(*le))], *n as f64);
+    let h = Histogram {
+        buckets,
+        count,
+        sum,
+    };
+    p.histogram(name, &[], PROCESSING_BUCKETS, &h);
+
+    let name = "po_intake_extraction_seconds";
+    p.family(
+        name,
+        "histogram",
+        "Time to read a document on the reader thread: parse + extraction (model and decoder); documents processed by a build that records it.",
+    );
+    let h = store.extraction_seconds_histogram(EXTRACTION_BUCKETS)?;
+    p.histogram(name, &[], EXTRACTION_BUCKETS, &h);
+
+    let name = "po_intake_order_decision_seconds";
+    p.family(
+        name,
+        "histogram",
+        "Time from a document stored to its order decided: accepted by the rules (path=touchless) or approved/rejected by a reviewer (path=reviewed).",
+    );
+    for (path, h) in store.decision_seconds_histograms(DECISION_BUCKETS)? {
+        p.histogram(name, &[("path", path)], DECISION_BUCKETS, &h);
     }
-    p.sample(&bucket, &[("le", "+Inf")], count as f64);
-    p.sample(&format!("{name}_sum"), &[], sum);
-    p.sample(&format!("{name}_count"), &[], count as f64);
 
     Ok(p.out)
 }
