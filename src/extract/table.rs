@@ -522,11 +522,16 @@ fn item(
         }
     }
     if let Some(c) = col(Role::Uom) {
-        let words: Vec<usize> = row.cells[c]
+        // A unit the lexicon knows first: the wrapped tail of a header ("Unit of M" / "easu
+        // re") can stand above it in the cell.
+        let alphabetic = |i: &usize| tokens[*i].text.chars().any(char::is_alphabetic);
+        let cell = &row.cells[c];
+        let words: Vec<usize> = cell
             .iter()
             .copied()
-            .filter(|&i| tokens[i].text.chars().any(char::is_alphabetic))
-            .take(1)
+            .find(|&i| is_unit(tokens[i].text))
+            .or_else(|| cell.iter().copied().find(alphabetic))
+            .into_iter()
             .collect();
         li.uom = text_field(tokens, &words, part, join(tokens, &words), CELL_CONF);
     }

@@ -779,8 +779,16 @@ fn rows(
     if with_no > 0 {
         // Where rows are numbered, an unnumbered one needs two numbers of its own (not
         // zero): a wrapped code or text line with stray figures under it is no item.
+        // Below the last numbered row, lines with figures are the table's own charge and
+        // total rows ("Delivery 25.00"): they stay rows.
         let most = with_no >= 2;
-        anchors.retain(|&a| numbered(a) || named(a) && (!most || numbers_in(a) >= 2));
+        let last = anchors
+            .iter()
+            .copied()
+            .filter(|&a| numbered(a))
+            .max()
+            .unwrap_or(0);
+        anchors.retain(|&a| a > last || numbered(a) || named(a) && (!most || numbers_in(a) >= 2));
     }
     if anchors.is_empty() {
         return vec![];
@@ -821,10 +829,14 @@ fn rows(
                     inner = inner.max(lines[body[w[1]]].y0 - lines[body[w[0]]].y1);
                 }
             }
-            let reach = (1.5 * pitch.max(1.0)).max(inner + 0.25 * pitch);
+            let close = 1.5 * pitch.max(1.0);
+            let reach = close.max(inner + 0.25 * pitch);
             for p in between {
                 let l = &lines[body[p]];
-                if l.y0 - prev_y1 > reach {
+                let gap = l.y0 - prev_y1;
+                // Farther than wrapped text, only text joins: a line with figures there is
+                // the totals block (freight, tax) under the last item.
+                if gap > reach || gap > close && numeric_line(body[p]) {
                     break;
                 }
                 owner[p] = Some(k);
