@@ -469,9 +469,19 @@ fn item(
         } else {
             lines
         };
+        // A cell centred on its row's figures: as many of its lines below the figures as
+        // above them belong to it, whatever they say ("... 600 grammes -" / figures /
+        // "Custom's tariff: 29241900").
+        let above = lines.iter().filter(|l| line_of(l) < anchor).count();
+        let mut below = 0;
         for (k, l) in lines.iter().enumerate() {
             let text = join(tokens, l);
-            if k > 0 && (note_line(&text) || !wrapped(tokens, &lines[k - 1], l, right)) {
+            let centred = line_of(l) > anchor && below < above;
+            if line_of(l) > anchor {
+                below += 1;
+            }
+            if k > 0 && !centred && (note_line(&text) || !wrapped(tokens, &lines[k - 1], l, right))
+            {
                 break;
             }
             if supplier
@@ -802,5 +812,47 @@ mod tests {
         // A row without such a line keeps its code as the sku.
         assert_eq!(value(&items[1].sku).as_deref(), Some("ZX-9"));
         assert_eq!(items[1].customer_part, None);
+    }
+
+    #[test]
+    fn a_description_centred_on_its_figures_keeps_its_line_below_them() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Item", 10.0),
+                    ("Description", 80.0),
+                    ("Qty", 300.0),
+                    ("Price", 360.0),
+                    ("Amount", 420.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("Glutamine", 80.0),
+                    ("powder", 140.0),
+                    ("600g", 182.0),
+                    ("-", 212.0),
+                ],
+            ),
+            (
+                3,
+                &[
+                    ("IAF068", 10.0),
+                    ("15", 306.0),
+                    ("17.09", 366.0),
+                    ("256.35", 420.0),
+                ],
+            ),
+            (4, &[("Tariff:", 80.0), ("29241900", 128.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let items = items(&t, &layout, 0, Locale::Us, false);
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            items[0].description.as_ref().map(|f| f.value.as_str()),
+            Some("Glutamine powder 600g - Tariff: 29241900")
+        );
     }
 }
