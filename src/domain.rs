@@ -100,6 +100,14 @@ pub struct SourceSpan {
     pub text: String,
 }
 
+/// The standard and reduced VAT/GST rates of Europe, the UK and India, in percent: a total
+/// (or a tax-inclusive line amount) above the sum of what it is made of by one of these is
+/// explained by tax. The rules' default `tax_rates_pct`; the extractor's evidence pass.
+pub const COMMON_TAX_RATES_PCT: [f64; 18] = [
+    5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 13.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0,
+    24.0, 25.0,
+];
+
 /// One extracted value with how sure the extractor is and where it was read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Field<T> {

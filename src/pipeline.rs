@@ -330,7 +330,11 @@ impl<'a> Pipeline<'a> {
             .or_else(|| doc.sender.clone());
         let mut new_orders = Vec::new();
         for mut order in extracted.orders {
-            distrust_split_po(&mut order, &parsed, self.cfg.rules.confidence_threshold);
+            distrust_split_po(
+                &mut order,
+                &parsed,
+                self.cfg.rules.threshold(rules::ConfidenceField::PoNumber),
+            );
             let in_store = |p: &DuplicateProbe<'_>| {
                 store
                     .find_duplicate(p, None)

@@ -15,6 +15,15 @@ use super::table::span;
 
 /// Confidence of a value read beside its label.
 const LABEL_CONF: f32 = 0.85;
+/// A PO number read beside a label that names the buyer's order ("PO No", "Your order").
+const PO_LABEL_CONF: f32 = 0.9;
+/// A PO number read beside a label that names the document's own number ("Invoice no",
+/// "No."): the best there is when nothing names the PO, often not the buyer's reference.
+const OWN_NUMBER_CONF: f32 = 0.7;
+/// The model's PO number when a PO label gives the same value: two readers agree.
+const AGREED_CONF: f32 = 0.97;
+/// The first of [`PO_LABELS`] that names the document's own number.
+const OWN_NUMBER_LABEL: &str = "sales order";
 
 /// PO-number labels, best first (the index is the rank).
 const PO_LABELS: &[&str] = &[
@@ -301,7 +310,12 @@ fn po_number(tokens: &[Token<'_>], all: &[Pair], part: u32) -> Option<Field<Stri
         };
         if best.as_ref().is_none_or(|(r, _)| p.phrase < *r) {
             let src = span(tokens, &words, part, &text);
-            best = Some((p.phrase, Field::new(text, LABEL_CONF, src)));
+            let own = PO_LABELS
+                .iter()
+                .position(|l| *l == OWN_NUMBER_LABEL)
+                .is_some_and(|own| p.phrase >= own);
+            let conf = if own { OWN_NUMBER_CONF } else { PO_LABEL_CONF };
+            best = Some((p.phrase, Field::new(text, conf, src)));
         }
     }
     best.map(|(_, f)| f)
@@ -502,14 +516,12 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
     };
     tracing::trace!(target: "po_intake::header", "po label {:?} model {:?}",
         po.as_ref().map(|f| &f.value), order.po_number.as_ref().map(|f| &f.value));
-    if let Some(f) = po {
-        if order
-            .po_number
-            .as_ref()
-            .is_none_or(|m| !vouched_po(&m.value))
-        {
-            order.po_number = Some(f);
-        }
+    match (po, order.po_number.as_mut()) {
+        (_, Some(m)) if vouched_po(&m.value) => m.confidence = m.confidence.max(AGREED_CONF),
+        (Some(f), _) => order.po_number = Some(f),
+        // No label gives a PO number: the model's guess is only as good as a label's.
+        (None, Some(m)) => m.confidence = m.confidence.min(LABEL_CONF),
+        (None, None) => {}
     }
     if let Some(f) = order.po_number.as_mut() {
         f.value = strip_number_mark(&f.value);

@@ -7,6 +7,7 @@ pub mod charges;
 mod columns;
 mod country;
 pub mod decode;
+mod evidence;
 pub mod header;
 pub mod model;
 pub mod normalize;
@@ -365,6 +366,9 @@ impl ModelExtractor {
         }
         if !self.ablate.off("charges") {
             charges::apply(&tokens, &layout, &mut orders, part, locale);
+        }
+        if !self.ablate.off("evidence") {
+            evidence::apply(&mut orders);
         }
         Ok(orders)
     }

@@ -115,8 +115,8 @@ fn line_no(l: &LineItem, index: usize) -> u32 {
 
 /// Fields below the confidence threshold (only those present and configured).
 pub fn confidence(order: &Order, cfg: &RulesConfig, ex: &mut Vec<Exception>) {
-    let th = cfg.confidence_threshold;
     let mut low = |line: Option<u32>, field: ConfidenceField, value: String, conf: f32| {
+        let th = cfg.threshold(field);
         if conf < th {
             let at = line.map_or("The header".to_string(), |n| format!("Line {n}"));
             push(

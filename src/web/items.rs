@@ -358,7 +358,7 @@ fn item_page(
     original: Option<Vec<u8>>,
     stored_email: Option<StoredEmail>,
     limits: &crate::parse::Limits,
-    threshold: f32,
+    rules: &crate::rules::RulesConfig,
     claim: Option<Claim>,
     history: Vec<AuditEntry>,
     flash: Option<String>,
@@ -379,7 +379,7 @@ fn item_page(
                 name,
                 label,
                 value,
-                low: conf.is_some_and(|c| c < threshold),
+                low: conf.is_some_and(|c| c < rules.threshold_of(name)),
                 flagged: flagged_header.iter().any(|f| f == name),
             }
         })
@@ -415,7 +415,7 @@ fn item_page(
                         input: format!("l{i}_{field}"),
                         field,
                         value,
-                        low: conf.is_some_and(|c| c < threshold),
+                        low: conf.is_some_and(|c| c < rules.threshold_of(field)),
                         flagged: flagged.contains(field),
                     }
                 })
@@ -613,7 +613,7 @@ pub async fn page(
         original,
         stored_email,
         &cfg.limits,
-        cfg.rules.confidence_threshold,
+        &cfg.rules,
         claim,
         history,
         flash,
