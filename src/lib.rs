@@ -9,6 +9,7 @@
 //! Each stage is a module; plain data flows between them (see [`domain`]).
 
 pub mod ack;
+pub mod backoff;
 pub mod config;
 pub mod contract;
 pub mod domain;

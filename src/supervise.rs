@@ -125,8 +125,7 @@ impl Default for Backoff {
 impl Backoff {
     /// The wait before restart number `n` (0-based) of a run of quick failures.
     pub fn delay(&self, n: u32) -> Duration {
-        let factor = 1u32.checked_shl(n.min(30)).unwrap_or(u32::MAX);
-        self.base.saturating_mul(factor).min(self.max)
+        crate::backoff::exponential(n, self.base, self.max)
     }
 
     /// After a failed run that began at `started`: log it at ERROR and return the wait before

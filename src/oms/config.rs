@@ -197,27 +197,16 @@ impl Default for RetryConfig {
 impl RetryConfig {
     /// How long to wait after failed attempt number `attempt` (1-based), before jitter.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = attempt.saturating_sub(1).min(63);
-        let ms = self
-            .base_backoff_ms
-            .saturating_mul(1u64.checked_shl(exp).unwrap_or(u64::MAX))
-            .min(self.max_backoff_ms.max(self.base_backoff_ms));
-        Duration::from_millis(ms)
+        crate::backoff::exponential(
+            attempt.saturating_sub(1),
+            Duration::from_millis(self.base_backoff_ms),
+            Duration::from_millis(self.max_backoff_ms),
+        )
     }
 
     /// `backoff(attempt)` with jitter applied; `r` is a random number in `[0, 1)`.
     pub fn jittered(&self, attempt: u32, r: f64) -> Duration {
-        let j = if self.jitter.is_finite() {
-            self.jitter.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        let r = if r.is_finite() {
-            r.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        self.backoff(attempt).mul_f64(1.0 - j * r)
+        crate::backoff::jitter(self.backoff(attempt), self.jitter, r)
     }
 }
 

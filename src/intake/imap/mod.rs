@@ -244,10 +244,8 @@ pub fn sender_allowed(allowed: &[String], from: Option<&str>) -> bool {
 
 /// Exponential backoff with jitter: `base * 2^attempt`, capped, times a random 0.5..1.0.
 pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {
-    let exp = base.saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX));
-    let d = exp.min(cap);
-    let jitter: f64 = 0.5 + rand::random::<f64>() * 0.5;
-    d.mul_f64(jitter)
+    let d = crate::backoff::exponential(attempt, base, cap);
+    crate::backoff::jitter(d, 0.5, rand::random::<f64>())
 }
 
 fn utf8(b: Option<&[u8]>) -> Option<String> {
