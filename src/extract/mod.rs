@@ -364,6 +364,11 @@ impl ModelExtractor {
                 country::apply(&tokens, &layout, order);
             }
         }
+        if !self.ablate.off("spelling") {
+            for order in orders.iter_mut() {
+                party::respell_buyer(&tokens, &layout, order);
+            }
+        }
         if !self.ablate.off("charges") {
             charges::apply(&tokens, &layout, &mut orders, part, locale);
         }

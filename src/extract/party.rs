@@ -771,6 +771,55 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
     }
 }
 
+/// The buyer's name in the spelling the document prints most often ([`usual_spelling`]).
+pub fn respell_buyer(tokens: &[Token<'_>], layout: &Layout, order: &mut Order) {
+    if let Some(b) = order.buyer.as_mut() {
+        if let Some(usual) = usual_spelling(tokens, layout, &b.value) {
+            b.value = usual;
+        }
+    }
+}
+
+/// A name printed several times, once with its words split apart by the PDF ("Mineral s")
+/// or run together: the spelling printed most often, when it is not `name`'s. Same letters
+/// and digits in the same order, case aside; nothing else changes.
+fn usual_spelling(tokens: &[Token<'_>], layout: &Layout, name: &str) -> Option<String> {
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let want = key(name);
+    if want.is_empty() {
+        return None;
+    }
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for line in &layout.lines {
+        for start in 0..line.words.len() {
+            let mut got = String::new();
+            for (n, &w) in line.words[start..].iter().enumerate() {
+                got.push_str(&key(tokens[w].text));
+                if !want.starts_with(&got) {
+                    break;
+                }
+                if got.len() == want.len() {
+                    let text = text_of(tokens, &line.words[start..=start + n]);
+                    match seen.iter_mut().find(|(t, _)| *t == text) {
+                        Some((_, c)) => *c += 1,
+                        None => seen.push((text, 1)),
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    let count = |t: &str| seen.iter().find(|(s, _)| s == t).map_or(0, |(_, c)| *c);
+    let own = count(name.trim());
+    let (best, n) = seen.into_iter().max_by_key(|(_, c)| *c)?;
+    (n > own && best.split_whitespace().count() != name.split_whitespace().count()).then_some(best)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -784,6 +833,38 @@ mod tests {
         };
         apply(t, &layout, &mut order, 0);
         order.buyer.map(|f| f.value)
+    }
+
+    #[test]
+    fn a_name_split_apart_once_takes_the_spelling_printed_most_often() {
+        // Each line's words one space apart, from x = 50.
+        fn row(text: &str) -> Vec<(&str, f32)> {
+            let mut x = 50.0;
+            text.split(' ')
+                .map(|w| {
+                    let at = x;
+                    x += (w.chars().count() + 1) as f32 * 6.0;
+                    (w, at)
+                })
+                .collect()
+        }
+        let (a, b, c) = (
+            row("SARDA ENERGY & MINERALS LIMITED"),
+            row("Sarda Energy & Mineral s Limited"),
+            row("Shipping Address : SARDA ENERGY & MINERALS LIMITED"),
+        );
+        let t = tokens(&[(1, &a), (6, &b), (10, &c)]);
+        let layout = Layout::build(&t);
+        assert_eq!(
+            usual_spelling(&t, &layout, "Sarda Energy & Mineral s Limited").as_deref(),
+            Some("SARDA ENERGY & MINERALS LIMITED")
+        );
+        // Spelled the usual way already, or printed once: nothing changes.
+        assert_eq!(
+            usual_spelling(&t, &layout, "SARDA ENERGY & MINERALS LIMITED"),
+            None
+        );
+        assert_eq!(usual_spelling(&t, &layout, "Shipping Address"), None);
     }
 
     #[test]
