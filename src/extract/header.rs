@@ -247,6 +247,69 @@ fn not_order_total(text: &str) -> bool {
     .any(|k| t.contains(k))
 }
 
+/// Labels of tax and company registration numbers, normalised ([`normalise`]).
+const TAX_ID_LABELS: &[&str] = &[
+    "gstin",
+    "gstin uin",
+    "gst no",
+    "gst reg no",
+    "vat",
+    "vat no",
+    "vat reg no",
+    "vat registration no",
+    "vat id",
+    "tax id",
+    "tin",
+    "ein",
+    "pan",
+    "pan no",
+    "cin",
+    "cin no",
+    "ust idnr",
+    "ust id nr",
+    "ust id",
+    "steuernummer",
+    "n tva",
+    "tva intracommunautaire",
+    "siret",
+    "siren",
+    "nif",
+    "cif",
+    "partita iva",
+    "p iva",
+    "codice fiscale",
+    "btw nr",
+    "btw nummer",
+    "kvk",
+    "abn",
+];
+
+/// Is the value at `src` printed right after a tax or registration label on its line
+/// ("GSTIN/UIN : 27AADC…", "VAT No. GB123…")?
+fn after_tax_label(
+    tokens: &[Token<'_>],
+    layout: &Layout,
+    src: Option<&crate::domain::SourceSpan>,
+) -> bool {
+    let Some(src) = src else { return false };
+    let on_line =
+        |l: &&crate::layout::Line| l.page == src.page && l.y0 <= src.bbox[3] && l.y1 >= src.bbox[1];
+    layout.lines.iter().filter(on_line).any(|l| {
+        let left: Vec<&str> = l
+            .words
+            .iter()
+            .map(|&i| &tokens[i])
+            .filter(|t| t.bbox[2] <= src.bbox[0] + 0.5)
+            .map(|t| t.text)
+            .collect();
+        let tail = left[left.len().saturating_sub(5)..].join(" ");
+        let tail = normalise(&tail);
+        TAX_ID_LABELS
+            .iter()
+            .any(|l| tail == *l || tail.ends_with(&format!(" {l}")))
+    })
+}
+
 /// "No.4300004732", "Nr. 12", "#4711": the number without the mark that says "number".
 fn strip_number_mark(value: &str) -> String {
     let lower = value.to_lowercase();
@@ -519,6 +582,11 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
     match (po, order.po_number.as_mut()) {
         (_, Some(m)) if vouched_po(&m.value) => m.confidence = m.confidence.max(AGREED_CONF),
         (Some(f), _) => order.po_number = Some(f),
+        // A tax or company registration number is never the PO number, whatever the model
+        // made of it.
+        (None, Some(m)) if after_tax_label(tokens, layout, m.source.as_ref()) => {
+            order.po_number = None
+        }
         // No label gives a PO number: the model's guess is only as good as a label's.
         (None, Some(m)) => m.confidence = m.confidence.min(LABEL_CONF),
         (None, None) => {}
@@ -628,6 +696,44 @@ mod tests {
             chrono::NaiveDate::from_ymd_opt(2026, 3, 16)
         );
         assert_eq!(order.total.map(|f| f.value), Some(1180.0));
+    }
+
+    #[test]
+    fn a_tax_number_the_model_took_for_the_po_number_is_dropped() {
+        let t = tokens(&[
+            (
+                2,
+                &[("GSTIN/UIN", 10.0), (":", 80.0), ("27AADCF7138C1ZT", 90.0)],
+            ),
+            (4, &[("Ref", 10.0), (":", 40.0), ("4711-22", 50.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let model = |i: usize| {
+            let b = t[i].bbox;
+            let src = crate::domain::SourceSpan {
+                part: 0,
+                page: 1,
+                bbox: b,
+                text: t[i].text.to_string(),
+            };
+            Some(Field::new(t[i].text.to_string(), 0.95, Some(src)))
+        };
+        let mut order = Order {
+            po_number: model(2),
+            ..Order::default()
+        };
+        apply(&t, &layout, &mut order, 0, Locale::Uk);
+        assert_eq!(order.po_number, None);
+        // Beside any other label it stays, as sure as a label's value at most.
+        let mut order = Order {
+            po_number: model(5),
+            ..Order::default()
+        };
+        apply(&t, &layout, &mut order, 0, Locale::Uk);
+        assert_eq!(
+            order.po_number.as_ref().map(|f| f.confidence),
+            Some(LABEL_CONF)
+        );
     }
 
     #[test]
