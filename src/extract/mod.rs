@@ -7,6 +7,7 @@ pub mod charges;
 mod columns;
 mod country;
 pub mod decode;
+pub mod freetext;
 pub mod header;
 pub mod model;
 pub mod normalize;
@@ -198,6 +199,21 @@ fn merge_table_items(
     }
 }
 
+/// Items an email writes as text ("10 x AB-100 ...", "AB-100 qty 10") in place of the model's
+/// reading of the same body, which was learnt on printed forms: the sentence reader is sure of
+/// code and quantity where it finds them. With several orders the model's grouping stands.
+fn written_items(orders: &mut Vec<Order>, items: Vec<LineItem>) {
+    if items.is_empty() || orders.len() > 1 {
+        return;
+    }
+    if orders.is_empty() {
+        orders.push(Order::default());
+    }
+    if let Some(order) = orders.first_mut() {
+        order.lines = items;
+    }
+}
+
 /// Windows per model run: bounds memory on long documents.
 const MAX_BATCH: usize = 8;
 
@@ -257,8 +273,14 @@ impl ModelExtractor {
         Ok(logits)
     }
 
-    /// Label every word of `doc` and decode the orders.
-    pub fn extract_doc(&self, doc: &ParsedDocument, part: u32) -> Result<Vec<Order>, ExtractError> {
+    /// Label every word of `doc` and decode the orders. `body`: the document is the text of
+    /// an email, where items may be written as sentences ([`freetext`]).
+    pub fn extract_doc(
+        &self,
+        doc: &ParsedDocument,
+        part: u32,
+        body: bool,
+    ) -> Result<Vec<Order>, ExtractError> {
         let mut flat = Vec::new();
         let mut inputs = Vec::new();
         for page in &doc.pages {
@@ -341,7 +363,11 @@ impl ModelExtractor {
             }
             let items = table::items(&tokens, &layout, part, locale, false);
             let unnamed = || table::items(&tokens, &layout, part, locale, true);
+            let tabled = !items.is_empty();
             merge_table_items(&mut orders, items, layout.distinct_tables(), unnamed);
+            if body && !tabled && !self.ablate.off("freetext") {
+                written_items(&mut orders, freetext::items(doc, part, locale));
+            }
         }
         for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
             table::split_bracketed_code(line);
@@ -454,8 +480,13 @@ impl Extractor {
         &self.model.model.meta.version
     }
 
-    fn extract_doc(&self, doc: &ParsedDocument, part: u32) -> Result<Vec<Order>, ExtractError> {
-        self.model.extract_doc(doc, part)
+    fn extract_doc(
+        &self,
+        doc: &ParsedDocument,
+        part: u32,
+        body: bool,
+    ) -> Result<Vec<Order>, ExtractError> {
+        self.model.extract_doc(doc, part, body)
     }
 
     /// Extract every order in every readable part of `input`.
@@ -503,7 +534,11 @@ impl Extractor {
                             );
                             Ok(edi.orders.clone())
                         }
-                        None => self.extract_doc(doc, idx as u32),
+                        None => self.extract_doc(
+                            doc,
+                            idx as u32,
+                            input.email.is_some() && part.name.ends_with("body"),
+                        ),
                     };
                     let orders = match read {
                         Ok(o) => o,
@@ -556,10 +591,28 @@ fn same_po(a: &Order, b: &Order) -> bool {
     key(a).is_some_and(|x| !x.is_empty() && Some(x) == key(b))
 }
 
+/// Is this order read from a forwarded message (inline or attached)?
+fn from_forward(o: &Order) -> bool {
+    from_body(o) && o.part.as_deref().is_some_and(|p| p.contains("fwd"))
+}
+
 /// A cover email ("please find attached PO 4711", a forward, a resend) is no order of its
 /// own: when an attachment gave an order with items, a body order without items, or one
-/// with the attachment's PO number, is the note that carried it.
+/// with the attachment's PO number, is the note that carried it. In a forward only the
+/// newest message counts: a forwarded message's order goes when the note above it has items
+/// of its own, and the note goes (as a cover note) when only the forwarded message has them.
 fn drop_cover_notes(orders: &mut Vec<Order>) {
+    let newest_has_items = orders
+        .iter()
+        .any(|o| from_body(o) && !from_forward(o) && !o.lines.is_empty());
+    if newest_has_items {
+        orders.retain(|o| !from_forward(o));
+    } else if orders
+        .iter()
+        .any(|o| from_forward(o) && !o.lines.is_empty())
+    {
+        orders.retain(|o| from_forward(o) || !from_body(o) || !o.lines.is_empty());
+    }
     let attached: Vec<Order> = orders
         .iter()
         .filter(|o| !from_body(o) && !o.lines.is_empty())
@@ -636,6 +689,20 @@ mod tests {
         let mut orders = vec![order("fwd1/body", "PO 4711", 2), order("po.pdf", "4711", 2)];
         drop_cover_notes(&mut orders);
         assert_eq!(orders.len(), 1);
+    }
+
+    #[test]
+    fn only_the_newest_message_of_a_forward_counts() {
+        // The note has items: the forwarded order goes.
+        let mut orders = vec![order("body", "900", 2), order("fwd/body", "800", 3)];
+        drop_cover_notes(&mut orders);
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].part.as_deref(), Some("body"));
+        // The note has none: the forwarded order is the order.
+        let mut orders = vec![order("body", "", 0), order("fwd/body", "800", 3)];
+        drop_cover_notes(&mut orders);
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].part.as_deref(), Some("fwd/body"));
     }
 
     #[test]

@@ -90,6 +90,9 @@ struct Out {
     /// Open tables, innermost last.
     tables: Vec<Table>,
     pre: usize,
+    /// Open `<blockquote>`s: their lines are written with "> " marks, as a plain-text mailer
+    /// quotes, so [`super::quote`] tells the quoted history apart.
+    quote: usize,
 }
 
 impl Out {
@@ -123,13 +126,24 @@ impl Out {
         self.flush_para();
     }
 
+    /// Append finished lines, quote-marked inside a blockquote.
+    fn emit(&mut self, s: &str) {
+        for line in s.split_inclusive('\n') {
+            if self.quote > 0 && !line.trim().is_empty() {
+                self.text.push_str(&"> ".repeat(self.quote));
+            }
+            self.text.push_str(line);
+        }
+    }
+
     fn flush_para(&mut self) {
         if self.pre > 0 {
-            self.text.push_str(&self.para);
+            let para = std::mem::take(&mut self.para);
+            self.emit(&para);
         } else {
             let line = collapse(&self.para);
             if !line.is_empty() {
-                self.text.push_str(&line);
+                self.emit(&line);
             }
         }
         self.para.clear();
@@ -150,8 +164,7 @@ impl Out {
             self.flush_para();
             for cell in rows.iter().flatten() {
                 for line in &cell.lines {
-                    self.text.push_str(line);
-                    self.text.push('\n');
+                    self.emit(&format!("{line}\n"));
                 }
             }
         } else {
@@ -170,7 +183,7 @@ impl Out {
         }
         t.end_row();
         self.flush_para();
-        self.text.push_str(&render_cells(&t.rows));
+        self.emit(&render_cells(&t.rows));
     }
 
     /// `<tr>`, `<td>`, `<th>` (open or close) in the innermost table.
@@ -231,6 +244,7 @@ pub fn html_to_text(html: &str) -> String {
         para: String::new(),
         tables: Vec::new(),
         pre: 0,
+        quote: 0,
     };
     let mut rest = html;
     while !rest.is_empty() {
@@ -291,9 +305,17 @@ pub fn html_to_text(html: &str) -> String {
                     out.pre += 1;
                 }
             }
+            "blockquote" => {
+                out.block_break();
+                if closing {
+                    out.quote = out.quote.saturating_sub(1);
+                } else {
+                    out.quote += 1;
+                }
+            }
             "br" | "p" | "div" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-            | "hr" | "blockquote" | "section" | "article" | "header" | "footer" | "address"
-            | "dt" | "dd" | "dl" | "center" | "caption" | "thead" | "tbody" | "tfoot" => {
+            | "hr" | "section" | "article" | "header" | "footer" | "address" | "dt" | "dd"
+            | "dl" | "center" | "caption" | "thead" | "tbody" | "tfoot" => {
                 out.block_break();
             }
             _ => {}
@@ -533,6 +555,17 @@ mod tests {
         assert_eq!(
             html_to_text(html),
             "ACME Ltd\nPO 4711\n2    AB-100\n10   CD-2\nThanks\n"
+        );
+    }
+
+    #[test]
+    fn blockquotes_are_quote_marked() {
+        let html = "<div>10 x AB-100</div><div class=gmail_quote>On Mon, Bob wrote:<br>\
+            <blockquote><div>5 x CD-200</div><table><tr><td>1</td><td>EF-3</td></tr></table>\
+            </blockquote></div><p>after</p>";
+        assert_eq!(
+            html_to_text(html),
+            "10 x AB-100\nOn Mon, Bob wrote:\n> 5 x CD-200\n> 1   EF-3\nafter\n"
         );
     }
 

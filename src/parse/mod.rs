@@ -18,6 +18,8 @@ pub mod ocr;
 pub mod pdf;
 mod pdf_bounds;
 mod pdf_repair;
+pub mod plain;
+pub mod quote;
 
 /// Hard limits that protect the process from hostile or absurd inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
