@@ -16,6 +16,7 @@ mod rows;
 mod stray;
 mod sums;
 pub mod table;
+pub mod texttable;
 pub mod tokenize;
 mod unit;
 
@@ -338,6 +339,7 @@ impl ModelExtractor {
             })
             .collect();
         let layout = Layout::build(&tokens);
+        let mut tabled = false;
         if !self.ablate.off("table") {
             // `RUST_LOG=po_intake::table=trace` shows each table as the layout step saw it.
             for t in &layout.tables {
@@ -363,11 +365,18 @@ impl ModelExtractor {
             }
             let items = table::items(&tokens, &layout, part, locale, false);
             let unnamed = || table::items(&tokens, &layout, part, locale, true);
-            let tabled = !items.is_empty();
+            tabled = !items.is_empty();
             merge_table_items(&mut orders, items, layout.distinct_tables(), unnamed);
-            if body && !tabled && !self.ablate.off("freetext") {
-                written_items(&mut orders, freetext::items(doc, part, locale));
-            }
+        }
+        // An email body is text on a character grid: its tables are read by their columns
+        // exactly, and items written as sentences by the sentence reader.
+        if body && !self.ablate.off("texttable") {
+            let rows = texttable::items(doc, part, locale);
+            tabled |= !rows.is_empty();
+            written_items(&mut orders, rows);
+        }
+        if body && !tabled && !self.ablate.off("freetext") {
+            written_items(&mut orders, freetext::items(doc, part, locale));
         }
         for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
             table::split_bracketed_code(line);
