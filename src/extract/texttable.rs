@@ -161,16 +161,40 @@ fn quantity(text: &str, locale: Locale) -> Option<(f64, Option<String>)> {
 
 #[derive(Default)]
 struct Row {
-    cells: Vec<(Role, Cell)>,
+    /// Cells by column index.
+    cells: Vec<(usize, Cell)>,
 }
 
 impl Row {
-    fn get(&self, r: Role) -> Option<&Cell> {
-        self.cells
-            .iter()
-            .find(|(role, _)| *role == r)
-            .map(|(_, c)| c)
+    /// The cell of the first column with role `r`.
+    fn get(&self, roles: &[Option<Role>], r: Role) -> Option<&Cell> {
+        let k = roles.iter().position(|x| *x == Some(r))?;
+        self.cells.iter().find(|(c, _)| *c == k).map(|(_, c)| c)
     }
+}
+
+/// The columns' roles once the rows are known. Two code columns and no description column
+/// ("Reference | Article", "Code | Product": both words name a code in some trade): the one
+/// whose cells hold more words is the description.
+fn settle_roles(cols: &[(f32, f32, Option<Role>)], rows: &[Row]) -> Vec<Option<Role>> {
+    let mut roles: Vec<Option<Role>> = cols.iter().map(|c| c.2).collect();
+    let codes: Vec<usize> = (0..roles.len())
+        .filter(|&k| roles.get(k) == Some(&Some(Role::Sku)))
+        .collect();
+    if codes.len() >= 2 && !roles.contains(&Some(Role::Description)) {
+        let words = |k: usize| {
+            rows.iter()
+                .flat_map(|r| r.cells.iter().filter(move |(c, _)| *c == k))
+                .map(|(_, c)| c.text.split_whitespace().count())
+                .sum::<usize>()
+        };
+        if let Some(&k) = codes.iter().max_by_key(|&&k| words(k)) {
+            if let Some(r) = roles.get_mut(k) {
+                *r = Some(Role::Description);
+            }
+        }
+    }
+    roles
 }
 
 /// Every item row of every lexicon-headed table in the body.
@@ -209,34 +233,43 @@ pub fn items(doc: &ParsedDocument, part: u32, locale: Locale) -> Vec<LineItem> {
                     let Some(k) = column_of(&cols, c) else {
                         continue;
                     };
-                    let Some(role) = cols.get(k).and_then(|c| c.2) else {
-                        continue;
-                    };
-                    match row.cells.iter_mut().find(|(r, _)| *r == role) {
+                    match row.cells.iter_mut().find(|(col, _)| *col == k) {
                         Some((_, have)) => {
                             have.text.push(' ');
                             have.text.push_str(&c.text);
                             have.x1 = c.x1;
                         }
-                        None => row.cells.push((role, c.clone())),
+                        None => row.cells.push((k, c.clone())),
                     }
                 }
                 let opens = qty_col
-                    .and_then(|k| line.cells.iter().find(|c| column_of(&cols, c) == Some(k)))
-                    .is_some_and(|c| quantity(&c.text, locale).is_some());
+                    .and_then(|k| row.cells.iter().find(|(col, _)| *col == k))
+                    .is_some_and(|(_, c)| quantity(&c.text, locale).is_some());
+                // Text under the description only (or under a second code column, which may
+                // turn out to be the description): a wrapped cell of the row above. Text
+                // under the first code column is what follows the table.
+                let first_code = cols.iter().position(|c| c.2 == Some(Role::Sku));
+                let textual = |k: usize| match cols.get(k).and_then(|c| c.2) {
+                    Some(Role::Description) => true,
+                    Some(Role::Sku) => Some(k) != first_code,
+                    _ => false,
+                };
                 let continues = !row.cells.is_empty()
-                    && row.cells.len() == line.cells.len()
-                    && row.cells.iter().all(|(r, _)| *r == Role::Description);
+                    && row.cells.iter().all(|(k, c)| {
+                        textual(*k) && !c.text.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
+                    });
                 if opens {
                     rows.push(row);
                 } else if continues && !rows.is_empty() {
-                    if let (Some(last), Some((_, more))) = (rows.last_mut(), row.cells.first()) {
-                        match last.cells.iter_mut().find(|(r, _)| *r == Role::Description) {
-                            Some((_, d)) => {
-                                d.text.push(' ');
-                                d.text.push_str(&more.text);
+                    if let Some(last) = rows.last_mut() {
+                        for (k, more) in row.cells {
+                            match last.cells.iter_mut().find(|(col, _)| *col == k) {
+                                Some((_, d)) => {
+                                    d.text.push(' ');
+                                    d.text.push_str(&more.text);
+                                }
+                                None => last.cells.push((k, more)),
                             }
-                            None => last.cells.push((Role::Description, more.clone())),
                         }
                     }
                 } else {
@@ -245,8 +278,9 @@ pub fn items(doc: &ParsedDocument, part: u32, locale: Locale) -> Vec<LineItem> {
                 prev_id = line.id;
                 j += 1;
             }
+            let roles = settle_roles(&cols, &rows);
             for row in &rows {
-                if let Some(item) = item(row, part, page.number, locale, out.len()) {
+                if let Some(item) = item(row, &roles, part, page.number, locale, out.len()) {
                     out.push(item);
                 }
             }
@@ -270,16 +304,23 @@ fn field<T>(c: &Cell, v: T, part: u32, page: u32) -> Option<Field<T>> {
     ))
 }
 
-fn item(row: &Row, part: u32, page: u32, locale: Locale, before: usize) -> Option<LineItem> {
+fn item(
+    row: &Row,
+    roles: &[Option<Role>],
+    part: u32,
+    page: u32,
+    locale: Locale,
+    before: usize,
+) -> Option<LineItem> {
     let text = |r: Role| {
-        row.get(r)
+        row.get(roles, r)
             .and_then(|c| field(c, c.text.clone(), part, page))
     };
     let num = |r: Role| {
-        row.get(r)
+        row.get(roles, r)
             .and_then(|c| number(&c.text, locale).and_then(|v| field(c, v, part, page)))
     };
-    let qcell = row.get(Role::Quantity)?;
+    let qcell = row.get(roles, Role::Quantity)?;
     let (q, glued_unit) = quantity(&qcell.text, locale)?;
     let item = LineItem {
         line_no: before as u32 + 1,
@@ -354,6 +395,20 @@ mod tests {
             [
                 "AB-100|Blue widget|10||4.5|45",
                 "CD-200|Cable tie|1000||0.12|120"
+            ]
+        );
+    }
+
+    #[test]
+    fn of_two_code_columns_the_wordy_one_is_the_description() {
+        let text = "Referencia   Artículo                Cantidad\n\
+            BRG-6205     Ball bearing 6205 2RS   25\n\
+            MB-2201      Marker pen black        20\n";
+        assert_eq!(
+            read(text, Locale::De),
+            [
+                "BRG-6205|Ball bearing 6205 2RS|25|||",
+                "MB-2201|Marker pen black|20|||"
             ]
         );
     }
