@@ -7,6 +7,7 @@ pub mod charges;
 mod columns;
 mod country;
 pub mod decode;
+pub mod email;
 pub mod freetext;
 pub mod header;
 pub mod model;
@@ -563,6 +564,11 @@ impl Extractor {
                             order.map_confidence(|c| c * OCR_CONFIDENCE);
                         }
                         order.part = Some(part.name.clone());
+                        if let Some(mail) =
+                            input.email.as_ref().filter(|_| part.name.ends_with("body"))
+                        {
+                            email::apply(&mut order, doc, mail.subject.as_deref());
+                        }
                         if let (Some(f), Some(sent)) = (order.order_date.as_mut(), email_date) {
                             let printed = f.source.as_ref().map(|s| s.text.as_str());
                             if let Some(other) =

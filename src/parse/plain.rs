@@ -44,9 +44,11 @@ pub fn align_tables(text: &str) -> String {
         let mut rows: Vec<Vec<String>> = Vec::new();
         let mut j = i;
         while let Some(line) = lines.get(j) {
-            if let Some(c) = cells(line) {
+            if is_rule(line) && !rows.is_empty() {
+                // The rule under a header row.
+            } else if let Some(c) = cells(line) {
                 rows.push(c);
-            } else if !(is_rule(line) && !rows.is_empty()) {
+            } else {
                 break;
             }
             j += 1;

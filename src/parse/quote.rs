@@ -235,8 +235,11 @@ fn forwarded_text(lines: &[&str], depth: u32) -> String {
     let mut j = 0;
     let mut seen = false;
     while let Some(l) = unquoted.get(j) {
-        if l.trim().is_empty() && !seen {
+        if l.trim().is_empty() {
             j += 1;
+            if seen {
+                break;
+            }
         } else if labelled(l, FROM_LABELS) || labelled(l, BLOCK_LABELS) {
             seen = true;
             j += 1;
