@@ -398,38 +398,25 @@ pub fn render_cells(rows: &[Vec<Cell>]) -> String {
     out
 }
 
-/// CSV (or TSV / semicolon-separated) to aligned columns.
+/// CSV (or TSV / semicolon-separated) to aligned columns. The separator is the one the first
+/// line uses most; quoting and escaped quotes are the `csv` crate's. Rows may differ in length
+/// and a malformed record ends the table (what was read so far is kept).
 pub fn csv_to_text(text: &str) -> String {
     let first = text.lines().next().unwrap_or("");
-    let sep = [',', ';', '\t']
+    let sep = [b',', b';', b'\t']
         .into_iter()
-        .max_by_key(|c| first.matches(*c).count())
-        .unwrap_or(',');
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            c if c == sep && !quoted => row.push(collapse(&std::mem::take(&mut cell))),
-            '\n' if !quoted => {
-                row.push(collapse(&std::mem::take(&mut cell)));
-                rows.push(std::mem::take(&mut row));
-            }
-            '\r' if !quoted => {}
-            c => cell.push(c),
-        }
-    }
-    if !cell.is_empty() || !row.is_empty() {
-        row.push(collapse(&cell));
-        rows.push(row);
-    }
+        .max_by_key(|c| first.matches(char::from(*c)).count())
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map_while(Result::ok)
+        .map(|r| r.iter().map(collapse).collect())
+        .collect();
     render_table(&rows)
 }
 
@@ -574,6 +561,14 @@ mod tests {
         assert_eq!(
             csv_to_text("qty;article\n10;\"AB;100\"\n"),
             "qty   article\n10    AB;100\n"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_span_lines_and_rows_may_be_short() {
+        assert_eq!(
+            csv_to_text("qty,article,note\n10,\"AB \"\"100\"\"\",\"two\nlines\"\n5,CD\n"),
+            "qty   article    note\n10    AB \"100\"   two lines\n5     CD\n"
         );
     }
 
