@@ -92,6 +92,18 @@ pub fn signature_company(doc: &ParsedDocument) -> Option<String> {
 /// buyer from the signature (in place of a buyer read without a legal form, which on a body
 /// is a greeting or a person more often than a company).
 pub fn apply(order: &mut Order, doc: &ParsedDocument, subject: Option<&str>) {
+    // A "PO number" that is one of the order's item codes is the code, misread.
+    let key = |s: &str| crate::rules::duplicate::po_key(s);
+    let is_code = order.po_number.as_ref().is_some_and(|po| {
+        order
+            .lines
+            .iter()
+            .filter_map(|l| l.sku.as_ref())
+            .any(|sku| key(&sku.value) == key(&po.value))
+    });
+    if is_code {
+        order.po_number = None;
+    }
     if order.po_number.is_none() {
         if let Some(po) = subject.and_then(subject_po) {
             order.po_number = Some(Field::new(po, SUBJECT_CONFIDENCE, None));

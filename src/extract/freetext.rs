@@ -380,9 +380,14 @@ fn item_at(words: &[&str], i: usize, locale: Locale) -> Option<(LineItem, usize)
         let price = price_after(words, end, locale);
         return Some((line(sku, desc, q, uom, price), end.max(ci + 1)));
     }
-    // Code first: only at the start of the line (after a label).
+    // Code first: at the start of the line (after a label), or inside a sentence when a
+    // quantity word or times sign follows ("Also CHN-08B qty 4"), never a bare colon there.
     let mut ci = i;
-    if i != 0 {
+    let inside = i != 0
+        && !words
+            .get(i - 1)
+            .is_some_and(|w| CODE_LABELS.contains(&lower(w).as_str()));
+    if inside && quantity(words.get(i - 1)?, locale).is_some() {
         return None;
     }
     while words
@@ -405,7 +410,7 @@ fn item_at(words: &[&str], i: usize, locale: Locale) -> Option<(LineItem, usize)
                 .is_some_and(|p| p.ends_with(':') && k - 1 > ci);
         let (qi, q) = if marker {
             (k + 1, words.get(k + 1).and_then(|n| quantity(n, locale)))
-        } else if after_colon {
+        } else if after_colon && !inside {
             (k, quantity(w, locale))
         } else {
             (k, None)
@@ -579,6 +584,15 @@ mod tests {
                 ("SPK-14".into(), 12.0, None, None, None),
             ]
         );
+    }
+
+    #[test]
+    fn a_code_inside_a_sentence_needs_a_quantity_word() {
+        assert_eq!(
+            read("Also CHN-08B qty 4 at 12.50 USD each.", Locale::Us),
+            vec![("CHN-08B".into(), 4.0, None, None, Some(12.5))]
+        );
+        assert!(read("We met AB-100: 5 times", Locale::Us).is_empty());
     }
 
     #[test]

@@ -201,17 +201,39 @@ fn merge_table_items(
     }
 }
 
-/// Items an email writes as text ("10 x AB-100 ...", "AB-100 qty 10") in place of the model's
-/// reading of the same body, which was learnt on printed forms: the sentence reader is sure of
-/// code and quantity where it finds them. With several orders the model's grouping stands.
+/// Lines with a quantity and a code or description: what an item is at the least.
+fn complete_items(lines: &[LineItem]) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.quantity.is_some() && (l.sku.is_some() || l.description.is_some()))
+        .count()
+}
+
+/// Items an email body's own readers found (its text tables, its sentences) in place of the
+/// model's reading of the same body, which was learnt on printed forms. One email body is one
+/// order: the model's further "orders" there are codes it took for PO numbers, and their
+/// header fields only fill what the first lacks.
 fn written_items(orders: &mut Vec<Order>, items: Vec<LineItem>) {
-    if items.is_empty() || orders.len() > 1 {
+    if items.is_empty() {
         return;
     }
+    let rest: Vec<Order> = if orders.len() > 1 {
+        orders.drain(1..).collect()
+    } else {
+        Vec::new()
+    };
     if orders.is_empty() {
         orders.push(Order::default());
     }
     if let Some(order) = orders.first_mut() {
+        for o in rest {
+            order.po_number = order.po_number.take().or(o.po_number);
+            order.order_date = order.order_date.take().or(o.order_date);
+            order.buyer = order.buyer.take().or(o.buyer);
+            order.currency = order.currency.take().or(o.currency);
+            order.ship_to = order.ship_to.take().or(o.ship_to);
+            order.total = order.total.take().or(o.total);
+        }
         order.lines = items;
     }
 }
@@ -374,7 +396,12 @@ impl ModelExtractor {
         if body && !self.ablate.off("texttable") {
             let rows = texttable::items(doc, part, locale);
             tabled |= !rows.is_empty();
-            written_items(&mut orders, rows);
+            // A table cut short (a row shape it does not know) leaves the reading that
+            // found more items.
+            let found: usize = orders.iter().map(|o| complete_items(&o.lines)).sum();
+            if rows.len() >= found {
+                written_items(&mut orders, rows);
+            }
         }
         if body && !tabled && !self.ablate.off("freetext") {
             written_items(&mut orders, freetext::items(doc, part, locale));

@@ -84,17 +84,26 @@ fn lines(page: &Page) -> Vec<Line> {
     out
 }
 
+/// The role a header cell names: as a whole, else by its first part that is a known name
+/// ("Description / Specification", "Qty/Menge").
+fn cell_role(text: &str) -> Option<Role> {
+    let whole = lexicon::role_of(text);
+    if matches!(whole, None | Some(Role::Other)) && text.contains('/') {
+        // "Price/Unit" is a price per unit, not the price-unit column "Preiseinheit" is.
+        if let Some(r) = text.split('/').find_map(lexicon::role_of) {
+            return Some(r);
+        }
+    }
+    whole
+}
+
 /// The columns of a header line: each cell's extent and role, when the line names at least
 /// a quantity and a code or description, and most of its cells are known column names.
 fn header(line: &Line) -> Option<Vec<(f32, f32, Option<Role>)>> {
     if line.cells.len() < 2 {
         return None;
     }
-    let roles: Vec<Option<Role>> = line
-        .cells
-        .iter()
-        .map(|c| lexicon::role_of(&c.text))
-        .collect();
+    let roles: Vec<Option<Role>> = line.cells.iter().map(|c| cell_role(&c.text)).collect();
     let known = roles.iter().filter(|r| r.is_some()).count();
     let has = |r: Role| roles.contains(&Some(r));
     let ok = known >= 2
@@ -245,14 +254,15 @@ pub fn items(doc: &ParsedDocument, part: u32, locale: Locale) -> Vec<LineItem> {
                 let opens = qty_col
                     .and_then(|k| row.cells.iter().find(|(col, _)| *col == k))
                     .is_some_and(|(_, c)| quantity(&c.text, locale).is_some());
-                // Text under the description only (or under a second code column, which may
-                // turn out to be the description): a wrapped cell of the row above. Text
-                // under the first code column is what follows the table.
-                let first_code = cols.iter().position(|c| c.2 == Some(Role::Sku));
-                let textual = |k: usize| match cols.get(k).and_then(|c| c.2) {
-                    Some(Role::Description) => true,
-                    Some(Role::Sku) => Some(k) != first_code,
-                    _ => false,
+                // Text under text columns only, none under the first column: a wrapped cell
+                // of the row above ("MPN 3RT2016", a `<br>` in a cell). Text that starts under
+                // the first column is what follows the table.
+                let textual = |k: usize| {
+                    k > 0
+                        && !cols
+                            .get(k)
+                            .and_then(|c| c.2)
+                            .is_some_and(|r| r.numeric() || r == Role::Uom)
                 };
                 let continues = !row.cells.is_empty()
                     && row.cells.iter().all(|(k, c)| {
@@ -409,6 +419,22 @@ mod tests {
             [
                 "BRG-6205|Ball bearing 6205 2RS|25|||",
                 "MB-2201|Marker pen black|20|||"
+            ]
+        );
+    }
+
+    #[test]
+    fn notes_under_an_unnamed_column_continue_the_row() {
+        let text = "No.     Stock Code   Description / Specification   Qty     Price/Unit\n\
+            00010   319054156    Contactor 3P 12A              2       122.95\n\
+            \x20                    MPN 3RT2016 (Siemens)\n\
+            00020   435311842    Countersunk screw             1,000   62.60\n\
+            Freight   15.00\n";
+        assert_eq!(
+            read(text, Locale::Us),
+            [
+                "319054156|Contactor 3P 12A MPN 3RT2016 (Siemens)|2||122.95|",
+                "435311842|Countersunk screw|1000||62.6|"
             ]
         );
     }
