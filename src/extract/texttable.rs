@@ -264,9 +264,12 @@ pub fn items(doc: &ParsedDocument, part: u32, locale: Locale) -> Vec<LineItem> {
                             .and_then(|c| c.2)
                             .is_some_and(|r| r.numeric() || r == Role::Uom)
                 };
+                let first_end = cols.first().map_or(0.0, |c| c.1);
                 let continues = !row.cells.is_empty()
                     && row.cells.iter().all(|(k, c)| {
-                        textual(*k) && !c.text.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
+                        textual(*k)
+                            && c.x0 > first_end
+                            && !c.text.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
                     });
                 if opens {
                     rows.push(row);
