@@ -497,10 +497,12 @@ pub fn email_summary(
             media_type: a.media_type,
         })
         .collect();
+    // The newest message's text, or a forward's forwarded one when the note was empty.
     let body = parsed
         .parts
         .iter()
         .find(|p| p.name == "body")
+        .or_else(|| parsed.parts.iter().find(|p| p.name == "fwd/body"))
         .and_then(|p| match &p.content {
             PartContent::Parsed { doc } => Some(doc.text()),
             PartContent::Failed { .. } => None,

@@ -369,3 +369,73 @@ fn a_spaced_boundary_parameter_is_counted() {
     let input = parse(&nested_email(3, " = "), "ok.eml", &Limits::default()).expect("parse");
     assert!(input.parts.iter().any(|p| p.name == "body"), "{input:?}");
 }
+
+/// Recorded emails whose order is written in the message (tests/data/email/).
+fn recorded(name: &str) -> ParsedInput {
+    let bytes = fixture(&format!("tests/data/email/{name}"));
+    parse(&bytes, name, &Limits::default()).expect("parse")
+}
+
+#[test]
+fn an_outlook_reply_keeps_only_the_newest_message_and_its_html_table() {
+    let input = recorded("outlook_reply_de.eml");
+    assert_eq!(names(&input), ["body"]);
+    let body = parsed_text(&input, "body");
+    // The HTML table, not the plain alternative's one cell per line.
+    assert!(
+        body.contains("FST-M6-20 Sechskantschraube 200 0,12 €"),
+        "{body}"
+    );
+    assert!(body.contains("BRG-6205"), "{body}");
+    // The quoted offer under "Von: / Gesendet:" is history.
+    for quoted in ["OR-2x20", "WSH-M8", "Angebot 2024-118", "Gesendet"] {
+        assert!(!body.contains(quoted), "{quoted} in {body}");
+    }
+}
+
+#[test]
+fn a_forward_with_an_empty_note_is_read_as_the_forwarded_message() {
+    let input = recorded("gmail_forward_only_fr.eml");
+    assert_eq!(names(&input), ["fwd/body"]);
+    let text = parsed_text(&input, "fwd/body");
+    assert!(text.starts_with("Bonjour,"), "{text}");
+    assert!(text.contains("12 x SPK-14"), "{text}");
+    assert!(!text.contains("Message transféré"), "{text}");
+}
+
+#[test]
+fn a_plain_reply_drops_the_quoted_lines() {
+    let input = recorded("plain_reply_free_text_en.eml");
+    assert_eq!(names(&input), ["body"]);
+    let body = parsed_text(&input, "body");
+    assert!(body.contains("10 x AB-100"), "{body}");
+    assert!(
+        !body.contains("ZZ-900") && !body.contains("wrote:"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_tab_separated_body_table_becomes_aligned_columns() {
+    let mail = "From: a@b.example\r\nSubject: Order\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+                Hi,\r\nItem\tDescription\tQty\r\nFST-M6-20\tHex bolt M6x20 zinc\t100\r\nAB-1\tWidget\t5\r\n";
+    let input = parse(mail.as_bytes(), "tabs.eml", &Limits::default()).expect("parse");
+    let text = parsed_text(&input, "body");
+    assert!(
+        text.contains("FST-M6-20 Hex bolt M6x20 zinc 100") && text.contains("AB-1 Widget 5"),
+        "{text}"
+    );
+    let doc = match &input.parts[0].content {
+        PartContent::Parsed { doc } => doc,
+        PartContent::Failed { reason, .. } => panic!("{reason}"),
+    };
+    // "100" and "5" start in the same column.
+    let x_of = |t: &str| {
+        doc.pages[0]
+            .words
+            .iter()
+            .find(|w| w.text == t)
+            .map(|w| w.bbox.x0)
+    };
+    assert_eq!(x_of("100"), x_of("5"));
+}

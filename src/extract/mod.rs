@@ -7,7 +7,9 @@ pub mod charges;
 mod columns;
 mod country;
 pub mod decode;
+pub mod email;
 mod evidence;
+pub mod freetext;
 pub mod header;
 pub mod model;
 pub mod normalize;
@@ -16,6 +18,7 @@ mod rows;
 mod stray;
 mod sums;
 pub mod table;
+pub mod texttable;
 pub mod tokenize;
 mod unit;
 
@@ -199,6 +202,43 @@ fn merge_table_items(
     }
 }
 
+/// Lines with a quantity and a code or description: what an item is at the least.
+fn complete_items(lines: &[LineItem]) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.quantity.is_some() && (l.sku.is_some() || l.description.is_some()))
+        .count()
+}
+
+/// Items an email body's own readers found (its text tables, its sentences) in place of the
+/// model's reading of the same body, which was learnt on printed forms. One email body is one
+/// order: the model's further "orders" there are codes it took for PO numbers, and their
+/// header fields only fill what the first lacks.
+fn written_items(orders: &mut Vec<Order>, items: Vec<LineItem>) {
+    if items.is_empty() {
+        return;
+    }
+    let rest: Vec<Order> = if orders.len() > 1 {
+        orders.drain(1..).collect()
+    } else {
+        Vec::new()
+    };
+    if orders.is_empty() {
+        orders.push(Order::default());
+    }
+    if let Some(order) = orders.first_mut() {
+        for o in rest {
+            order.po_number = order.po_number.take().or(o.po_number);
+            order.order_date = order.order_date.take().or(o.order_date);
+            order.buyer = order.buyer.take().or(o.buyer);
+            order.currency = order.currency.take().or(o.currency);
+            order.ship_to = order.ship_to.take().or(o.ship_to);
+            order.total = order.total.take().or(o.total);
+        }
+        order.lines = items;
+    }
+}
+
 /// Windows per model run: bounds memory on long documents.
 const MAX_BATCH: usize = 8;
 
@@ -258,8 +298,14 @@ impl ModelExtractor {
         Ok(logits)
     }
 
-    /// Label every word of `doc` and decode the orders.
-    pub fn extract_doc(&self, doc: &ParsedDocument, part: u32) -> Result<Vec<Order>, ExtractError> {
+    /// Label every word of `doc` and decode the orders. `body`: the document is the text of
+    /// an email, where items may be written as sentences ([`freetext`]).
+    pub fn extract_doc(
+        &self,
+        doc: &ParsedDocument,
+        part: u32,
+        body: bool,
+    ) -> Result<Vec<Order>, ExtractError> {
         let mut flat = Vec::new();
         let mut inputs = Vec::new();
         for page in &doc.pages {
@@ -317,6 +363,7 @@ impl ModelExtractor {
             })
             .collect();
         let layout = Layout::build(&tokens);
+        let mut tabled = false;
         if !self.ablate.off("table") {
             // `RUST_LOG=po_intake::table=trace` shows each table as the layout step saw it.
             for t in &layout.tables {
@@ -342,7 +389,23 @@ impl ModelExtractor {
             }
             let items = table::items(&tokens, &layout, part, locale, false);
             let unnamed = || table::items(&tokens, &layout, part, locale, true);
+            tabled = !items.is_empty();
             merge_table_items(&mut orders, items, layout.distinct_tables(), unnamed);
+        }
+        // An email body is text on a character grid: its tables are read by their columns
+        // exactly, and items written as sentences by the sentence reader.
+        if body && !self.ablate.off("texttable") {
+            let rows = texttable::items(doc, part, locale);
+            tabled |= !rows.is_empty();
+            // A table cut short (a row shape it does not know) leaves the reading that
+            // found more items.
+            let found: usize = orders.iter().map(|o| complete_items(&o.lines)).sum();
+            if rows.len() >= found {
+                written_items(&mut orders, rows);
+            }
+        }
+        if body && !tabled && !self.ablate.off("freetext") {
+            written_items(&mut orders, freetext::items(doc, part, locale));
         }
         for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
             table::split_bracketed_code(line);
@@ -463,8 +526,13 @@ impl Extractor {
         &self.model.model.meta.version
     }
 
-    fn extract_doc(&self, doc: &ParsedDocument, part: u32) -> Result<Vec<Order>, ExtractError> {
-        self.model.extract_doc(doc, part)
+    fn extract_doc(
+        &self,
+        doc: &ParsedDocument,
+        part: u32,
+        body: bool,
+    ) -> Result<Vec<Order>, ExtractError> {
+        self.model.extract_doc(doc, part, body)
     }
 
     /// Extract every order in every readable part of `input`.
@@ -512,7 +580,11 @@ impl Extractor {
                             );
                             Ok(edi.orders.clone())
                         }
-                        None => self.extract_doc(doc, idx as u32),
+                        None => self.extract_doc(
+                            doc,
+                            idx as u32,
+                            input.email.is_some() && part.name.ends_with("body"),
+                        ),
                     };
                     let orders = match read {
                         Ok(o) => o,
@@ -528,6 +600,11 @@ impl Extractor {
                             order.map_confidence(|c| c * OCR_CONFIDENCE);
                         }
                         order.part = Some(part.name.clone());
+                        if let Some(mail) =
+                            input.email.as_ref().filter(|_| part.name.ends_with("body"))
+                        {
+                            email::apply(&mut order, doc, mail.subject.as_deref());
+                        }
                         if let (Some(f), Some(sent)) = (order.order_date.as_mut(), email_date) {
                             let printed = f.source.as_ref().map(|s| s.text.as_str());
                             if let Some(other) =
@@ -565,10 +642,28 @@ fn same_po(a: &Order, b: &Order) -> bool {
     key(a).is_some_and(|x| !x.is_empty() && Some(x) == key(b))
 }
 
+/// Is this order read from a forwarded message (inline or attached)?
+fn from_forward(o: &Order) -> bool {
+    from_body(o) && o.part.as_deref().is_some_and(|p| p.contains("fwd"))
+}
+
 /// A cover email ("please find attached PO 4711", a forward, a resend) is no order of its
 /// own: when an attachment gave an order with items, a body order without items, or one
-/// with the attachment's PO number, is the note that carried it.
+/// with the attachment's PO number, is the note that carried it. In a forward only the
+/// newest message counts: a forwarded message's order goes when the note above it has items
+/// of its own, and the note goes (as a cover note) when only the forwarded message has them.
 fn drop_cover_notes(orders: &mut Vec<Order>) {
+    let newest_has_items = orders
+        .iter()
+        .any(|o| from_body(o) && !from_forward(o) && !o.lines.is_empty());
+    if newest_has_items {
+        orders.retain(|o| !from_forward(o));
+    } else if orders
+        .iter()
+        .any(|o| from_forward(o) && !o.lines.is_empty())
+    {
+        orders.retain(|o| from_forward(o) || !from_body(o) || !o.lines.is_empty());
+    }
     let attached: Vec<Order> = orders
         .iter()
         .filter(|o| !from_body(o) && !o.lines.is_empty())
@@ -645,6 +740,20 @@ mod tests {
         let mut orders = vec![order("fwd1/body", "PO 4711", 2), order("po.pdf", "4711", 2)];
         drop_cover_notes(&mut orders);
         assert_eq!(orders.len(), 1);
+    }
+
+    #[test]
+    fn only_the_newest_message_of_a_forward_counts() {
+        // The note has items: the forwarded order goes.
+        let mut orders = vec![order("body", "900", 2), order("fwd/body", "800", 3)];
+        drop_cover_notes(&mut orders);
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].part.as_deref(), Some("body"));
+        // The note has none: the forwarded order is the order.
+        let mut orders = vec![order("body", "", 0), order("fwd/body", "800", 3)];
+        drop_cover_notes(&mut orders);
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].part.as_deref(), Some("fwd/body"));
     }
 
     #[test]

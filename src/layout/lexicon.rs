@@ -32,6 +32,10 @@ impl Role {
 
 const LINE_NO: &[&str] = &[
     "line",
+    "ligne",
+    "linea",
+    "regel",
+    "riga",
     "ln",
     "line no",
     "line number",
@@ -103,6 +107,8 @@ const SKU: &[&str] = &[
     "codigo",
     "cod",
     "codice",
+    "cod articolo",
+    "code article",
     "codice articolo",
     "articolo",
     "articulo",
@@ -228,6 +234,7 @@ const QUANTITY: &[&str] = &[
     "qty shipped",
     "qty",
     "quantity",
+    "hoeveelheid",
     "qty ordered",
     "ordered",
     "order qty",
@@ -291,6 +298,9 @@ const UOM: &[&str] = &[
 
 const UNIT_PRICE: &[&str] = &[
     "unit price",
+    "p unit",
+    "prezzo unit",
+    "stukprijs",
     "price",
     "rate",
     "unit cost",

@@ -90,6 +90,9 @@ struct Out {
     /// Open tables, innermost last.
     tables: Vec<Table>,
     pre: usize,
+    /// Open `<blockquote>`s: their lines are written with "> " marks, as a plain-text mailer
+    /// quotes, so [`super::quote`] tells the quoted history apart.
+    quote: usize,
 }
 
 impl Out {
@@ -123,13 +126,24 @@ impl Out {
         self.flush_para();
     }
 
+    /// Append finished lines, quote-marked inside a blockquote.
+    fn emit(&mut self, s: &str) {
+        for line in s.split_inclusive('\n') {
+            if self.quote > 0 && !line.trim().is_empty() {
+                self.text.push_str(&"> ".repeat(self.quote));
+            }
+            self.text.push_str(line);
+        }
+    }
+
     fn flush_para(&mut self) {
         if self.pre > 0 {
-            self.text.push_str(&self.para);
+            let para = std::mem::take(&mut self.para);
+            self.emit(&para);
         } else {
             let line = collapse(&self.para);
             if !line.is_empty() {
-                self.text.push_str(&line);
+                self.emit(&line);
             }
         }
         self.para.clear();
@@ -150,8 +164,7 @@ impl Out {
             self.flush_para();
             for cell in rows.iter().flatten() {
                 for line in &cell.lines {
-                    self.text.push_str(line);
-                    self.text.push('\n');
+                    self.emit(&format!("{line}\n"));
                 }
             }
         } else {
@@ -170,7 +183,7 @@ impl Out {
         }
         t.end_row();
         self.flush_para();
-        self.text.push_str(&render_cells(&t.rows));
+        self.emit(&render_cells(&t.rows));
     }
 
     /// `<tr>`, `<td>`, `<th>` (open or close) in the innermost table.
@@ -231,6 +244,7 @@ pub fn html_to_text(html: &str) -> String {
         para: String::new(),
         tables: Vec::new(),
         pre: 0,
+        quote: 0,
     };
     let mut rest = html;
     while !rest.is_empty() {
@@ -291,9 +305,17 @@ pub fn html_to_text(html: &str) -> String {
                     out.pre += 1;
                 }
             }
+            "blockquote" => {
+                out.block_break();
+                if closing {
+                    out.quote = out.quote.saturating_sub(1);
+                } else {
+                    out.quote += 1;
+                }
+            }
             "br" | "p" | "div" | "li" | "ul" | "ol" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-            | "hr" | "blockquote" | "section" | "article" | "header" | "footer" | "address"
-            | "dt" | "dd" | "dl" | "center" | "caption" | "thead" | "tbody" | "tfoot" => {
+            | "hr" | "section" | "article" | "header" | "footer" | "address" | "dt" | "dd"
+            | "dl" | "center" | "caption" | "thead" | "tbody" | "tfoot" => {
                 out.block_break();
             }
             _ => {}
@@ -376,38 +398,25 @@ pub fn render_cells(rows: &[Vec<Cell>]) -> String {
     out
 }
 
-/// CSV (or TSV / semicolon-separated) to aligned columns.
+/// CSV (or TSV / semicolon-separated) to aligned columns. The separator is the one the first
+/// line uses most; quoting and escaped quotes are the `csv` crate's. Rows may differ in length
+/// and a malformed record ends the table (what was read so far is kept).
 pub fn csv_to_text(text: &str) -> String {
     let first = text.lines().next().unwrap_or("");
-    let sep = [',', ';', '\t']
+    let sep = [b',', b';', b'\t']
         .into_iter()
-        .max_by_key(|c| first.matches(*c).count())
-        .unwrap_or(',');
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut cell = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cell.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            c if c == sep && !quoted => row.push(collapse(&std::mem::take(&mut cell))),
-            '\n' if !quoted => {
-                row.push(collapse(&std::mem::take(&mut cell)));
-                rows.push(std::mem::take(&mut row));
-            }
-            '\r' if !quoted => {}
-            c => cell.push(c),
-        }
-    }
-    if !cell.is_empty() || !row.is_empty() {
-        row.push(collapse(&cell));
-        rows.push(row);
-    }
+        .max_by_key(|c| first.matches(char::from(*c)).count())
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map_while(Result::ok)
+        .map(|r| r.iter().map(collapse).collect())
+        .collect();
     render_table(&rows)
 }
 
@@ -537,10 +546,29 @@ mod tests {
     }
 
     #[test]
+    fn blockquotes_are_quote_marked() {
+        let html = "<div>10 x AB-100</div><div class=gmail_quote>On Mon, Bob wrote:<br>\
+            <blockquote><div>5 x CD-200</div><table><tr><td>1</td><td>EF-3</td></tr></table>\
+            </blockquote></div><p>after</p>";
+        assert_eq!(
+            html_to_text(html),
+            "10 x AB-100\nOn Mon, Bob wrote:\n> 5 x CD-200\n> 1   EF-3\nafter\n"
+        );
+    }
+
+    #[test]
     fn csv_becomes_columns() {
         assert_eq!(
             csv_to_text("qty;article\n10;\"AB;100\"\n"),
             "qty   article\n10    AB;100\n"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_span_lines_and_rows_may_be_short() {
+        assert_eq!(
+            csv_to_text("qty,article,note\n10,\"AB \"\"100\"\"\",\"two\nlines\"\n5,CD\n"),
+            "qty   article    note\n10    AB \"100\"   two lines\n5     CD\n"
         );
     }
 

@@ -239,6 +239,11 @@ fn digit_words(text: &str) -> usize {
         .count()
 }
 
+/// Lines with two figures or more: table rows, items with their quantity.
+fn row_lines(text: &str) -> usize {
+    text.lines().filter(|l| digit_words(l) >= 2).count()
+}
+
 /// The plain-text alternative is preferred, unless the HTML one carries clearly more of an
 /// order: many mailers put a stub ("This message is in HTML") or a flattened table without
 /// columns in text/plain, while the HTML has the real table.
@@ -248,7 +253,9 @@ fn best_body(plain: Option<String>, html_text: Option<String>) -> Option<String>
     match (plain, html_text) {
         (Some(p), Some(h)) => {
             let (dp, dh) = (digit_words(&p), digit_words(&h));
-            if dh > dp + dp / 4 + 2 {
+            // Outlook's plain alternative puts every table cell on a line of its own: as many
+            // figures, none of them in a row.
+            if dh > dp + dp / 4 + 2 || dh >= dp && row_lines(&h) > row_lines(&p) + 1 {
                 Some(h)
             } else {
                 Some(p)
@@ -272,18 +279,36 @@ impl Walk<'_> {
         let mut body = Body::default();
         self.entity(mail, prefix, depth, &mut body)?;
         let text = best_body(body.plain, body.html.map(|h| super::html::html_to_text(&h)));
-        if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
-            let name = self.unique_name(format!("{prefix}body"));
+        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+            return Ok(());
+        };
+        // Only the newest message is the sender's; a forward's forwarded message is a part of
+        // its own, after the body (the extractor reads it when the note has no order).
+        let forward = mail
+            .get_headers()
+            .get_first_value("Subject")
+            .is_some_and(|s| super::quote::is_forward_subject(&s));
+        let thread = super::quote::split(&text, forward);
+        let mut at = body_at;
+        for (name, text) in [
+            (format!("{prefix}body"), Some(thread.newest)),
+            (format!("{prefix}fwd/body"), thread.forwarded),
+        ] {
+            let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+                continue;
+            };
+            let name = self.unique_name(name);
             self.parts.insert(
-                body_at,
+                at,
                 ParsedPart {
                     name,
                     kind: DocKind::Txt,
                     content: PartContent::Parsed {
-                        doc: super::text_to_doc(&text),
+                        doc: super::text_to_doc(&super::plain::align_tables(&text)),
                     },
                 },
             );
+            at += 1;
         }
         Ok(())
     }
@@ -526,6 +551,13 @@ mod body_choice_tests {
         let plain = Some("This message is in HTML. Please use an HTML mail reader.".to_string());
         let html =
             Some("PO 4711\nQty SKU Price\n10 AB-100 4.50\n2 CD-200 12.00\nTotal 69.00".to_string());
+        assert_eq!(best_body(plain, html.clone()), html);
+    }
+
+    #[test]
+    fn a_plain_part_with_a_cell_per_line_loses_to_the_html_table() {
+        let plain = Some("Qty\n\nSKU\n\n10\n\nAB-100\n\n2\n\nCD-200\n".to_string());
+        let html = Some("Qty SKU\n10 AB-100\n2 CD-200\n".to_string());
         assert_eq!(best_body(plain, html.clone()), html);
     }
 

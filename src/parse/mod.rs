@@ -18,6 +18,8 @@ pub mod ocr;
 pub mod pdf;
 mod pdf_bounds;
 mod pdf_repair;
+pub mod plain;
+pub mod quote;
 
 /// Hard limits that protect the process from hostile or absurd inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -352,28 +354,18 @@ pub fn text_file_to_doc(bytes: &[u8], file_name: &str) -> ParsedDocument {
 }
 
 /// Bytes of unknown charset as text: UTF-8 (with or without BOM) when valid, else Windows-1252,
-/// the usual charset of text files exported on Windows.
+/// the usual charset of text files exported on Windows (the WHATWG decoder: the bytes it
+/// leaves undefined become U+FFFD).
 pub fn decode_text(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
-        Err(_) => bytes
-            .iter()
-            .map(|&b| match b {
-                0x80..=0x9f => char::from_u32(u32::from(CP1252_HIGH[usize::from(b - 0x80)]))
-                    .unwrap_or('\u{fffd}'),
-                _ => char::from(b),
-            })
-            .collect(),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
     }
 }
-
-/// Windows-1252 code points for bytes 0x80..=0x9F (the rest is Latin-1).
-const CP1252_HIGH: [u16; 32] = [
-    0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
-    0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
-];
 
 /// Threads that run parsers are named with this prefix; the panic hook keeps them quiet.
 const WORKER_PREFIX: &str = "po-intake-parse-";
@@ -515,5 +507,19 @@ pub fn text_to_doc(text: &str) -> ParsedDocument {
         flags: vec![],
         edi: None,
         notes: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_text;
+
+    #[test]
+    fn text_that_is_not_utf8_is_read_as_windows_1252() {
+        assert_eq!(
+            decode_text(b"Gr\xfc\xdfe \x80 5 \x93x\x94"),
+            "Grüße € 5 “x”"
+        );
+        assert_eq!(decode_text("\u{feff}Grüße".as_bytes()), "Grüße");
     }
 }
