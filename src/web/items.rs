@@ -138,10 +138,22 @@ pub(crate) mod ops {
         Ok(store.update_order(id, version, user, &row.order, &check)?)
     }
 
-    pub fn approve(store: &mut Store, user: &str, id: i64, version: i64) -> Result<(), WebError> {
+    /// Approve the order and learn its layout (issue 18): the next document of this
+    /// customer's form is read the way this one was approved.
+    pub fn approve(
+        store: &mut Store,
+        cfg: &Config,
+        user: &str,
+        id: i64,
+        version: i64,
+    ) -> Result<(), WebError> {
         open_row(store, id)?;
         store.approve_order(id, Some(version), user)?;
         store.release_claim(id, user)?;
+        if let Err(e) = crate::learn::approve::learn_from(store, cfg, id, user) {
+            // Learning is a bonus: the approval stands.
+            tracing::warn!(order = id, "learning the layout: {e}");
+        }
         Ok(())
     }
 
@@ -707,7 +719,7 @@ pub async fn approve(
     let version = version_of(&form)?;
     let user = who.name.clone();
     state
-        .db(move |store, _| ops::approve(store, &user, id, version))
+        .db(move |store, cfg| ops::approve(store, cfg, &user, id, version))
         .await?;
     to_next(&state, who.name, id, "approved").await
 }
