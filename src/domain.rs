@@ -348,6 +348,9 @@ pub struct LayoutUse {
     /// Fields whose anchor was not found in place: read generically.
     #[serde(default)]
     pub changed: Vec<String>,
+    /// Milliseconds spent matching and reading with the layout (after the generic read).
+    #[serde(default)]
+    pub ms: f32,
 }
 
 impl Order {

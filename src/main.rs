@@ -182,6 +182,9 @@ enum LayoutsCmd {
     List,
     /// One layout: what it reads and where.
     Show { id: i64 },
+    /// How well FILE matches each learned layout: the share of its static words in place,
+    /// and the ones that are not (why a document was not read with a layout).
+    Match { file: PathBuf },
     /// Forget a layout: the customer's documents are read generically again.
     Forget {
         id: i64,
@@ -911,6 +914,38 @@ fn cmd_layouts(cfg: &Config, action: &LayoutsCmd, json: bool) -> Result<ExitCode
                             c.field.as_deref().unwrap_or("(not read)")
                         );
                     }
+                }
+            }
+        }
+        LayoutsCmd::Match { file } => {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let parsed = parse::parse(&bytes, &file_name(file), &cfg.limits)?;
+            let doc = po_intake::learn::part_doc(&parsed, None)
+                .context("the file has no words to match")?;
+            for row in store.all_layouts()? {
+                let Some(l) = approve::parse(&row) else {
+                    continue;
+                };
+                let missing = po_intake::learn::missing(&l, &doc);
+                let score = po_intake::learn::score(&l, &doc);
+                let applied = po_intake::learn::overlay(&l, &doc, &Default::default());
+                if json {
+                    print_json(
+                        &serde_json::json!({"layout": row.id, "customer_id": row.customer_id,
+                        "score": score, "missing": missing, "read": applied.read, "changed": applied.changed,
+                        "order": ContractOrder::from(&applied.order)}),
+                    )?;
+                } else {
+                    println!(
+                        "layout {:>4} ({}): {:.0}% in place; would read {}; changed {}; missing: {}",
+                        row.id,
+                        row.customer_id.as_deref().unwrap_or("-"),
+                        score * 100.0,
+                        applied.read.join(","),
+                        applied.changed.join(","),
+                        missing.join(" ")
+                    );
                 }
             }
         }

@@ -307,13 +307,12 @@ pub fn apply(
         return Ok(order);
     }
     let mut out = applied.order.clone();
-    out.layout = Some(note(row, &applied, s));
+    let ms = (started.elapsed().as_secs_f64() * 1000.0) as f32;
+    out.layout = Some(LayoutUse {
+        ms: (ms * 100.0).round() / 100.0,
+        ..note(row, &applied, s)
+    });
     store.layout_used(row.id)?;
-    tracing::debug!(
-        layout = row.id,
-        score = s,
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "read with a learned layout"
-    );
+    tracing::debug!(layout = row.id, score = s, ms, "read with a learned layout");
     Ok(out)
 }

@@ -33,6 +33,9 @@ pub struct FieldRule {
     /// Words and lines the value took.
     pub words: usize,
     pub lines: usize,
+    /// Read lines on to the first gap rather than exactly `lines`.
+    #[serde(default)]
+    pub free_lines: bool,
     /// The widest gap between two words of the value.
     pub gap: f32,
     /// Text glued before the value in its first word ("PO#" of "PO#4711").
@@ -134,7 +137,7 @@ const LOCALES: [Locale; 3] = [Locale::Us, Locale::Uk, Locale::De];
 
 /// Where the value is printed, and the locale it reads with. Several places: the one nearest
 /// the extractor's source span, else the first (the last for sums, printed at the bottom).
-fn place(doc: &Doc, name: &str, want: &Want, hint: Option<&SourceSpan>) -> Option<(Found, Locale)> {
+fn places(doc: &Doc, name: &str, want: &Want, hint: Option<&SourceSpan>) -> Vec<(Found, Locale)> {
     let mut found: Vec<(Found, Locale)> = match want {
         Want::Text(t) => find_text(doc, t, 6)
             .into_iter()
@@ -173,13 +176,66 @@ fn place(doc: &Doc, name: &str, want: &Want, hint: Option<&SourceSpan>) -> Optio
                 + if p == h.page { 0.0 } else { 1e6 }
         };
         found.sort_by(|a, b| d(&a.0).total_cmp(&d(&b.0)));
-        return found.into_iter().next();
+    } else if NUMBER_FIELDS.contains(&name) {
+        found.reverse();
     }
-    if NUMBER_FIELDS.contains(&name) {
-        found.pop()
-    } else {
-        found.into_iter().next()
+    found
+}
+
+/// The boxes of every approved header value of `order` printed in `doc` (where the
+/// extractor read it, else where it is found first).
+pub fn value_boxes(order: &Order, doc: &Doc) -> Vec<[f32; 4]> {
+    wanted(order)
+        .iter()
+        .filter_map(|(name, want)| {
+            places(doc, name, want, hint_of(order, name))
+                .into_iter()
+                .next()
+                .map(|(f, _)| union(&f.words))
+        })
+        .collect()
+}
+
+fn hint_of<'o>(order: &'o Order, name: &str) -> Option<&'o SourceSpan> {
+    match name {
+        "po_number" => order.po_number.as_ref()?.source.as_ref(),
+        "order_date" => order.order_date.as_ref()?.source.as_ref(),
+        "buyer" => order.buyer.as_ref()?.source.as_ref(),
+        "currency" => order.currency.as_ref()?.source.as_ref(),
+        "ship_to" => order.ship_to.as_ref()?.source.as_ref(),
+        "total" => order.total.as_ref()?.source.as_ref(),
+        "subtotal" => order.subtotal.as_ref()?.source.as_ref(),
+        _ => None,
     }
+}
+
+/// Without a label, the nearest word above the value that is no value and no number (a
+/// heading, the word "Purchase Order"): the value keeps its place relative to it when the
+/// block it is in moves.
+fn nearest_static_above(doc: &Doc, f: &Found, values: &[[f32; 4]]) -> Option<W> {
+    let b = union(&f.words);
+    let page = f.words.first()?.page;
+    let is_value = |w: &W| {
+        let (cx, cy) = ((w.bbox[0] + w.bbox[2]) / 2.0, w.cy());
+        values
+            .iter()
+            .any(|v| cx >= v[0] - 0.5 && cx <= v[2] + 0.5 && cy >= v[1] - 0.5 && cy <= v[3] + 0.5)
+    };
+    doc.lines
+        .iter()
+        .filter(|l| l.page == page && l.y1 <= b[1] + 0.5 && b[1] - l.y0 <= 12.0 * doc.line_h)
+        .flat_map(|l| l.words.iter())
+        .filter(|w| {
+            w.text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && !w.text.chars().any(|c| c.is_ascii_digit())
+                && !geometry::is_month(&w.text)
+                && !is_value(w)
+        })
+        .min_by(|p, q| {
+            let d = |w: &W| (b[1] - w.bbox[1]) + 0.3 * (w.bbox[0] - b[0]).abs();
+            d(p).total_cmp(&d(q))
+        })
+        .cloned()
 }
 
 /// The label of a value: the words just left of it on its line (up to four, with letters,
@@ -192,7 +248,12 @@ fn label_of(doc: &Doc, f: &Found) -> Option<(Vec<W>, bool)> {
     let mut x = first.bbox[0];
     for w in line.words[..start].iter().rev() {
         let gap = x - w.bbox[2];
-        let limit = if left.is_empty() { 12.0 } else { 1.2 } * doc.line_h;
+        let page_w = doc.page_size(line.page)[0];
+        let limit = if left.is_empty() {
+            (12.0 * doc.line_h).max(0.45 * page_w)
+        } else {
+            1.2 * doc.line_h
+        };
         if gap > limit || left.len() >= 4 || !w.text.chars().any(char::is_alphabetic) {
             break;
         }
@@ -233,21 +294,25 @@ pub fn learn(
     table_top: Option<(u32, f32)>,
     table_bottom: Option<(u32, f32)>,
 ) -> Vec<FieldRule> {
-    let hint = |name: &str| -> Option<&SourceSpan> {
-        match name {
-            "po_number" => order.po_number.as_ref()?.source.as_ref(),
-            "order_date" => order.order_date.as_ref()?.source.as_ref(),
-            "buyer" => order.buyer.as_ref()?.source.as_ref(),
-            "currency" => order.currency.as_ref()?.source.as_ref(),
-            "ship_to" => order.ship_to.as_ref()?.source.as_ref(),
-            "total" => order.total.as_ref()?.source.as_ref(),
-            "subtotal" => order.subtotal.as_ref()?.source.as_ref(),
-            _ => None,
-        }
-    };
+    let hint = |name: &str| hint_of(order, name);
+    let values = value_boxes(order, doc);
     let mut out = Vec::new();
     for (name, want) in wanted(order) {
-        let Some((found, locale)) = place(doc, name, &want, hint(name)) else {
+        let inside_items = |f: &Found| {
+            let (page, vbox) = (f.words.first().map_or(1, |w| w.page), union(&f.words));
+            match (table_top, table_bottom) {
+                (Some((tp, ty)), Some((bp, by))) => {
+                    (page > tp || page == tp && vbox[1] > ty)
+                        && (page < bp || page == bp && vbox[3] < by)
+                }
+                _ => false,
+            }
+        };
+        // A value among the items (a currency code in a price cell) is no header field.
+        let Some((found, locale)) = places(doc, name, &want, hint(name))
+            .into_iter()
+            .find(|(f, _)| !inside_items(f))
+        else {
             continue;
         };
         let Some(first) = found.words.first() else {
@@ -276,7 +341,9 @@ pub fn learn(
             }
             _ => String::new(),
         };
-        let (label, anchor) = match label_of(doc, &found) {
+        let (label, anchor) = match label_of(doc, &found)
+            .or_else(|| nearest_static_above(doc, &found, &values).map(|w| (vec![w], false)))
+        {
             Some((ws, _)) => {
                 let b = ws.first().map(|w| w.bbox).unwrap_or(vbox);
                 (ws.iter().map(|w| w.text.clone()).collect(), b)
@@ -304,14 +371,23 @@ pub fn learn(
             learned_value: vbox,
             words: found.words.len(),
             lines: found.lines,
+            free_lines: found.lines > 1,
             gap,
             glued,
             locale: locale_name(locale).to_string(),
         };
         // Keep it only when it reads the approved value back from this very document.
-        let back = rule.read(doc, table_bottom);
-        if back.is_ok_and(|v| agrees(&v, &want)) {
+        let reads = |r: &FieldRule| r.read(doc, table_bottom).is_ok_and(|v| agrees(&v, &want));
+        if reads(&rule) {
             out.push(rule);
+        } else if rule.free_lines {
+            let fixed = FieldRule {
+                free_lines: false,
+                ..rule
+            };
+            if reads(&fixed) {
+                out.push(fixed);
+            }
         }
     }
     out
@@ -348,7 +424,7 @@ impl FieldRule {
         } else {
             (self.page, 0.0)
         };
-        let anchor = self.find_label(doc, page, dy).ok_or(Miss::Anchor)?;
+        let (page, anchor) = self.find_label(doc, page, dy).ok_or(Miss::Anchor)?;
         let pred = [
             anchor[0] + self.value[0],
             anchor[1] + self.value[1],
@@ -359,43 +435,44 @@ impl FieldRule {
         self.value_of(words)
     }
 
-    /// The label's first word's box in `doc` (or, unlabelled, the learned place).
-    fn find_label(&self, doc: &Doc, page: u32, dy: f32) -> Option<[f32; 4]> {
-        let Some(first) = self.label.first() else {
-            return Some([
-                self.anchor[0],
-                self.anchor[1] + dy,
-                self.anchor[2],
-                self.anchor[3] + dy,
-            ]);
-        };
-        let a = super::Anchor {
-            text: first.clone(),
-            page,
-            bbox: self.anchor,
-        };
-        let (tx, ty) = (doc.tol_x(page), doc.tol_y(page));
-        let want: Vec<String> = self.label.iter().map(|t| squash(t)).collect();
-        let mut best: Option<([f32; 4], f32)> = None;
-        for l in doc.lines.iter().filter(|l| l.page == page) {
-            for (i, w) in l.words.iter().enumerate() {
-                if squash(&w.text) != want[0]
-                    || (w.bbox[0] - a.bbox[0]).abs() > tx
-                    || (w.bbox[1] - a.bbox[1] - dy).abs() > ty
-                {
-                    continue;
-                }
-                let rest = l.words.get(i..i + want.len());
-                if !rest.is_some_and(|r| r.iter().zip(&want).all(|(w, t)| squash(&w.text) == *t)) {
-                    continue;
-                }
-                let d = (w.bbox[0] - a.bbox[0]).abs() + (w.bbox[1] - a.bbox[1] - dy).abs();
-                if best.is_none_or(|(_, bd)| d < bd) {
-                    best = Some((w.bbox, d));
-                }
-            }
+    /// The page and box of the label's first word in `doc` (or, unlabelled, the learned
+    /// place). Under the items, where the last row's height varies, the label is the first
+    /// one below them in its column.
+    fn find_label(&self, doc: &Doc, page: u32, dy: f32) -> Option<(u32, [f32; 4])> {
+        if self.label.is_empty() {
+            let a = self.anchor;
+            return Some((page, [a[0], a[1] + dy, a[2], a[3] + dy]));
         }
-        best.map(|(b, _)| b)
+        let tx = doc.tol_x(page);
+        let want: Vec<String> = self.label.iter().map(|t| squash(t)).collect();
+        let starts = |l: &geometry::VLine| -> Option<[f32; 4]> {
+            l.words.iter().enumerate().find_map(|(i, w)| {
+                let here = (w.bbox[0] - self.anchor[0]).abs() <= tx
+                    && l.words
+                        .get(i..i + want.len())
+                        .is_some_and(|r| r.iter().zip(&want).all(|(w, t)| squash(&w.text) == *t));
+                here.then_some(w.bbox)
+            })
+        };
+        if self.below_table {
+            return doc
+                .lines
+                .iter()
+                .filter(|l| l.page == page && l.y0 >= dy - 0.5 * doc.line_h || l.page == page + 1)
+                .find_map(|l| starts(l).map(|b| (l.page, b)));
+        }
+        let ty = doc.shift_y(page);
+        doc.lines
+            .iter()
+            .filter(|l| l.page == page)
+            .filter_map(|l| starts(l))
+            .filter(|b| (b[1] - self.anchor[1]).abs() <= ty)
+            .min_by(|p, q| {
+                let d =
+                    |b: &[f32; 4]| (b[0] - self.anchor[0]).abs() + (b[1] - self.anchor[1]).abs();
+                d(p).total_cmp(&d(q))
+            })
+            .map(|b| (page, b))
     }
 
     /// The words printed in the predicted box `pred`.
@@ -467,8 +544,11 @@ impl FieldRule {
         if self.lines > 1 {
             let x0 = words.first().map_or(pred[0], |w| w.bbox[0]);
             let mut prev_y1 = line.y1;
-            for l in doc.lines.iter().skip(li + 1).take(self.lines - 1) {
-                if l.page != page || l.y0 - prev_y1 > 1.2 * doc.line_h {
+            // An address has as many lines as it has: read on to the first gap, unless the
+            // form prints something right under it (then as many lines as learned).
+            let more = if self.free_lines { 8 } else { self.lines - 1 };
+            for l in doc.lines.iter().skip(li + 1).take(more) {
+                if l.page != page || l.y0 - prev_y1 > 0.8 * doc.line_h {
                     break;
                 }
                 let ws: Vec<W> = l

@@ -128,6 +128,11 @@ impl Doc {
         (self.page_size(page)[1] * 0.008).max(1.6 * self.line_h)
     }
 
+    /// How far a block may have moved down or up and still be "in place": a few lines.
+    pub fn shift_y(&self, page: u32) -> f32 {
+        self.tol_y(page).max(3.5 * self.line_h)
+    }
+
     /// Index of the line holding the word at `bbox` on `page`.
     pub fn line_of(&self, page: u32, bbox: [f32; 4]) -> Option<usize> {
         let cy = (bbox[1] + bbox[3]) / 2.0;
@@ -271,6 +276,43 @@ pub fn find_runs(doc: &Doc, max_words: usize, test: impl Fn(&str) -> bool) -> Ve
         }
     }
     out
+}
+
+/// A month's name or abbreviation ("May," "Sep", "Mai"): part of a date, never static.
+pub fn is_month(text: &str) -> bool {
+    let t = squash(text);
+    t.len() >= 3
+        && [
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+            "mai", "okt", "dez", "mrz", "mär",
+        ]
+        .iter()
+        .any(|m| t.starts_with(m) && t.len() <= 9 && (t.len() == 3 || month_word(&t)))
+}
+
+fn month_word(t: &str) -> bool {
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "januar",
+        "februar",
+        "märz",
+        "juni",
+        "juli",
+        "oktober",
+        "dezember",
+        "sept",
+    ]
+    .contains(&t)
 }
 
 /// Is `text` this date, read with `locale`?

@@ -17,7 +17,7 @@
 //! the new layout and keeps only the fields (and the table) it reproduces exactly.
 
 pub mod approve;
-mod fields;
+pub mod fields;
 pub mod geometry;
 mod table;
 
@@ -69,9 +69,20 @@ pub fn score(layout: &Layout, doc: &Doc) -> f32 {
     found as f32 / layout.fingerprint.len() as f32
 }
 
-/// The word of `doc` that is `a` in `a`'s place, its y moved by `dy`.
+/// The static words of `layout` not found in place in `doc`.
+pub fn missing(layout: &Layout, doc: &Doc) -> Vec<String> {
+    layout
+        .fingerprint
+        .iter()
+        .filter(|a| find_anchor(doc, a, 0.0).is_none())
+        .map(|a| format!("{}@{:.0},{:.0}", a.text, a.bbox[0], a.bbox[1]))
+        .collect()
+}
+
+/// The word of `doc` that is `a` in `a`'s place, its y moved by `dy`. A block above it may
+/// have grown by a line or two (a longer address): the vertical tolerance allows for that.
 pub(crate) fn find_anchor<'d>(doc: &'d Doc, a: &Anchor, dy: f32) -> Option<&'d geometry::W> {
-    let (tx, ty) = (doc.tol_x(a.page), doc.tol_y(a.page));
+    let (tx, ty) = (doc.tol_x(a.page), doc.shift_y(a.page));
     let want = squash(&a.text);
     doc.lines
         .iter()
@@ -107,23 +118,25 @@ pub fn part_doc(input: &ParsedInput, part: Option<&str>) -> Option<Doc> {
 /// could be placed (an EDI message, an order typed in by hand).
 pub fn learn(order: &Order, doc: &Doc) -> Option<Layout> {
     let table = table::learn(order, doc);
-    let table_top = table.as_ref().map(|t| (t.page, t.header_y0));
-    let table_bottom = table
+    let region = items_region(order, doc);
+    let table_top = table
         .as_ref()
-        .and_then(|t| t.read(doc).ok())
-        .and_then(|r| r.bottom);
+        .map(|t| (t.page, t.header_y0))
+        .or(region.map(|r| (r.0, r.1)));
+    let table_bottom = match &table {
+        Some(t) => t.read(doc).ok().and_then(|r| r.bottom),
+        None => region.map(|r| (r.2, r.3)),
+    };
     let fields = fields::learn(order, doc, table_top, table_bottom);
     if fields.is_empty() && table.is_none() {
         return None;
     }
-    // Static words: page 1 above the table (or the whole first page), without the values.
-    let mut taken: Vec<[f32; 4]> = fields.iter().map(|f| f.learned_value).collect();
-    if let Some(t) = &table {
-        taken.extend(t.header.iter().map(|a| [a.bbox[0], -1.0, a.bbox[0], -1.0]));
-    }
+    // Static words: page 1 above the items (or the whole first page), without the values
+    // (also those no rule reads: they change from one order to the next all the same).
+    let taken: Vec<[f32; 4]> = fields::value_boxes(order, doc);
     let stop_y = match table_top {
         Some((1, y)) => y + 0.1,
-        _ => f32::MAX,
+        Some(_) | None => f32::MAX,
     };
     let is_value = |w: &geometry::W| {
         let (cx, cy) = ((w.bbox[0] + w.bbox[2]) / 2.0, w.cy());
@@ -139,7 +152,9 @@ pub fn learn(order: &Order, doc: &Doc) -> Option<Layout> {
         .filter(|w| !is_value(w))
         .filter(|w| {
             let letters = w.text.chars().filter(|c| c.is_alphabetic()).count();
-            letters >= 2 && !w.text.chars().any(|c| c.is_ascii_digit())
+            letters >= 2
+                && !w.text.chars().any(|c| c.is_ascii_digit())
+                && !geometry::is_month(&w.text)
         })
         .map(|w| Anchor {
             text: w.text.clone(),
@@ -147,15 +162,44 @@ pub fn learn(order: &Order, doc: &Doc) -> Option<Layout> {
             bbox: w.bbox,
         })
         .collect();
-    if let Some(t) = &table {
-        fingerprint.extend(t.header.iter().cloned());
-    }
     fingerprint.truncate(MAX_ANCHORS);
     Some(Layout {
         fingerprint,
         fields,
         table,
     })
+}
+
+/// Where the items of `order` are printed: (first page, top y, last page, bottom y) of the
+/// lines that carry an item's code or amount.
+fn items_region(order: &Order, doc: &Doc) -> Option<(u32, f32, u32, f32)> {
+    let mut hit: Vec<usize> = Vec::new();
+    for item in &order.lines {
+        let code = item
+            .sku
+            .as_ref()
+            .map(|f| squash(&f.value))
+            .filter(|c| c.len() >= 3);
+        let amount = item.amount.as_ref().map(|f| f.value);
+        let found = doc.lines.iter().position(|l| {
+            l.words.iter().any(|w| {
+                let sq = squash(&w.text);
+                // A code wrapped in its column starts with a piece of it.
+                code.as_deref()
+                    .is_some_and(|c| sq == c || sq.len() >= 4 && c.starts_with(&sq))
+                    || amount.is_some_and(|a| {
+                        [Locale::Us, Locale::De].iter().any(|&loc| {
+                            geometry::number(&w.text, loc)
+                                .is_some_and(|v| geometry::same_number(v, a))
+                        })
+                    })
+            })
+        });
+        hit.extend(found);
+    }
+    let (lo, hi) = (hit.iter().min()?, hit.iter().max()?);
+    let (a, b) = (doc.lines.get(*lo)?, doc.lines.get(*hi)?);
+    Some((a.page, a.y0, b.page, b.y1))
 }
 
 /// What reading with a layout gave: the order with the layout's values in place, and what
@@ -186,7 +230,15 @@ pub fn overlay(layout: &Layout, doc: &Doc, generic: &Order) -> Applied {
                 v.set(&mut order);
                 read.push(rule.field.clone());
             }
-            Err(_) => changed.push(rule.field.clone()),
+            // The label is gone or moved: the form changed here.
+            Err(fields::Miss::Anchor) => {
+                tracing::debug!(target: "po_intake::learn", field = %rule.field, label = ?rule.label,
+                    anchor = ?rule.anchor, below_table = rule.below_table, bottom = ?bottom, "label not in place");
+                changed.push(rule.field.clone())
+            }
+            // The label is in place but nothing readable is beside it (a blank field): the
+            // generic reading stands.
+            Err(fields::Miss::Value) => {}
         }
     }
     match table {
@@ -232,6 +284,7 @@ pub fn note(row: &crate::store::LayoutRow, applied: &Applied, score: f32) -> Lay
         score: (score * 100.0).round() / 100.0,
         read: applied.read.clone(),
         changed: applied.changed.clone(),
+        ms: 0.0,
     }
 }
 

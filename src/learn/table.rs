@@ -32,6 +32,9 @@ pub struct TableRule {
     pub columns: Vec<Column>,
     /// Lines under a row (wrapped descriptions, a maker's part note) add to its description.
     pub wraps: bool,
+    /// Item codes wrap in their narrow column onto the lines under the row.
+    #[serde(default)]
+    pub code_wraps: bool,
     /// The first word after the table (squashed), where reading stops.
     pub end: Option<String>,
     /// The widest vertical gap between lines inside the table.
@@ -111,6 +114,41 @@ fn cell(line: &[W], l: &LineItem, f: &str, locale: Locale) -> Option<Vec<W>> {
     None
 }
 
+/// A code printed in pieces down its column: starting on row line `li`, continued on the
+/// next lines at the same left edge.
+fn wrapped_code(doc: &Doc, li: usize, item: &LineItem, f: &str) -> Option<Vec<W>> {
+    if !matches!(f, "sku" | "customer_part") {
+        return None;
+    }
+    let want = squash(&text_of(item, f)?);
+    let row = doc.lines.get(li)?;
+    for w in &row.words {
+        let mut acc = squash(&w.text);
+        if acc.len() < 2 || acc.len() >= want.len() || !want.starts_with(&acc) {
+            continue;
+        }
+        let mut ws = vec![w.clone()];
+        for l in doc.lines.iter().skip(li + 1).take(3) {
+            let Some(next) = l
+                .words
+                .iter()
+                .find(|n| (n.bbox[0] - w.bbox[0]).abs() <= doc.line_h)
+            else {
+                break;
+            };
+            acc.push_str(&squash(&next.text));
+            if !want.starts_with(&acc) {
+                break;
+            }
+            ws.push(next.clone());
+            if acc == want {
+                return Some(ws);
+            }
+        }
+    }
+    None
+}
+
 /// Learn the item table of `order` on `doc`. `None` when its items cannot all be placed
 /// in clean column bands, or when the rule does not read them back exactly.
 pub fn learn(order: &Order, doc: &Doc) -> Option<TableRule> {
@@ -146,6 +184,7 @@ fn learn_with(order: &Order, doc: &Doc, locale: Locale, wraps: bool) -> Option<T
     ];
     // Each item's row: the line after the previous row where most of its values are printed.
     let mut rows: Vec<usize> = Vec::new();
+    let mut code_wraps = false;
     let mut boxes: Vec<(String, [f32; 4])> = Vec::new();
     let mut from = 0;
     for item in &order.lines {
@@ -168,11 +207,22 @@ fn learn_with(order: &Order, doc: &Doc, locale: Locale, wraps: bool) -> Option<T
             }
         }
         let (li, hits) = best?;
-        if hits < present.len() {
+        if hits < present.len()
+            && !present.iter().all(|f| {
+                cell(&doc.lines[li].words, item, f, locale).is_some()
+                    || wrapped_code(doc, li, item, f).is_some()
+            })
+        {
             return None;
         }
         for f in &present {
-            let ws = cell(&doc.lines[li].words, item, f, locale)?;
+            let ws = match cell(&doc.lines[li].words, item, f, locale) {
+                Some(ws) => ws,
+                None => {
+                    code_wraps = true;
+                    wrapped_code(doc, li, item, f)?
+                }
+            };
             boxes.push((f.to_string(), union(&ws)));
         }
         if let Some(d) = item.description.as_ref().map(|d| d.value.as_str()) {
@@ -294,6 +344,7 @@ fn learn_with(order: &Order, doc: &Doc, locale: Locale, wraps: bool) -> Option<T
         header_y0: header_line.y0,
         columns: merged,
         wraps,
+        code_wraps,
         end,
         max_gap,
         locale: locale_name(locale).to_string(),
@@ -425,27 +476,39 @@ impl TableRule {
                 }
                 items.push((item, l.words.clone()));
             } else if let Some((item, ws)) = items.last_mut() {
-                // A line under a row: its description goes on.
-                if !self.wraps {
-                    break;
-                }
-                let more: Vec<&W> = l
-                    .words
-                    .iter()
-                    .filter(|w| self.band(w) == Some("description"))
-                    .collect();
-                if more.is_empty() || more.len() != l.words.len() {
-                    break;
-                }
-                let add = join(&more);
-                match item.description.as_mut() {
-                    Some(d) => {
-                        d.value = format!("{} {add}", d.value);
-                        if let Some(s) = d.source.as_mut() {
-                            s.bbox = union(&[bbox_w(s.bbox), bbox_w(union_refs(&more))]);
+                // A line under a row: its description goes on, a wrapped code goes on.
+                let mut desc: Vec<&W> = Vec::new();
+                let mut any = false;
+                for w in &l.words {
+                    match self.band(w) {
+                        Some("description") if self.wraps => desc.push(w),
+                        Some(f @ ("sku" | "customer_part")) if self.code_wraps => {
+                            append_code(item, f, w);
                         }
+                        // A number or unit under a row is no wrapped text: the table ended.
+                        Some(_) => {
+                            any = false;
+                            desc.clear();
+                            break;
+                        }
+                        None => continue,
                     }
-                    None => set_cell(item, "description", &more, locale)?,
+                    any = true;
+                }
+                if !any {
+                    break;
+                }
+                if !desc.is_empty() {
+                    let add = join(&desc);
+                    match item.description.as_mut() {
+                        Some(d) => {
+                            d.value = format!("{} {add}", d.value);
+                            if let Some(s) = d.source.as_mut() {
+                                s.bbox = union(&[bbox_w(s.bbox), bbox_w(union_refs(&desc))]);
+                            }
+                        }
+                        None => set_cell(item, "description", &desc, locale)?,
+                    }
                 }
                 ws.extend(l.words.iter().cloned());
             } else {
@@ -460,6 +523,36 @@ impl TableRule {
             lines: items.into_iter().map(|(i, _)| i).collect(),
             bottom,
         })
+    }
+}
+
+/// A code that wrapped in its narrow column: the next line's piece is glued on.
+fn append_code(item: &mut LineItem, f: &str, w: &W) {
+    let slot = if f == "sku" {
+        &mut item.sku
+    } else {
+        &mut item.customer_part
+    };
+    match slot.as_mut() {
+        Some(c) => {
+            c.value.push_str(&w.text);
+            if let Some(s) = c.source.as_mut() {
+                s.bbox = union(&[bbox_w(s.bbox), w.clone()]);
+                s.text = c.value.clone();
+            }
+        }
+        None => {
+            *slot = Some(Field::new(
+                w.text.clone(),
+                TRUSTED,
+                Some(SourceSpan {
+                    part: w.part,
+                    page: w.page,
+                    bbox: w.bbox,
+                    text: w.text.clone(),
+                }),
+            ))
+        }
     }
 }
 
