@@ -54,6 +54,10 @@ pub struct Layout {
     pub fingerprint: Vec<Anchor>,
     pub fields: Vec<FieldRule>,
     pub table: Option<TableRule>,
+    /// Header fields the approved order left empty (a currency this form never prints): a
+    /// reading of them is the generic reader's guess and is dropped.
+    #[serde(default)]
+    pub absent: Vec<String>,
 }
 
 /// How much of `layout`'s fingerprint is found in place in `doc` (0..=1).
@@ -163,10 +167,19 @@ pub fn learn(order: &Order, doc: &Doc) -> Option<Layout> {
         })
         .collect();
     fingerprint.truncate(MAX_ANCHORS);
+    let absent = [
+        ("currency", order.currency.is_none()),
+        ("ship_to", order.ship_to.is_none()),
+    ]
+    .iter()
+    .filter(|(_, none)| *none)
+    .map(|(f, _)| f.to_string())
+    .collect();
     Some(Layout {
         fingerprint,
         fields,
         table,
+        absent,
     })
 }
 
@@ -220,10 +233,12 @@ pub fn overlay(layout: &Layout, doc: &Doc, generic: &Order) -> Applied {
     let mut read = Vec::new();
     let mut changed = Vec::new();
     let table = layout.table.as_ref().map(|t| t.read(doc));
+    // Where the items end: as the layout read them, else as the generic reader did.
     let bottom = table
         .as_ref()
         .and_then(|r| r.as_ref().ok())
-        .and_then(|r| r.bottom);
+        .and_then(|r| r.bottom)
+        .or_else(|| items_region(generic, doc).map(|r| (r.2, r.3)));
     for rule in &layout.fields {
         match rule.read(doc, bottom) {
             Ok(v) => {
@@ -240,6 +255,14 @@ pub fn overlay(layout: &Layout, doc: &Doc, generic: &Order) -> Applied {
             // generic reading stands.
             Err(fields::Miss::Value) => {}
         }
+    }
+    for f in &layout.absent {
+        match f.as_str() {
+            "currency" => order.currency = None,
+            "ship_to" => order.ship_to = None,
+            _ => continue,
+        }
+        read.push(f.clone());
     }
     match table {
         Some(Ok(t)) if !t.lines.is_empty() => {

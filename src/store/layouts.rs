@@ -195,3 +195,85 @@ impl Store {
         Ok(found)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new<'a>(customer: Option<&'a str>, sender: Option<&'a str>) -> NewLayout<'a> {
+        NewLayout {
+            customer_id: customer,
+            sender,
+            order_id: 1,
+            approved_by: "ann",
+            layout_json: "{}",
+            summary: json!({"fields": ["po_number"]}),
+        }
+    }
+
+    fn store_with_order() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("store");
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO documents (id, sha256, source, origin, file_name, received_at, media_type, size, created_at)
+                 VALUES (1, 'x', 'folder', 'in', 'a.pdf', '2026-01-01', 'application/pdf', 1, '2026-01-01');
+                 INSERT INTO orders (id, document_id, seq, state, order_json, check_json, version, created_at, updated_at)
+                 VALUES (1, 1, 0, 'accepted', '{}', '{}', 1, '2026-01-01', '2026-01-01');",
+            )
+            .expect("rows");
+        (dir, store)
+    }
+
+    #[test]
+    fn a_customers_layout_is_never_offered_for_another_customer() {
+        let (_dir, mut store) = store_with_order();
+        let id = store
+            .save_layout(&new(Some("C1"), Some("buyer@acme.com")), None)
+            .expect("save");
+        let ids = |v: Vec<LayoutRow>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.layouts_for(Some("C1"), None).unwrap()), vec![id]);
+        // Same sender, but the document is another customer's: not offered.
+        assert!(store
+            .layouts_for(Some("C2"), Some("buyer@acme.com"))
+            .unwrap()
+            .is_empty());
+        // The customer not known yet: the sender's layouts are candidates.
+        assert_eq!(
+            ids(store.layouts_for(None, Some("buyer@acme.com")).unwrap()),
+            vec![id]
+        );
+        assert!(store.layouts_for(None, None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn learning_relearning_and_forgetting_are_audited() {
+        let (_dir, mut store) = store_with_order();
+        let id = store.save_layout(&new(Some("C1"), None), None).unwrap();
+        assert_eq!(
+            store.save_layout(&new(Some("C1"), None), Some(id)).unwrap(),
+            id
+        );
+        store.layout_used(id).unwrap();
+        let gone = store.forget_layout(id, "bob").unwrap();
+        assert_eq!(gone.uses, 1);
+        assert!(store.layout(id).unwrap().is_none());
+        assert!(store.forget_layout(id, "bob").is_err());
+        let log: Vec<(String, String)> = store
+            .audit_for("layout", id)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.actor, e.action))
+            .collect();
+        let want = [
+            ("ann", "learned"),
+            ("ann", "relearned"),
+            ("bob", "forgotten"),
+        ];
+        assert_eq!(
+            log,
+            want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+        );
+    }
+}
