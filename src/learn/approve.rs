@@ -262,7 +262,12 @@ pub fn apply(
             .map(|c| c.customer_id.clone())
     };
     let customer = customer_of(&order);
-    let rows = store.layouts_for(customer.as_deref(), sender)?;
+    let mut rows = store.layouts_for(customer.as_deref(), sender)?;
+    if customer.is_none() && rows.is_empty() {
+        // Nobody recognised (a misread buyer name, no sender): every layout is a candidate,
+        // and one is used only if what it reads is its own customer's document (below).
+        rows = store.all_layouts()?;
+    }
     if rows.is_empty() {
         return Ok(order);
     }
@@ -303,7 +308,7 @@ pub fn apply(
     let applied = overlay(&layout, &doc, &order);
     // The layout's reading must still be its customer's document.
     let now = customer_of(&applied.order);
-    if now.is_some() && row.customer_id.is_some() && now != row.customer_id {
+    if row.customer_id.is_some() && now != row.customer_id {
         return Ok(order);
     }
     let mut out = applied.order.clone();
