@@ -214,6 +214,7 @@ impl ContractOrder {
                 })
                 .collect(),
             part: self.part.clone(),
+            layout: None,
         }
     }
 }

@@ -332,6 +332,33 @@ pub struct Order {
     /// Which part of the input this order was read from (e.g. "body" or an attachment name).
     #[serde(default)]
     pub part: Option<String>,
+    /// The learned layout this order was read with, if any (issue 18).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<LayoutUse>,
+}
+
+/// How an order was read with a layout learned from an earlier approved order: shown on
+/// the item page; `changed` fields (their anchor moved or vanished) were read generically
+/// and are a `layout_changed` exception.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LayoutUse {
+    pub layout_id: i64,
+    /// The order the layout was learned from.
+    pub learned_from: i64,
+    pub customer_id: Option<String>,
+    pub approved_by: String,
+    pub learned_at: String,
+    /// Share of the layout's static words found in place.
+    pub score: f32,
+    /// Fields read through the layout (header names, `lines` for the items).
+    #[serde(default)]
+    pub read: Vec<String>,
+    /// Fields whose anchor was not found in place: read generically.
+    #[serde(default)]
+    pub changed: Vec<String>,
+    /// Milliseconds spent matching and reading with the layout (after the generic read).
+    #[serde(default)]
+    pub ms: f32,
 }
 
 impl Order {
@@ -383,10 +410,13 @@ pub enum ExceptionCode {
     DuplicatePo,
     MissingField,
     LowConfidence,
+    /// The document matches a learned layout of its customer only in part: a field's
+    /// label or the item table's header moved or changed (issue 18).
+    LayoutChanged,
 }
 
 impl ExceptionCode {
-    pub const ALL: [ExceptionCode; 11] = [
+    pub const ALL: [ExceptionCode; 12] = [
         ExceptionCode::UnknownCustomer,
         ExceptionCode::UnknownSku,
         ExceptionCode::PriceMismatch,
@@ -398,6 +428,7 @@ impl ExceptionCode {
         ExceptionCode::DuplicatePo,
         ExceptionCode::MissingField,
         ExceptionCode::LowConfidence,
+        ExceptionCode::LayoutChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -413,6 +444,7 @@ impl ExceptionCode {
             ExceptionCode::DuplicatePo => "duplicate_po",
             ExceptionCode::MissingField => "missing_field",
             ExceptionCode::LowConfidence => "low_confidence",
+            ExceptionCode::LayoutChanged => "layout_changed",
         }
     }
 

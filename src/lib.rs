@@ -17,6 +17,7 @@ pub mod eval;
 pub mod extract;
 pub mod intake;
 pub mod layout;
+pub mod learn;
 pub mod logging;
 pub mod oms;
 pub mod parse;

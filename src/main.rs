@@ -19,6 +19,7 @@ use po_intake::contract::{ContractOrder, Extraction};
 use po_intake::domain::OrderState;
 use po_intake::extract::Extractor;
 use po_intake::intake::{folder, imap};
+use po_intake::learn::approve;
 use po_intake::logging::notice;
 use po_intake::parse::{self, PartContent};
 use po_intake::pipeline::{self, FileOutcome, FileStatus, Pipeline};
@@ -118,6 +119,11 @@ enum Cmd {
     /// Copy the data folder to DEST while po-intake runs: the database through SQLite's
     /// online backup, then the archived originals DEST does not hold yet.
     Backup { dest: PathBuf },
+    /// Layouts learned from approved orders (issue 18).
+    Layouts {
+        #[command(subcommand)]
+        action: LayoutsCmd,
+    },
     /// Score extraction against gold files (GOLD_DIR/<file name>.json, the extraction contract).
     Eval {
         docs_dir: PathBuf,
@@ -140,6 +146,11 @@ enum ReviewCmd {
         /// Approve even an order flagged as a possible duplicate.
         #[arg(long)]
         force: bool,
+        /// The order as the reviewer corrected it: one order object of the extraction
+        /// contract. Saved and checked first, as the web UI's save then approve; the
+        /// layout is learned from it either way.
+        #[arg(long)]
+        order: Option<PathBuf>,
     },
     /// Orders whose delivery to the OMS failed and is parked for a person.
     Parked,
@@ -160,6 +171,23 @@ enum ReviewCmd {
         id: i64,
         #[arg(long)]
         reason: String,
+        #[arg(long, default_value = "cli")]
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LayoutsCmd {
+    /// Every learned layout: customer, sender, the order it was learned from, uses.
+    List,
+    /// One layout: what it reads and where.
+    Show { id: i64 },
+    /// How well FILE matches each learned layout: the share of its static words in place,
+    /// and the ones that are not (why a document was not read with a layout).
+    Match { file: PathBuf },
+    /// Forget a layout: the customer's documents are read generically again.
+    Forget {
+        id: i64,
         #[arg(long, default_value = "cli")]
         user: String,
     },
@@ -284,6 +312,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Stats => cmd_stats(&cfg, cli.json),
         Cmd::Backup { dest } => cmd_backup(&cfg, dest, cli.json),
         Cmd::Eval { docs_dir, gold_dir } => cmd_eval(&cfg, docs_dir, gold_dir, cli.json),
+        Cmd::Layouts { action } => cmd_layouts(&cfg, action, cli.json),
     }
 }
 
@@ -732,25 +761,40 @@ fn cmd_review(cfg: &Config, action: &ReviewCmd, json: bool) -> Result<ExitCode> 
                 }
             }
         }
-        ReviewCmd::Approve { id, user, force } => {
-            let row = store.order(*id)?.ok_or(StoreError::NotFound {
-                what: "order",
-                id: *id,
-            })?;
-            let dup = row
-                .check
-                .exceptions
-                .iter()
-                .find(|e| e.code == po_intake::domain::ExceptionCode::DuplicatePo);
-            if let (Some(e), false) = (dup, *force) {
-                return Err(Exit::Rejected(format!(
-                    "order {id} is flagged duplicate_po: {} Approve it with --force if it is a new order.",
-                    e.message
-                ))
-                .into());
+        ReviewCmd::Approve {
+            id,
+            user,
+            force,
+            order,
+        } => {
+            let edited = match order {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    let c: ContractOrder = serde_json::from_str(&text).with_context(|| {
+                        format!(
+                            "{} is not an order of the extraction contract",
+                            path.display()
+                        )
+                    })?;
+                    Some(c.to_order())
+                }
+                None => None,
+            };
+            let done = match approve::approve(&mut store, cfg, user, *id, None, edited, *force) {
+                Ok(d) => d,
+                Err(approve::ApproveError::Store(e)) => return Err(e.into()),
+                Err(e) => return Err(Exit::Rejected(e.to_string()).into()),
+            };
+            if json {
+                print_json(&done)?;
+            } else {
+                let learned = done
+                    .layout
+                    .map(|l| format!("; layout {l} learned"))
+                    .unwrap_or_default();
+                println!("order {id} approved and queued for delivery{learned}");
             }
-            store.approve_order(*id, None, user)?;
-            println!("order {id} approved and queued for delivery");
         }
         ReviewCmd::Parked => {
             let parked = store.parked_deliveries()?;
@@ -788,6 +832,130 @@ fn cmd_review(cfg: &Config, action: &ReviewCmd, json: bool) -> Result<ExitCode> 
         ReviewCmd::Reject { id, reason, user } => {
             store.reject_order(*id, None, user, reason)?;
             println!("order {id} rejected");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_layouts(cfg: &Config, action: &LayoutsCmd, json: bool) -> Result<ExitCode> {
+    let mut store = open_store(cfg)?;
+    match action {
+        LayoutsCmd::List => {
+            let rows = store.all_layouts()?;
+            if json {
+                for r in &rows {
+                    print_json(r)?;
+                }
+            } else {
+                println!(
+                    "{:>4}  {:<12} {:<32} {:>6}  {:<12} {:<10} {:>5}",
+                    "id", "customer", "sender", "order", "approved by", "learned", "uses"
+                );
+                for r in &rows {
+                    println!(
+                        "{:>4}  {:<12} {:<32} {:>6}  {:<12} {:<10} {:>5}",
+                        r.id,
+                        r.customer_id.as_deref().unwrap_or("-"),
+                        r.sender.as_deref().unwrap_or("-"),
+                        r.order_id,
+                        r.approved_by,
+                        r.learned_at.get(..10).unwrap_or(&r.learned_at),
+                        r.uses
+                    );
+                }
+                println!("{} layout(s)", rows.len());
+            }
+        }
+        LayoutsCmd::Show { id } => {
+            let row = store.layout(*id)?.ok_or(StoreError::NotFound {
+                what: "layout",
+                id: *id,
+            })?;
+            let layout = approve::parse(&row);
+            if json {
+                print_json(&serde_json::json!({"layout": row, "read": layout}))?;
+            } else {
+                println!(
+                    "layout {} of customer {} (sender {}), learned from order #{} approved by {} on {}; used {} time(s)",
+                    row.id,
+                    row.customer_id.as_deref().unwrap_or("-"),
+                    row.sender.as_deref().unwrap_or("-"),
+                    row.order_id,
+                    row.approved_by,
+                    row.learned_at,
+                    row.uses
+                );
+                let Some(l) = layout else {
+                    println!("  (stored by another version; forget it and approve again)");
+                    return Ok(ExitCode::SUCCESS);
+                };
+                println!("  {} static word(s) identify it", l.fingerprint.len());
+                for f in &l.fields {
+                    let at = if f.label.is_empty() {
+                        "its place on the page".to_string()
+                    } else {
+                        format!("label '{}'", f.label.join(" "))
+                    };
+                    let below = if f.below_table {
+                        ", below the items"
+                    } else {
+                        ""
+                    };
+                    println!("  {:<11} page {} after {at}{below}", f.field, f.page);
+                }
+                if let Some(t) = &l.table {
+                    let head: Vec<&str> = t.header.iter().map(|a| a.text.as_str()).collect();
+                    println!("  items under '{}':", head.join(" "));
+                    for c in &t.columns {
+                        println!(
+                            "    {:>7.1}-{:<7.1} {}",
+                            c.x0,
+                            c.x1,
+                            c.field.as_deref().unwrap_or("(not read)")
+                        );
+                    }
+                }
+            }
+        }
+        LayoutsCmd::Match { file } => {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let parsed = parse::parse(&bytes, &file_name(file), &cfg.limits)?;
+            let doc = po_intake::learn::part_doc(&parsed, None)
+                .context("the file has no words to match")?;
+            for row in store.all_layouts()? {
+                let Some(l) = approve::parse(&row) else {
+                    continue;
+                };
+                let missing = po_intake::learn::missing(&l, &doc);
+                let score = po_intake::learn::score(&l, &doc);
+                let applied = po_intake::learn::overlay(&l, &doc, &Default::default());
+                if json {
+                    print_json(
+                        &serde_json::json!({"layout": row.id, "customer_id": row.customer_id,
+                        "score": score, "missing": missing, "read": applied.read, "changed": applied.changed,
+                        "order": ContractOrder::from(&applied.order)}),
+                    )?;
+                } else {
+                    println!(
+                        "layout {:>4} ({}): {:.0}% in place; would read {}; changed {}; missing: {}",
+                        row.id,
+                        row.customer_id.as_deref().unwrap_or("-"),
+                        score * 100.0,
+                        applied.read.join(","),
+                        applied.changed.join(","),
+                        missing.join(" ")
+                    );
+                }
+            }
+        }
+        LayoutsCmd::Forget { id, user } => {
+            let row = store.forget_layout(*id, user)?;
+            println!(
+                "layout {id} (customer {}, learned from order #{}) forgotten",
+                row.customer_id.as_deref().unwrap_or("-"),
+                row.order_id
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

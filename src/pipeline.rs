@@ -329,7 +329,19 @@ impl<'a> Pipeline<'a> {
             .and_then(|e| e.from.clone())
             .or_else(|| doc.sender.clone());
         let mut new_orders = Vec::new();
+        let single = extracted.orders.len() == 1;
         for mut order in extracted.orders {
+            if single {
+                // A customer's learned layout reads what it covers (issue 18).
+                order = crate::learn::approve::apply(
+                    store,
+                    &parsed,
+                    order,
+                    sender.as_deref(),
+                    &self.master,
+                    &self.cfg.rules,
+                )?;
+            }
             distrust_split_po(
                 &mut order,
                 &parsed,

@@ -907,3 +907,86 @@ async fn the_stats_page_shows_touchless_share_and_corrected_fields_per_customer(
     );
     assert!(row[7].contains("line.sku 1"), "{row:?}");
 }
+
+/// Issue 18: approving an order learns its document's layout; the item page of an order read
+/// with a layout says which one, and the reviewer can forget it there (audited).
+#[tokio::test]
+async fn an_approval_teaches_a_layout_that_the_item_page_names_and_can_forget() {
+    let env = start().await;
+    let api = api_login(&env, "alice").await;
+    let version = Store::open(&env.data)
+        .expect("store")
+        .order(env.nearmiss)
+        .expect("order")
+        .expect("row")
+        .version;
+    let r = api
+        .post(
+            &env,
+            &format!("/api/items/{}/approve", env.nearmiss),
+            json!({"version": version}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut store = Store::open(&env.data).expect("store");
+    let layouts = store.all_layouts().expect("layouts");
+    assert_eq!(layouts.len(), 1, "one layout learned from the approval");
+    let learned = &layouts[0];
+    assert_eq!(learned.order_id, env.nearmiss);
+    assert_eq!(learned.approved_by, "alice");
+    assert_eq!(learned.customer_id.as_deref(), Some("C1009"));
+    // An order read with that layout (as the pipeline marks it) shows where it came from.
+    let row = store.order(env.xss).expect("order").expect("row");
+    let mut order = row.order.clone();
+    order.layout = Some(po_intake::domain::LayoutUse {
+        layout_id: learned.id,
+        learned_from: learned.order_id,
+        customer_id: learned.customer_id.clone(),
+        approved_by: learned.approved_by.clone(),
+        learned_at: learned.learned_at.clone(),
+        score: 0.97,
+        read: vec!["po_number".into(), "lines".into()],
+        changed: vec![],
+        ms: 0.4,
+    });
+    store
+        .update_order(env.xss, row.version, "test", &order, &row.check)
+        .expect("update");
+    let html = api
+        .get(&env, &format!("/items/{}", env.xss))
+        .await
+        .text()
+        .await
+        .expect("page");
+    let note = format!(
+        "Read with the layout learned from order <a href=\"/items/{0}\">#{0}</a> (customer C1009, approved by alice on",
+        env.nearmiss
+    );
+    assert!(html.contains(&note), "{html}");
+    let r = api
+        .form(
+            &env,
+            &format!("/items/{}/forget-layout", env.xss),
+            &[
+                ("csrf", api.csrf.as_str()),
+                ("layout", &learned.id.to_string()),
+            ],
+        )
+        .await;
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let store = Store::open(&env.data).expect("store");
+    assert!(store.all_layouts().expect("layouts").is_empty());
+    let log: Vec<(String, String)> = store
+        .audit_for("layout", learned.id)
+        .expect("audit")
+        .into_iter()
+        .map(|e| (e.actor, e.action))
+        .collect();
+    assert_eq!(
+        log,
+        vec![
+            ("alice".to_string(), "learned".to_string()),
+            ("alice".to_string(), "forgotten".to_string())
+        ]
+    );
+}

@@ -47,6 +47,27 @@ fn blank(f: &Option<Field<String>>) -> bool {
     f.as_ref().is_none_or(|f| f.value.trim().is_empty())
 }
 
+/// A document that matched a learned layout of its customer only in part (a label or the
+/// item table's header not where it was learned): its values were read generically, and a
+/// person looks, since the form changed (issue 18).
+pub fn layout_changed(order: &Order, ex: &mut Vec<Exception>) {
+    let Some(l) = order.layout.as_ref().filter(|l| !l.changed.is_empty()) else {
+        return;
+    };
+    push(
+        ex,
+        ExceptionCode::LayoutChanged,
+        None,
+        format!(
+            "The document looks like the layout learned from order #{} but {} not where it was learned ({}); those values were read without the layout. Check them, then approve to learn the new layout.",
+            l.learned_from,
+            if l.changed.len() == 1 { "this field is" } else { "these fields are" },
+            l.changed.join(", ")
+        ),
+        None,
+    );
+}
+
 /// No PO number, no lines, a line without a (positive) quantity.
 pub fn completeness(order: &Order, ex: &mut Vec<Exception>) {
     if blank(&order.po_number) {

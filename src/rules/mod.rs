@@ -302,6 +302,7 @@ pub fn check(
     let mut ex: Vec<Exception> = Vec::new();
     checks::completeness(order, &mut ex);
     checks::confidence(order, cfg, &mut ex);
+    checks::layout_changed(order, &mut ex);
     let who = customer::resolve(order, ctx.sender, master, cfg);
     let customer = who.index().map(|i| &master.customers[i]);
     if customer.is_none() {

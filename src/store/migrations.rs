@@ -329,6 +329,26 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE documents ADD COLUMN read_ms INTEGER;
     "#,
+    // 12 (user_version 11): layouts learned from approved orders (issue 18). One row per
+    // customer (or sender) and document layout; `layout_json` is a `learn::Layout` (the
+    // document's static words, where each header field sits relative to its label, the
+    // item table's header and column bands). `order_id` is the approval it was learned
+    // from; forgetting a layout deletes its row (the audit log keeps that it existed).
+    r#"
+    CREATE TABLE layouts (
+        id            INTEGER PRIMARY KEY,
+        customer_id   TEXT,
+        sender        TEXT,
+        order_id      INTEGER NOT NULL REFERENCES orders(id),
+        approved_by   TEXT NOT NULL,
+        learned_at    TEXT NOT NULL,
+        layout_json   TEXT NOT NULL,
+        uses          INTEGER NOT NULL DEFAULT 0,
+        last_used_at  TEXT
+    );
+    CREATE INDEX layouts_customer ON layouts(customer_id);
+    CREATE INDEX layouts_sender ON layouts(sender);
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.

@@ -91,7 +91,7 @@ pub async fn approve(
     Json(b): Json<VersionBody>,
 ) -> ApiResult {
     state
-        .db(move |store, _| ops::approve(store, &who.name, id, b.version))
+        .db(move |store, cfg| ops::approve(store, cfg, &who.name, id, b.version))
         .await?;
     Ok(Json(json!({"ok": true, "order_id": id, "state": "accepted"})).into_response())
 }

@@ -9,7 +9,7 @@ use crate::config::Config;
 use std::collections::BTreeMap;
 
 use crate::domain::{Charge, ChargeKind, CheckResult, Field, LineItem, Order};
-use crate::rules::{self, CheckContext};
+
 use crate::store::{OrderRow, Store};
 
 pub const HEADER_FIELDS: [(&str, &str); 7] = [
@@ -362,33 +362,7 @@ pub fn recheck(
     row: &OrderRow,
     order: &Order,
 ) -> Result<CheckResult, WebError> {
-    let master = store.master()?;
-    let doc = store.document(row.document_id)?;
-    let mut sender = doc.as_ref().and_then(|d| d.sender.clone());
-    if let Some(d) = doc.as_ref().filter(|d| d.media_type == "message/rfc822") {
-        // The From kept when the email was read; an email read before that was kept is
-        // parsed again, as the pipeline read it.
-        let from = match store.stored_email(d.id)? {
-            Some(e) => e.meta.from,
-            None => store
-                .read_original(&d.sha256)
-                .ok()
-                .and_then(|bytes| crate::parse::parse(&bytes, &d.file_name, &cfg.limits).ok())
-                .and_then(|p| p.email.and_then(|e| e.from)),
-        };
-        sender = from.or(sender);
-    }
-    let id = row.id;
-    let dup = |p: &rules::DuplicateProbe<'_>| {
-        store
-            .find_duplicate(p, Some(id))
-            .map_err(|e| format!("store error: {e}"))
-    };
-    let ctx = CheckContext {
-        sender: sender.as_deref(),
-        is_duplicate: &dup,
-    };
-    Ok(rules::check(order, &ctx, &master, &cfg.rules))
+    Ok(crate::learn::approve::recheck(store, cfg, row, order)?)
 }
 
 #[cfg(test)]

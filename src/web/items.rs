@@ -138,10 +138,22 @@ pub(crate) mod ops {
         Ok(store.update_order(id, version, user, &row.order, &check)?)
     }
 
-    pub fn approve(store: &mut Store, user: &str, id: i64, version: i64) -> Result<(), WebError> {
+    /// Approve the order and learn its layout (issue 18): the next document of this
+    /// customer's form is read the way this one was approved.
+    pub fn approve(
+        store: &mut Store,
+        cfg: &Config,
+        user: &str,
+        id: i64,
+        version: i64,
+    ) -> Result<(), WebError> {
         open_row(store, id)?;
         store.approve_order(id, Some(version), user)?;
         store.release_claim(id, user)?;
+        if let Err(e) = crate::learn::approve::learn_from(store, cfg, id, user) {
+            // Learning is a bonus: the approval stands.
+            tracing::warn!(order = id, "learning the layout: {e}");
+        }
         Ok(())
     }
 
@@ -287,6 +299,8 @@ pub struct ItemPage {
     pub history: Vec<HistoryView>,
     pub flash: Option<String>,
     pub position: String,
+    /// The learned layout the order was read with (issue 18), shown with a way to forget it.
+    pub layout: Option<crate::domain::LayoutUse>,
 }
 
 fn size_text(n: usize) -> String {
@@ -525,6 +539,7 @@ fn item_page(
         history,
         flash,
         position,
+        layout: o.layout.clone(),
     }
 }
 
@@ -569,6 +584,7 @@ fn flash_text(done: &str) -> Option<String> {
         "remembered" => "Fix applied and remembered for this customer; the rules ran again.".into(),
         "saved" => "Saved; the rules ran again.".into(),
         "learned" => "Buyer name remembered for this customer; the rules ran again.".into(),
+        "forgot" => "Layout forgotten: this customer's next documents are read without it.".into(),
         _ => return None,
     })
 }
@@ -707,7 +723,7 @@ pub async fn approve(
     let version = version_of(&form)?;
     let user = who.name.clone();
     state
-        .db(move |store, _| ops::approve(store, &user, id, version))
+        .db(move |store, cfg| ops::approve(store, cfg, &user, id, version))
         .await?;
     to_next(&state, who.name, id, "approved").await
 }
@@ -725,6 +741,23 @@ pub async fn reject(
         .db(move |store, _| ops::reject(store, &user, id, version, &reason))
         .await?;
     to_next(&state, who.name, id, "rejected").await
+}
+
+/// Forget the learned layout this order was read with (issue 18).
+pub async fn forget_layout(
+    State(state): State<AppState>,
+    who: Reviewer,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let layout: i64 = form
+        .get("layout")
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| WebError::BadRequest("which layout? (layout is missing)".into()))?;
+    state
+        .db(move |store, _| Ok(store.forget_layout(layout, &who.name).map(|_| ())?))
+        .await?;
+    Ok(back(id, "forgot"))
 }
 
 pub async fn skip(

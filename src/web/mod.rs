@@ -134,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{id}/approve", post(items::approve))
         .route("/items/{id}/reject", post(items::reject))
         .route("/items/{id}/skip", post(items::skip))
+        .route("/items/{id}/forget-layout", post(items::forget_layout))
         .route("/documents/{id}/original", get(documents::original))
         .route(
             "/documents/{id}/attachments/{n}",

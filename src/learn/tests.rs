@@ -1,0 +1,113 @@
+//! Unit tests of learning and reading a layout on text documents (positions from the
+//! monospace grid of `text_to_doc`).
+
+use super::geometry::Doc;
+use super::*;
+use crate::domain::{Field, LineItem, Order};
+use crate::parse::text_to_doc;
+
+fn doc(text: &str) -> Doc {
+    Doc::new(&text_to_doc(text))
+}
+
+fn po(po: &str, date: &str, lines: &[(&str, &str, f64, f64)], total: &str) -> String {
+    let mut s = format!(
+        "ACME INDUSTRIAL SUPPLY          PURCHASE ORDER\n\
+         Harbour Road 5, Bristol\n\
+         \n\
+         PO Number: {po}          Order Date: {date}\n\
+         Buyer: Acme Industrial\n\
+         \n\
+         Item          Description              Qty      Price      Amount\n"
+    );
+    for (sku, desc, q, p) in lines {
+        s.push_str(&format!(
+            "{sku:<14}{desc:<25}{q:>3}  {p:>9.2}  {:>10.2}\n",
+            q * p
+        ));
+    }
+    s.push_str(&format!(
+        "\n                                          Total:   {total}\n"
+    ));
+    s
+}
+
+fn gold(po: &str, date: (i32, u32, u32), lines: &[(&str, &str, f64, f64)], total: f64) -> Order {
+    Order {
+        po_number: Some(Field::certain(po.into())),
+        order_date: chrono::NaiveDate::from_ymd_opt(date.0, date.1, date.2).map(Field::certain),
+        buyer: Some(Field::certain("Acme Industrial".into())),
+        total: Some(Field::certain(total)),
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (sku, desc, q, p))| LineItem {
+                line_no: i as u32 + 1,
+                sku: Some(Field::certain(sku.to_string())),
+                description: Some(Field::certain(desc.to_string())),
+                quantity: Some(Field::certain(*q)),
+                unit_price: Some(Field::certain(*p)),
+                amount: Some(Field::certain(((q * p) * 100.0).round() / 100.0)),
+                ..LineItem::default()
+            })
+            .collect(),
+        ..Order::default()
+    }
+}
+
+const FIRST: [(&str, &str, f64, f64); 2] = [
+    ("AB-100", "Widget small", 10.0, 1.5),
+    ("CD-200", "Gadget large", 2.0, 12.25),
+];
+const SECOND: [(&str, &str, f64, f64); 3] = [
+    ("XY-9", "Bolt M8 zinc", 100.0, 0.12),
+    ("AB-100", "Widget small", 4.0, 1.5),
+    ("QQ-77", "Nut M8", 50.0, 0.05),
+];
+
+#[test]
+fn a_layout_learned_from_one_order_reads_the_next_exactly() {
+    let first = doc(&po("4711", "2025-03-07", &FIRST, "39.50"));
+    let layout = learn(&gold("4711", (2025, 3, 7), &FIRST, 39.5), &first).expect("learned");
+    let names: Vec<&str> = layout.fields.iter().map(|f| f.field.as_str()).collect();
+    assert!(
+        names.contains(&"po_number") && names.contains(&"total"),
+        "{names:?}"
+    );
+    assert!(layout.table.is_some());
+    let second = doc(&po("4802", "2025-04-01", &SECOND, "8.50"));
+    assert!(score(&layout, &second) >= MATCH);
+    let applied = overlay(&layout, &second, &Order::default());
+    assert!(applied.changed.is_empty(), "{:?}", applied.changed);
+    let want = gold("4802", (2025, 4, 1), &SECOND, 8.5);
+    let o = &applied.order;
+    assert_eq!(o.po_number.as_ref().map(|f| f.value.as_str()), Some("4802"));
+    assert_eq!(
+        o.order_date.as_ref().map(|f| f.value),
+        want.order_date.map(|f| f.value)
+    );
+    assert_eq!(o.total.as_ref().map(|f| f.value), Some(8.5));
+    assert!(table::same_lines(&o.lines, &want.lines), "{:#?}", o.lines);
+}
+
+#[test]
+fn a_new_column_or_a_moved_label_is_not_read_with_the_layout() {
+    let first = doc(&po("4711", "2025-03-07", &FIRST, "39.50"));
+    let layout = learn(&gold("4711", (2025, 3, 7), &FIRST, 39.5), &first).expect("learned");
+    // A column added to the table: the header differs, the items are not read.
+    let text = po("4802", "2025-04-01", &SECOND, "8.50")
+        .replace("Qty      Price      Amount", "Qty  Disc  Price  Amount");
+    let changed = doc(&text);
+    let applied = overlay(&layout, &changed, &Order::default());
+    assert!(applied.changed.contains(&"lines".to_string()));
+    assert!(applied.order.lines.is_empty());
+    // The PO number's label moved to another place: that field is not read.
+    let text = po("4802", "2025-04-01", &SECOND, "8.50").replace(
+        "PO Number: 4802          Order Date",
+        "                         Order Date",
+    ) + "PO Number: 4802\n";
+    let moved = doc(&text);
+    let applied = overlay(&layout, &moved, &Order::default());
+    assert!(applied.changed.contains(&"po_number".to_string()));
+    assert!(applied.order.po_number.is_none());
+}
