@@ -360,7 +360,7 @@ fn description(words: &[&str], from: usize, locale: Locale) -> (Option<String>, 
     }
     let text = words.get(start..k).unwrap_or_default().join(" ");
     let text = text
-        .trim_end_matches(|c: char| matches!(c, ',' | ';' | '.' | ':' | '-' | ' '))
+        .trim_end_matches([',', ';', '.', ':', '-', ' '])
         .trim();
     ((!text.is_empty()).then(|| text.to_string()), k)
 }
