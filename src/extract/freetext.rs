@@ -359,9 +359,7 @@ fn description(words: &[&str], from: usize, locale: Locale) -> (Option<String>, 
         }
     }
     let text = words.get(start..k).unwrap_or_default().join(" ");
-    let text = text
-        .trim_end_matches([',', ';', '.', ':', '-', ' '])
-        .trim();
+    let text = text.trim_end_matches([',', ';', '.', ':', '-', ' ']).trim();
     ((!text.is_empty()).then(|| text.to_string()), k)
 }
 
