@@ -206,7 +206,14 @@ fn code(s: &str, loose: bool) -> Option<String> {
         .chars()
         .filter(|c| matches!(c, '-' | '.' | '/' | '_'))
         .count();
-    if digits == 0 || is_unit_word(t) {
+    // Where the sentence says a code stands, a code without digits is one too when it is
+    // written as codes are: capitals joined by dashes ("GL-NIT-L", "PLT-EUR").
+    let capital_code = loose
+        && t.len() >= 4
+        && t.contains('-')
+        && t.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+    if (digits == 0 && !capital_code) || is_unit_word(t) {
         return None;
     }
     // A date, a decimal number or a price is no code.
@@ -352,9 +359,7 @@ fn description(words: &[&str], from: usize, locale: Locale) -> (Option<String>, 
         }
     }
     let text = words.get(start..k).unwrap_or_default().join(" ");
-    let text = text
-        .trim_end_matches(|c: char| matches!(c, ',' | ';' | '.' | ':' | '-' | ' '))
-        .trim();
+    let text = text.trim_end_matches([',', ';', '.', ':', '-', ' ']).trim();
     ((!text.is_empty()).then(|| text.to_string()), k)
 }
 
@@ -593,6 +598,14 @@ mod tests {
             vec![("CHN-08B".into(), 4.0, None, None, Some(12.5))]
         );
         assert!(read("We met AB-100: 5 times", Locale::Us).is_empty());
+    }
+
+    #[test]
+    fn a_code_of_capitals_where_the_sentence_puts_a_code() {
+        assert_eq!(
+            read("- 3 cartons de GL-NIT-L\nWe use CO-OP rules", Locale::De),
+            vec![("GL-NIT-L".into(), 3.0, Some("cartons".into()), None, None)]
+        );
     }
 
     #[test]
