@@ -261,6 +261,10 @@ pub fn apply(
             .and_then(|i| master.customers.get(i))
             .map(|c| c.customer_id.clone())
     };
+    if crate::extract::Ablate::from_env().off("layouts") {
+        // `PO_INTAKE_ABLATE=layouts`: read generically, for the replay's baseline.
+        return Ok(order);
+    }
     let customer = customer_of(&order);
     let mut rows = store.layouts_for(customer.as_deref(), sender)?;
     if customer.is_none() && rows.is_empty() {

@@ -465,7 +465,7 @@ impl FieldRule {
         doc.lines
             .iter()
             .filter(|l| l.page == page)
-            .filter_map(|l| starts(l))
+            .filter_map(starts)
             .filter(|b| (b[1] - self.anchor[1]).abs() <= ty)
             .min_by(|p, q| {
                 let d =
