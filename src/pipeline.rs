@@ -509,17 +509,26 @@ pub fn email_summary(
             media_type: a.media_type,
         })
         .collect();
-    // The newest message's text, or a forward's forwarded one when the note was empty.
-    let body = parsed
-        .parts
-        .iter()
-        .find(|p| p.name == "body")
-        .or_else(|| parsed.parts.iter().find(|p| p.name == "fwd/body"))
-        .and_then(|p| match &p.content {
-            PartContent::Parsed { doc } => Some(doc.text()),
-            PartContent::Failed { .. } => None,
-        })
-        .unwrap_or_default();
+    // The newest message's text, then a forward's forwarded one: the order may have been
+    // read from either, and the reviewer must see the text it came from.
+    let text_of = |name: &str| {
+        parsed
+            .parts
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| match &p.content {
+                PartContent::Parsed { doc } => Some(doc.text()),
+                PartContent::Failed { .. } => None,
+            })
+            .filter(|t| !t.trim().is_empty())
+    };
+    let body = match (text_of("body"), text_of("fwd/body")) {
+        (Some(note), Some(fwd)) => {
+            format!("{note}\n\n---------- Forwarded message ----------\n{fwd}")
+        }
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => String::new(),
+    };
     Some(StoredEmail {
         meta: EmailMeta {
             attachments,
@@ -762,5 +771,19 @@ mod tests {
         let mut order = po_from(&parsed, "900001", "900001");
         distrust_split_po(&mut order, &parsed, 0.8);
         assert_eq!(order.po_number.map(|f| f.confidence), Some(0.99));
+    }
+
+    #[test]
+    fn the_reviewer_sees_a_forwards_note_and_the_forwarded_order() {
+        let mail = b"From: Buyer <b@example.com>\r\nTo: orders@example.com\r\nSubject: Fwd: PO 4711\r\nMessage-ID: <f1@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease handle this one.\r\n\r\n---------- Forwarded message ---------\r\nFrom: Plant <p@example.com>\r\nSubject: PO 4711\r\n\r\nPlease send 10 x AB-100 widgets.\r\n";
+        let limits = Limits::default();
+        let parsed = parse::parse(mail, "fwd.eml", &limits).expect("parse");
+        // The forwarded message is a part of its own, apart from the note.
+        assert!(parsed.parts.iter().any(|p| p.name == "fwd/body"));
+        let shown = email_summary(&parsed, mail, &limits)
+            .expect("an email")
+            .body;
+        assert!(shown.contains("Please handle this one."), "{shown}");
+        assert!(shown.contains("10 x AB-100"), "{shown}");
     }
 }
