@@ -17,12 +17,15 @@
 //!   the other lines print is doubtful: a figure was missed, or the row is no item;
 //! - an order printed without any price keeps its readers' confidences: nothing checks them;
 //! - an item code unlike the other codes of its order (no digit where they have digits,
-//!   trailing punctuation) is doubtful.
+//!   trailing punctuation) is doubtful;
+//! - an order date printed all in numbers whose day and month could swap ("3/1/23") is
+//!   doubtful when nothing in the document says which is the day ([`doubt_swappable_dates`]).
 //!
 //! On real-dev (`scripts/confidence-real`), a figure at or above [`CHECKED`] is right 99 %
 //! of the time or more; MODEL.md has the table the thresholds were chosen from.
 
 use crate::domain::{Field, LineItem, Order, COMMON_TAX_RATES_PCT};
+use crate::extract::normalize;
 
 /// A figure confirmed by the arithmetic of its line or of its order.
 pub const CHECKED: f32 = 0.97;
@@ -31,6 +34,24 @@ pub const UNCHECKED: f32 = 0.9;
 /// The most a figure earns that the arithmetic contradicts, or a code unlike its peers:
 /// below the default `low_confidence` threshold (0.8), so a person looks.
 pub const DOUBTFUL: f32 = 0.6;
+
+/// An order date such as "3/1/23" is 3 January or 1 March; when the document's own dates do
+/// not settle the order and its country and number habits disagree (`order_known` false,
+/// [`normalize::date_order_known`]), the reading is a guess: a person looks, and the
+/// approval teaches the customer's layout which it is.
+pub fn doubt_swappable_dates(orders: &mut [Order], order_known: bool) {
+    if order_known {
+        return;
+    }
+    for f in orders.iter_mut().filter_map(|o| o.order_date.as_mut()) {
+        if f.source
+            .as_ref()
+            .is_some_and(|s| normalize::swappable_date(&s.text))
+        {
+            f.confidence = f.confidence.min(DOUBTFUL);
+        }
+    }
+}
 
 /// Set the confidence of every figure and code of `orders` from the evidence above.
 pub fn apply(orders: &mut [Order]) {
@@ -362,5 +383,31 @@ mod tests {
         assert_eq!(sku(0), 0.9);
         assert_eq!(sku(1), DOUBTFUL);
         assert_eq!(sku(2), DOUBTFUL);
+    }
+
+    #[test]
+    fn a_swappable_order_date_is_doubtful_only_when_its_order_is_unknown() {
+        let date = |text: &str| {
+            let src = SourceSpan {
+                part: 0,
+                page: 1,
+                bbox: [0.0, 0.0, 10.0, 5.0],
+                text: text.into(),
+            };
+            let d = chrono::NaiveDate::from_ymd_opt(2023, 1, 3);
+            d.map(|d| Field::new(d, 0.9, Some(src)))
+        };
+        let conf = |text: &str, known: bool| {
+            let mut o = [Order {
+                order_date: date(text),
+                ..Order::default()
+            }];
+            doubt_swappable_dates(&mut o, known);
+            o[0].order_date.as_ref().map_or(0.0, |f| f.confidence)
+        };
+        assert_eq!(conf("3/1/23", false), DOUBTFUL);
+        assert_eq!(conf("3/1/23", true), 0.9);
+        assert_eq!(conf("3 Jan 2023", false), 0.9);
+        assert_eq!(conf("2023-01-03", false), 0.9);
     }
 }

@@ -352,7 +352,8 @@ impl ModelExtractor {
                 w.page, w.line, w.bbox[0], w.label, w.prob, w.text);
         }
         let text = doc.text();
-        let locale = normalize::detect_locale_with(&text, country::day_first_country(&text));
+        let day_first_hint = country::day_first_country(&text);
+        let locale = normalize::detect_locale_with(&text, day_first_hint);
         let mut orders = decode::decode(&words, part, locale);
         let tokens: Vec<Token<'_>> = flat
             .iter()
@@ -437,6 +438,8 @@ impl ModelExtractor {
         }
         if !self.ablate.off("evidence") {
             evidence::apply(&mut orders);
+            let known = normalize::date_order_known(&text, day_first_hint, locale);
+            evidence::doubt_swappable_dates(&mut orders, known);
         }
         Ok(orders)
     }
@@ -611,6 +614,11 @@ impl Extractor {
                                 printed.and_then(|p| normalize::nearer_reading(f.value, p, sent))
                             {
                                 f.value = other;
+                            }
+                            // The send date settles a date the document left ambiguous.
+                            if printed.is_some_and(|p| normalize::reading_settled(f.value, p, sent))
+                            {
+                                f.confidence = f.confidence.max(evidence::UNCHECKED);
                             }
                         }
                         if order.order_date.is_none() {

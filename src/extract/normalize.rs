@@ -57,29 +57,9 @@ pub fn detect_locale_with(text: &str, day_first_hint: Option<bool>) -> Locale {
                 dot_dec += 1;
             }
         }
-        // d.m.yyyy is a day-first habit; a/b/c with a > 12 or b > 12 tells the order.
-        // One separator throughout, day and month of at most two digits, a year of two or
-        // four ("60-1.4(a)" is a paragraph, not a date).
-        let parts: Vec<&str> = t.split(['/', '.', '-']).collect();
-        let seps: Vec<char> = t.chars().filter(|c| matches!(c, '/' | '.' | '-')).collect();
-        if parts.len() == 3
-            && seps.windows(2).all(|w| w[0] == w[1])
-            && parts[..2]
-                .iter()
-                .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit()))
-            && matches!(parts[2].len(), 2 | 4)
-            && parts[2].bytes().all(|c| c.is_ascii_digit())
-        {
-            let a: u32 = parts[0].parse().unwrap_or(0);
-            let bb: u32 = parts[1].parse().unwrap_or(0);
-            if t.contains('.') && parts[2].len() == 4 {
-                day_first += 1;
-            } else if a > 12 && bb <= 12 {
-                day_first += 2;
-            } else if bb > 12 && a <= 12 {
-                month_first += 2;
-            }
-        }
+        let (d, m) = date_votes(t);
+        day_first += d;
+        month_first += m;
     }
     let lower = text.to_lowercase();
     for w in [
@@ -104,6 +84,63 @@ pub fn detect_locale_with(text: &str, day_first_hint: Option<bool>) -> Locale {
     } else {
         Locale::Us
     }
+}
+
+/// What one printed token says about the date order: (day-first votes, month-first votes).
+/// d.m.yyyy is a day-first habit; a/b/c with a > 12 or b > 12 tells the order. One separator
+/// throughout, day and month of at most two digits, a year of two or four ("60-1.4(a)" is a
+/// paragraph, not a date).
+fn date_votes(t: &str) -> (i32, i32) {
+    let parts: Vec<&str> = t.split(['/', '.', '-']).collect();
+    let seps: Vec<char> = t.chars().filter(|c| matches!(c, '/' | '.' | '-')).collect();
+    if parts.len() == 3
+        && seps.windows(2).all(|w| w[0] == w[1])
+        && parts[..2]
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit()))
+        && matches!(parts[2].len(), 2 | 4)
+        && parts[2].bytes().all(|c| c.is_ascii_digit())
+    {
+        let a: u32 = parts[0].parse().unwrap_or(0);
+        let b: u32 = parts[1].parse().unwrap_or(0);
+        if t.contains('.') && parts[2].len() == 4 {
+            return (1, 0);
+        } else if a > 12 && b <= 12 {
+            return (2, 0);
+        } else if b > 12 && a <= 12 {
+            return (0, 2);
+        }
+    }
+    (0, 0)
+}
+
+/// Whether the reading of an all-numeric date whose day and month could swap ("3/1/23") is
+/// known rather than guessed: a printed date of the document fixes the order (13/03/2025),
+/// or the country its addresses name agrees with the habit the numbers show (or, with no
+/// country named, the numbers use decimal commas: a day-first world). A US address beside
+/// decimal commas, or nothing to go on at all, leaves it a guess.
+pub fn date_order_known(text: &str, day_first_hint: Option<bool>, locale: Locale) -> bool {
+    let printed = text.split_whitespace().any(|tok| {
+        let (d, m) = date_votes(tok.trim_matches(|c: char| !c.is_ascii_digit()));
+        d > 0 || m > 0
+    });
+    printed
+        || day_first_hint == Some(locale.day_first())
+        || day_first_hint.is_none() && locale == Locale::De
+}
+
+/// "3/1/23", "04.05.2025": three numbers whose first two could each be the day or the month.
+pub fn swappable_date(printed: &str) -> bool {
+    let parts: Vec<&str> = printed.trim().split(['/', '.', '-']).collect();
+    let [a, b, y] = parts[..] else { return false };
+    let num = |p: &str| -> Option<u32> {
+        (!p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    matches!((num(a), num(b)), (Some(a), Some(b)) if a != b && (1..=12).contains(&a) && (1..=12).contains(&b))
+        && matches!(y.len(), 2 | 4)
+        && y.bytes().all(|c| c.is_ascii_digit())
 }
 
 /// Read a number as printed: "1,488.75", "1.488,75", "5,39", "8 885", "7,850.000000",
@@ -334,25 +371,67 @@ pub fn currency_code(s: &str) -> Option<&'static str> {
 /// swap, the one nearer to the send date is the order date. Returns the other reading when
 /// it is strictly nearer.
 pub fn nearer_reading(date: NaiveDate, printed: &str, sent: NaiveDate) -> Option<NaiveDate> {
+    let (other, far) = readings(date, printed, sent)?;
+    (far(other) < far(date)).then_some(other)
+}
+
+/// Whether the send date tells which reading of a swappable date is meant: the one given is
+/// strictly nearer to it than the other.
+pub fn reading_settled(date: NaiveDate, printed: &str, sent: NaiveDate) -> bool {
+    readings(date, printed, sent).is_some_and(|(other, far)| far(date) < far(other))
+}
+
+/// The other reading of a swappable printed date, and the distance in days from `sent`.
+fn readings(
+    date: NaiveDate,
+    printed: &str,
+    sent: NaiveDate,
+) -> Option<(NaiveDate, impl Fn(NaiveDate) -> i64)> {
     use chrono::Datelike;
-    let parts: Vec<&str> = printed.trim().split(['/', '.', '-']).collect();
-    let [a, b, _] = parts[..] else { return None };
-    let num = |p: &str| -> Option<u32> {
-        (!p.is_empty() && p.len() <= 2 && p.bytes().all(|c| c.is_ascii_digit()))
-            .then(|| p.parse().ok())
-            .flatten()
-    };
-    let (a, b) = (num(a)?, num(b)?);
-    if a == b || !(1..=12).contains(&a) || !(1..=12).contains(&b) {
+    if !swappable_date(printed) {
         return None;
     }
     let other = NaiveDate::from_ymd_opt(date.year(), date.day(), date.month())?;
-    let far = |d: NaiveDate| (d - sent).num_days().abs();
-    (far(other) < far(date)).then_some(other)
+    Some((other, move |d: NaiveDate| (d - sent).num_days().abs()))
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_swappable_date_is_known_only_when_something_says_which_is_the_day() {
+        use super::{date_order_known, swappable_date};
+        assert!(swappable_date("3/1/23"));
+        assert!(swappable_date("04.05.2025"));
+        assert!(!swappable_date("13/01/2023"));
+        assert!(!swappable_date("04/04/2025"));
+        assert!(!swappable_date("2025-04-05"));
+        assert!(!swappable_date("4-Sep-2025"));
+        // A US address and decimal commas disagree; nothing printed settles it.
+        let text = "PO Date 3/1/23 Toledo, OH 43650 Rate 3,36 Total 1.008,00";
+        assert_eq!(detect_locale_with(text, Some(false)), Locale::De);
+        assert!(!date_order_known(text, Some(false), Locale::De));
+        // A date later in the document with a day over 12 settles it.
+        let settled = format!("{text} Required by 3/15/23");
+        assert!(date_order_known(&settled, Some(false), Locale::De));
+        // Country and number habits agree, or decimal commas with no country named.
+        assert!(date_order_known(
+            "Date 3/1/23 Total 1,008.00",
+            Some(false),
+            Locale::Us
+        ));
+        assert!(date_order_known(
+            "Datum 3.1.23 Summe 1.008,00",
+            None,
+            Locale::De
+        ));
+        // Nothing at all to go on.
+        assert!(!date_order_known(
+            "Date 3/1/23 Total 1,008.00",
+            None,
+            Locale::Us
+        ));
+    }
+
     #[test]
     fn the_country_decides_the_date_order_only_when_no_printed_date_does() {
         // "60-1.4(a)" is a paragraph number, not a day-first date.
@@ -465,6 +544,9 @@ mod tests {
         );
         // already the nearer reading
         assert_eq!(nearer_reading(d(2025, 4, 9), "09/04/2025", sent), None);
+        assert!(reading_settled(d(2025, 4, 9), "09/04/2025", sent));
+        assert!(!reading_settled(d(2025, 9, 4), "09/04/2025", sent));
+        assert!(!reading_settled(d(2025, 4, 13), "13/04/2025", sent));
         // unambiguous forms stay
         assert_eq!(nearer_reading(d(2025, 9, 4), "4-Sep-2025", sent), None);
         assert_eq!(nearer_reading(d(2025, 4, 13), "13/04/2025", sent), None);

@@ -308,89 +308,105 @@ pub fn learn(
                 _ => false,
             }
         };
-        // A value among the items (a currency code in a price cell) is no header field.
-        let Some((found, locale)) = places(doc, name, &want, hint(name))
+        // A value among the items (a currency code in a price cell) is no header field. Of
+        // the places the value is printed (a buyer's name in the letterhead, the title and
+        // the ship-to), the first whose rule reads it back is learned.
+        let learned = places(doc, name, &want, hint(name))
             .into_iter()
-            .find(|(f, _)| !inside_items(f))
-        else {
-            continue;
-        };
-        let Some(first) = found.words.first() else {
-            continue;
-        };
-        let vbox = union(&found.words);
-        let page = first.page;
-        let below = match (table_top, table_bottom) {
-            (Some((tp, ty)), Some((bp, by))) => {
-                (page > tp || page == tp && vbox[1] > ty)
-                    && (page > bp || page == bp && vbox[1] >= by)
-            }
-            _ => false,
-        };
-        let dy = match (below, table_bottom) {
-            (true, Some((_, by))) => by,
-            _ => 0.0,
-        };
-        let glued = match &want {
-            Want::Text(t) if found.words.len() == 1 && squash(&first.text) != squash(t) => {
-                let sq = squash(t);
-                let Some(cut) = glued_prefix(&first.text, &sq) else {
-                    continue;
-                };
-                cut
-            }
-            _ => String::new(),
-        };
-        let (label, anchor) = match label_of(doc, &found)
-            .or_else(|| nearest_static_above(doc, &found, &values).map(|w| (vec![w], false)))
-        {
-            Some((ws, _)) => {
-                let b = ws.first().map(|w| w.bbox).unwrap_or(vbox);
-                (ws.iter().map(|w| w.text.clone()).collect(), b)
-            }
-            None => (Vec::new(), vbox),
-        };
-        let gap = found
-            .words
-            .windows(2)
-            .filter(|p| (p[0].cy() - p[1].cy()).abs() < 0.5 * doc.line_h)
-            .map(|p| p[1].bbox[0] - p[0].bbox[2])
-            .fold(0.0f32, f32::max);
-        let rule = FieldRule {
-            field: name.to_string(),
-            page,
-            label,
-            anchor: [anchor[0], anchor[1] - dy, anchor[2], anchor[3] - dy],
-            below_table: below,
-            value: [
-                vbox[0] - anchor[0],
-                vbox[1] - anchor[1],
-                vbox[2] - anchor[0],
-                vbox[3] - anchor[1],
-            ],
-            learned_value: vbox,
-            words: found.words.len(),
-            lines: found.lines,
-            free_lines: found.lines > 1,
-            gap,
-            glued,
-            locale: locale_name(locale).to_string(),
-        };
-        // Keep it only when it reads the approved value back from this very document.
-        let reads = |r: &FieldRule| r.read(doc, table_bottom).is_ok_and(|v| agrees(&v, &want));
-        if reads(&rule) {
-            out.push(rule);
-        } else if rule.free_lines {
-            let fixed = FieldRule {
-                free_lines: false,
-                ..rule
-            };
-            if reads(&fixed) {
-                out.push(fixed);
-            }
-        }
+            .filter(|(f, _)| !inside_items(f))
+            .find_map(|(found, locale)| {
+                rule_at(
+                    doc,
+                    name,
+                    &want,
+                    &found,
+                    locale,
+                    &values,
+                    table_top,
+                    table_bottom,
+                )
+            });
+        out.extend(learned);
     }
     out
+}
+
+/// The rule that reads field `name` where it was `found`, if it reads the approved value
+/// back from this very document.
+#[allow(clippy::too_many_arguments)]
+fn rule_at(
+    doc: &Doc,
+    name: &str,
+    want: &Want,
+    found: &Found,
+    locale: Locale,
+    values: &[[f32; 4]],
+    table_top: Option<(u32, f32)>,
+    table_bottom: Option<(u32, f32)>,
+) -> Option<FieldRule> {
+    let first = found.words.first()?;
+    let vbox = union(&found.words);
+    let page = first.page;
+    let below = match (table_top, table_bottom) {
+        (Some((tp, ty)), Some((bp, by))) => {
+            (page > tp || page == tp && vbox[1] > ty) && (page > bp || page == bp && vbox[1] >= by)
+        }
+        _ => false,
+    };
+    let dy = match (below, table_bottom) {
+        (true, Some((_, by))) => by,
+        _ => 0.0,
+    };
+    let glued = match want {
+        Want::Text(t) if found.words.len() == 1 && squash(&first.text) != squash(t) => {
+            glued_prefix(&first.text, &squash(t))?
+        }
+        _ => String::new(),
+    };
+    let (label, anchor) = match label_of(doc, found)
+        .or_else(|| nearest_static_above(doc, found, values).map(|w| (vec![w], false)))
+    {
+        Some((ws, _)) => {
+            let b = ws.first().map(|w| w.bbox).unwrap_or(vbox);
+            (ws.iter().map(|w| w.text.clone()).collect(), b)
+        }
+        None => (Vec::new(), vbox),
+    };
+    let gap = found
+        .words
+        .windows(2)
+        .filter(|p| (p[0].cy() - p[1].cy()).abs() < 0.5 * doc.line_h)
+        .map(|p| p[1].bbox[0] - p[0].bbox[2])
+        .fold(0.0f32, f32::max);
+    let rule = FieldRule {
+        field: name.to_string(),
+        page,
+        label,
+        anchor: [anchor[0], anchor[1] - dy, anchor[2], anchor[3] - dy],
+        below_table: below,
+        value: [
+            vbox[0] - anchor[0],
+            vbox[1] - anchor[1],
+            vbox[2] - anchor[0],
+            vbox[3] - anchor[1],
+        ],
+        learned_value: vbox,
+        words: found.words.len(),
+        lines: found.lines,
+        free_lines: found.lines > 1,
+        gap,
+        glued,
+        locale: locale_name(locale).to_string(),
+    };
+    let reads = |r: &FieldRule| r.read(doc, table_bottom).is_ok_and(|v| agrees(&v, want));
+    if reads(&rule) {
+        return Some(rule);
+    }
+    let fixed = FieldRule {
+        free_lines: false,
+        ..rule
+    };
+    (fixed.lines > 1 && reads(&fixed)).then_some(fixed)
 }
 
 fn agrees(v: &Value, want: &Want) -> bool {

@@ -65,8 +65,10 @@ pub fn payload(
         "po_number": contract.po_number,
         "order_date": contract.order_date,
         "buyer": contract.buyer,
-        // The printed currency, else the customer's (the rules checked prices in it).
-        "currency": contract.currency.or_else(|| check.currency.clone()),
+        // The currency the rules settled on and checked prices in: the printed one, else the
+        // customer's. A currency the extractor only guessed from the addresses' country gives
+        // way to the customer's there, so the extracted value must not win here.
+        "currency": check.currency.clone().or(contract.currency),
         "ship_to": contract.ship_to,
         "subtotal": contract.subtotal,
         "charges": contract
@@ -219,5 +221,25 @@ mod tests {
         assert_eq!(v["charges"][1]["rate_pct"], 19.0);
         assert_eq!(v["lines"][0]["price_unit"], 100.0);
         assert_eq!(v["lines"][0]["discount_pct"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_guessed_currency_gives_way_to_the_one_the_rules_settled_on() {
+        // Guessed from a UAE address (no printed mark, low confidence); the customer is
+        // billed in USD and the rules checked the prices in USD.
+        let order = Order {
+            currency: Some(Field::new("AED".into(), 0.5, None)),
+            ..Order::default()
+        };
+        let mut check = CheckResult {
+            customer_id: Some("C1".into()),
+            currency: Some("USD".into()),
+            exceptions: vec![],
+            lines: vec![],
+        };
+        assert_eq!(payload(1, 2, "k", &order, &check)["currency"], "USD");
+        // With no customer currency to settle on, the extracted value is all there is.
+        check.currency = None;
+        assert_eq!(payload(1, 2, "k", &order, &check)["currency"], "AED");
     }
 }
