@@ -189,6 +189,56 @@ impl LineItem {
     }
 }
 
+/// Record that a person read `f` at `span` (clicked its words on the page): the value is
+/// certain and its place is exact. `false` when there is no value to place.
+fn place_field<T>(f: &mut Option<Field<T>>, span: SourceSpan) -> bool {
+    match f {
+        Some(f) => {
+            f.source = Some(span);
+            f.confidence = 1.0;
+            true
+        }
+        None => false,
+    }
+}
+
+impl LineItem {
+    /// Where the item field `name` (`sku`, `quantity`, ... as the edit form names it) was read.
+    pub fn source_of(&self, name: &str) -> Option<&SourceSpan> {
+        fn s<T>(f: &Option<Field<T>>) -> Option<&SourceSpan> {
+            f.as_ref()?.source.as_ref()
+        }
+        match name {
+            "sku" => s(&self.sku),
+            "customer_part" => s(&self.customer_part),
+            "description" => s(&self.description),
+            "quantity" => s(&self.quantity),
+            "uom" => s(&self.uom),
+            "unit_price" => s(&self.unit_price),
+            "amount" => s(&self.amount),
+            "discount_pct" => s(&self.discount_pct),
+            "price_unit" => s(&self.price_unit),
+            _ => None,
+        }
+    }
+
+    /// Place item field `name` at `span` (see [`place_field`]).
+    pub fn place(&mut self, name: &str, span: SourceSpan) -> bool {
+        match name {
+            "sku" => place_field(&mut self.sku, span),
+            "customer_part" => place_field(&mut self.customer_part, span),
+            "description" => place_field(&mut self.description, span),
+            "quantity" => place_field(&mut self.quantity, span),
+            "uom" => place_field(&mut self.uom, span),
+            "unit_price" => place_field(&mut self.unit_price, span),
+            "amount" => place_field(&mut self.amount, span),
+            "discount_pct" => place_field(&mut self.discount_pct, span),
+            "price_unit" => place_field(&mut self.price_unit, span),
+            _ => false,
+        }
+    }
+}
+
 /// Rows that change the total but are not item lines (the totals block, or charge rows in
 /// the item table). Stable snake_case names: part of the extraction contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -362,6 +412,39 @@ pub struct LayoutUse {
 }
 
 impl Order {
+    /// Where the header field `name` (`po_number`, `total`, ... as the edit form names it)
+    /// was read.
+    pub fn source_of(&self, name: &str) -> Option<&SourceSpan> {
+        fn s<T>(f: &Option<Field<T>>) -> Option<&SourceSpan> {
+            f.as_ref()?.source.as_ref()
+        }
+        match name {
+            "po_number" => s(&self.po_number),
+            "order_date" => s(&self.order_date),
+            "buyer" => s(&self.buyer),
+            "currency" => s(&self.currency),
+            "ship_to" => s(&self.ship_to),
+            "total" => s(&self.total),
+            "subtotal" => s(&self.subtotal),
+            _ => None,
+        }
+    }
+
+    /// Place header field `name` at `span`: a person read it there (the value is certain).
+    /// `false` when the order has no such value.
+    pub fn place(&mut self, name: &str, span: SourceSpan) -> bool {
+        match name {
+            "po_number" => place_field(&mut self.po_number, span),
+            "order_date" => place_field(&mut self.order_date, span),
+            "buyer" => place_field(&mut self.buyer, span),
+            "currency" => place_field(&mut self.currency, span),
+            "ship_to" => place_field(&mut self.ship_to, span),
+            "total" => place_field(&mut self.total, span),
+            "subtotal" => place_field(&mut self.subtotal, span),
+            _ => false,
+        }
+    }
+
     /// Apply `f` to the confidence of every value of the order (header, lines, charges):
     /// how a reader says "less sure than usual" about a whole order (OCR, a damaged EDI
     /// message).

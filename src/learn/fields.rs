@@ -197,16 +197,7 @@ pub fn value_boxes(order: &Order, doc: &Doc) -> Vec<[f32; 4]> {
 }
 
 fn hint_of<'o>(order: &'o Order, name: &str) -> Option<&'o SourceSpan> {
-    match name {
-        "po_number" => order.po_number.as_ref()?.source.as_ref(),
-        "order_date" => order.order_date.as_ref()?.source.as_ref(),
-        "buyer" => order.buyer.as_ref()?.source.as_ref(),
-        "currency" => order.currency.as_ref()?.source.as_ref(),
-        "ship_to" => order.ship_to.as_ref()?.source.as_ref(),
-        "total" => order.total.as_ref()?.source.as_ref(),
-        "subtotal" => order.subtotal.as_ref()?.source.as_ref(),
-        _ => None,
-    }
+    order.source_of(name)
 }
 
 /// Without a label, the nearest word above the value that is no value and no number (a
