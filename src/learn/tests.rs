@@ -188,21 +188,20 @@ fn item_boxes_tell_a_quantity_from_the_position_number() {
         table::learn(&order, &d).is_none(),
         "without boxes the quantity 2 is the position 2"
     );
-    for (i, q) in ["10", "2"].iter().enumerate() {
-        let s = span_of(&d, ["AB-100", "CD-200"][i], q);
-        // The last "2" of the row's words is the quantity (the first is the position).
-        let line = d
+    for (i, (code, q)) in [("AB-100", "10"), ("CD-200", "2")].into_iter().enumerate() {
+        // The row's last word `q` is the quantity (a first "2" is the position).
+        let w = d
             .lines
             .iter()
-            .find(|l| l.words.iter().any(|w| w.text == ["AB-100", "CD-200"][i]))
-            .expect("row");
-        let w = line
-            .words
-            .iter()
-            .filter(|w| w.text == *q)
-            .last()
-            .expect("qty");
-        let s = crate::domain::SourceSpan { bbox: w.bbox, ..s };
+            .find(|l| l.words.iter().any(|w| w.text == code))
+            .and_then(|l| l.words.iter().rev().find(|w| w.text == q))
+            .expect("the quantity");
+        let s = crate::domain::SourceSpan {
+            part: w.part,
+            page: w.page,
+            bbox: w.bbox,
+            text: w.text.clone(),
+        };
         assert!(order.lines[i].place("quantity", s));
     }
     let rule = table::learn(&order, &d).expect("a table with the boxes");
