@@ -189,13 +189,15 @@ impl LineItem {
     }
 }
 
-/// Record that a person read `f` at `span` (clicked its words on the page): the value is
-/// certain and its place is exact. `false` when there is no value to place.
-fn place_field<T>(f: &mut Option<Field<T>>, span: SourceSpan) -> bool {
+/// Set where `f` was read; `certain` when a person read it there (clicked its words on the
+/// page): the value is then certain too. `false` when there is no value to place.
+fn place_field<T>(f: &mut Option<Field<T>>, span: SourceSpan, certain: bool) -> bool {
     match f {
         Some(f) => {
             f.source = Some(span);
-            f.confidence = 1.0;
+            if certain {
+                f.confidence = 1.0;
+            }
             true
         }
         None => false,
@@ -222,18 +224,28 @@ impl LineItem {
         }
     }
 
-    /// Place item field `name` at `span` (see [`place_field`]).
+    /// Place item field `name` at `span`: a person read it there (the value is certain).
     pub fn place(&mut self, name: &str, span: SourceSpan) -> bool {
+        self.locate(name, span, true)
+    }
+
+    /// Set where item field `name` was read, its confidence unchanged.
+    pub fn set_source(&mut self, name: &str, span: SourceSpan) -> bool {
+        self.locate(name, span, false)
+    }
+
+    fn locate(&mut self, name: &str, span: SourceSpan, certain: bool) -> bool {
+        let c = certain;
         match name {
-            "sku" => place_field(&mut self.sku, span),
-            "customer_part" => place_field(&mut self.customer_part, span),
-            "description" => place_field(&mut self.description, span),
-            "quantity" => place_field(&mut self.quantity, span),
-            "uom" => place_field(&mut self.uom, span),
-            "unit_price" => place_field(&mut self.unit_price, span),
-            "amount" => place_field(&mut self.amount, span),
-            "discount_pct" => place_field(&mut self.discount_pct, span),
-            "price_unit" => place_field(&mut self.price_unit, span),
+            "sku" => place_field(&mut self.sku, span, c),
+            "customer_part" => place_field(&mut self.customer_part, span, c),
+            "description" => place_field(&mut self.description, span, c),
+            "quantity" => place_field(&mut self.quantity, span, c),
+            "uom" => place_field(&mut self.uom, span, c),
+            "unit_price" => place_field(&mut self.unit_price, span, c),
+            "amount" => place_field(&mut self.amount, span, c),
+            "discount_pct" => place_field(&mut self.discount_pct, span, c),
+            "price_unit" => place_field(&mut self.price_unit, span, c),
             _ => false,
         }
     }
@@ -433,14 +445,24 @@ impl Order {
     /// Place header field `name` at `span`: a person read it there (the value is certain).
     /// `false` when the order has no such value.
     pub fn place(&mut self, name: &str, span: SourceSpan) -> bool {
+        self.locate(name, span, true)
+    }
+
+    /// Set where header field `name` was read, its confidence unchanged.
+    pub fn set_source(&mut self, name: &str, span: SourceSpan) -> bool {
+        self.locate(name, span, false)
+    }
+
+    fn locate(&mut self, name: &str, span: SourceSpan, certain: bool) -> bool {
+        let c = certain;
         match name {
-            "po_number" => place_field(&mut self.po_number, span),
-            "order_date" => place_field(&mut self.order_date, span),
-            "buyer" => place_field(&mut self.buyer, span),
-            "currency" => place_field(&mut self.currency, span),
-            "ship_to" => place_field(&mut self.ship_to, span),
-            "total" => place_field(&mut self.total, span),
-            "subtotal" => place_field(&mut self.subtotal, span),
+            "po_number" => place_field(&mut self.po_number, span, c),
+            "order_date" => place_field(&mut self.order_date, span, c),
+            "buyer" => place_field(&mut self.buyer, span, c),
+            "currency" => place_field(&mut self.currency, span, c),
+            "ship_to" => place_field(&mut self.ship_to, span, c),
+            "total" => place_field(&mut self.total, span, c),
+            "subtotal" => place_field(&mut self.subtotal, span, c),
             _ => false,
         }
     }
