@@ -172,44 +172,26 @@ impl From<&Order> for ContractOrder {
 
 /// The sources of the named fields that have one.
 fn sources_of<'a>(
-    names: &[&str],
+    names: impl Iterator<Item = &'a str>,
     of: impl Fn(&str) -> Option<&'a SourceSpan>,
 ) -> BTreeMap<String, SourceSpan> {
     names
-        .iter()
         .filter_map(|n| of(n).map(|s| (n.to_string(), s.clone())))
         .collect()
 }
-
-const ALL_HEADER: [&str; 7] = [
-    "po_number",
-    "order_date",
-    "buyer",
-    "currency",
-    "ship_to",
-    "total",
-    "subtotal",
-];
-const ALL_LINE: [&str; 9] = [
-    "sku",
-    "customer_part",
-    "description",
-    "quantity",
-    "uom",
-    "unit_price",
-    "amount",
-    "discount_pct",
-    "price_unit",
-];
 
 impl ContractOrder {
     /// The order with where each value was read (`sources`): the `extract` command's
     /// output. Plain `from` leaves them out (the OMS payload does not need them).
     pub fn with_sources(o: &Order) -> Self {
         let mut c = ContractOrder::from(o);
-        c.sources = sources_of(&ALL_HEADER, |n| o.source_of(n));
+        let header = HEADER_FIELDS.into_iter().chain(["subtotal"]);
+        c.sources = sources_of(header, |n| o.source_of(n));
         for (cl, l) in c.lines.iter_mut().zip(&o.lines) {
-            cl.sources = sources_of(&ALL_LINE, |n| l.source_of(n));
+            let line = LINE_FIELDS
+                .into_iter()
+                .chain(["discount_pct", "price_unit"]);
+            cl.sources = sources_of(line, |n| l.source_of(n));
         }
         c
     }

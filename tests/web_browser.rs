@@ -599,6 +599,12 @@ const LINE_WORDS: &str = "
             from: [Math.floor(a.left) - 2, Math.floor(a.top) - 2],
             to: [Math.ceil(b.right) + 2, Math.ceil(b.bottom) + 2]};";
 
+/// The box of a source span, for comparing with the page view's (f64) boxes.
+fn bbox_of(s: Option<&po_intake::domain::SourceSpan>) -> Vec<f64> {
+    s.map(|s| s.bbox.iter().map(|v| f64::from(*v)).collect())
+        .unwrap_or_default()
+}
+
 fn close(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 0.02)
 }
@@ -635,34 +641,23 @@ async fn focusing_a_field_shows_its_box_and_clicking_a_word_fills_it_and_teaches
     )
     .await;
     // The numbers and dates a click gives, read as the form wants them.
-    for (text, want) in [
-        ("3 474,51", "3474.51"),
-        ("$1,259.60", "1259.6"),
-        ("25.000", "25"),
-        ("(12.00)", "-12"),
+    for (f, text, want) in [
+        ("parseNumber", "3 474,51", "3474.51"),
+        ("parseNumber", "$1,259.60", "1259.6"),
+        ("parseNumber", "25.000", "25"),
+        ("parseNumber", "(12.00)", "-12"),
+        ("parseDate", "07/26/2025", "2025-07-26"),
+        ("parseDate", "24.02.2023", "2023-02-24"),
+        ("parseDate", "Feb 24, 2023", "2023-02-24"),
     ] {
         let got = d
             .js_args(
-                "return window.poIntake.parseNumber(arguments[0])",
+                &format!("return window.poIntake.{f}(arguments[0])"),
                 json!([text]),
             )
             .await;
-        assert_eq!(got, json!(want), "{text}");
+        assert_eq!(got, json!(want), "{f}({text})");
     }
-    for (text, want) in [
-        ("07/26/2025", "2025-07-26"),
-        ("24.02.2023", "2023-02-24"),
-        ("Feb 24, 2023", "2023-02-24"),
-    ] {
-        let got = d
-            .js_args(
-                "return window.poIntake.parseDate(arguments[0])",
-                json!([text]),
-            )
-            .await;
-        assert_eq!(got, json!(want), "{text}");
-    }
-
     // Focusing the PO number draws its box around the printed PO number, on screen.
     let po_box = d.focus_and_mark("h_po_number", "ORD51009", "po-word").await;
     let hl = d
@@ -764,27 +759,13 @@ async fn focusing_a_field_shows_its_box_and_clicking_a_word_fills_it_and_teaches
     let po = row.order.po_number.clone().expect("a PO number");
     assert_eq!(po.value, "ORD51009");
     assert_eq!(po.confidence, 1.0);
-    let placed: Vec<f64> = po
-        .source
-        .as_ref()
-        .map(|s| s.bbox.iter().map(|v| f64::from(*v)).collect())
-        .unwrap_or_default();
+    let placed = bbox_of(po.source.as_ref());
     assert!(close(&placed, &po_box), "{placed:?} vs {po_box:?}");
     let qty = row.order.lines[0].quantity.clone().expect("a quantity");
     assert_eq!(qty.value, 25.0);
-    let placed: Vec<f64> = qty
-        .source
-        .as_ref()
-        .map(|s| s.bbox.iter().map(|v| f64::from(*v)).collect())
-        .unwrap_or_default();
+    let placed = bbox_of(qty.source.as_ref());
     assert!(close(&placed, &qty_box), "{placed:?} vs {qty_box:?}");
-    let placed: Vec<f64> = row
-        .order
-        .buyer
-        .as_ref()
-        .and_then(|b| b.source.as_ref())
-        .map(|s| s.bbox.iter().map(|v| f64::from(*v)).collect())
-        .unwrap_or_default();
+    let placed = bbox_of(row.order.buyer.as_ref().and_then(|b| b.source.as_ref()));
     assert!(close(&placed, &buyer_box), "{placed:?} vs {buyer_box:?}");
     drop(store);
     // After the reload the box is drawn from the stored order.

@@ -26,6 +26,19 @@ fn disposition(kind: &str, name: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
+/// `bytes` as `ctype` (never sniffed), cached by the browser as `cache` says.
+fn bytes_response(bytes: Vec<u8>, ctype: &'static str, cache: &'static str) -> Response {
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    resp
+}
+
 /// Bytes with a content type that cannot run script in our origin: PDFs inline, text as
 /// plain text, everything else as a download; all under a sandboxing CSP, never sniffed.
 fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
@@ -34,18 +47,9 @@ fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
         "text/plain" | "message/rfc822" | "text/csv" => ("text/plain; charset=utf-8", "inline"),
         _ => ("application/octet-stream", "attachment"),
     };
-    let mut resp = bytes.into_response();
+    let mut resp = bytes_response(bytes, ctype, "private, max-age=300");
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(header::CONTENT_DISPOSITION, disposition(disp, name));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=300"),
-    );
     // A PDF can carry script and forms; the browser's viewer must not run them in our
     // origin. `sandbox` without allow-scripts gives the document an opaque origin (Chromium's
     // viewer still renders it: it is a plugin, allowed by `object-src 'self'`).
@@ -156,16 +160,5 @@ pub async fn page_image(
         .map_err(|e| WebError::Internal(format!("drawing a page failed: {e}")))??,
         (None, None) => return Err(WebError::NotFound(format!("page {n} not found"))),
     };
-    let mut resp = png.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
-    );
-    Ok(resp)
+    Ok(bytes_response(png, "image/png", "private, max-age=3600"))
 }
