@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Charge, ChargeKind, DocKind, Field, LineItem, Order};
+use crate::domain::{Charge, ChargeKind, DocKind, Field, LineItem, Order, SourceSpan};
 
 /// The header field names of the contract, in contract order.
 pub const HEADER_FIELDS: [&str; 6] = [
@@ -47,6 +47,10 @@ pub struct ContractLine {
     /// Extra: per-field confidence (0..1) for the fields present.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub confidence: BTreeMap<String, f32>,
+    /// Extra (issue 18): where each field was read, by field name (see
+    /// [`ContractOrder::with_sources`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, SourceSpan>,
 }
 
 /// A charge, discount, tax or rounding row of the totals block (or a charge row of the table).
@@ -91,6 +95,11 @@ pub struct ContractOrder {
     /// Extra: which part of the input the order came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<String>,
+    /// Extra (issue 18): where each header field was read (part, page, box in page units
+    /// with a top-left origin, the words as printed), by field name. Written by `extract`;
+    /// read by `review approve --order`, where a box teaches the layout that exact place.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, SourceSpan>,
 }
 
 /// The whole output of `extract` for one file.
@@ -125,6 +134,7 @@ impl From<&LineItem> for ContractLine {
             discount_pct: val(&l.discount_pct, "discount_pct", &mut c),
             price_unit: val(&l.price_unit, "price_unit", &mut c),
             confidence: c,
+            sources: BTreeMap::new(),
         }
     }
 }
@@ -155,7 +165,35 @@ impl From<&Order> for ContractOrder {
                 .collect(),
             confidence: c,
             part: o.part.clone(),
+            sources: BTreeMap::new(),
         }
+    }
+}
+
+/// The sources of the named fields that have one.
+fn sources_of<'a>(
+    names: impl Iterator<Item = &'a str>,
+    of: impl Fn(&str) -> Option<&'a SourceSpan>,
+) -> BTreeMap<String, SourceSpan> {
+    names
+        .filter_map(|n| of(n).map(|s| (n.to_string(), s.clone())))
+        .collect()
+}
+
+impl ContractOrder {
+    /// The order with where each value was read (`sources`): the `extract` command's
+    /// output. Plain `from` leaves them out (the OMS payload does not need them).
+    pub fn with_sources(o: &Order) -> Self {
+        let mut c = ContractOrder::from(o);
+        let header = HEADER_FIELDS.into_iter().chain(["subtotal"]);
+        c.sources = sources_of(header, |n| o.source_of(n));
+        for (cl, l) in c.lines.iter_mut().zip(&o.lines) {
+            let line = LINE_FIELDS
+                .into_iter()
+                .chain(["discount_pct", "price_unit"]);
+            cl.sources = sources_of(line, |n| l.source_of(n));
+        }
+        c
     }
 }
 
@@ -216,6 +254,22 @@ impl ContractOrder {
             part: self.part.clone(),
             layout: None,
         }
+        .placed(self)
+    }
+}
+
+impl Order {
+    /// Put the sources given in `c` on the values they name (a box a reviewer gave).
+    fn placed(mut self, c: &ContractOrder) -> Order {
+        for (name, s) in &c.sources {
+            self.set_source(name, s.clone());
+        }
+        for (line, cl) in self.lines.iter_mut().zip(&c.lines) {
+            for (name, s) in &cl.sources {
+                line.set_source(name, s.clone());
+            }
+        }
+        self
     }
 }
 
@@ -264,6 +318,41 @@ mod tests {
         }
         assert_eq!(line["quantity"], 10.0);
         assert_eq!(back.lines[0].sku.as_deref(), Some("AB-100"));
+    }
+
+    #[test]
+    fn sources_are_written_on_request_and_read_back_onto_their_values() {
+        let span = |t: &str| SourceSpan {
+            part: 0,
+            page: 1,
+            bbox: [10.0, 20.0, 30.0, 28.0],
+            text: t.into(),
+        };
+        let order = Order {
+            po_number: Some(Field::new("4711".into(), 0.8, Some(span("4711")))),
+            buyer: Some(Field::new("Acme".into(), 0.9, None)),
+            lines: vec![LineItem {
+                quantity: Some(Field::new(5.0, 0.7, Some(span("5")))),
+                ..LineItem::default()
+            }],
+            ..Order::default()
+        };
+        // The OMS payload (plain `from`) has none.
+        let plain = serde_json::to_value(ContractOrder::from(&order)).unwrap();
+        assert!(plain.get("sources").is_none() && plain["lines"][0].get("sources").is_none());
+        let v = serde_json::to_value(ContractOrder::with_sources(&order)).unwrap();
+        assert_eq!(v["sources"]["po_number"]["bbox"][2], 30.0);
+        assert!(v["sources"].get("buyer").is_none());
+        assert_eq!(v["lines"][0]["sources"]["quantity"]["text"], "5");
+        let back: ContractOrder = serde_json::from_value(v).unwrap();
+        let o = back.to_order();
+        let po = o.po_number.unwrap();
+        // The place comes back; the confidence stays what the file says.
+        assert_eq!((po.confidence, po.source), (0.8, Some(span("4711"))));
+        assert_eq!(
+            o.lines[0].quantity.as_ref().and_then(|q| q.source.clone()),
+            Some(span("5"))
+        );
     }
 
     #[test]

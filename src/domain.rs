@@ -189,6 +189,68 @@ impl LineItem {
     }
 }
 
+/// Set where `f` was read; `certain` when a person read it there (clicked its words on the
+/// page): the value is then certain too. `false` when there is no value to place.
+fn place_field<T>(f: &mut Option<Field<T>>, span: SourceSpan, certain: bool) -> bool {
+    match f {
+        Some(f) => {
+            f.source = Some(span);
+            if certain {
+                f.confidence = 1.0;
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+impl LineItem {
+    /// Where the item field `name` (`sku`, `quantity`, ... as the edit form names it) was read.
+    pub fn source_of(&self, name: &str) -> Option<&SourceSpan> {
+        fn s<T>(f: &Option<Field<T>>) -> Option<&SourceSpan> {
+            f.as_ref()?.source.as_ref()
+        }
+        match name {
+            "sku" => s(&self.sku),
+            "customer_part" => s(&self.customer_part),
+            "description" => s(&self.description),
+            "quantity" => s(&self.quantity),
+            "uom" => s(&self.uom),
+            "unit_price" => s(&self.unit_price),
+            "amount" => s(&self.amount),
+            "discount_pct" => s(&self.discount_pct),
+            "price_unit" => s(&self.price_unit),
+            _ => None,
+        }
+    }
+
+    /// Place item field `name` at `span`: a person read it there (the value is certain).
+    pub fn place(&mut self, name: &str, span: SourceSpan) -> bool {
+        self.locate(name, span, true)
+    }
+
+    /// Set where item field `name` was read, its confidence unchanged.
+    pub fn set_source(&mut self, name: &str, span: SourceSpan) -> bool {
+        self.locate(name, span, false)
+    }
+
+    fn locate(&mut self, name: &str, span: SourceSpan, certain: bool) -> bool {
+        let c = certain;
+        match name {
+            "sku" => place_field(&mut self.sku, span, c),
+            "customer_part" => place_field(&mut self.customer_part, span, c),
+            "description" => place_field(&mut self.description, span, c),
+            "quantity" => place_field(&mut self.quantity, span, c),
+            "uom" => place_field(&mut self.uom, span, c),
+            "unit_price" => place_field(&mut self.unit_price, span, c),
+            "amount" => place_field(&mut self.amount, span, c),
+            "discount_pct" => place_field(&mut self.discount_pct, span, c),
+            "price_unit" => place_field(&mut self.price_unit, span, c),
+            _ => false,
+        }
+    }
+}
+
 /// Rows that change the total but are not item lines (the totals block, or charge rows in
 /// the item table). Stable snake_case names: part of the extraction contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -362,6 +424,49 @@ pub struct LayoutUse {
 }
 
 impl Order {
+    /// Where the header field `name` (`po_number`, `total`, ... as the edit form names it)
+    /// was read.
+    pub fn source_of(&self, name: &str) -> Option<&SourceSpan> {
+        fn s<T>(f: &Option<Field<T>>) -> Option<&SourceSpan> {
+            f.as_ref()?.source.as_ref()
+        }
+        match name {
+            "po_number" => s(&self.po_number),
+            "order_date" => s(&self.order_date),
+            "buyer" => s(&self.buyer),
+            "currency" => s(&self.currency),
+            "ship_to" => s(&self.ship_to),
+            "total" => s(&self.total),
+            "subtotal" => s(&self.subtotal),
+            _ => None,
+        }
+    }
+
+    /// Place header field `name` at `span`: a person read it there (the value is certain).
+    /// `false` when the order has no such value.
+    pub fn place(&mut self, name: &str, span: SourceSpan) -> bool {
+        self.locate(name, span, true)
+    }
+
+    /// Set where header field `name` was read, its confidence unchanged.
+    pub fn set_source(&mut self, name: &str, span: SourceSpan) -> bool {
+        self.locate(name, span, false)
+    }
+
+    fn locate(&mut self, name: &str, span: SourceSpan, certain: bool) -> bool {
+        let c = certain;
+        match name {
+            "po_number" => place_field(&mut self.po_number, span, c),
+            "order_date" => place_field(&mut self.order_date, span, c),
+            "buyer" => place_field(&mut self.buyer, span, c),
+            "currency" => place_field(&mut self.currency, span, c),
+            "ship_to" => place_field(&mut self.ship_to, span, c),
+            "total" => place_field(&mut self.total, span, c),
+            "subtotal" => place_field(&mut self.subtotal, span, c),
+            _ => false,
+        }
+    }
+
     /// Apply `f` to the confidence of every value of the order (header, lines, charges):
     /// how a reader says "less sure than usual" about a whole order (OCR, a damaged EDI
     /// message).

@@ -331,7 +331,11 @@ fn cmd_extract(cfg: &Config, file: &Path) -> Result<ExitCode> {
             let out = Extraction {
                 file: name,
                 kind: parsed.kind,
-                orders: extracted.orders.iter().map(ContractOrder::from).collect(),
+                orders: extracted
+                    .orders
+                    .iter()
+                    .map(ContractOrder::with_sources)
+                    .collect(),
                 warnings: extracted.warnings,
             };
             println!("{}", serde_json::to_string_pretty(&out)?);

@@ -293,6 +293,10 @@ impl<'a> Pipeline<'a> {
         if let Some(email) = &email {
             store.record_email(doc.id, email)?;
         }
+        // The words the extractor saw, for the item page's page view (issue 18 item 4).
+        if let Err(e) = store.cache_words(&doc.sha256, &crate::store::words_of(&parsed)) {
+            tracing::warn!(document = doc.id, "keeping the page words: {e}");
+        }
         if !unchanged() {
             return failed(
                 store,

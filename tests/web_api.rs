@@ -990,3 +990,76 @@ async fn an_approval_teaches_a_layout_that_the_item_page_names_and_can_forget() 
         ]
     );
 }
+
+/// Issue 18 item 4: a PDF order's page shows a page view drawn from the document's words
+/// (parsed once and cached: this order was stored without the pipeline), and each page's
+/// image is drawn by poppler, kept, and served only for a PDF's real pages.
+#[tokio::test]
+async fn a_pdf_item_has_a_page_view_and_page_images() {
+    let env = start().await;
+    let me = api_login(&env, "alice").await;
+    let html = me
+        .get(&env, &format!("/items/{}", env.nearmiss))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(html.contains(r#"id="page-view""#), "no page view");
+    assert!(
+        html.contains(r#"<svg class="page raster" data-page="1""#),
+        "{html}"
+    );
+    assert!(html.contains(">BRG-6201-2RS</text>"), "the words are drawn");
+    assert!(html.contains(&format!(
+        r#"<image href="/documents/{}/pages/1""#,
+        env.pdf_doc
+    )));
+    // The original is one click away (loaded when asked for), and still linked.
+    assert!(html.contains(&format!(r#"data-src="/documents/{}/original"#, env.pdf_doc)));
+    let store = Store::open(&env.data).expect("store");
+    let doc = store.document(env.pdf_doc).expect("doc").expect("row");
+    let cached = store
+        .cached_words(&doc.sha256)
+        .expect("the words are cached");
+    assert_eq!(cached.len(), 1);
+    assert!(cached[0].pages[0]
+        .words
+        .iter()
+        .any(|w| w.text == "BRG-6201-2RS"));
+    let png = me
+        .get(&env, &format!("/documents/{}/pages/1", env.pdf_doc))
+        .await;
+    assert_eq!(png.status(), StatusCode::OK);
+    assert_eq!(
+        png.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/png")
+    );
+    let bytes = png.bytes().await.expect("png");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let kept = store.page_image_path(&doc.sha256, 1).expect("path");
+    assert_eq!(std::fs::read(kept).expect("kept image"), bytes.to_vec());
+    for bad in [
+        format!("/documents/{}/pages/0", env.pdf_doc),
+        format!("/documents/{}/pages/2", env.pdf_doc),
+        format!("/documents/{}/pages/x", env.pdf_doc),
+        "/documents/999999/pages/1".to_string(),
+    ] {
+        let r = me.get(&env, &bad).await;
+        assert!(r.status().is_client_error(), "{bad}: {}", r.status());
+    }
+    // A text document is shown as text: no page view, no page image.
+    let html = me
+        .get(&env, &format!("/items/{}", env.xss))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(!html.contains(r#"id="page-view""#));
+    let text_doc = store.order(env.xss).expect("o").expect("row").document_id;
+    let r = me
+        .get(&env, &format!("/documents/{text_doc}/pages/1"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

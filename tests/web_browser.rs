@@ -534,3 +534,284 @@ async fn files_dropped_on_the_upload_page_become_orders() {
         .sum();
     assert_eq!(uploaded, 3, "{counts:?}");
 }
+
+/// The page-view word whose text is `text` and whose box lies inside the focused field's
+/// highlight, marked with `id` for a click; its box in page units.
+const MARK_WORD: &str = "
+    const [text, id] = arguments;
+    const hl = document.querySelector('#page-view rect.hl');
+    if (!hl) return null;
+    const h = hl.getBoundingClientRect();
+    const g = Array.from(document.querySelectorAll('#page-view g.w')).find(g => {
+        const r = g.firstElementChild.getBoundingClientRect();
+        return g.textContent === text && r.left >= h.left - 0.5 && r.right <= h.right + 0.5
+            && r.top >= h.top - 0.5 && r.bottom <= h.bottom + 0.5;
+    });
+    if (!g) return null;
+    g.id = id;
+    const r = g.firstElementChild;
+    const x = +r.getAttribute('x'), y = +r.getAttribute('y');
+    return [x, y, x + +r.getAttribute('width'), y + +r.getAttribute('height')];";
+
+impl Driver {
+    async fn js_args(&self, script: &str, args: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
+    /// Focus field `name`, check its box is drawn over the word `word`, mark that word.
+    async fn focus_and_mark(&self, name: &str, word: &str, id: &str) -> Vec<f64> {
+        self.click(&format!("input[name={name}]")).await;
+        self.wait_for(
+            &format!("const r = document.querySelector('#page-view rect.hl'); return !!r && r.getAttribute('data-for') === '{name}'"),
+            "the field's box on the page",
+        )
+        .await;
+        let b = self.js_args(MARK_WORD, json!([word, id])).await;
+        b.as_array()
+            .unwrap_or_else(|| panic!("no word {word} inside the box drawn for {name}"))
+            .iter()
+            .map(|v| v.as_f64().unwrap_or(f64::NAN))
+            .collect()
+    }
+}
+
+/// The boxes (page units) and on-screen corners of the words `texts` on the line of the
+/// page view at page-y `y` (within 3 units).
+const LINE_WORDS: &str = "
+    const [texts, y] = arguments;
+    const ws = Array.from(document.querySelectorAll('#page-view g.w')).filter(g =>
+        Math.abs(+g.firstElementChild.getAttribute('y') - y) < 3);
+    const found = texts.map(t => ws.find(g => g.textContent === t));
+    if (found.some(g => !g)) return null;
+    found[0].scrollIntoView({block: 'center'});
+    const box = found.map(g => { const r = g.firstElementChild;
+        const x = +r.getAttribute('x'), y = +r.getAttribute('y');
+        return [x, y, x + +r.getAttribute('width'), y + +r.getAttribute('height')]; });
+    const a = found[0].firstElementChild.getBoundingClientRect();
+    const b = found[found.length - 1].firstElementChild.getBoundingClientRect();
+    return {box: [Math.min(...box.map(b => b[0])), Math.min(...box.map(b => b[1])),
+                  Math.max(...box.map(b => b[2])), Math.max(...box.map(b => b[3]))],
+            from: [Math.floor(a.left) - 2, Math.floor(a.top) - 2],
+            to: [Math.ceil(b.right) + 2, Math.ceil(b.bottom) + 2]};";
+
+/// The box of a source span, for comparing with the page view's (f64) boxes.
+fn bbox_of(s: Option<&po_intake::domain::SourceSpan>) -> Vec<f64> {
+    s.map(|s| s.bbox.iter().map(|v| f64::from(*v)).collect())
+        .unwrap_or_default()
+}
+
+fn close(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 0.02)
+}
+
+/// Issue 18 item 4: the item page draws each value's box on a page view built from the
+/// document's words; a reviewer fixes values by clicking the words they are printed in, and
+/// the approval learns the layout from exactly those boxes.
+#[tokio::test]
+async fn focusing_a_field_shows_its_box_and_clicking_a_word_fills_it_and_teaches_the_layout() {
+    let env = start().await;
+    let d = Driver::start().await;
+    d.login(&env, "alice").await;
+    // A real PDF read by the pipeline (its values carry the boxes the extractor read them at).
+    d.goto(&format!("{}/upload", env.base)).await;
+    let pdf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/inbox/PO_price_off.pdf");
+    d.type_into("#files", &pdf.display().to_string()).await;
+    d.wait_for(
+        "return document.querySelectorAll('a.upload-order').length === 1",
+        "the uploaded order",
+    )
+    .await;
+    let href = d
+        .js("return document.querySelector('a.upload-order').getAttribute('href')")
+        .await;
+    let href = href.as_str().unwrap_or("").to_string();
+    let id: i64 = href
+        .trim_start_matches("/items/")
+        .parse()
+        .unwrap_or_else(|_| panic!("order link {href}"));
+    d.goto(&format!("{}{href}", env.base)).await;
+    d.wait_for(
+        "return document.querySelectorAll('#page-view svg.page g.w').length > 50",
+        "the page view with its words",
+    )
+    .await;
+    // The numbers and dates a click gives, read as the form wants them.
+    for (f, text, want) in [
+        ("parseNumber", "3 474,51", "3474.51"),
+        ("parseNumber", "$1,259.60", "1259.6"),
+        ("parseNumber", "25.000", "25"),
+        ("parseNumber", "(12.00)", "-12"),
+        ("parseDate", "07/26/2025", "2025-07-26"),
+        ("parseDate", "24.02.2023", "2023-02-24"),
+        ("parseDate", "Feb 24, 2023", "2023-02-24"),
+    ] {
+        let got = d
+            .js_args(
+                &format!("return window.poIntake.{f}(arguments[0])"),
+                json!([text]),
+            )
+            .await;
+        assert_eq!(got, json!(want), "{f}({text})");
+    }
+    // Focusing the PO number draws its box around the printed PO number, on screen.
+    let po_box = d.focus_and_mark("h_po_number", "ORD51009", "po-word").await;
+    let hl = d
+        .js("const h = document.querySelector('#page-view rect.hl').getBoundingClientRect(); \
+             const w = document.getElementById('po-word').firstElementChild.getBoundingClientRect(); \
+             return [h.width - w.width, h.height - w.height, h.width > 20]")
+        .await;
+    let hl = hl.as_array().cloned().unwrap_or_default();
+    assert!(
+        hl.len() == 3
+            && hl[0].as_f64().is_some_and(|v| v < 12.0)
+            && hl[1].as_f64().is_some_and(|v| v < 12.0)
+            && hl[2] == json!(true),
+        "the highlight is not drawn tight around the PO number: {hl:?}"
+    );
+    let shot = d.screenshot("item-pageview.png").await;
+    // The reviewer types a wrong value, then clicks the printed one: the field takes it.
+    d.js("const i = document.querySelector('input[name=h_po_number]'); i.value = ''; return true")
+        .await;
+    d.type_into("input[name=h_po_number]", "WRONG").await;
+    d.click("#po-word").await;
+    assert_eq!(
+        d.js("return document.querySelector('input[name=h_po_number]').value")
+            .await,
+        json!("ORD51009"),
+        "({})",
+        shot.display()
+    );
+    // A date and a quantity: read as the form wants them.
+    d.focus_and_mark("h_order_date", "07/26/2025", "date-word")
+        .await;
+    d.js("document.querySelector('input[name=h_order_date]').value = ''; return true")
+        .await;
+    d.click("#date-word").await;
+    assert_eq!(
+        d.js("return document.querySelector('input[name=h_order_date]').value")
+            .await,
+        json!("2025-07-26")
+    );
+    let qty_box = d.focus_and_mark("l0_quantity", "25.000", "qty-word").await;
+    d.js("document.querySelector('input[name=l0_quantity]').value = '7'; return true")
+        .await;
+    d.click("#qty-word").await;
+    assert_eq!(
+        d.js("return document.querySelector('input[name=l0_quantity]').value")
+            .await,
+        json!("25")
+    );
+    // The buyer, dragged over its three words in the ship-to block (the extractor read it
+    // from the letterhead): the field takes the words, the box is theirs.
+    d.click("input[name=h_buyer]").await;
+    let line = d
+        .js_args(
+            LINE_WORDS,
+            json!([["Sierra", "Aerospace", "Components"], 205.05]),
+        )
+        .await;
+    let buyer_box: Vec<f64> = line["box"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the ship-to block's first line: {line}"))
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect();
+    let at = |k: &str, i: usize| line[k][i].as_f64().unwrap_or(0.0).round() as i64;
+    d.cmd(
+        reqwest::Method::POST,
+        "/actions",
+        Some(json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": [
+                {"type": "pointerMove", "origin": "viewport", "x": at("from", 0), "y": at("from", 1)},
+                {"type": "pointerDown", "button": 0},
+                {"type": "pointerMove", "origin": "viewport", "x": at("to", 0), "y": at("to", 1), "duration": 200},
+                {"type": "pointerUp", "button": 0}
+            ]}]})),
+    )
+    .await;
+    assert_eq!(
+        d.js("return document.querySelector('input[name=h_buyer]').value")
+            .await,
+        json!("Sierra Aerospace Components")
+    );
+    d.screenshot("item-pageview-picked.png").await;
+    // Typing over a picked value drops its box; picking again brings it back.
+    d.type_into("input[name=l0_quantity]", "0").await;
+    assert_eq!(
+        d.js("return !!document.querySelector('input[name=\"box:l0_quantity\"]')")
+            .await,
+        json!(false)
+    );
+    d.click("#qty-word").await;
+    d.click("#save").await;
+    d.wait_for(
+        "return location.search.indexOf('done=saved') >= 0",
+        "the save",
+    )
+    .await;
+    let store = Store::open(&env.data).expect("store");
+    let row = store.order(id).expect("order").expect("row");
+    let po = row.order.po_number.clone().expect("a PO number");
+    assert_eq!(po.value, "ORD51009");
+    assert_eq!(po.confidence, 1.0);
+    let placed = bbox_of(po.source.as_ref());
+    assert!(close(&placed, &po_box), "{placed:?} vs {po_box:?}");
+    let qty = row.order.lines[0].quantity.clone().expect("a quantity");
+    assert_eq!(qty.value, 25.0);
+    let placed = bbox_of(qty.source.as_ref());
+    assert!(close(&placed, &qty_box), "{placed:?} vs {qty_box:?}");
+    let placed = bbox_of(row.order.buyer.as_ref().and_then(|b| b.source.as_ref()));
+    assert!(close(&placed, &buyer_box), "{placed:?} vs {buyer_box:?}");
+    drop(store);
+    // After the reload the box is drawn from the stored order.
+    d.wait_for(
+        "return !!document.querySelector('#page-view svg.page')",
+        "the page again",
+    )
+    .await;
+    d.focus_and_mark("h_po_number", "ORD51009", "po-word").await;
+    // Approve (the price exception is still open: the second press approves).
+    d.js("document.activeElement.blur(); return true").await;
+    d.keys("aa").await;
+    d.wait_for(
+        "return location.search.indexOf('done=approved') >= 0",
+        "the approval",
+    )
+    .await;
+    let store = Store::open(&env.data).expect("store");
+    assert_eq!(
+        store.order(id).expect("order").expect("row").state,
+        OrderState::Accepted
+    );
+    // The layout learned from the approval reads the PO number where it was clicked.
+    let layouts = store.all_layouts().expect("layouts");
+    let learned: Vec<po_intake::learn::Layout> = layouts
+        .iter()
+        .filter(|l| l.order_id == id)
+        .filter_map(po_intake::learn::approve::parse)
+        .collect();
+    assert_eq!(learned.len(), 1, "{layouts:?}");
+    let rule = learned[0]
+        .fields
+        .iter()
+        .find(|f| f.field == "po_number")
+        .expect("the PO number's place was learned");
+    let at: Vec<f64> = rule.learned_value.iter().map(|v| f64::from(*v)).collect();
+    assert!(close(&at, &po_box), "learned at {at:?}, clicked {po_box:?}");
+    // The buyer is learned where the reviewer dragged, not where the extractor read it.
+    let rule = learned[0]
+        .fields
+        .iter()
+        .find(|f| f.field == "buyer")
+        .expect("the buyer's place was learned");
+    let at: Vec<f64> = rule.learned_value.iter().map(|v| f64::from(*v)).collect();
+    assert!(
+        close(&at, &buyer_box),
+        "learned at {at:?}, dragged {buyer_box:?}"
+    );
+}

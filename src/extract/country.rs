@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::domain::{Field, Order};
+use crate::domain::{Field, Order, SourceSpan};
 use crate::layout::lexicon::normalise;
 use crate::layout::{Layout, Token};
 
@@ -111,9 +111,10 @@ static CA_POST: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Every currency code or sign printed as a word of its own, counted.
-fn printed(tokens: &[Token<'_>]) -> Option<&'static str> {
-    let mut counts: Vec<(&'static str, usize)> = Vec::new();
-    for t in tokens {
+fn printed(tokens: &[Token<'_>]) -> Option<(&'static str, usize)> {
+    // (code, how often, the first token printing it)
+    let mut counts: Vec<(&'static str, usize, usize)> = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
         let text = t.text.trim_end_matches([',', ';']);
         // A lone "$" is any of a dozen dollars; it counts only when nothing else is printed.
         let code = if text.starts_with('$') || text.ends_with('$') && text.len() > 1 {
@@ -128,17 +129,22 @@ fn printed(tokens: &[Token<'_>]) -> Option<&'static str> {
             })
         };
         let Some(code) = code else { continue };
-        match counts.iter_mut().find(|(c, _)| *c == code) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((code, 1)),
+        match counts.iter_mut().find(|(c, _, _)| *c == code) {
+            Some((_, n, _)) => *n += 1,
+            None => counts.push((code, 1, i)),
         }
     }
     let named = counts
         .iter()
-        .filter(|(c, _)| *c != "$" && *c != "USD")
-        .max_by_key(|(_, n)| *n)
-        .map(|(c, _)| *c);
-    named.or_else(|| counts.iter().any(|(c, _)| *c == "USD").then_some("USD"))
+        .filter(|(c, _, _)| *c != "$" && *c != "USD")
+        .max_by_key(|(_, n, _)| *n)
+        .map(|(c, _, i)| (*c, *i));
+    named.or_else(|| {
+        counts
+            .iter()
+            .find(|(c, _, _)| *c == "USD")
+            .map(|(c, _, i)| (*c, *i))
+    })
 }
 
 /// The currency of the country the document's addresses name most (the first page's top
@@ -218,22 +224,31 @@ pub fn day_first_country(text: &str) -> Option<bool> {
     (us + other > 0).then_some(other > us)
 }
 
-/// Fill a missing currency: the code or sign the document prints, else its country's.
-pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order) {
+/// Fill a missing currency: the code or sign the document prints (its first printing is
+/// the value's source), else its country's (printed nowhere: no source).
+pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32) {
     if order.currency.is_some() {
         return;
     }
     let country = from_countries(tokens, layout);
+    let source = |i: usize| {
+        tokens.get(i).map(|t| SourceSpan {
+            part,
+            page: t.page,
+            bbox: t.bbox,
+            text: t.text.to_string(),
+        })
+    };
     let found = match printed(tokens) {
         // "$" with Canadian addresses is the Canadian dollar.
-        Some("USD") if matches!(country, Some(c) if c.ends_with('D') && c != "USD") => {
-            country.map(|c| (c, INFERRED_CONF))
+        Some(("USD", _)) if matches!(country, Some(c) if c.ends_with('D') && c != "USD") => {
+            country.map(|c| (c, INFERRED_CONF, None))
         }
-        Some(code) => Some((code, 0.7)),
-        None => country.map(|c| (c, INFERRED_CONF)),
+        Some((code, i)) => Some((code, 0.7, source(i))),
+        None => country.map(|c| (c, INFERRED_CONF, None)),
     };
-    if let Some((code, conf)) = found {
-        order.currency = Some(Field::new(code.to_string(), conf, None));
+    if let Some((code, conf, source)) = found {
+        order.currency = Some(Field::new(code.to_string(), conf, source));
     }
 }
 
@@ -244,7 +259,7 @@ mod tests {
 
     fn currency(t: &[Token<'_>]) -> Option<String> {
         let mut o = Order::default();
-        apply(t, &Layout::build(t), &mut o);
+        apply(t, &Layout::build(t), &mut o, 0);
         o.currency.map(|f| f.value)
     }
 
@@ -286,6 +301,16 @@ mod tests {
             (5, &[("Total", 10.0), ("EUR", 150.0), ("2.68", 200.0)]),
         ]);
         assert_eq!(currency(&t).as_deref(), Some("EUR"));
+        // Printed: the code's word is where it was read; a country's currency is printed
+        // nowhere.
+        let mut o = Order::default();
+        apply(&t, &Layout::build(&t), &mut o, 2);
+        let src = o.currency.and_then(|c| c.source).expect("a source");
+        assert_eq!((src.part, src.text.as_str()), (2, "EUR"));
+        let t = tokens(&[(2, &[("Camilla,", 10.0), ("GA", 62.0), ("31730", 80.0)])]);
+        let mut o = Order::default();
+        apply(&t, &Layout::build(&t), &mut o, 0);
+        assert!(o.currency.is_some_and(|c| c.source.is_none()));
     }
 
     #[test]

@@ -425,7 +425,7 @@ impl ModelExtractor {
             // whole file for each.
             for order in orders.iter_mut() {
                 party::apply(&tokens, &layout, order, part);
-                country::apply(&tokens, &layout, order);
+                country::apply(&tokens, &layout, order, part);
             }
         }
         if !self.ablate.off("spelling") {

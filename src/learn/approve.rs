@@ -85,12 +85,13 @@ pub struct Approved {
     pub layout: Option<i64>,
 }
 
-/// Keep the extractor's confidence and place for every value the reviewer left as it was,
-/// so an unchanged value still points at its words.
+/// Keep the extractor's place for every value the reviewer left as it was, so an unchanged
+/// value still points at its words; a value that comes with its own place (the reviewer
+/// clicked its words) keeps that one.
 fn keep_sources(stored: &Order, edited: &mut Order) {
     fn keep<T: PartialEq + Clone>(s: &Option<Field<T>>, e: &mut Option<Field<T>>) {
         if let (Some(s), Some(e)) = (s, e.as_mut()) {
-            if s.value == e.value {
+            if s.value == e.value && e.source.is_none() {
                 e.source = s.source.clone();
             }
         }
@@ -112,6 +113,8 @@ fn keep_sources(stored: &Order, edited: &mut Order) {
         keep(&s.uom, &mut e.uom);
         keep(&s.unit_price, &mut e.unit_price);
         keep(&s.amount, &mut e.amount);
+        keep(&s.discount_pct, &mut e.discount_pct);
+        keep(&s.price_unit, &mut e.price_unit);
     }
     edited.part = stored.part.clone();
     edited.layout = stored.layout.clone();

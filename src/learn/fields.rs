@@ -6,7 +6,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::{self, find_runs, find_text, same_number, squash, union, Doc, Found, W};
+use super::geometry::{
+    self, find_runs, find_text, joined, same_number, squash, union, words_at, Doc, Found, W,
+};
 use super::{locale_name, locale_of};
 use crate::domain::{Field, Order, SourceSpan};
 use crate::extract::normalize::{self, Locale};
@@ -168,6 +170,11 @@ fn places(doc: &Doc, name: &str, want: &Want, hint: Option<&SourceSpan>) -> Vec<
             .collect(),
     };
     if let Some(h) = hint {
+        // The words at the value's box (where the extractor read it, or the words the
+        // reviewer clicked): when they read as the value, that is exactly where it is.
+        if let Some(at) = words_at(doc, h).and_then(|f| reads_as(f, want)) {
+            return vec![at];
+        }
         let d = |f: &Found| {
             let b = union(&f.words);
             let p = f.words.first().map_or(0, |w| w.page);
@@ -180,6 +187,26 @@ fn places(doc: &Doc, name: &str, want: &Want, hint: Option<&SourceSpan>) -> Vec<
         found.reverse();
     }
     found
+}
+
+/// `found` with the locale it reads as `want` in, if it does.
+fn reads_as(found: Found, want: &Want) -> Option<(Found, Locale)> {
+    let text = joined(&found.words);
+    let locale = match want {
+        Want::Text(t) => (squash(&text) == squash(t)).then_some(Locale::Us),
+        Want::Currency(c) => {
+            (normalize::currency_code(&text) == Some(c.as_str())).then_some(Locale::Us)
+        }
+        Want::Date(d) => LOCALES
+            .iter()
+            .copied()
+            .find(|&l| geometry::is_date(&text, l, *d)),
+        Want::Number(n) => [Locale::Us, Locale::De].into_iter().find(|&l| {
+            text.chars().any(|c| c.is_ascii_digit())
+                && geometry::number(&text, l).is_some_and(|v| same_number(v, *n))
+        }),
+    }?;
+    Some((found, locale))
 }
 
 /// The boxes of every approved header value of `order` printed in `doc` (where the
@@ -197,16 +224,7 @@ pub fn value_boxes(order: &Order, doc: &Doc) -> Vec<[f32; 4]> {
 }
 
 fn hint_of<'o>(order: &'o Order, name: &str) -> Option<&'o SourceSpan> {
-    match name {
-        "po_number" => order.po_number.as_ref()?.source.as_ref(),
-        "order_date" => order.order_date.as_ref()?.source.as_ref(),
-        "buyer" => order.buyer.as_ref()?.source.as_ref(),
-        "currency" => order.currency.as_ref()?.source.as_ref(),
-        "ship_to" => order.ship_to.as_ref()?.source.as_ref(),
-        "total" => order.total.as_ref()?.source.as_ref(),
-        "subtotal" => order.subtotal.as_ref()?.source.as_ref(),
-        _ => None,
-    }
+    order.source_of(name)
 }
 
 /// Without a label, the nearest word above the value that is no value and no number (a
@@ -595,16 +613,7 @@ impl FieldRule {
     /// The typed value of `words`.
     fn value_of(&self, words: Vec<W>) -> Result<Value, Miss> {
         let locale = locale_of(&self.locale);
-        let mut text = String::new();
-        let mut last_cy: Option<f32> = None;
-        for w in &words {
-            if let Some(cy) = last_cy {
-                let new_line = (w.cy() - cy).abs() > 0.5 * w.h();
-                text.push_str(if new_line { ", " } else { " " });
-            }
-            last_cy = Some(w.cy());
-            text.push_str(&w.text);
-        }
+        let mut text = joined(&words);
         if !self.glued.is_empty() {
             text = text
                 .strip_prefix(self.glued.as_str())

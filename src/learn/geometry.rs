@@ -2,6 +2,7 @@
 //! vertical overlap, not the parser's reading-order ids, so a two-column header is one line
 //! per row of print), and the value search that finds where an approved value is printed.
 
+use crate::domain::SourceSpan;
 use crate::extract::normalize::{self, Locale};
 use crate::parse::{ParsedDocument, Word};
 
@@ -248,6 +249,54 @@ pub fn find_text(doc: &Doc, want: &str, max_lines: usize) -> Vec<Found> {
         }
     }
     out
+}
+
+/// The words printed inside `span`'s box (their middles inside it, on its part and page),
+/// line by line: what a source span, the extractor's or the one a reviewer clicked on the
+/// item page, says the value is made of. `None` when no word is there.
+pub fn words_at(doc: &Doc, span: &SourceSpan) -> Option<Found> {
+    let b = span.bbox;
+    let inside = |w: &W| {
+        let (cx, cy) = ((w.bbox[0] + w.bbox[2]) / 2.0, w.cy());
+        w.part == span.part
+            && w.page == span.page
+            && cx >= b[0] - 0.5
+            && cx <= b[2] + 0.5
+            && cy >= b[1] - 0.5
+            && cy <= b[3] + 0.5
+    };
+    let mut first = None;
+    let mut lines = 0;
+    let mut words = Vec::new();
+    for (i, l) in doc.lines.iter().enumerate() {
+        let here: Vec<W> = l.words.iter().filter(|w| inside(w)).cloned().collect();
+        if here.is_empty() {
+            continue;
+        }
+        first.get_or_insert(i);
+        lines += 1;
+        words.extend(here);
+    }
+    Some(Found {
+        line: first?,
+        words,
+        lines,
+    })
+}
+
+/// The text of `words` as a value reads: words joined by spaces, lines by ", ".
+pub fn joined(words: &[W]) -> String {
+    let mut text = String::new();
+    let mut last_cy: Option<f32> = None;
+    for w in words {
+        if let Some(cy) = last_cy {
+            let new_line = (w.cy() - cy).abs() > 0.5 * w.h();
+            text.push_str(if new_line { ", " } else { " " });
+        }
+        last_cy = Some(w.cy());
+        text.push_str(&w.text);
+    }
+    text
 }
 
 /// Every run of up to `max_words` words on one line for which `test` holds on the joined text.

@@ -87,8 +87,41 @@ fn number_of(l: &LineItem, f: &str) -> Option<f64> {
     }
 }
 
-/// The words of `line` that spell field `f` of item `l` (numbers read with `locale`).
+/// Do `ws` spell field `f` of item `l` (numbers read with `locale`)?
+fn spells(ws: &[W], l: &LineItem, f: &str, locale: Locale) -> bool {
+    let text = ws
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    match (number_of(l, f), text_of(l, f)) {
+        (Some(n), _) => geometry::number(&text, locale).is_some_and(|v| same_number(v, n)),
+        (None, Some(t)) => !squash(&t).is_empty() && squash(&text) == squash(&t),
+        (None, None) => false,
+    }
+}
+
+/// The words of `line` that spell field `f` of item `l` (numbers read with `locale`): the
+/// words at the field's source box when they spell it (where the extractor read it, or the
+/// words a reviewer clicked: a quantity "1" is not the position number "1"), else the first
+/// that do.
 fn cell(line: &[W], l: &LineItem, f: &str, locale: Locale) -> Option<Vec<W>> {
+    if let Some(s) = l.source_of(f) {
+        let at: Vec<W> = line
+            .iter()
+            .filter(|w| {
+                let (cx, cy) = ((w.bbox[0] + w.bbox[2]) / 2.0, w.cy());
+                w.part == s.part
+                    && w.page == s.page
+                    && (s.bbox[0] - 0.5..=s.bbox[2] + 0.5).contains(&cx)
+                    && (s.bbox[1] - 0.5..=s.bbox[3] + 0.5).contains(&cy)
+            })
+            .cloned()
+            .collect();
+        if !at.is_empty() && spells(&at, l, f, locale) {
+            return Some(at);
+        }
+    }
     if let Some(n) = number_of(l, f) {
         return line
             .iter()

@@ -111,3 +111,106 @@ fn a_new_column_or_a_moved_label_is_not_read_with_the_layout() {
     assert!(applied.changed.contains(&"po_number".to_string()));
     assert!(applied.order.po_number.is_none());
 }
+
+/// The box of the word `text` on the line that holds `on_line` (a test document's grid).
+fn span_of(d: &Doc, on_line: &str, text: &str) -> crate::domain::SourceSpan {
+    let line = d
+        .lines
+        .iter()
+        .find(|l| l.words.iter().any(|w| w.text == on_line))
+        .expect("the line");
+    let w = line
+        .words
+        .iter()
+        .find(|w| w.text == text)
+        .expect("the word");
+    crate::domain::SourceSpan {
+        part: w.part,
+        page: w.page,
+        bbox: w.bbox,
+        text: w.text.clone(),
+    }
+}
+
+/// Issue 18 item 4: a value the reviewer placed by clicking its words on the item page is
+/// learned where it was clicked, not where its text happens to be found first.
+#[test]
+fn a_clicked_box_teaches_where_a_value_printed_twice_is_read() {
+    let text = format!(
+        "Ref 4711 Internal\n{}",
+        po("4711", "2025-03-07", &FIRST, "39.50")
+    );
+    let d = doc(&text);
+    let mut order = gold("4711", (2025, 3, 7), &FIRST, 39.5);
+    let po_rule = |o: &Order| {
+        learn(o, &d)
+            .and_then(|l| l.fields.into_iter().find(|f| f.field == "po_number"))
+            .expect("a po_number rule")
+    };
+    // Found by its text alone, the first "4711" is taken: the one after "Ref".
+    assert_eq!(po_rule(&order).label, ["Ref"]);
+    let clicked = span_of(&d, "Number:", "4711");
+    assert!(order.place("po_number", clicked.clone()));
+    let rule = po_rule(&order);
+    assert_eq!(rule.label, ["PO", "Number:"]);
+    assert_eq!(rule.learned_value, clicked.bbox);
+    // And the next document of the form is read from there.
+    let layout = learn(&order, &d).expect("learned");
+    let next = doc(&format!(
+        "Ref 9999 Internal\n{}",
+        po("4802", "2025-04-01", &SECOND, "8.50")
+    ));
+    let applied = overlay(&layout, &next, &Order::default());
+    assert_eq!(
+        applied.order.po_number.as_ref().map(|f| f.value.as_str()),
+        Some("4802")
+    );
+}
+
+/// A quantity equal to its row's position number: found by value alone the position is
+/// taken and no clean column bands exist; the quantities' boxes put the column right.
+#[test]
+fn item_boxes_tell_a_quantity_from_the_position_number() {
+    let text = "ACME INDUSTRIAL SUPPLY          PURCHASE ORDER\n\
+                \n\
+                PO Number: 4711\n\
+                \n\
+                Pos  Item        Description      Qty     Price     Amount\n\
+                1    AB-100      Widget small      10      1.50      15.00\n\
+                2    CD-200      Gadget large       2     12.25      24.50\n\
+                \n\
+                Total: 39.50\n";
+    let d = doc(text);
+    let mut order = gold("4711", (2025, 3, 7), &FIRST, 39.5);
+    order.order_date = None;
+    order.buyer = None;
+    assert!(
+        table::learn(&order, &d).is_none(),
+        "without boxes the quantity 2 is the position 2"
+    );
+    for (i, (code, q)) in [("AB-100", "10"), ("CD-200", "2")].into_iter().enumerate() {
+        // The row's last word `q` is the quantity (a first "2" is the position).
+        let w = d
+            .lines
+            .iter()
+            .find(|l| l.words.iter().any(|w| w.text == code))
+            .and_then(|l| l.words.iter().rev().find(|w| w.text == q))
+            .expect("the quantity");
+        let s = crate::domain::SourceSpan {
+            part: w.part,
+            page: w.page,
+            bbox: w.bbox,
+            text: w.text.clone(),
+        };
+        assert!(order.lines[i].place("quantity", s));
+    }
+    let rule = table::learn(&order, &d).expect("a table with the boxes");
+    let qty = rule
+        .columns
+        .iter()
+        .find(|c| c.field.as_deref() == Some("quantity"))
+        .expect("a quantity column");
+    assert!(qty.x0 > 40.0, "{qty:?}");
+    let back = rule.read(&d).expect("read back");
+    assert!(table::same_lines(&back.lines, &order.lines));
+}

@@ -324,6 +324,27 @@ fn ocr_pdf_page(
     }))
 }
 
+/// Page `number` of the PDF `bytes` as a PNG at `dpi` (the item page's page view draws the
+/// words over it), or why not (poppler missing, the time `limit` passed, a broken page).
+pub fn render_page_png(
+    bytes: &[u8],
+    number: u32,
+    dpi: u32,
+    limit: Duration,
+) -> Result<Vec<u8>, OcrError> {
+    let pdf = TempPath::new("pdf");
+    std::fs::write(&pdf.0, bytes)?;
+    let image = TempPath::new("png");
+    let root = image.0.with_extension("");
+    let mut cmd = Command::new("pdftoppm");
+    cmd.args(["-r", &dpi.to_string(), "-png", "-singlefile"])
+        .args(["-f", &number.to_string(), "-l", &number.to_string()])
+        .arg(&pdf.0)
+        .arg(&root);
+    run("pdftoppm", cmd, limit)?;
+    Ok(std::fs::read(&image.0)?)
+}
+
 /// What kind of image `bytes` are, from their magic number.
 pub fn image_kind(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {

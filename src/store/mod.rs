@@ -18,6 +18,7 @@ mod review;
 mod stats;
 mod tokens;
 mod users;
+mod words;
 mod workers;
 
 use std::fs;
@@ -35,6 +36,7 @@ pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
 pub use stats::{customer_table, CustomerStats, Histogram, DECISION_PATHS};
 pub use users::{hash_password, random_token, LoginCheck, LoginPolicy, Session, User};
+pub use words::{words_of, PageWord, PageWords, PartWords};
 pub use workers::WorkerHealth;
 
 /// Errors from the store, with what was being done.
@@ -229,27 +231,39 @@ impl Store {
         if path.exists() {
             return Ok(());
         }
-        let io = |source| StoreError::Io {
-            path: path.clone(),
-            source,
-        };
-        let dir = path.parent().unwrap_or(&self.data_dir);
-        fs::create_dir_all(dir).map_err(io)?;
-        // A temp name of our own: another process may be archiving the same bytes right now.
-        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = dir.join(format!(".{sha256}.{}.{seq}.tmp", std::process::id()));
-        let written = (|| {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written.map_err(io)
+        write_whole(&path, bytes, true)
     }
+}
+
+/// Write `bytes` to `path` through a temp file of our own beside it and a rename, so a
+/// reader never sees half a file (another process may be writing the same file right now);
+/// with `durable`, the bytes reach the disk before the rename.
+pub fn write_whole(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io)?;
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.{seq}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        if durable {
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written.map_err(io)
 }
 
 /// Times a write was retried after SQLITE_BUSY outlasted the busy timeout (this process).

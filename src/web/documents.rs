@@ -26,6 +26,19 @@ fn disposition(kind: &str, name: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
+/// `bytes` as `ctype` (never sniffed), cached by the browser as `cache` says.
+fn bytes_response(bytes: Vec<u8>, ctype: &'static str, cache: &'static str) -> Response {
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    resp
+}
+
 /// Bytes with a content type that cannot run script in our origin: PDFs inline, text as
 /// plain text, everything else as a download; all under a sandboxing CSP, never sniffed.
 fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
@@ -34,18 +47,9 @@ fn file_response(bytes: Vec<u8>, media_type: &str, name: &str) -> Response {
         "text/plain" | "message/rfc822" | "text/csv" => ("text/plain; charset=utf-8", "inline"),
         _ => ("application/octet-stream", "attachment"),
     };
-    let mut resp = bytes.into_response();
+    let mut resp = bytes_response(bytes, ctype, "private, max-age=300");
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(header::CONTENT_DISPOSITION, disposition(disp, name));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=300"),
-    );
     // A PDF can carry script and forms; the browser's viewer must not run them in our
     // origin. `sandbox` without allow-scripts gives the document an opaque origin (Chromium's
     // viewer still renders it: it is a plugin, allowed by `object-src 'self'`).
@@ -111,4 +115,50 @@ pub async fn attachment(
         })
         .await?;
     Ok(file_response(att.bytes, &att.media_type, &att.name))
+}
+
+/// Page `n` of a PDF document as a PNG, drawn by poppler once and kept in the store's cache:
+/// the background of the item page's page view. 404 when poppler is missing or fails (the
+/// page view then shows the words alone).
+pub async fn page_image(
+    State(state): State<AppState>,
+    _who: Reviewer,
+    Path((id, n)): Path<(i64, u32)>,
+) -> Result<Response, WebError> {
+    let limit = std::time::Duration::from_millis(state.cfg().limits.ocr_page_ms);
+    let (path, cached, original) = state
+        .db(move |store, cfg| {
+            let doc = store
+                .document(id)?
+                .ok_or_else(|| WebError::NotFound(format!("document {id} not found")))?;
+            if doc.media_type != "application/pdf" || n == 0 || n > cfg.limits.max_pages {
+                return Err(WebError::NotFound(format!("document {id} has no page {n}")));
+            }
+            let path = store
+                .page_image_path(&doc.sha256, n)
+                .ok_or_else(|| WebError::NotFound(format!("document {id} has no page {n}")))?;
+            let cached = std::fs::read(&path).ok();
+            let original = match cached {
+                Some(_) => None,
+                None => Some(store.read_original(&doc.sha256)?),
+            };
+            Ok((path, cached, original))
+        })
+        .await?;
+    let png = match (cached, original) {
+        (Some(png), _) => png,
+        (None, Some(pdf)) => tokio::task::spawn_blocking(move || {
+            let png =
+                crate::parse::ocr::render_page_png(&pdf, n, super::pageview::IMAGE_DPI, limit)
+                    .map_err(|e| WebError::NotFound(format!("page {n} cannot be drawn: {e}")))?;
+            if let Err(e) = crate::store::write_whole(&path, &png, false) {
+                tracing::warn!(document = id, page = n, "keeping the page image: {e}");
+            }
+            Ok::<_, WebError>(png)
+        })
+        .await
+        .map_err(|e| WebError::Internal(format!("drawing a page failed: {e}")))??,
+        (None, None) => return Err(WebError::NotFound(format!("page {n} not found"))),
+    };
+    Ok(bytes_response(png, "image/png", "private, max-age=3600"))
 }

@@ -8,7 +8,7 @@ use super::WebError;
 use crate::config::Config;
 use std::collections::BTreeMap;
 
-use crate::domain::{Charge, ChargeKind, CheckResult, Field, LineItem, Order};
+use crate::domain::{Charge, ChargeKind, CheckResult, Field, LineItem, Order, SourceSpan};
 
 use crate::store::{OrderRow, Store};
 
@@ -245,11 +245,50 @@ fn set_charges(
     Ok(())
 }
 
-/// Apply the edit form (`h_<field>`, `l<index>_<field>` and `c<index>_<field>` pairs) to `o`.
+/// A box posted with the form: where the reviewer clicked a value's words on the page view
+/// (JSON of a [`SourceSpan`]), checked to be a box on a page.
+fn parse_box(input: &str, v: &str) -> Result<SourceSpan, WebError> {
+    let bad = |why: &str| WebError::BadRequest(format!("the page box of {input}: {why}"));
+    let span: SourceSpan = serde_json::from_str(v).map_err(|e| bad(&e.to_string()))?;
+    let [x0, y0, x1, y1] = span.bbox;
+    if span.page == 0 || span.text.len() > 4000 {
+        return Err(bad("not a place on a page"));
+    }
+    if !span.bbox.iter().all(|c| c.is_finite() && c.abs() < 1e6) || x0 > x1 || y0 > y1 {
+        return Err(bad("not a box"));
+    }
+    Ok(span)
+}
+
+/// Put the boxes the reviewer clicked (`box:h_<field>`, `box:l<index>_<field>`) on the
+/// values they filled. A box whose value was emptied afterwards is dropped.
+fn place_boxes(o: &mut Order, boxes: Vec<(String, SourceSpan)>) {
+    for (input, span) in boxes {
+        if let Some(f) = input.strip_prefix("h_") {
+            o.place(f, span);
+        } else if let Some((idx, f)) = input
+            .strip_prefix('l')
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(i, f)| Some((i.parse::<usize>().ok()?, f)))
+        {
+            if let Some(line) = o.lines.get_mut(idx) {
+                line.place(f, span);
+            }
+        }
+    }
+}
+
+/// Apply the edit form (`h_<field>`, `l<index>_<field>` and `c<index>_<field>` pairs, and
+/// `box:<input>` for a value filled by clicking its words) to `o`.
 pub fn apply_form(o: &mut Order, pairs: &[(String, String)]) -> Result<(), WebError> {
     let mut charges: BTreeMap<usize, BTreeMap<String, String>> = BTreeMap::new();
+    let mut boxes = Vec::new();
     for (k, v) in pairs {
-        if let Some((idx, f)) = k
+        if let Some(input) = k.strip_prefix("box:") {
+            if !v.trim().is_empty() {
+                boxes.push((input.to_string(), parse_box(input, v)?));
+            }
+        } else if let Some((idx, f)) = k
             .strip_prefix('c')
             .and_then(|rest| rest.split_once('_'))
             .and_then(|(i, f)| Some((i.parse::<usize>().ok()?, f)))
@@ -276,6 +315,7 @@ pub fn apply_form(o: &mut Order, pairs: &[(String, String)]) -> Result<(), WebEr
     if !charges.is_empty() {
         set_charges(o, charges)?;
     }
+    place_boxes(o, boxes);
     Ok(())
 }
 
@@ -428,6 +468,57 @@ mod tests {
         assert_eq!(o.charges.len(), 1);
         assert_eq!(o.charges[0].kind, ChargeKind::Discount);
         assert!(apply_form(&mut o, &pairs(&[("c0_amount", "abc")])).is_err());
+    }
+
+    #[test]
+    fn a_clicked_box_places_the_value_it_filled() {
+        let mut o = Order {
+            po_number: Some(Field::new("4711".into(), 0.6, None)),
+            lines: vec![LineItem {
+                quantity: Some(Field::new(5.0, 0.7, None)),
+                ..LineItem::default()
+            }],
+            ..Order::default()
+        };
+        let span = r#"{"part":0,"page":1,"bbox":[100,50,130,60],"text":"4711"}"#;
+        apply_form(
+            &mut o,
+            &pairs(&[
+                ("h_po_number", "4711"),
+                ("box:h_po_number", span),
+                ("l0_quantity", "6"),
+                (
+                    "box:l0_quantity",
+                    r#"{"part":0,"page":2,"bbox":[300,400,310,410],"text":"6"}"#,
+                ),
+                // A value emptied after it was clicked: its box goes with it.
+                ("h_buyer", ""),
+                ("box:h_buyer", span),
+                ("box:l9_sku", span),
+            ]),
+        )
+        .unwrap();
+        let po = o.po_number.as_ref().unwrap();
+        // Same value, now confirmed and placed by the reviewer.
+        assert_eq!(po.confidence, 1.0);
+        assert_eq!(
+            po.source.as_ref().map(|s| s.bbox),
+            Some([100.0, 50.0, 130.0, 60.0])
+        );
+        let q = o.lines[0].quantity.as_ref().unwrap();
+        assert_eq!((q.value, q.source.as_ref().map(|s| s.page)), (6.0, Some(2)));
+        assert!(o.buyer.is_none());
+        for bad in [
+            r#"{"part":0,"page":0,"bbox":[1,1,2,2],"text":""}"#,
+            r#"{"part":0,"page":1,"bbox":[5,1,2,2],"text":""}"#,
+            r#"{"page":1}"#,
+            "not json",
+        ] {
+            assert!(
+                apply_form(&mut o, &pairs(&[("box:h_po_number", bad)])).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

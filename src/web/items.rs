@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::auth::Reviewer;
 use super::edit::{self, HEADER_FIELDS, LINE_FIELDS};
+use super::pageview::{box_attr, page_view, words_for, PageView};
 use super::{render, AppState, WebError};
 use crate::domain::{ChargeKind, Document, OrderState};
 use crate::store::{AuditEntry, Claim, OrderRow, StoredEmail};
@@ -203,6 +204,8 @@ pub struct HeaderView {
     pub name: &'static str,
     pub label: &'static str,
     pub value: String,
+    /// Where the value was read (`part page x0 y0 x1 y1`), empty when unknown.
+    pub source: String,
     pub low: bool,
     pub flagged: bool,
 }
@@ -211,6 +214,7 @@ pub struct CellView {
     pub input: String,
     pub field: &'static str,
     pub value: String,
+    pub source: String,
     pub low: bool,
     pub flagged: bool,
 }
@@ -247,6 +251,8 @@ pub struct ChargeView {
     pub label: String,
     pub rate: String,
     pub amount: String,
+    /// Where the amount was read.
+    pub source: String,
 }
 
 pub struct AttachmentView {
@@ -301,6 +307,8 @@ pub struct ItemPage {
     pub position: String,
     /// The learned layout the order was read with (issue 18), shown with a way to forget it.
     pub layout: Option<crate::domain::LayoutUse>,
+    /// The pages the order was read from, drawn from their words (issue 18 item 4).
+    pub pageview: Option<PageView>,
 }
 
 fn size_text(n: usize) -> String {
@@ -377,6 +385,7 @@ fn item_page(
     history: Vec<AuditEntry>,
     flash: Option<String>,
     position: String,
+    pageview: Option<PageView>,
 ) -> ItemPage {
     let o = &row.order;
     let ex = &row.check.exceptions;
@@ -393,6 +402,7 @@ fn item_page(
                 name,
                 label,
                 value,
+                source: box_attr(o.source_of(name)),
                 low: conf.is_some_and(|c| c < rules.threshold_of(name)),
                 flagged: flagged_header.iter().any(|f| f == name),
             }
@@ -429,6 +439,7 @@ fn item_page(
                         input: format!("l{i}_{field}"),
                         field,
                         value,
+                        source: box_attr(l.source_of(field)),
                         low: conf.is_some_and(|c| c < rules.threshold_of(field)),
                         flagged: flagged.contains(field),
                     }
@@ -540,6 +551,7 @@ fn item_page(
         flash,
         position,
         layout: o.layout.clone(),
+        pageview,
     }
 }
 
@@ -555,6 +567,7 @@ fn charge_views(o: &crate::domain::Order) -> Vec<ChargeView> {
             label: c.label.clone(),
             rate: c.rate_pct.map(edit::fmt_num).unwrap_or_default(),
             amount: edit::fmt_num(c.amount.value),
+            source: box_attr(c.amount.source.as_ref()),
         })
         .collect();
     v.push(ChargeView {
@@ -563,6 +576,7 @@ fn charge_views(o: &crate::domain::Order) -> Vec<ChargeView> {
         label: String::new(),
         rate: String::new(),
         amount: String::new(),
+        source: String::new(),
     });
     v
 }
@@ -596,7 +610,7 @@ pub async fn page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
     let user = who.name.clone();
-    let (row, doc, original, stored_email, claim, history, position) = state
+    let (row, doc, original, stored_email, claim, history, position, pageview) = state
         .db(move |store, cfg| {
             let (row, claim) = ops::view(store, cfg, &user, id)?;
             let doc = store.document(row.document_id)?.ok_or_else(|| {
@@ -617,7 +631,25 @@ pub async fn page(
                 Some(p) => format!("{} of {}", p + 1, queue.len()),
                 None => format!("{} open", queue.len()),
             };
-            Ok((row, doc, original, stored_email, claim, history, position))
+            // PDFs and scans, and an email's attachments, get a page view; text does not.
+            let pageview = match doc.media_type.as_str() {
+                "text/plain" => None,
+                _ => page_view(
+                    &words_for(store, &cfg.limits, &doc),
+                    row.order.part.as_deref(),
+                    &doc,
+                ),
+            };
+            Ok((
+                row,
+                doc,
+                original,
+                stored_email,
+                claim,
+                history,
+                position,
+                pageview,
+            ))
         })
         .await?;
     let cfg = state.cfg();
@@ -634,6 +666,7 @@ pub async fn page(
         history,
         flash,
         position,
+        pageview,
     )))
 }
 

@@ -17,6 +17,7 @@ mod edit;
 mod error;
 mod items;
 pub mod ops;
+mod pageview;
 mod queue;
 mod stats;
 mod upload;
@@ -140,6 +141,7 @@ pub fn router(state: AppState) -> Router {
             "/documents/{id}/attachments/{n}",
             get(documents::attachment),
         )
+        .route("/documents/{id}/pages/{n}", get(documents::page_image))
         .route("/deliveries", get(deliveries::page))
         .route("/stats", get(stats::page))
         .route("/deliveries/{order_id}/retry", post(deliveries::retry))
@@ -149,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/static/style.css", get(style_css))
         .route("/static/app.js", get(app_js))
+        .route("/static/pageview.js", get(pageview_js))
         .route("/api/login", post(api::login))
         .route("/api/logout", post(api::logout))
         .route("/api/queue", get(api::queue))
@@ -228,15 +231,23 @@ async fn style_css() -> Response {
         .into_response()
 }
 
-async fn app_js() -> Response {
+fn script(body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "max-age=300"),
         ],
-        include_str!("static/app.js"),
+        body,
     )
         .into_response()
+}
+
+async fn app_js() -> Response {
+    script(include_str!("static/app.js"))
+}
+
+async fn pageview_js() -> Response {
+    script(include_str!("static/pageview.js"))
 }
 
 #[cfg(test)]
