@@ -278,7 +278,25 @@ fn label_of(doc: &Doc, f: &Found) -> Option<(Vec<W>, bool)> {
         x = w.bbox[0];
         left.insert(0, w.clone());
     }
-    if !left.is_empty() {
+    // A row of values under a row of labels ("Order No.  Buyer  PO Date" over
+    // "4711  Rashid Nair  17 April 2014"): the words left of the value are another label's
+    // value, so the label is the word over it.
+    let under_labels = |x: f32| {
+        doc.lines[..f.line]
+            .iter()
+            .rev()
+            .take_while(|l| l.page == line.page && line.y0 - l.y1 <= 1.5 * doc.line_h)
+            .take(1)
+            .any(|l| {
+                l.words.iter().any(|w| {
+                    (w.bbox[0] - x).abs() <= doc.line_h && w.text.chars().any(char::is_alphabetic)
+                })
+            })
+    };
+    let left_is_a_value = left
+        .first()
+        .is_some_and(|w| under_labels(w.bbox[0]) && under_labels(first.bbox[0]));
+    if !left.is_empty() && !left_is_a_value {
         return Some((left, true));
     }
     // Above: the nearest line over the value with words over its first word.

@@ -267,6 +267,7 @@ pub fn overlay(layout: &Layout, doc: &Doc, generic: &Order) -> Applied {
     match table {
         Some(Ok(t)) if !t.lines.is_empty() => {
             order.lines = t.lines;
+            keep_notes_out(&mut order.lines, &generic.lines);
             read.push("lines".into());
         }
         Some(_) => changed.push("lines".into()),
@@ -276,6 +277,44 @@ pub fn overlay(layout: &Layout, doc: &Doc, generic: &Order) -> Applied {
         order,
         read,
         changed,
+    }
+}
+
+/// A learned table reads every line under a row as its description: it knows the columns,
+/// not which lines are notes ("Ref. quotation Q-16407", "IP67 rated"). Where the generic
+/// reading has the same item (code, quantity, amount) with a description that is the
+/// layout's with lines left off, those lines were told apart as notes: its description
+/// stands.
+fn keep_notes_out(lines: &mut [crate::domain::LineItem], generic: &[crate::domain::LineItem]) {
+    use crate::domain::{Field, LineItem};
+    let text = |f: &Option<Field<String>>| f.as_ref().map(|f| squash(&f.value));
+    let num = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+    let same_item = |a: &LineItem, b: &LineItem| {
+        text(&a.sku).is_some()
+            && text(&a.sku) == text(&b.sku)
+            && num(&a.quantity)
+                .zip(num(&b.quantity))
+                .is_some_and(|(x, y)| (x - y).abs() < 1e-6)
+            && num(&a.amount)
+                .zip(num(&b.amount))
+                .is_none_or(|(x, y)| (x - y).abs() < 0.005)
+    };
+    for l in lines.iter_mut() {
+        let Some(g) = generic.iter().find(|g| same_item(l, g)) else {
+            continue;
+        };
+        let (Some(mine), Some(theirs)) = (l.description.as_ref(), g.description.as_ref()) else {
+            continue;
+        };
+        let (m, t): (Vec<&str>, Vec<&str>) = (
+            mine.value.split_whitespace().collect(),
+            theirs.value.split_whitespace().collect(),
+        );
+        if !t.is_empty() && t.len() < m.len() && m.starts_with(&t) {
+            let mut d = theirs.clone();
+            d.confidence = d.confidence.max(mine.confidence.min(0.9));
+            l.description = Some(d);
+        }
     }
 }
 

@@ -214,3 +214,63 @@ fn item_boxes_tell_a_quantity_from_the_position_number() {
     let back = rule.read(&d).expect("read back");
     assert!(table::same_lines(&back.lines, &order.lines));
 }
+
+#[test]
+fn a_note_the_generic_reader_left_out_stays_out_of_a_learned_tables_description() {
+    let item = |desc: &str, amount: f64| LineItem {
+        line_no: 1,
+        sku: Some(Field::certain("AB-100".into())),
+        description: Some(Field::certain(desc.into())),
+        quantity: Some(Field::certain(4.0)),
+        amount: Some(Field::certain(amount)),
+        ..LineItem::default()
+    };
+    let generic = [item("Countersunk screw, box of 50", 100.2)];
+    let mut learned = [item(
+        "Countersunk screw, box of 50 Ref. quotation Q-16407",
+        100.2,
+    )];
+    keep_notes_out(&mut learned, &generic);
+    let desc = |l: &LineItem| l.description.as_ref().map(|d| d.value.clone());
+    assert_eq!(
+        desc(&learned[0]).as_deref(),
+        Some("Countersunk screw, box of 50")
+    );
+    // Another item (another amount), or a generic description that is not the start of
+    // the layout's: the layout's reading stands.
+    let mut other = [item(
+        "Countersunk screw, box of 50 Ref. quotation Q-16407",
+        99.0,
+    )];
+    keep_notes_out(&mut other, &generic);
+    assert!(desc(&other[0]).is_some_and(|d| d.ends_with("Q-16407")));
+    let mut unlike = [item("Hex screw, box of 50 extra", 100.2)];
+    keep_notes_out(&mut unlike, &generic);
+    assert_eq!(
+        desc(&unlike[0]).as_deref(),
+        Some("Hex screw, box of 50 extra")
+    );
+}
+
+#[test]
+fn a_value_in_a_row_of_values_under_a_row_of_labels_is_placed_by_the_label_over_it() {
+    let d = doc("ACME INDUSTRIAL SUPPLY                 PURCHASE ORDER\n\
+                 \n\
+                 Order No.       Contact          PO Date\n\
+                 PO-4711         Rashid Nair      17/04/2024\n");
+    let order = Order {
+        po_number: Some(Field::certain("PO-4711".into())),
+        order_date: chrono::NaiveDate::from_ymd_opt(2024, 4, 17).map(Field::certain),
+        ..Order::default()
+    };
+    let rules = fields::learn(&order, &d, None, None);
+    let label = |f: &str| {
+        rules
+            .iter()
+            .find(|r| r.field == f)
+            .map(|r| r.label.join(" "))
+    };
+    // Not "Rashid Nair", a contact's name that changes with every order.
+    assert_eq!(label("order_date").as_deref(), Some("PO Date"));
+    assert!(label("po_number").is_some_and(|l| l.starts_with("Order")));
+}
