@@ -9,7 +9,7 @@ use chrono::Utc;
 use po_intake::domain::{
     Decision, ExceptionCode, Field, Incoming, LineItem, MatchKind, Order, SourceKind,
 };
-use po_intake::rules::{self, CheckContext, ImportError, RulesConfig};
+use po_intake::rules::{self, CheckContext, RulesConfig};
 use po_intake::store::{NewOrder, Store};
 
 const CATALOG: &str = "\
@@ -162,7 +162,7 @@ fn a_bad_row_is_reported_with_its_line_and_nothing_changes() {
         ],
     );
     let err = store.import_master(&src).expect_err("bad row");
-    let ImportError::BadRows(rows) = &err else {
+    let Some(rows) = err.bad_rows() else {
         panic!("expected BadRows, got {err}");
     };
     assert_eq!(rows.len(), 1, "{rows:?}");
@@ -205,7 +205,7 @@ fn every_kind_of_bad_row_is_listed() {
     );
     let mut store = Store::open(&tmp.path().join("data")).expect("store");
     let err = store.import_master(&src).expect_err("bad rows");
-    let ImportError::BadRows(rows) = &err else {
+    let Some(rows) = err.bad_rows() else {
         panic!("expected BadRows, got {err}");
     };
     let got: Vec<(&str, u64)> = rows.iter().map(|r| (r.file.as_str(), r.line)).collect();
@@ -246,7 +246,7 @@ fn every_kind_of_bad_row_is_listed() {
         ],
     );
     let err = store.import_master(&src).expect_err("bad refs");
-    let ImportError::BadRows(rows) = &err else {
+    let Some(rows) = err.bad_rows() else {
         panic!("expected BadRows, got {err}");
     };
     let got: Vec<(&str, u64)> = rows.iter().map(|r| (r.file.as_str(), r.line)).collect();
