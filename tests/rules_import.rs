@@ -9,8 +9,9 @@ use chrono::Utc;
 use po_intake::domain::{
     Decision, ExceptionCode, Field, Incoming, LineItem, MatchKind, Order, SourceKind,
 };
+use po_intake::master::ReadError;
 use po_intake::rules::{self, CheckContext, RulesConfig};
-use po_intake::store::{NewOrder, Store};
+use po_intake::store::{ImportError, NewOrder, Store};
 
 const CATALOG: &str = "\
 sku,description,uom,unit_price,currency,pack_size,min_qty,stock
@@ -286,11 +287,11 @@ fn absent_files_keep_their_tables_and_an_empty_dir_is_refused() {
     fs::create_dir_all(&empty).expect("mkdir");
     assert!(matches!(
         store.import_master(&empty),
-        Err(ImportError::NoFiles { .. })
+        Err(ImportError::Read(ReadError::NoFiles { .. }))
     ));
     assert!(matches!(
         store.import_master(&tmp.path().join("nope")),
-        Err(ImportError::Io { .. })
+        Err(ImportError::Read(ReadError::Io { .. }))
     ));
     assert_eq!(store.master_version().expect("v"), Some(2));
 }
