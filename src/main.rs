@@ -1076,9 +1076,7 @@ fn cmd_catalog_import(cfg: &Config, dir: &Path, json: bool) -> Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         // Bad rows are a problem with the input: listed, nothing imported, exit 3.
-        Err(e @ po_intake::rules::ImportError::BadRows(_)) => {
-            Err(Exit::Rejected(e.to_string()).into())
-        }
+        Err(e) if e.bad_rows().is_some() => Err(Exit::Rejected(e.to_string()).into()),
         Err(e) => Err(e.into()),
     }
 }

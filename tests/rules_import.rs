@@ -9,8 +9,9 @@ use chrono::Utc;
 use po_intake::domain::{
     Decision, ExceptionCode, Field, Incoming, LineItem, MatchKind, Order, SourceKind,
 };
-use po_intake::rules::{self, CheckContext, ImportError, RulesConfig};
-use po_intake::store::{NewOrder, Store};
+use po_intake::master::ReadError;
+use po_intake::rules::{self, CheckContext, RulesConfig};
+use po_intake::store::{ImportError, NewOrder, Store};
 
 const CATALOG: &str = "\
 sku,description,uom,unit_price,currency,pack_size,min_qty,stock
@@ -162,7 +163,7 @@ fn a_bad_row_is_reported_with_its_line_and_nothing_changes() {
         ],
     );
     let err = store.import_master(&src).expect_err("bad row");
-    let ImportError::BadRows(rows) = &err else {
+    let Some(rows) = err.bad_rows() else {
         panic!("expected BadRows, got {err}");
     };
     assert_eq!(rows.len(), 1, "{rows:?}");
@@ -205,7 +206,7 @@ fn every_kind_of_bad_row_is_listed() {
     );
     let mut store = Store::open(&tmp.path().join("data")).expect("store");
     let err = store.import_master(&src).expect_err("bad rows");
-    let ImportError::BadRows(rows) = &err else {
+    let Some(rows) = err.bad_rows() else {
         panic!("expected BadRows, got {err}");
     };
     let got: Vec<(&str, u64)> = rows.iter().map(|r| (r.file.as_str(), r.line)).collect();
@@ -246,7 +247,7 @@ fn every_kind_of_bad_row_is_listed() {
         ],
     );
     let err = store.import_master(&src).expect_err("bad refs");
-    let ImportError::BadRows(rows) = &err else {
+    let Some(rows) = err.bad_rows() else {
         panic!("expected BadRows, got {err}");
     };
     let got: Vec<(&str, u64)> = rows.iter().map(|r| (r.file.as_str(), r.line)).collect();
@@ -286,11 +287,11 @@ fn absent_files_keep_their_tables_and_an_empty_dir_is_refused() {
     fs::create_dir_all(&empty).expect("mkdir");
     assert!(matches!(
         store.import_master(&empty),
-        Err(ImportError::NoFiles { .. })
+        Err(ImportError::Read(ReadError::NoFiles { .. }))
     ));
     assert!(matches!(
         store.import_master(&tmp.path().join("nope")),
-        Err(ImportError::Io { .. })
+        Err(ImportError::Read(ReadError::Io { .. }))
     ));
     assert_eq!(store.master_version().expect("v"), Some(2));
 }

@@ -93,7 +93,7 @@ pub fn signature_company(doc: &ParsedDocument) -> Option<String> {
 /// is a greeting or a person more often than a company).
 pub fn apply(order: &mut Order, doc: &ParsedDocument, subject: Option<&str>) {
     // A "PO number" that is one of the order's item codes is the code, misread.
-    let key = |s: &str| crate::rules::duplicate::po_key(s);
+    let key = |s: &str| crate::dedupe::po_key(s);
     let is_code = order.po_number.as_ref().is_some_and(|po| {
         order
             .lines

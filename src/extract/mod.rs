@@ -645,7 +645,7 @@ fn same_po(a: &Order, b: &Order) -> bool {
     let key = |o: &Order| {
         o.po_number
             .as_ref()
-            .map(|f| crate::rules::duplicate::po_key(&f.value))
+            .map(|f| crate::dedupe::po_key(&f.value))
     };
     key(a).is_some_and(|x| !x.is_empty() && Some(x) == key(b))
 }

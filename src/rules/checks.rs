@@ -12,13 +12,13 @@
 //! - A line without a unit price is not a problem here: the OMS prices it from the catalog.
 
 use super::arithmetic::within;
-use super::catalog::{CatalogItem, Customer, MasterData};
 use super::customer::CustomerMatch;
-use super::duplicate::{content_key, po_key, DuplicateHit, DuplicateProbe};
 use super::text::{canonical_currency, fmt_money, fmt_qty};
 use super::uom;
 use super::{CheckContext, ConfidenceField, RulesConfig, StockPolicy};
+use crate::dedupe::{content_key, po_key, DuplicateHit, DuplicateProbe};
 use crate::domain::{Exception, ExceptionCode, Field, LineItem, Order, Suggestion};
+use crate::master::{CatalogItem, Customer, MasterData};
 
 fn push(
     ex: &mut Vec<Exception>,

@@ -2,10 +2,10 @@
 //! buyer name on the document (normalised, or a reviewer's learned alias), else a fuzzy match
 //! of the buyer name. An ambiguous name (two customers equally close) resolves to nobody.
 
-use super::catalog::MasterData;
 use super::text::{domain_and_parents, email_domain, normalize_name, similarity};
 use super::RulesConfig;
 use crate::domain::Order;
+use crate::master::MasterData;
 
 /// How the customer was found.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,10 +12,10 @@
 //! not scanned), else the most similar description (token index, idf-weighted Dice score).
 //! A suggestion never makes a line match.
 
-use super::catalog::{code_grams, CatalogItem, ItemId, MasterData};
 use super::text::{desc_tokens, normalize_code, str_distance_within, Myers};
 use super::RulesConfig;
 use crate::domain::{LineItem, MatchKind, Suggestion};
+use crate::master::{code_grams, CatalogItem, ItemId, MasterData};
 
 /// How one line was matched.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,26 +1,25 @@
-//! Rules: master data (catalog, customers, cross-references, contract prices), line matching
-//! and the checks that decide whether an order may go to the OMS untouched.
+//! Rules: line matching and the checks that decide whether an order may go to the OMS
+//! untouched, against the master data of [`crate::master`].
 //!
 //! [`check`] is pure: it reads an [`Order`], a [`CheckContext`] (sender, duplicate lookup), an
 //! indexed [`MasterData`] snapshot and the [`RulesConfig`], and returns a [`CheckResult`]
 //! whose exceptions decide Accept (none) or Review. Each check is one function in `checks.rs`.
 //!
-//! - `catalog.rs`: the CSV files, the row types and the indexed snapshot.
+//! - [`crate::master`] (not here): the CSV files, the row types and the indexed snapshot;
+//!   [`crate::dedupe`]: normalised PO numbers and order contents for the duplicate check.
 //! - `customer.rs`: which customer sent the order.
 //! - `matching.rs`: which catalog item a line means, and suggestions for unknown ones.
 //! - `arithmetic.rs`: lines -> subtotal -> charges -> total, naming the step that fails.
 //! - `checks.rs`: price, currency, quantity, unit, stock, duplicate,
 //!   completeness and confidence.
-//! - `duplicate.rs`: normalised PO numbers and order contents for the duplicate check.
-//! - `text.rs`: normalising codes, names and currencies; edit distance.
+//! - `text.rs`: email domains, edit distance, numbers in messages (and the normalisers of
+//!   `master::text`, re-exported).
 //! - `uom.rs`: printed units of measure to codes (six languages, config, learned) and
 //!   conversions.
 
 mod arithmetic;
-pub mod catalog;
 mod checks;
 pub mod customer;
-pub mod duplicate;
 pub mod matching;
 pub mod text;
 pub mod uom;
@@ -29,12 +28,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use catalog::{
-    BuyerAlias, CatalogItem, ContractPrice, Crossref, CrossrefOrigin, Customer, ImportError,
-    ImportReport, MasterData, MasterRows, RowError, TableCount, UomAlias,
+// The master data and duplicate-check types live in leaf modules the store shares; these
+// paths (`rules::MasterData`, `rules::DuplicateProbe`, ...) are kept for callers.
+pub use crate::dedupe::{content_key, po_key, DuplicateHit, DuplicateLookup, DuplicateProbe};
+pub use crate::master::{
+    BuyerAlias, CatalogItem, ContractPrice, Crossref, CrossrefOrigin, Customer, ImportReport,
+    MasterData, MasterRows, ReadError, RowError, TableCount, UomAlias,
 };
 pub use customer::CustomerMatch;
-pub use duplicate::{content_key, po_key, DuplicateHit, DuplicateLookup, DuplicateProbe};
 
 use crate::domain::{CheckResult, Exception, LineMatch, MatchKind, Order};
 

@@ -18,10 +18,9 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use unicode_normalization::UnicodeNormalization;
-
-use super::catalog::{CatalogItem, MasterData};
 use super::RulesConfig;
+pub use crate::master::text::fold_unit as fold;
+use crate::master::{CatalogItem, MasterData};
 
 /// Built-in synonyms: canonical code, then the words and other codes that mean it (compared
 /// after [`fold`]: upper case, accents dropped, trailing dots dropped).
@@ -226,19 +225,6 @@ static BUILTIN_MAP: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::ne
     }
     m
 });
-
-/// A printed unit reduced for lookup: trimmed, trailing dots dropped, accents removed, upper
-/// case, inner spaces dropped. `"Stück"` -> `"STUCK"`, `"pcs."` -> `"PCS"`, `"Pièce"` ->
-/// `"PIECE"`.
-pub fn fold(s: &str) -> String {
-    s.trim()
-        .trim_end_matches('.')
-        .nfkd()
-        .filter(|c| !('\u{0300}'..='\u{036f}').contains(c) && !c.is_whitespace())
-        .map(|c| if c == 'ß' { 'S' } else { c })
-        .flat_map(char::to_uppercase)
-        .collect()
-}
 
 /// The canonical code of a printed unit from the built-in table alone; unknown units come
 /// back folded.

@@ -15,12 +15,40 @@ use serde_json::json;
 use super::{audit, now, Result, Store, StoreError};
 use std::sync::Arc;
 
-use crate::rules::catalog::{check_references, read_master_dir, TableCount};
-use crate::rules::text::normalize_name;
-use crate::rules::{
-    BuyerAlias, CatalogItem, ContractPrice, Crossref, CrossrefOrigin, Customer, ImportError,
-    ImportReport, MasterData, MasterRows, UomAlias,
+use crate::master::text::{fold_unit, normalize_name};
+use crate::master::{
+    check_references, read_master_dir, BuyerAlias, CatalogItem, ContractPrice, Crossref,
+    CrossrefOrigin, Customer, ImportReport, MasterData, MasterRows, ReadError, RowError,
+    TableCount, UomAlias,
 };
+
+/// Why an import did not happen. In every case nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The files: unreadable, absent, or with bad rows (all of them listed).
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The database failed during the import; the transaction was rolled back.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl ImportError {
+    /// The bad rows, when that is why the import was refused (a problem with the input,
+    /// not with the installation).
+    pub fn bad_rows(&self) -> Option<&[RowError]> {
+        match self {
+            ImportError::Read(ReadError::BadRows(rows)) => Some(rows),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(e: rusqlite::Error) -> Self {
+        ImportError::Store(StoreError::Sql(e))
+    }
+}
 
 fn count(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<usize> {
     conn.query_row(sql, [], |r| r.get::<_, i64>(0))
@@ -56,7 +84,7 @@ impl Store {
         };
         let errors = check_references(&files, &skus, &customers);
         if !errors.is_empty() {
-            return Err(ImportError::BadRows(errors));
+            return Err(ReadError::BadRows(errors).into());
         }
 
         if let Some(rows) = &files.catalog {
@@ -414,7 +442,7 @@ impl Store {
         uom: &str,
         actor: &str,
     ) -> Result<()> {
-        let key = crate::rules::uom::fold(printed);
+        let key = fold_unit(printed);
         let uom = uom.trim();
         if key.is_empty() || uom.is_empty() {
             return Err(StoreError::Conflict(

@@ -32,6 +32,7 @@ pub use audit::AuditEntry;
 pub use cursors::{MailboxCursor, MailboxHealth, MailboxMessage, MailboxSummary};
 pub use documents::{DocStatus, IngestOutcome, StoredEmail};
 pub use layouts::{LayoutRow, NewLayout};
+pub use master::ImportError;
 pub use orders::{NewOrder, OrderRow, StateCounts};
 pub use review::{Claim, QueueRow};
 pub use stats::{customer_table, CustomerStats, Histogram, DECISION_PATHS};
@@ -81,7 +82,7 @@ pub struct Store {
     data_dir: PathBuf,
     /// The master data as last loaded, with the change counter it was loaded at
     /// ([`Store::master`]).
-    master: std::cell::RefCell<Option<(i64, std::sync::Arc<crate::rules::MasterData>)>>,
+    master: std::cell::RefCell<Option<(i64, std::sync::Arc<crate::master::MasterData>)>>,
 }
 
 impl Store {

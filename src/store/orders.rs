@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{audit, now, outbox, Result, Store, StoreError};
+use crate::dedupe::{content_key, po_key, DuplicateHit, DuplicateProbe};
 use crate::domain::{CheckResult, Decision, Exception, ExceptionCode, Order, OrderState};
-use crate::rules::{content_key, po_key, DuplicateHit, DuplicateProbe};
 
 /// An order ready to be recorded.
 #[derive(Debug, Clone)]
@@ -292,7 +292,7 @@ impl Store {
     /// The earlier order `probe` repeats, if any (other than `except_order`): one in review,
     /// accepted or delivered with the same customer (both unknown counts as the same) and the
     /// same normalised PO number, else one created within the window with the same content.
-    /// Used by the duplicate-PO check; see [`crate::rules::duplicate`].
+    /// Used by the duplicate-PO check; see [`crate::dedupe`].
     pub fn find_duplicate(
         &self,
         probe: &DuplicateProbe<'_>,

@@ -1,10 +1,9 @@
-//! Master data: the CSV files (`catalog.csv`, `customers.csv`, `crossref.csv`,
-//! `contract_prices.csv`, and the optional `uom_aliases.csv`) read and validated into rows, and [`MasterData`], the in-memory
-//! indexed snapshot the checks run against. The store (`store/master.rs`) owns the SQL; this
-//! module owns the file format and the indexes.
+//! Reading the master-data CSV files (`catalog.csv`, `customers.csv`, `crossref.csv`,
+//! `contract_prices.csv`, and the optional `uom_aliases.csv`) into validated rows.
 //!
 //! Reading never stops at the first bad row: every problem is collected with its file and line
-//! so one import attempt shows them all, and the store then imports nothing.
+//! so one import attempt shows them all, and the store then imports nothing. The store
+//! (`store/master.rs`) owns the SQL; this module owns the file format.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -12,103 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::text::{canonical_currency, desc_tokens, normalize_code, normalize_name};
-use crate::store::StoreError;
-
-/// One catalog item.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CatalogItem {
-    pub sku: String,
-    pub description: String,
-    /// The unit the price, pack size, minimum and stock are in.
-    pub uom: String,
-    pub unit_price: f64,
-    pub currency: String,
-    /// Orders must be a multiple of this (in `uom`). 1 when not given.
-    pub pack_size: f64,
-    /// Smallest quantity that may be ordered (in `uom`). 0 when not given.
-    pub min_qty: f64,
-    /// Stock snapshot at import; `None` means unknown (not checked).
-    pub stock: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Customer {
-    pub customer_id: String,
-    pub name: String,
-    /// Lower case, without `@`.
-    pub email_domains: Vec<String>,
-    pub currency: Option<String>,
-}
-
-/// Where a cross-reference row came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CrossrefOrigin {
-    /// From `crossref.csv`; replaced by the next import.
-    Import,
-    /// Learned from a reviewer; survives imports.
-    Review,
-}
-
-impl CrossrefOrigin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CrossrefOrigin::Import => "import",
-            CrossrefOrigin::Review => "review",
-        }
-    }
-}
-
-/// A customer's own part number for one of our SKUs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Crossref {
-    pub customer_id: String,
-    pub customer_part: String,
-    pub sku: String,
-    pub origin: CrossrefOrigin,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ContractPrice {
-    pub customer_id: String,
-    pub sku: String,
-    pub unit_price: f64,
-}
-
-/// A buyer name a reviewer confirmed as a customer. `alias` is stored normalised.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BuyerAlias {
-    pub alias: String,
-    pub customer_id: String,
-}
-
-/// A printed unit a reviewer confirmed as a catalog unit for one customer. `printed` is
-/// stored folded ([`super::uom::fold`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UomAlias {
-    pub customer_id: String,
-    pub printed: String,
-    pub uom: String,
-}
-
-/// Master data as plain rows (what the store loads, what a test or benchmark builds).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MasterRows {
-    /// The imported version these rows are, `None` before the first import.
-    pub version: Option<i64>,
-    pub catalog: Vec<CatalogItem>,
-    pub customers: Vec<Customer>,
-    pub crossref: Vec<Crossref>,
-    pub contract_prices: Vec<ContractPrice>,
-    pub buyer_aliases: Vec<BuyerAlias>,
-    /// Units reviewers confirmed per customer (learned; survive imports).
-    pub uom_aliases: Vec<UomAlias>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading the CSV files
-// ---------------------------------------------------------------------------------------------
+use super::text::{canonical_currency, fold_unit};
+use super::{CatalogItem, ContractPrice, Crossref, CrossrefOrigin, Customer, UomAlias};
 
 /// The file names looked for in an import directory.
 pub const CATALOG_CSV: &str = "catalog.csv";
@@ -133,9 +37,10 @@ impl fmt::Display for RowError {
     }
 }
 
-/// Why an import did not happen. In every case nothing was changed.
+/// Why the files of an import directory could not be taken. The store wraps this in its
+/// `ReadError` (with database failures); in every case nothing was imported.
 #[derive(Debug, thiserror::Error)]
-pub enum ImportError {
+pub enum ReadError {
     #[error("reading {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -144,16 +49,10 @@ pub enum ImportError {
     },
     #[error("no master data in {}: expected at least one of catalog.csv, customers.csv, crossref.csv, contract_prices.csv, uom_aliases.csv", dir.display())]
     NoFiles { dir: PathBuf },
+    /// Bad rows, or references to an unknown SKU or customer: all of them, sorted by file
+    /// and line.
     #[error("{}", bad_rows_message(.0))]
     BadRows(Vec<RowError>),
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
-}
-
-impl From<rusqlite::Error> for ImportError {
-    fn from(e: rusqlite::Error) -> Self {
-        ImportError::Store(StoreError::Sql(e))
-    }
 }
 
 fn bad_rows_message(rows: &[RowError]) -> String {
@@ -187,9 +86,9 @@ pub struct MasterFiles {
 /// Read and validate the CSV files in `dir`. Row problems within each file (bad numbers,
 /// empty keys, duplicates, wrong field counts) are all collected into `Err(BadRows)`.
 /// References between files are checked by [`check_references`], which needs the store.
-pub fn read_master_dir(dir: &Path) -> Result<MasterFiles, ImportError> {
+pub fn read_master_dir(dir: &Path) -> Result<MasterFiles, ReadError> {
     if !dir.is_dir() {
-        return Err(ImportError::Io {
+        return Err(ReadError::Io {
             path: dir.to_path_buf(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
         });
@@ -218,13 +117,13 @@ pub fn read_master_dir(dir: &Path) -> Result<MasterFiles, ImportError> {
         && files.uom_aliases.is_none()
         && errors.is_empty()
     {
-        return Err(ImportError::NoFiles {
+        return Err(ReadError::NoFiles {
             dir: dir.to_path_buf(),
         });
     }
     if !errors.is_empty() {
         sort_errors(&mut errors);
-        return Err(ImportError::BadRows(errors));
+        return Err(ReadError::BadRows(errors));
     }
     Ok(files)
 }
@@ -337,12 +236,12 @@ fn read_table(
     file: &'static str,
     cols: &Cols,
     errors: &mut Vec<RowError>,
-) -> Result<Option<Table>, ImportError> {
+) -> Result<Option<Table>, ReadError> {
     let path = dir.join(file);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(ImportError::Io { path, source }),
+        Err(source) => return Err(ReadError::Io { path, source }),
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let err = |line: u64, message: String| RowError {
@@ -672,7 +571,7 @@ fn parse_uom_aliases(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, UomAlia
             ok: true,
         };
         let customer_id = rc.required("customer_id", t.get(rec, "customer_id"));
-        let printed = super::uom::fold(&rc.required("printed", t.get(rec, "printed")));
+        let printed = fold_unit(&rc.required("printed", t.get(rec, "printed")));
         let uom = rc.required("uom", t.get(rec, "uom"));
         dup_check(
             &mut seen,
@@ -764,301 +663,4 @@ fn parse_contract(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, ContractPr
         }
     }
     out
-}
-
-// ---------------------------------------------------------------------------------------------
-// The indexed snapshot
-// ---------------------------------------------------------------------------------------------
-
-/// Index of an item in [`MasterData`]'s catalog.
-pub(crate) type ItemId = u32;
-
-/// An in-memory, indexed snapshot of the master data, built once (`Store::load_master` or
-/// [`MasterData::build`]) and shared by many `check` calls. Read-only and `Sync`.
-#[derive(Debug, Default)]
-pub struct MasterData {
-    pub(crate) version: Option<i64>,
-    pub(crate) items: Vec<CatalogItem>,
-    pub(crate) by_sku: HashMap<String, ItemId>,
-    /// Normalised code -> items (more than one: ambiguous, never an automatic match).
-    pub(crate) by_norm: HashMap<String, Vec<ItemId>>,
-    /// Normalised code of each item, by `ItemId`.
-    pub(crate) norm_codes: Vec<String>,
-    /// Trigram of normalised codes (padded) -> items containing it, ascending.
-    pub(crate) code_grams: HashMap<u32, Vec<ItemId>>,
-    /// Description token -> id; postings by token id; idf by token id.
-    pub(crate) token_ids: HashMap<String, u32>,
-    pub(crate) token_postings: Vec<Vec<ItemId>>,
-    pub(crate) token_idf: Vec<f32>,
-    /// Distinct token ids of each item's description, sorted; and their idf sum.
-    pub(crate) item_tokens: Vec<Vec<u32>>,
-    pub(crate) item_weight: Vec<f32>,
-    pub(crate) customers: Vec<Customer>,
-    pub(crate) customer_by_id: HashMap<String, usize>,
-    pub(crate) customer_by_domain: HashMap<String, usize>,
-    /// Normalised name (or learned alias) -> customer; `None`: two customers share it.
-    pub(crate) customer_by_name: HashMap<String, Option<usize>>,
-    /// (customer_id, part as printed) -> sku, and (customer_id, normalised part) -> sku
-    /// (`None` when two parts normalise alike to different SKUs).
-    pub(crate) crossref_exact: HashMap<(String, String), String>,
-    pub(crate) crossref_norm: HashMap<(String, String), Option<String>>,
-    pub(crate) contract: HashMap<(String, String), f64>,
-    /// (customer_id, folded printed unit) -> unit code, learned from reviewers.
-    pub(crate) uom_aliases: HashMap<(String, String), String>,
-}
-
-/// Pack three bytes into a trigram key.
-pub(crate) fn gram_key(a: u8, b: u8, c: u8) -> u32 {
-    (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c)
-}
-
-/// The distinct trigrams of a normalised code, padded with `\x01` at the start and `\x02` at
-/// the end so prefixes and suffixes count.
-pub(crate) fn code_grams(norm: &str) -> Vec<u32> {
-    let mut padded = Vec::with_capacity(norm.len() + 2);
-    padded.push(1u8);
-    padded.extend_from_slice(norm.as_bytes());
-    padded.push(2u8);
-    let mut grams: Vec<u32> = padded
-        .windows(3)
-        .map(|w| gram_key(w[0], w[1], w[2]))
-        .collect();
-    grams.sort_unstable();
-    grams.dedup();
-    grams
-}
-
-impl MasterData {
-    /// Build the indexes. Rows referring to unknown SKUs or customers are ignored (they can
-    /// only be learned rows whose SKU has since left the catalog).
-    pub fn build(rows: MasterRows) -> MasterData {
-        let mut m = MasterData {
-            version: rows.version,
-            ..MasterData::default()
-        };
-        let n = rows.catalog.len();
-        m.items = rows.catalog;
-        m.by_sku.reserve(n);
-        m.norm_codes.reserve(n);
-        for (i, item) in m.items.iter().enumerate() {
-            let id = i as ItemId;
-            m.by_sku.insert(item.sku.clone(), id);
-            let norm = normalize_code(&item.sku);
-            if !norm.is_empty() {
-                m.by_norm.entry(norm.clone()).or_default().push(id);
-                for g in code_grams(&norm) {
-                    m.code_grams.entry(g).or_default().push(id);
-                }
-            }
-            m.norm_codes.push(norm);
-            let mut toks: Vec<u32> = desc_tokens(&item.description)
-                .into_iter()
-                .map(|t| {
-                    let next = m.token_ids.len() as u32;
-                    *m.token_ids.entry(t).or_insert(next)
-                })
-                .collect();
-            toks.sort_unstable();
-            toks.dedup();
-            for &t in &toks {
-                if t as usize >= m.token_postings.len() {
-                    m.token_postings.resize_with(t as usize + 1, Vec::new);
-                }
-                m.token_postings[t as usize].push(id);
-            }
-            m.item_tokens.push(toks);
-        }
-        let total = n.max(1) as f32;
-        m.token_idf = m
-            .token_postings
-            .iter()
-            .map(|p| (1.0 + total / p.len().max(1) as f32).ln())
-            .collect();
-        m.item_weight = m
-            .item_tokens
-            .iter()
-            .map(|ts| ts.iter().map(|&t| m.token_idf[t as usize]).sum())
-            .collect();
-
-        m.customers = rows.customers;
-        for (i, c) in m.customers.iter().enumerate() {
-            m.customer_by_id.insert(c.customer_id.clone(), i);
-            for d in &c.email_domains {
-                m.customer_by_domain.entry(d.clone()).or_insert(i);
-            }
-            let key = normalize_name(&c.name);
-            if !key.is_empty() {
-                m.customer_by_name
-                    .entry(key)
-                    .and_modify(|e| {
-                        if *e != Some(i) {
-                            *e = None
-                        }
-                    })
-                    .or_insert(Some(i));
-            }
-        }
-        for a in rows.buyer_aliases {
-            let Some(&i) = m.customer_by_id.get(&a.customer_id) else {
-                continue;
-            };
-            let key = normalize_name(&a.alias);
-            if !key.is_empty() {
-                // A reviewer's alias overrides a name clash.
-                m.customer_by_name.insert(key, Some(i));
-            }
-        }
-        // Learned rows first so an imported row with the same key (cannot exist in the
-        // store, but can in hand-built rows) does not override them.
-        let mut xrefs = rows.crossref;
-        xrefs.sort_by_key(|x| x.origin != CrossrefOrigin::Review);
-        for x in xrefs {
-            if !m.by_sku.contains_key(&x.sku) || !m.customer_by_id.contains_key(&x.customer_id) {
-                continue;
-            }
-            let nk = (x.customer_id.clone(), normalize_code(&x.customer_part));
-            if !nk.1.is_empty() {
-                match m.crossref_norm.get_mut(&nk) {
-                    Some(e) => {
-                        if e.as_deref() != Some(x.sku.as_str()) {
-                            *e = None;
-                        }
-                    }
-                    None => {
-                        m.crossref_norm.insert(nk, Some(x.sku.clone()));
-                    }
-                }
-            }
-            m.crossref_exact
-                .entry((x.customer_id, x.customer_part))
-                .or_insert(x.sku);
-        }
-        for c in rows.contract_prices {
-            m.contract.insert((c.customer_id, c.sku), c.unit_price);
-        }
-        for u in rows.uom_aliases {
-            let key = super::uom::fold(&u.printed);
-            m.uom_aliases.insert((u.customer_id, key), u.uom);
-        }
-        m
-    }
-
-    /// The imported version this snapshot is, `None` if nothing was ever imported.
-    pub fn version(&self) -> Option<i64> {
-        self.version
-    }
-
-    pub fn item(&self, sku: &str) -> Option<&CatalogItem> {
-        self.by_sku.get(sku).map(|&i| &self.items[i as usize])
-    }
-
-    pub fn customer(&self, customer_id: &str) -> Option<&Customer> {
-        self.customer_by_id
-            .get(customer_id)
-            .map(|&i| &self.customers[i])
-    }
-
-    pub fn catalog_len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn customers(&self) -> &[Customer] {
-        &self.customers
-    }
-
-    /// The unit code a reviewer confirmed for `printed` (folded) from `customer_id`.
-    pub fn uom_alias(&self, customer_id: &str, printed: &str) -> Option<&str> {
-        if self.uom_aliases.is_empty() {
-            return None;
-        }
-        self.uom_aliases
-            .get(&(customer_id.to_string(), printed.to_string()))
-            .map(String::as_str)
-    }
-
-    /// The contract price of `sku` for `customer_id`, if there is one.
-    pub fn contract_price(&self, customer_id: &str, sku: &str) -> Option<f64> {
-        self.contract
-            .get(&(customer_id.to_string(), sku.to_string()))
-            .copied()
-    }
-
-    /// The SKU a customer's part number maps to: the part as printed first, then normalised
-    /// (only when the normalised form is unambiguous).
-    pub fn crossref(&self, customer_id: &str, part: &str) -> Option<&str> {
-        let part = part.trim();
-        if let Some(s) = self
-            .crossref_exact
-            .get(&(customer_id.to_string(), part.to_string()))
-        {
-            return Some(s);
-        }
-        let norm = normalize_code(part);
-        if norm.is_empty() {
-            return None;
-        }
-        self.crossref_norm
-            .get(&(customer_id.to_string(), norm))
-            .and_then(|s| s.as_deref())
-    }
-}
-
-/// What an import did, for people (`Display`) and for `--json` (`Serialize`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ImportReport {
-    /// The new master-data version.
-    pub version: i64,
-    pub imported_at: String,
-    pub source_dir: String,
-    pub catalog: TableCount,
-    pub customers: TableCount,
-    pub crossref: TableCount,
-    pub contract_prices: TableCount,
-    /// Cross-references learned from reviewers, kept across the import.
-    pub learned_crossref: usize,
-    /// Rows of crossref.csv not applied because a learned row has the same customer part.
-    pub crossref_overridden_by_learned: usize,
-}
-
-/// Rows of one table after an import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct TableCount {
-    /// Rows read from the file, `None` when the file was absent (previous rows kept).
-    pub imported: Option<usize>,
-    /// Rows in the table now.
-    pub total: usize,
-}
-
-impl fmt::Display for ImportReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "master data version {} imported from {}",
-            self.version, self.source_dir
-        )?;
-        for (file, c) in [
-            (CATALOG_CSV, self.catalog),
-            (CUSTOMERS_CSV, self.customers),
-            (CROSSREF_CSV, self.crossref),
-            (CONTRACT_PRICES_CSV, self.contract_prices),
-        ] {
-            match c.imported {
-                Some(n) => writeln!(f, "  {file:<20} {n} rows")?,
-                None => writeln!(f, "  {file:<20} absent: kept the previous {} rows", c.total)?,
-            }
-        }
-        write!(
-            f,
-            "  learned cross-references kept: {}",
-            self.learned_crossref
-        )?;
-        if self.crossref_overridden_by_learned > 0 {
-            write!(
-                f,
-                " ({} rows of crossref.csv were overridden by them)",
-                self.crossref_overridden_by_learned
-            )?;
-        }
-        Ok(())
-    }
 }

@@ -6,8 +6,12 @@
 //! other unknown-customer orders), so an unknown customer's re-send is flagged too.
 //!
 //! The lookup itself is done by the caller (the store), behind [`DuplicateLookup`]; a lookup
-//! that fails is not "no duplicate": [`super::checks::duplicate`] raises `duplicate_po` with the
-//! error, so an order whose duplicate check could not run is never accepted.
+//! that fails is not "no duplicate": the rules' duplicate check (`rules/checks.rs`) raises
+//! `duplicate_po` with the error, so an order whose duplicate check could not run is never
+//! accepted.
+//!
+//! A leaf module: the store (which stores the keys and answers a [`DuplicateProbe`]) and the
+//! rules (which ask) both depend on it.
 
 use std::sync::LazyLock;
 
