@@ -289,13 +289,19 @@ fn label_of(doc: &Doc, f: &Found) -> Option<(Vec<W>, bool)> {
             .take(1)
             .any(|l| {
                 l.words.iter().any(|w| {
-                    (w.bbox[0] - x).abs() <= doc.line_h && w.text.chars().any(char::is_alphabetic)
+                    (w.bbox[0] - x).abs() <= doc.line_h
+                        && w.text.chars().any(char::is_alphabetic)
+                        && !w.text.chars().any(|c| c.is_ascii_digit())
                 })
             })
     };
-    let left_is_a_value = left
-        .first()
-        .is_some_and(|w| under_labels(w.bbox[0]) && under_labels(first.bbox[0]));
+    // "Date Issued  18 May, 2023" under "PO #  B94412" is a label beside its value: the
+    // word over the value is a value itself (digits), and a word ending in ':' is a label.
+    let left_is_a_value = left.first().is_some_and(|w| {
+        under_labels(w.bbox[0])
+            && under_labels(first.bbox[0])
+            && !left.iter().any(|w| w.text.ends_with(':'))
+    });
     if !left.is_empty() && !left_is_a_value {
         return Some((left, true));
     }

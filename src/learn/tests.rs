@@ -274,3 +274,24 @@ fn a_value_in_a_row_of_values_under_a_row_of_labels_is_placed_by_the_label_over_
     assert_eq!(label("order_date").as_deref(), Some("PO Date"));
     assert!(label("po_number").is_some_and(|l| l.starts_with("Order")));
 }
+
+#[test]
+fn a_label_beside_its_value_stays_its_label_under_another_label_value_pair() {
+    let d = doc("ACME INDUSTRIAL SUPPLY                 PURCHASE ORDER\n\
+                 \n\
+                 PO #            B94412\n\
+                 Date Issued     18/05/2023\n");
+    let order = Order {
+        po_number: Some(Field::certain("B94412".into())),
+        order_date: chrono::NaiveDate::from_ymd_opt(2023, 5, 18).map(Field::certain),
+        ..Order::default()
+    };
+    let rules = fields::learn(&order, &d, None, None);
+    let label = |f: &str| {
+        rules
+            .iter()
+            .find(|r| r.field == f)
+            .map(|r| r.label.join(" "))
+    };
+    assert_eq!(label("order_date").as_deref(), Some("Date Issued"));
+}
