@@ -1,11 +1,21 @@
 //! Glyphs to words, lines and blocks: the page layout step shared by every positioned input.
 //!
-//! A PDF gives us glyphs (one character or ligature each, with its origin, advance and size);
-//! this module groups them the way `pdftotext` does for simple pages: glyphs are grouped into
-//! lines by baseline, sorted by x within a line, and split into words on space glyphs and on
-//! gaps wider than a fraction of the font size. Consecutive lines with similar spacing form a
-//! block. Text that runs in another direction (rotated pages, vertical labels) is laid out in its
-//! own frame and mapped back to page coordinates.
+//! A PDF gives us glyphs (one character or ligature each, with its origin, advance and size) in
+//! the order the content stream draws them. This module groups them the way `pdftotext` does:
+//! 1. [`attach_diacritics`]: an accent drawn as a glyph of its own over a letter (TeX, some
+//!    legacy producers) joins that letter (`A` + `¨` -> `Ä`);
+//! 2. [`stream_runs`]: consecutive glyphs of the stream that continue one another on one
+//!    baseline form a run (a run ends where the stream jumps back or to another baseline);
+//! 3. [`group_lines`]: runs are grouped into lines by baseline, but a run never joins a line
+//!    holding a run it overlaps horizontally: two texts printed at overlapping heights (a
+//!    letterhead beside an address, a word drawn over a rule of underscores) stay two lines
+//!    instead of being interleaved character by character. A run that repeats an overlapped run
+//!    a hair to the side (fake bold) is dropped;
+//! 4. each line is sorted by x and split into words on space glyphs and on gaps wider than a
+//!    fraction of the font size. Consecutive lines with similar spacing form a block.
+//!
+//! Text that runs in another direction (rotated pages, vertical labels) is laid out in its own
+//! frame and mapped back to page coordinates.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -37,6 +47,21 @@ const DESCENT: f32 = 0.2;
 const WORD_GAP: f32 = 0.15;
 /// Baselines closer than this fraction of the font size are on the same line.
 const LINE_TOL: f32 = 0.45;
+/// A glyph continues the stream's current run when its baseline is within this fraction of the
+/// font size of the run's ...
+const RUN_BASELINE_TOL: f32 = 0.2;
+/// ... and it starts no further back than this fraction of the font size from the run's end
+/// (kerning and tight tracking draw glyphs slightly over one another).
+const RUN_BACKSTEP: f32 = 0.3;
+/// Two runs overlap when their inked extents share more than this fraction of the smaller font
+/// size along the line.
+const RUN_OVERLAP: f32 = 0.3;
+/// A run that repeats an overlapped run's text starting within this fraction of the font size
+/// of it is a fake-bold copy.
+const FAKE_BOLD_SHIFT: f32 = 0.2;
+/// A run looks for a line among this many most recent lines within [`LINE_TOL`] (bounds the
+/// work on hostile pages that draw thousands of runs over one another).
+const LINE_CANDIDATES: usize = 8;
 
 /// Unit vector of reading direction `dir` in display space.
 fn dir_vec(dir: u8) -> (f32, f32) {
@@ -73,15 +98,44 @@ struct FLine<'a> {
     v: f32,
     size: f32,
     glyphs: Vec<FGlyph<'a>>,
+    /// Inked extents (u0, u1) of the line's runs, sorted and (within [`RUN_OVERLAP`]) disjoint.
+    spans: Vec<(f32, f32)>,
+}
+
+/// Glyphs the content stream draws one after another along one baseline.
+struct Run<'a> {
+    v: f32,
+    size: f32,
+    /// Where the next glyph would start.
+    end: f32,
+    glyphs: Vec<FGlyph<'a>>,
+}
+
+impl Run<'_> {
+    /// Extent of the run's non-space glyphs, if it has any.
+    fn ink(&self) -> Option<(f32, f32)> {
+        let mut ink = self.glyphs.iter().filter(|g| !g.space);
+        let first = ink.next()?;
+        Some(ink.fold((first.u0, first.u1), |(a, b), g| (a.min(g.u0), b.max(g.u1))))
+    }
+
+    fn text(&self) -> String {
+        self.glyphs
+            .iter()
+            .filter(|g| !g.space)
+            .map(|g| g.text)
+            .collect()
+    }
 }
 
 /// Build the words of one page, in reading order, with line and block ids.
 pub fn build_words(glyphs: &[Glyph]) -> Vec<Word> {
+    let glyphs = attach_diacritics(glyphs);
     let mut out = Vec::new();
     let mut next_line = 0u32;
     let mut next_block = 0u32;
     for dir in 0u8..4 {
-        let mut fg: Vec<FGlyph> = glyphs
+        let fg: Vec<FGlyph> = glyphs
             .iter()
             .filter(|g| g.dir == dir)
             .filter(|g| g.size.is_finite() && g.size > 0.1 && g.x.is_finite() && g.y.is_finite())
@@ -105,23 +159,7 @@ pub fn build_words(glyphs: &[Glyph]) -> Vec<Word> {
         if fg.is_empty() {
             continue;
         }
-        fg.sort_by(|a, b| a.v.total_cmp(&b.v));
-        let mut lines: Vec<FLine> = Vec::new();
-        for g in fg {
-            match lines.last_mut() {
-                Some(l) if (g.v - l.v).abs() <= LINE_TOL * l.size.max(g.size) => {
-                    if !g.space && g.size > l.size {
-                        l.size = g.size;
-                    }
-                    l.glyphs.push(g);
-                }
-                _ => lines.push(FLine {
-                    v: g.v,
-                    size: g.size,
-                    glyphs: vec![g],
-                }),
-            }
-        }
+        let lines = group_lines(stream_runs(fg));
         let mut prev: Option<(f32, f32, f32, f32, f32)> = None; // v, size, u0, u1, gap
         for mut line in lines {
             line.glyphs.sort_by(|a, b| a.u0.total_cmp(&b.u0));
@@ -175,6 +213,214 @@ pub fn build_words(glyphs: &[Glyph]) -> Vec<Word> {
     out
 }
 
+/// The combining mark an accent glyph puts on the letter it is drawn over: a combining mark
+/// itself, or a spacing accent (TeX and some legacy fonts draw `¨` over `A` as two glyphs).
+fn combining_form(text: &str) -> Option<char> {
+    let mut chars = text.chars();
+    let c = chars.next()?;
+    if chars.next().is_some() {
+        return None;
+    }
+    Some(match c {
+        '\u{0060}' | '\u{02CB}' => '\u{0300}',
+        '\u{00B4}' | '\u{02CA}' => '\u{0301}',
+        '\u{005E}' | '\u{02C6}' => '\u{0302}',
+        '\u{007E}' | '\u{02DC}' => '\u{0303}',
+        '\u{00AF}' | '\u{02C9}' => '\u{0304}',
+        '\u{02D8}' => '\u{0306}',
+        '\u{02D9}' => '\u{0307}',
+        '\u{00A8}' => '\u{0308}',
+        '\u{02DA}' => '\u{030A}',
+        '\u{02DD}' => '\u{030B}',
+        '\u{02C7}' => '\u{030C}',
+        '\u{00B8}' => '\u{0327}',
+        '\u{02DB}' => '\u{0328}',
+        '\u{0300}'..='\u{036F}' => c,
+        _ => return None,
+    })
+}
+
+/// Step 1: an accent glyph drawn over the letter just before or after it in the stream becomes
+/// part of that letter (`A` + `¨` -> `Ä`), as poppler composes them. An accent over no letter
+/// stays as it is.
+fn attach_diacritics(glyphs: &[Glyph]) -> Vec<Glyph> {
+    if !glyphs.iter().any(|g| combining_form(&g.text).is_some()) {
+        return glyphs.to_vec();
+    }
+    let mut out: Vec<Glyph> = glyphs.to_vec();
+    let mut gone = vec![false; out.len()];
+    for i in 0..out.len() {
+        let Some(accent) = out.get(i) else { break };
+        let Some(mark) = combining_form(&accent.text) else {
+            continue;
+        };
+        let (au, av) = to_frame(accent.dir, accent.x, accent.y);
+        let centre = au + accent.advance.max(0.0) / 2.0;
+        let size = accent.size;
+        let dir = accent.dir;
+        let over = |j: usize, gone: &[bool]| {
+            let Some(b) = out.get(j) else { return false };
+            if gone.get(j).copied().unwrap_or(true)
+                || b.dir != dir
+                || combining_form(&b.text).is_some()
+                || b.text.chars().all(char::is_whitespace)
+            {
+                return false;
+            }
+            let (bu, bv) = to_frame(b.dir, b.x, b.y);
+            let slack = 0.1 * b.size;
+            (bv - av).abs() <= size.max(b.size)
+                && centre >= bu - slack
+                && centre <= bu + b.advance.max(0.0) + slack
+        };
+        let base = [i + 1, i.wrapping_sub(1)]
+            .into_iter()
+            .find(|&j| over(j, &gone));
+        if let Some(j) = base {
+            if let Some(b) = out.get_mut(j) {
+                b.text.push(mark);
+                b.text = b.text.nfc().collect();
+            }
+            if let Some(g) = gone.get_mut(i) {
+                *g = true;
+            }
+        }
+    }
+    out.into_iter()
+        .zip(gone)
+        .filter(|(_, g)| !g)
+        .map(|(x, _)| x)
+        .collect()
+}
+
+/// Step 2: cut the glyphs (in content-stream order) into runs.
+fn stream_runs(glyphs: Vec<FGlyph>) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for g in glyphs {
+        match runs.last_mut() {
+            Some(r)
+                if (g.v - r.v).abs() <= RUN_BASELINE_TOL * r.size.max(g.size)
+                    && g.u0 >= r.end - RUN_BACKSTEP * r.size.max(g.size) =>
+            {
+                r.end = r.end.max(g.u1);
+                if !g.space && g.size > r.size {
+                    r.size = g.size;
+                }
+                r.glyphs.push(g);
+            }
+            _ => runs.push(Run {
+                v: g.v,
+                size: g.size,
+                end: g.u1,
+                glyphs: vec![g],
+            }),
+        }
+    }
+    runs
+}
+
+/// Step 3: runs into lines, top to bottom; a run joins the nearest line on its baseline that
+/// holds no run it overlaps.
+fn group_lines(mut runs: Vec<Run>) -> Vec<FLine> {
+    // Stable: runs on one baseline keep their stream order.
+    runs.sort_by(|a, b| a.v.total_cmp(&b.v));
+    let mut lines: Vec<FLine> = Vec::new();
+    let mut texts: Vec<Vec<(f32, f32, String)>> = Vec::new(); // per line: fake-bold candidates
+    for run in runs {
+        let ink = run.ink();
+        let mut best: Option<(usize, f32)> = None;
+        let mut fake_bold = false;
+        for (i, l) in lines.iter().enumerate().rev().take(LINE_CANDIDATES) {
+            // Lines are made top to bottom: the first one too far up ends the search.
+            let dv = (run.v - l.v).abs();
+            if dv > LINE_TOL * l.size.max(run.size) {
+                break;
+            }
+            let clash = ink.is_some_and(|span| overlapping(&l.spans, span, run.size.min(l.size)));
+            if !clash {
+                if best.is_none_or(|(_, d)| dv < d) {
+                    best = Some((i, dv));
+                }
+                continue;
+            }
+            let shift = FAKE_BOLD_SHIFT * run.size;
+            if let (Some((u0, _)), Some(seen)) = (ink, texts.get(i)) {
+                let text = run.text();
+                if seen.iter().any(|(s0, sv, t)| {
+                    (s0 - u0).abs() <= shift && (sv - run.v).abs() <= shift && *t == text
+                }) {
+                    fake_bold = true;
+                    break;
+                }
+            }
+        }
+        if fake_bold {
+            continue;
+        }
+        let idx = match best {
+            Some((i, _)) => i,
+            None => {
+                lines.push(FLine {
+                    v: run.v,
+                    size: 0.0,
+                    glyphs: Vec::new(),
+                    spans: Vec::new(),
+                });
+                texts.push(Vec::new());
+                lines.len() - 1
+            }
+        };
+        if let (Some(line), Some(seen)) = (lines.get_mut(idx), texts.get_mut(idx)) {
+            if let Some(span) = ink {
+                let at = line.spans.partition_point(|s| s.0 < span.0);
+                line.spans.insert(at, span);
+                seen.push((span.0, run.v, run.text()));
+            }
+            for g in run.glyphs {
+                if !g.space && g.size > line.size {
+                    line.size = g.size;
+                }
+                line.glyphs.push(g);
+            }
+            if line.size == 0.0 {
+                line.size = run.size;
+            }
+        }
+    }
+    lines
+}
+
+/// Does `span` overlap one of the sorted, disjoint `spans` by more than [`RUN_OVERLAP`] ×
+/// `size` (or by half the shorter of the two, for a span as narrow as a period)?
+fn overlapping(spans: &[(f32, f32)], span: (f32, f32), size: f32) -> bool {
+    let hit = |s: &(f32, f32)| {
+        let shorter = (s.1 - s.0).min(span.1 - span.0).max(0.0);
+        s.1.min(span.1) - s.0.max(span.0) > (RUN_OVERLAP * size).min(0.5 * shorter).max(1e-3)
+    };
+    let at = spans.partition_point(|s| s.0 < span.0);
+    // Spans that start inside `span` (a few; more are a hostile page and count as a clash),
+    // then the ones before it: disjoint, so the nearest ones are the ones that can reach in.
+    let after = spans.get(at..).unwrap_or_default();
+    let inside = after
+        .iter()
+        .take_while(|s| s.0 < span.1)
+        .take(LINE_CANDIDATES + 1);
+    let before = spans
+        .get(..at)
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .take(LINE_CANDIDATES);
+    let mut n_inside = 0;
+    for s in inside {
+        n_inside += 1;
+        if hit(s) || n_inside > LINE_CANDIDATES {
+            return true;
+        }
+    }
+    before.take_while(|s| s.1 > span.0).any(hit)
+}
+
 /// Some fonts come through with a zero width for some glyphs (a `Widths` array pdf-extract
 /// cannot read, e.g. in Google Docs exports); such a glyph would look like a word break before
 /// the next one. Take its advance from where the next glyph starts, when that is plausibly
@@ -200,9 +446,15 @@ fn estimate_missing_widths(glyphs: &mut [FGlyph]) {
 
 /// Characters NFKC would rewrite into something that reads differently on an order: "4mm²"
 /// is not "4mm2", "½" is not "1⁄2", "µF" is the micro sign as printed.
+/// Spacing accents too: NFKC turns `¨` into a space and a combining mark, which would cut the
+/// word in two and leave a mark with nothing to sit on.
 fn keeps_printed_form(c: char) -> bool {
     matches!(c, '\u{00B2}' | '\u{00B3}' | '\u{00B9}' | '\u{00B5}' | '\u{00BC}'..='\u{00BE}'
         | '\u{2070}'..='\u{209F}' | '\u{2150}'..='\u{215F}')
+        || (!c.is_ascii() && {
+            let mut n = std::iter::once(c).nfkc();
+            n.next() == Some(' ') && n.next().is_some()
+        })
 }
 
 /// A glyph's text as a word carries it: NFKC (ligatures, full-width forms and odd spaces become

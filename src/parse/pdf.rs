@@ -332,6 +332,7 @@ impl OutputDev for Collector {
         } else {
             3
         };
+        tracing::trace!(text = ch, x, y, size, advance, dir, "glyph");
         self.glyphs.push(Glyph {
             text: ch.to_string(),
             x: x as f32,

@@ -358,12 +358,83 @@ fn encoding_to_unicode_table(name: &[u8]) -> Vec<u16> {
         b"MacRomanEncoding" => encodings::MAC_ROMAN_ENCODING,
         b"MacExpertEncoding" => encodings::MAC_EXPERT_ENCODING,
         b"WinAnsiEncoding" => encodings::WIN_ANSI_ENCODING,
-        _ => panic!("unexpected encoding {:?}", pdf_to_utf8(name))
+        // po-intake: StandardEncoding is a valid name too, and an unknown name is ignored (as
+        // poppler does) instead of panicking.
+        b"StandardEncoding" => encodings::STANDARD_ENCODING,
+        b"SymbolEncoding" => encodings::SYMBOL_ENCODING,
+        _ => encodings::STANDARD_ENCODING,
     };
-    let encoding_table = encoding.iter()
-        .map(|x| if let &Some(x) = x { glyphnames::name_to_unicode(x).unwrap() } else { 0 })
-        .collect();
-    encoding_table
+    names_to_unicode_table(&encoding)
+}
+
+/// po-intake: a glyph name as text: the Adobe Glyph List, then the AGL specification's forms
+/// (`uniXXXX[YYYY...]`, `uXXXX[XX]`, ligatures joined by `_`, a `.suffix` dropped), so that a
+/// ligature glyph (`f_f_i`, `uniFB01`) comes out as its letters, never as nothing.
+fn glyph_name_to_string(name: &str) -> Option<String> {
+    if let Some(u) = glyphnames::name_to_unicode(name) {
+        return String::from_utf16(&[u]).ok();
+    }
+    let base = name.split('.').next().unwrap_or(name);
+    if base.is_empty() {
+        return None;
+    }
+    if base != name {
+        if let Some(u) = glyphnames::name_to_unicode(base) {
+            return String::from_utf16(&[u]).ok();
+        }
+    }
+    if base.contains('_') {
+        let parts: Option<Vec<String>> = base.split('_').map(glyph_name_to_string).collect();
+        return parts.map(|p| p.concat()).filter(|s| !s.is_empty());
+    }
+    let hex_chars = |h: &str, width: usize| -> Option<String> {
+        if h.is_empty() || h.len() % width != 0 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let mut out = String::new();
+        for i in (0..h.len()).step_by(width) {
+            let v = u32::from_str_radix(h.get(i..i + width)?, 16).ok()?;
+            out.push(char::from_u32(v)?);
+        }
+        Some(out)
+    };
+    if let Some(h) = base.strip_prefix("uni") {
+        return hex_chars(h, 4);
+    }
+    if let Some(h) = base.strip_prefix('u') {
+        if (4..=6).contains(&h.len()) {
+            return hex_chars(h, h.len());
+        }
+    }
+    None
+}
+
+fn names_to_unicode_table(encoding: &[Option<&str>; 256]) -> Vec<u16> {
+    encoding.iter()
+        .map(|x| x.and_then(glyphnames::name_to_unicode).unwrap_or(0))
+        .collect()
+}
+
+/* po-intake: the base of an /Encoding dictionary without /BaseEncoding. "The base encoding is
+   the font program's built-in encoding [for an embedded font] ... otherwise StandardEncoding
+   for a nonsymbolic font" (PDF 32000 9.6.6.1); TrueType fonts are read with WinAnsiEncoding,
+   as poppler does. pdf-extract used PDFDocEncoding, whose codes 0x18-0x1F are spacing accents:
+   TeX fonts keep their ligatures (ff fi fl ffi ffl) at 0x1B-0x1F, which then came out as accents
+   and, after NFKC, as a space and a combining mark. */
+fn builtin_base_table(subtype: &str, builtin: Option<&HashMap<u32, Vec<u8>>>) -> Vec<u16> {
+    let mut table = if subtype == "TrueType" {
+        names_to_unicode_table(&encodings::WIN_ANSI_ENCODING)
+    } else {
+        names_to_unicode_table(&encodings::STANDARD_ENCODING)
+    };
+    if let Some(builtin) = builtin {
+        for (code, name) in builtin {
+            if let (Some(slot), Some(u)) = (table.get_mut(*code as usize), glyphnames::name_to_unicode(&pdf_to_utf8(name))) {
+                *slot = u;
+            }
+        }
+    }
+    table
 }
 
 /* "Glyphs in the font are selected by single-byte character codes obtained from a string that
@@ -390,7 +461,7 @@ impl<'a> PdfSimpleFont<'a> {
                     Some(&Object::Stream(ref s)) => {
                         let s = get_contents(s);
                         //dlog!("font contents {:?}", pdf_to_utf8(&s));
-                        type1_encoding = Some(type1_encoding_parser::get_encoding_map(&s).expect("encoding"));
+                        type1_encoding = std::panic::catch_unwind(|| type1_encoding_parser::get_encoding_map(&s)).ok().and_then(|r| r.ok());
                     }
                     _ => { dlog!("font file {:?}", file) }
                 }
@@ -451,18 +522,15 @@ impl<'a> PdfSimpleFont<'a> {
             //dlog!("charset {:?}", charset);
         }
 
-        let mut unicode_map = match unicode_map {
-            Some(mut unicode_map) => {
-                unicode_map.extend(get_unicode_map(doc, font).unwrap_or(HashMap::new()));
-                Some(unicode_map)
-            }
-            None => {
-                get_unicode_map(doc, font)
-            }
-        };
+        // po-intake: the map read from a CFF program is the font's built-in encoding, which the
+        // /Differences override; ToUnicode overrides both. Keep them apart until the
+        // Differences are known.
+        let mut program_map: Option<HashMap<u32, String>> = unicode_map;
+        let to_unicode = get_unicode_map(doc, font);
 
 
         let mut encoding_table = None;
+        let mut diff_map: HashMap<u32, String> = HashMap::new();
         match encoding {
             Some(&Object::Name(ref encoding_name)) => {
                 dlog!("encoding {:?}", pdf_to_utf8(encoding_name));
@@ -474,66 +542,49 @@ impl<'a> PdfSimpleFont<'a> {
                     dlog!("BaseEncoding {:?}", base_encoding);
                     encoding_to_unicode_table(base_encoding)
                 } else {
-                    Vec::from(PDFDocEncoding)
+                    builtin_base_table(&subtype, type1_encoding.as_ref())
                 };
                 let differences = maybe_get_array(doc, encoding, b"Differences");
                 if let Some(differences) = differences {
                     dlog!("Differences");
-                    let mut code = 0;
+                    let mut code: i64 = 0;
                     for o in differences {
                         let o = maybe_deref(doc, o);
                         match o {
                             &Object::Integer(i) => { code = i; },
                             &Object::Name(ref n) => {
                                 let name = pdf_to_utf8(&n);
-                                // XXX: names of Type1 fonts can map to arbitrary strings instead of real
-                                // unicode names, so we should probably handle this differently
-                                let unicode = glyphnames::name_to_unicode(&name);
-                                if let Some(unicode) = unicode{
-                                    table[code as usize] = unicode;
-                                    if let Some(ref mut unicode_map) = unicode_map {
-                                        let be = [unicode];
-                                        match unicode_map.entry(code as u32) {
-                                            // If there's a unicode table entry missing use one based on the name
-                                            Entry::Vacant(v) => { v.insert(String::from_utf16(&be).unwrap()); }
-                                            Entry::Occupied(e) => {
-                                                if e.get() != &String::from_utf16(&be).unwrap() {
-                                                    let normal_match  = e.get().nfkc().eq(String::from_utf16(&be).unwrap().nfkc());
-                                                    if !normal_match {
-                                                        warn!("Unicode mismatch {} {} {:?} {:?} {:?}", normal_match, name, e.get(), String::from_utf16(&be), be);
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                } else {
-                                    match unicode_map {
-                                        Some(ref mut unicode_map) if base_name.contains("FontAwesome") => {
-                                            // the fontawesome tex package will use glyph names that don't have a corresponding unicode
-                                            // code point, so we'll use an empty string instead. See issue #76
-                                            match unicode_map.entry(code as u32) {
-                                                Entry::Vacant(v) => { v.insert("".to_owned()); }
-                                                Entry::Occupied(e) => {
-                                                    panic!("unexpected entry in unicode map")
-                                                }
-                                            }
-                                        }
-                                        _ => {
-                                            warn!("unknown glyph name '{}' for font {}", name, base_name);
-                                        }
-                                    }
+                                // po-intake: a glyph name from the Differences replaces what the
+                                // font program's built-in encoding says for that code.
+                                if let Some(ref mut program_map) = program_map {
+                                    program_map.remove(&(code as u32));
                                 }
-                                dlog!("{} = {} ({:?})", code, name, unicode);
-                                if let Some(ref mut unicode_map) = unicode_map {
-                                    // The unicode map might not have the code in it, but the code might
-                                    // not be used so we don't want to panic here.
-                                    // An example of this is the 'suppress' character in the TeX Latin Modern font.
-                                    // This shows up in https://arxiv.org/pdf/2405.01295v1.pdf
-                                    dlog!("{} {:?}", code, unicode_map.get(&(code as u32)));
+                                match glyph_name_to_string(&name) {
+                                    Some(text) => {
+                                        if let Some(slot) = table.get_mut(code as usize) {
+                                            // One UTF-16 unit fits the table; longer names
+                                            // (ligatures such as f_f_i, uniXXXXYYYY) go to the map.
+                                            let units: Vec<u16> = text.encode_utf16().collect();
+                                            if units.len() == 1 {
+                                                *slot = units[0];
+                                            } else {
+                                                *slot = 0;
+                                                diff_map.insert(code as u32, text);
+                                            }
+                                        }
+                                    }
+                                    None if base_name.contains("FontAwesome") => {
+                                        // the fontawesome tex package will use glyph names that don't have a corresponding unicode
+                                        // code point, so we'll use an empty string instead. See issue #76
+                                        diff_map.insert(code as u32, String::new());
+                                    }
+                                    None => {
+                                        warn!("unknown glyph name '{}' for font {}", name, base_name);
+                                    }
                                 }
                                 code += 1;
                             }
-                            _ => { panic!("wrong type {:?}", o); }
+                            _ => { dlog!("unexpected object in Differences {:?}", o); }
                         }
                     }
                 }
@@ -544,26 +595,33 @@ impl<'a> PdfSimpleFont<'a> {
                 encoding_table = Some(table);
             }
             None => {
-                if let Some(type1_encoding) = type1_encoding {
+                if let Some(type1_encoding) = type1_encoding.as_ref() {
                     let mut table = Vec::from(PDFDocEncoding);
                     dlog!("type1encoding");
                     for (code, name) in type1_encoding {
                         let unicode = glyphnames::name_to_unicode(&pdf_to_utf8(&name));
-                        if let Some(unicode) = unicode {
-                            table[code as usize] = unicode;
+                        if let (Some(unicode), Some(slot)) = (unicode, table.get_mut(*code as usize)) {
+                            *slot = unicode;
                         } else {
                             dlog!("unknown character {}", pdf_to_utf8(&name));
                         }
                     }
                     encoding_table = Some(table)
                 } else if subtype == "TrueType" {
-                    encoding_table = Some(encodings::WIN_ANSI_ENCODING.iter()
-                        .map(|x| if let &Some(x) = x { glyphnames::name_to_unicode(x).unwrap() } else { 0 })
-                        .collect());
+                    encoding_table = Some(names_to_unicode_table(&encodings::WIN_ANSI_ENCODING));
                 }
             }
-            _ => { panic!() }
+            // po-intake: an /Encoding of another type is ignored, not a panic.
+            _ => { dlog!("unexpected encoding {:?}", encoding) }
         }
+        let unicode_map = if program_map.is_none() && to_unicode.is_none() && diff_map.is_empty() {
+            None
+        } else {
+            let mut map = program_map.unwrap_or_default();
+            map.extend(diff_map);
+            map.extend(to_unicode.unwrap_or_default());
+            Some(map)
+        };
 
         let mut width_map = HashMap::new();
         /* "Ordinarily, a font dictionary that refers to one of the standard fonts
@@ -583,7 +641,8 @@ impl<'a> PdfSimpleFont<'a> {
                 width_map.insert((first_char + i) as CharCode, w);
                 i += 1;
             }
-            assert_eq!(first_char + i - 1, last_char);
+            // po-intake: a /Widths array of another length than LastChar says is used as it is.
+            let _ = last_char;
         } else {
             let name = if is_core_font(&base_name) {
                 &base_name
@@ -723,8 +782,8 @@ impl<'a> PdfType3Font<'a> {
                                 // XXX: names of Type1 fonts can map to arbitrary strings instead of real
                                 // unicode names, so we should probably handle this differently
                                 let unicode = glyphnames::name_to_unicode(&name);
-                                if let Some(unicode) = unicode{
-                                    table[code as usize] = unicode;
+                                if let (Some(unicode), Some(slot)) = (unicode, table.get_mut(code as usize)) {
+                                    *slot = unicode;
                                 }
                                 dlog!("{} = {} ({:?})", code, name, unicode);
                                 if let Some(ref unicode_map) = unicode_map {
@@ -732,7 +791,7 @@ impl<'a> PdfType3Font<'a> {
                                 }
                                 code += 1;
                             }
-                            _ => { panic!("wrong type"); }
+                            _ => { dlog!("unexpected object in Differences"); }
                         }
                     }
                 }
@@ -745,23 +804,29 @@ impl<'a> PdfType3Font<'a> {
 
                 encoding_table = Some(table);
             }
-            _ => { panic!() }
+            // po-intake: a Type3 font without an /Encoding dictionary is read by code.
+            _ => { encoding_table = None }
         }
 
-        let first_char: i64 = get(doc, font, b"FirstChar");
-        let last_char: i64 = get(doc, font, b"LastChar");
-        let widths: Vec<f64> = get(doc, font, b"Widths");
+        let first_char: i64 = maybe_get(doc, font, b"FirstChar").unwrap_or(0);
+        let widths: Vec<f64> = maybe_get(doc, font, b"Widths").unwrap_or_default();
+        // po-intake: Type3 widths are in glyph space, which /FontMatrix maps to text space (not
+        // always by 1/1000); keep them in thousandths of text space like other fonts' widths.
+        let scale = maybe_get::<Vec<f64>>(doc, font, b"FontMatrix")
+            .and_then(|m| m.first().copied())
+            .filter(|a| a.is_finite() && *a != 0.0)
+            .map(|a| a.abs() * 1000.0)
+            .unwrap_or(1.0);
 
         let mut width_map = HashMap::new();
 
         let mut i = 0;
-        dlog!("first_char {:?}, last_char: {:?}, widths: {} {:?}", first_char, last_char, widths.len(), widths);
+        dlog!("first_char {:?}, widths: {} {:?}", first_char, widths.len(), widths);
 
         for w in widths {
-            width_map.insert((first_char + i) as CharCode, w);
+            width_map.insert((first_char + i) as CharCode, w * scale);
             i += 1;
         }
-        assert_eq!(first_char + i - 1, last_char);
         PdfType3Font {doc, font, widths: width_map, encoding: encoding_table, unicode_map}
     }
 }
@@ -864,7 +929,8 @@ impl<'a> PdfFont for PdfType3Font<'a> {
         if let Some(width) = width {
             return *width;
         } else {
-            panic!("missing width for {} {:?}", id, self.font);
+            // po-intake: a code outside /Widths advances by nothing instead of panicking.
+            return 0.;
         }
     }
     /*fn decode(&self, chars: &[u8]) -> String {
@@ -1602,6 +1668,13 @@ impl<'a> Processor<'a> {
     }
 
     fn process_stream(&mut self, doc: &'a Document, content: Vec<u8>, resources: &'a Dictionary, media_box: &MediaBox, output: &mut dyn OutputDev, page_num: u32) -> Result<(), OutputError> {
+        self.process_stream_at(doc, content, resources, media_box, output, page_num, Transform2D::identity())
+    }
+
+    /// po-intake: `process_stream` with the CTM in effect where the stream is drawn (a Form
+    /// XObject is drawn in the CTM at its `Do` times its /Matrix; pdf-extract started every form
+    /// at the identity, so text in a scaled or moved form landed elsewhere on the page).
+    fn process_stream_at(&mut self, doc: &'a Document, content: Vec<u8>, resources: &'a Dictionary, media_box: &MediaBox, output: &mut dyn OutputDev, page_num: u32, ctm: Transform) -> Result<(), OutputError> {
         let content = Content::decode(&content).unwrap();
         let mut gs: GraphicsState = GraphicsState {
             ts: TextState {
@@ -1619,7 +1692,7 @@ impl<'a> Processor<'a> {
             stroke_color: Vec::new(),
             stroke_colorspace: ColorSpace::DeviceGray,
             line_width: 1.,
-            ctm: Transform2D::identity(),
+            ctm,
             smask: None
         };
         //let mut ts = &mut gs.ts;
@@ -1715,6 +1788,21 @@ impl<'a> Processor<'a> {
                             show_text(&mut gs, s, &tlm, &flip_ctm, output)?;
                         }
                         _ => { panic!("unexpected Tj operand {:?}", operation) }
+                    }
+                }
+                // po-intake: `'` (next line, show) and `"` (set word and character spacing, next
+                // line, show) were not handled: their text was lost.
+                "'" | "\"" => {
+                    let n = operation.operands.len();
+                    if operation.operator == "\"" && n == 3 {
+                        gs.ts.word_spacing = as_num(&operation.operands[0]);
+                        gs.ts.character_spacing = as_num(&operation.operands[1]);
+                    }
+                    tlm = tlm.pre_transform(&Transform2D::create_translation(0., -gs.ts.leading));
+                    gs.ts.tm = tlm;
+                    output.end_line()?;
+                    if let Some(Object::String(ref s, _)) = operation.operands.last() {
+                        show_text(&mut gs, s, &tlm, &flip_ctm, output)?;
                     }
                 }
                 "Tc" => {
@@ -1888,7 +1976,12 @@ impl<'a> Processor<'a> {
                     let xf: &Stream = get(&doc, xobject, name);
                     let resources = maybe_get_obj(&doc, &xf.dict, b"Resources").and_then(|n| n.as_dict().ok()).unwrap_or(resources);
                     let contents = get_contents(xf);
-                    self.process_stream(&doc, contents, resources, &media_box, output, page_num)?;
+                    let matrix = maybe_get::<Vec<f64>>(doc, &xf.dict, b"Matrix")
+                        .filter(|m| m.len() == 6 && m.iter().all(|v| v.is_finite()))
+                        .map(|m| Transform2D::row_major(m[0], m[1], m[2], m[3], m[4], m[5]))
+                        .unwrap_or_else(Transform2D::identity);
+                    let form_ctm = gs.ctm.pre_transform(&matrix);
+                    self.process_stream_at(&doc, contents, resources, &media_box, output, page_num, form_ctm)?;
                 }
                 _ => { dlog!("unknown operation {:?}", operation); }
 
