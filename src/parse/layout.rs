@@ -92,6 +92,10 @@ struct FGlyph<'a> {
     v: f32,
     size: f32,
     space: bool,
+    /// A space glyph came just before / after this glyph in its run (in stream order): a word
+    /// ends there, wherever the space itself was placed.
+    brk_before: bool,
+    brk_after: bool,
 }
 
 struct FLine<'a> {
@@ -153,6 +157,8 @@ pub fn build_words(glyphs: &[Glyph]) -> Vec<Word> {
                     v,
                     size: g.size,
                     space: g.text.chars().all(char::is_whitespace),
+                    brk_before: false,
+                    brk_after: false,
                 }
             })
             .collect();
@@ -293,29 +299,42 @@ fn attach_diacritics(glyphs: &[Glyph]) -> Vec<Glyph> {
         .collect()
 }
 
-/// Step 2: cut the glyphs (in content-stream order) into runs.
+/// Step 2: cut the glyphs (in content-stream order) into runs. Space glyphs are not kept: they
+/// mark the word break between their neighbours in the run (producers that pad cells with
+/// spaces draw them anywhere, even under the text that follows).
 fn stream_runs(glyphs: Vec<FGlyph>) -> Vec<Run> {
     let mut runs: Vec<Run> = Vec::new();
-    for g in glyphs {
-        match runs.last_mut() {
-            Some(r)
-                if (g.v - r.v).abs() <= RUN_BASELINE_TOL * r.size.max(g.size)
-                    && g.u0 >= r.end - RUN_BACKSTEP * r.size.max(g.size) =>
-            {
-                r.end = r.end.max(g.u1);
-                if !g.space && g.size > r.size {
-                    r.size = g.size;
-                }
-                r.glyphs.push(g);
-            }
-            _ => runs.push(Run {
+    let mut pending_break = false;
+    for mut g in glyphs {
+        let continues = runs.last().is_some_and(|r| {
+            (g.v - r.v).abs() <= RUN_BASELINE_TOL * r.size.max(g.size)
+                && g.u0 >= r.end - RUN_BACKSTEP * r.size.max(g.size)
+        });
+        if !continues {
+            pending_break = false;
+            runs.push(Run {
                 v: g.v,
                 size: g.size,
                 end: g.u1,
-                glyphs: vec![g],
-            }),
+                glyphs: Vec::new(),
+            });
         }
+        let Some(r) = runs.last_mut() else { continue };
+        r.end = r.end.max(g.u1);
+        if g.space {
+            if let Some(prev) = r.glyphs.last_mut() {
+                prev.brk_after = true;
+            }
+            pending_break = true;
+            continue;
+        }
+        if g.size > r.size || r.glyphs.is_empty() {
+            r.size = g.size;
+        }
+        g.brk_before = std::mem::take(&mut pending_break);
+        r.glyphs.push(g);
     }
+    runs.retain(|r| !r.glyphs.is_empty());
     runs
 }
 
@@ -480,12 +499,18 @@ fn line_words(line: &FLine) -> Vec<(f32, f32, f32, String)> {
     let mut words = Vec::new();
     let mut cur: Option<(f32, f32, f32, String)> = None;
     let mut last: Option<(&str, f32)> = None;
+    let mut brk = false;
     for g in &line.glyphs {
         if g.space {
             if let Some(w) = cur.take() {
                 words.push(w);
             }
             continue;
+        }
+        if std::mem::replace(&mut brk, g.brk_after) || g.brk_before {
+            if let Some(w) = cur.take() {
+                words.push(w);
+            }
         }
         // Fake bold: the same glyph drawn again a hair to the right.
         if let Some((t, u0)) = last {
@@ -557,14 +582,15 @@ mod tests {
 
     #[test]
     fn groups_by_baseline_and_splits_on_gaps() {
-        // Content order is scrambled on purpose: the second line comes first.
+        // Content order is scrambled on purpose: the second line comes first, and the first
+        // line's second word is drawn before its first.
         let glyphs = vec![
             g("c", 100.0, 30.0),
+            g("x", 40.0, 10.0),
+            g("y", 46.0, 10.0),
             g("a", 10.0, 10.0),
             g("b", 16.0, 10.5),
-            g("x", 40.0, 10.0),
             g(" ", 22.0, 10.0),
-            g("y", 46.0, 10.0),
         ];
         let words = build_words(&glyphs);
         let got: Vec<(&str, u32)> = words.iter().map(|w| (w.text.as_str(), w.line)).collect();
@@ -572,6 +598,145 @@ mod tests {
         assert!((words[0].bbox.x0 - 10.0).abs() < 1e-3);
         assert!((words[0].bbox.x1 - 22.0).abs() < 1e-3);
         assert!(words[0].bbox.y0 < 10.0 && words[0].bbox.y1 > 10.0);
+    }
+
+    fn text_at(s: &str, x: f32, y: f32, size: f32) -> Vec<Glyph> {
+        s.chars()
+            .enumerate()
+            .map(|(i, c)| Glyph {
+                text: c.to_string(),
+                x: x + i as f32 * 0.6 * size,
+                y,
+                advance: 0.6 * size,
+                size,
+                dir: 0,
+            })
+            .collect()
+    }
+
+    fn texts(words: &[Word]) -> Vec<(&str, u32)> {
+        words.iter().map(|w| (w.text.as_str(), w.line)).collect()
+    }
+
+    /// A letterhead: a large name and a small address block beside it at overlapping heights,
+    /// overlapping along x. Grouped by y alone they were one line, interleaved letter by letter.
+    #[test]
+    fn texts_at_overlapping_heights_are_not_interleaved() {
+        let mut glyphs = text_at("VENDOR", 10.0, 100.0, 14.0);
+        glyphs.extend(text_at("SHIP TO", 14.0, 103.0, 9.0));
+        let words = build_words(&glyphs);
+        let got = texts(&words);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0], ("VENDOR", 0));
+        assert_eq!(got[1], ("SHIP", 1));
+        assert_eq!(got[2], ("TO", 1));
+    }
+
+    /// A word drawn over a rule of underscores on the same baseline stays a word of its own.
+    #[test]
+    fn text_over_a_rule_of_underscores_stays_whole() {
+        let mut glyphs = text_at("____________", 10.0, 50.0, 10.0);
+        glyphs.extend(text_at("TOTAL", 40.0, 50.0, 10.0));
+        let words = build_words(&glyphs);
+        let mut got: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        got.sort();
+        assert_eq!(got, vec!["TOTAL", "____________"]);
+    }
+
+    /// Fake bold: the same run drawn again a hair to the right is one word, once.
+    #[test]
+    fn fake_bold_runs_are_drawn_once() {
+        let mut glyphs = text_at("Total", 10.0, 50.0, 10.0);
+        glyphs.extend(text_at("Total", 10.4, 50.0, 10.0));
+        let words = build_words(&glyphs);
+        assert_eq!(texts(&words), vec![("Total", 0)]);
+    }
+
+    /// A space glyph ends the word before it in the stream, wherever it is placed: here it lands
+    /// after the next word's first letter ("11 KW," read as "11K W," before).
+    #[test]
+    fn a_space_breaks_words_where_the_stream_has_it() {
+        let glyphs = vec![
+            g("1", 10.0, 10.0),
+            g("1", 16.0, 10.0),
+            g(" ", 23.0, 10.0),
+            g("K", 22.5, 10.0),
+            g("W", 28.5, 10.0),
+        ];
+        let words = build_words(&glyphs);
+        assert_eq!(texts(&words), vec![("11", 0), ("KW", 0)]);
+    }
+
+    /// Padding spaces drawn first, under the word that follows, do not cut it into letters.
+    #[test]
+    fn padding_spaces_under_a_word_do_not_split_it() {
+        let mut glyphs = text_at("        ", 10.0, 10.0, 10.0);
+        glyphs.extend(text_at("Amount", 10.0, 10.0, 10.0));
+        let words = build_words(&glyphs);
+        assert_eq!(texts(&words), vec![("Amount", 0)]);
+    }
+
+    /// TeX draws `\"A` as the accent, then the letter under it: one letter, composed.
+    #[test]
+    fn accents_drawn_over_letters_are_composed() {
+        let mut a = g("\u{00A8}", 11.0, 9.0);
+        a.advance = 4.0;
+        let glyphs = vec![g("R", 4.0, 10.0), a, g("A", 10.0, 10.0), g("U", 16.0, 10.0)];
+        let words = build_words(&glyphs);
+        assert_eq!(texts(&words), vec![("R\u{00C4}U", 0)]);
+        // A combining mark after its letter, too.
+        let words = build_words(&[g("e", 10.0, 10.0), {
+            let mut m = g("\u{0301}", 11.0, 10.0);
+            m.advance = 0.0;
+            m
+        }]);
+        assert_eq!(words[0].text, "\u{00E9}");
+    }
+
+    /// An accent over no letter keeps its printed form: NFKC would make it a space and a
+    /// combining mark, cutting the word and leaving the mark on nothing.
+    #[test]
+    fn a_lone_spacing_accent_is_no_combining_mark() {
+        let words = build_words(&[
+            g("a", 10.0, 10.0),
+            g("\u{02DC}", 16.0, 10.0),
+            g("b", 22.0, 10.0),
+        ]);
+        assert_eq!(texts(&words), vec![("a\u{02DC}b", 0)]);
+        assert!(!words[0]
+            .text
+            .chars()
+            .any(|c| ('\u{0300}'..='\u{036F}').contains(&c)));
+    }
+
+    /// Ligature glyphs come out as their letters.
+    #[test]
+    fn ligature_glyphs_are_letters() {
+        for (lig, letters) in [
+            ("\u{FB00}", "ff"),
+            ("\u{FB01}", "fi"),
+            ("\u{FB02}", "fl"),
+            ("\u{FB03}", "ffi"),
+            ("\u{FB04}", "ffl"),
+            ("\u{FB06}", "st"),
+        ] {
+            let words = build_words(&[g("o", 4.0, 10.0), g(lig, 10.0, 10.0), g("e", 16.0, 10.0)]);
+            assert_eq!(words[0].text, format!("o{letters}e"));
+        }
+    }
+
+    /// Thousands of runs drawn over one another (a hostile page) stay fast and lose nothing
+    /// that is not a repeat.
+    #[test]
+    fn many_overlapping_runs_are_bounded() {
+        let mut glyphs = Vec::new();
+        for i in 0..3000 {
+            glyphs.extend(text_at("AB", 10.0 + (i % 7) as f32 * 0.9, 50.0, 10.0));
+        }
+        let start = std::time::Instant::now();
+        let words = build_words(&glyphs);
+        assert!(start.elapsed().as_secs_f32() < 2.0);
+        assert!(!words.is_empty());
     }
 
     #[test]

@@ -116,9 +116,11 @@ pub fn parse_pdf_inline(
     }
     // Look for images and form cycles before the image data is blanked.
     let mut has_image = Vec::with_capacity(wanted.len());
+    let mut draw_annotations = Vec::with_capacity(wanted.len());
     for &(n, id) in &wanted {
         has_image.push(page_has_image(&doc, id));
         check_forms(&doc, id).map_err(|d| malformed(format!("page {n}: {d}")))?;
+        draw_annotations.push(annotations_drawable(&doc, id));
     }
     blank_images(&mut doc);
 
@@ -137,8 +139,22 @@ pub fn parse_pdf_inline(
             timed_out: false,
         };
         let run = catch_unwind(AssertUnwindSafe(|| {
-            pdf_extract::output_doc_page(&doc, &mut dev, n)
+            pdf_extract::output_doc_page_with(&doc, &mut dev, n, false)
         }));
+        // Annotation appearances (filled-in form fields, notes) after the content, as viewers
+        // draw them; a failure there costs the annotations only.
+        if run.as_ref().is_ok_and(|r| r.is_ok())
+            && draw_annotations.get(i).copied().unwrap_or(false)
+        {
+            let before = dev.glyphs.len();
+            let annots = catch_unwind(AssertUnwindSafe(|| {
+                pdf_extract::output_page_annotations(&doc, &mut dev, n)
+            }));
+            if !matches!(annots, Ok(Ok(()))) {
+                tracing::debug!(page = n, "pdf annotations not read");
+                dev.glyphs.truncate(before);
+            }
+        }
         if dev.timed_out {
             return Err(ParseError::Timeout(limits.time_budget_ms));
         }
@@ -238,6 +254,19 @@ impl PageGeom {
         }
     }
 
+    /// Is a glyph at display point (x, y) entirely off the page? Text drawn outside the page
+    /// (hidden form data, leftovers of a template) is not shown, and pdftotext drops it too.
+    /// The glyph may run in any direction, so it counts as a square of its advance or size.
+    fn off_page(&self, x: f64, y: f64, advance: f64, size: f64) -> bool {
+        let (w, h) = if self.quarter_turns % 2 == 1 {
+            (self.h, self.w)
+        } else {
+            (self.w, self.h)
+        };
+        let r = advance.abs().max(size.abs());
+        !(r.is_finite() && x + r >= 0.0 && x - r <= w && y + r >= 0.0 && y - r <= h)
+    }
+
     /// PDF user space (y up) -> displayed page (top-left origin, y down).
     fn map(&self, x: f64, y: f64) -> (f64, f64) {
         let (x, y) = (x - self.llx, y - self.lly);
@@ -320,6 +349,9 @@ impl OutputDev for Collector {
         let advance = width * hx.hypot(hy);
         let (x, y) = self.geom.map(ox, oy);
         let (x2, y2) = self.geom.map(ox + hx, oy + hy);
+        if self.geom.off_page(x, y, advance, size) {
+            return Ok(());
+        }
         let (dx, dy) = (x2 - x, y2 - y);
         let dir = if dx.abs() >= dy.abs() {
             if dx >= 0.0 {
@@ -476,6 +508,29 @@ fn do_names(content: &[u8]) -> Vec<&[u8]> {
 
 /// Refuse pages whose Form XObjects draw themselves (pdf-extract would recurse until the stack
 /// overflows, which no `catch_unwind` can stop) or nest deeper than [`MAX_FORM_DEPTH`].
+/// May the page's annotation appearances be drawn? Not when one draws itself through its forms
+/// or nests them deeper than [`MAX_FORM_DEPTH`] (the page content is still read).
+fn annotations_drawable(doc: &Document, page: ObjectId) -> bool {
+    appearance_streams(doc, page)
+        .into_iter()
+        .all(|(id, stream)| {
+            let content = stream
+                .decompressed_content()
+                .unwrap_or_else(|_| stream.content.clone());
+            let empty = Dictionary::new();
+            let res = stream
+                .dict
+                .get(b"Resources")
+                .ok()
+                .and_then(|r| doc.dereference(r).ok())
+                .and_then(|(_, r)| r.as_dict().ok())
+                .or_else(|| page_resources(doc, page))
+                .unwrap_or(&empty);
+            let mut path: Vec<ObjectId> = id.into_iter().collect();
+            walk_forms(doc, &content, res, &mut path).is_ok()
+        })
+}
+
 fn check_forms(doc: &Document, page: ObjectId) -> Result<(), String> {
     let Some(res) = page_resources(doc, page) else {
         return Ok(());
@@ -491,6 +546,51 @@ fn check_forms(doc: &Document, page: ObjectId) -> Result<(), String> {
     let content = doc.get_page_content(page).unwrap_or_default();
     let mut path = Vec::new();
     walk_forms(doc, &content, res, &mut path)
+}
+
+/// The normal appearance streams of a page's annotations (with their object ids when they are
+/// indirect), every state of a state dictionary included.
+fn appearance_streams(
+    doc: &Document,
+    page: ObjectId,
+) -> Vec<(Option<ObjectId>, &pdf_extract::Stream)> {
+    let mut out = Vec::new();
+    let Some(annots) = doc
+        .get_dictionary(page)
+        .ok()
+        .and_then(|d| d.get(b"Annots").ok())
+        .and_then(|a| doc.dereference(a).ok())
+        .and_then(|(_, a)| a.as_array().ok())
+    else {
+        return out;
+    };
+    fn stream_of<'d>(
+        doc: &'d Document,
+        o: &'d Object,
+    ) -> Option<(Option<ObjectId>, &'d pdf_extract::Stream)> {
+        let id = o.as_reference().ok();
+        let (_, obj) = doc.dereference(o).ok()?;
+        obj.as_stream().ok().map(|s| (id, s))
+    }
+    for a in annots.iter().take(1000) {
+        let Some(normal) = doc
+            .dereference(a)
+            .ok()
+            .and_then(|(_, a)| a.as_dict().ok())
+            .and_then(|a| a.get(b"AP").ok())
+            .and_then(|ap| doc.dereference(ap).ok())
+            .and_then(|(_, ap)| ap.as_dict().ok())
+            .and_then(|ap| ap.get(b"N").ok())
+        else {
+            continue;
+        };
+        if let Some(s) = stream_of(doc, normal) {
+            out.push(s);
+        } else if let Ok((_, Object::Dictionary(states))) = doc.dereference(normal) {
+            out.extend(states.iter().filter_map(|(_, v)| stream_of(doc, v)));
+        }
+    }
+    out
 }
 
 fn walk_forms(

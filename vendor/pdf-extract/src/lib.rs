@@ -1658,13 +1658,16 @@ fn make_colorspace<'a>(doc: &'a Document, name: &[u8], resources: &'a Dictionary
 }
 
 struct Processor<'a> {
-    font_table: HashMap<Vec<u8>, Rc<dyn PdfFont + 'a>>,
+    // po-intake: keyed by the font dictionary, not its resource name: a Form XObject or an
+    // annotation appearance may call another font by the page's name for one.
+    font_table: HashMap<*const Dictionary, Rc<dyn PdfFont + 'a>>,
+    annotations: bool,
     _none: PhantomData<&'a ()>,
 }
 
 impl<'a> Processor<'a> {
     fn new() -> Processor<'a> {
-        Processor { font_table: HashMap::new(), _none: PhantomData }
+        Processor { font_table: HashMap::new(), annotations: true, _none: PhantomData }
     }
 
     fn process_stream(&mut self, doc: &'a Document, content: Vec<u8>, resources: &'a Dictionary, media_box: &MediaBox, output: &mut dyn OutputDev, page_num: u32) -> Result<(), OutputError> {
@@ -1820,7 +1823,8 @@ impl<'a> Processor<'a> {
                 "Tf" => {
                     let fonts: &Dictionary = get(&doc, resources, b"Font");
                     let name = operation.operands[0].as_name().unwrap();
-                    let font = self.font_table.entry(name.to_owned()).or_insert_with(|| make_font(doc, get::<&Dictionary>(doc, fonts, name))).clone();
+                    let font_dict = get::<&Dictionary>(doc, fonts, name);
+                    let font = self.font_table.entry(font_dict as *const Dictionary).or_insert_with(|| make_font(doc, font_dict)).clone();
                     {
                         /*let file = font.get_descriptor().and_then(|desc| desc.get_file());
                     if let Some(file) = file {
@@ -2503,6 +2507,27 @@ pub fn output_doc(doc: &Document, output: &mut dyn OutputDev) -> Result<(), Outp
 }
 
 pub fn output_doc_page(doc: &Document, output: &mut dyn OutputDev, page_num: u32) -> Result<(), OutputError> {
+    output_doc_page_with(doc, output, page_num, true)
+}
+
+/// po-intake: draw only the appearances of a page's annotations (see `output_annotations`).
+pub fn output_page_annotations(doc: &Document, output: &mut dyn OutputDev, page_num: u32) -> Result<(), OutputError> {
+    let pages = doc.get_pages();
+    let object_id = pages.get(&page_num).ok_or(lopdf::Error::PageNumberNotFound(page_num))?;
+    let page_dict = doc.get_object(*object_id)?.as_dict()?;
+    let empty_resources = Dictionary::new();
+    let resources = get_inherited(doc, page_dict, b"Resources").unwrap_or(&empty_resources);
+    let media_box: Vec<f64> = get_inherited(doc, page_dict, b"MediaBox").unwrap_or_else(|| vec![0., 0., 612., 792.]);
+    if media_box.len() != 4 {
+        return Ok(());
+    }
+    let media_box = MediaBox { llx: media_box[0], lly: media_box[1], urx: media_box[2], ury: media_box[3] };
+    let mut p = Processor::new();
+    output_annotations(page_dict, doc, &mut p, output, resources, &media_box, page_num)
+}
+
+/// po-intake: `output_doc_page`, drawing the annotations' appearances or not.
+pub fn output_doc_page_with(doc: &Document, output: &mut dyn OutputDev, page_num: u32, annotations: bool) -> Result<(), OutputError> {
     if doc.is_encrypted() {
         error!("Encrypted documents must be decrypted with a password using {{extract_text|extract_text_from_mem|output_doc}}_encrypted");
     }
@@ -2510,7 +2535,84 @@ pub fn output_doc_page(doc: &Document, output: &mut dyn OutputDev, page_num: u32
     let pages = doc.get_pages();
     let object_id = pages.get(&page_num).ok_or(lopdf::Error::PageNumberNotFound(page_num))?;
     let mut p = Processor::new();
+    p.annotations = annotations;
     output_doc_inner(page_num, *object_id, doc, &mut p, output, &empty_resources)?;
+    Ok(())
+}
+
+/* po-intake: annotation appearances are drawn after the page content, as viewers (and poppler's
+   pdftotext) do: the values of filled-in form fields, free-text notes and stamps live only
+   there. Hidden and no-view annotations are skipped, and so are link and popup annotations.
+   PDF 32000 12.5.5: the appearance's /BBox, transformed by its /Matrix, is mapped onto the
+   annotation's /Rect. */
+fn output_annotations<'a>(page_dict: &'a Dictionary, doc: &'a Document, p: &mut Processor<'a>, output: &mut dyn OutputDev, page_resources: &'a Dictionary, media_box: &MediaBox, page_num: u32) -> Result<(), OutputError> {
+    let annots = match maybe_get_obj(doc, page_dict, b"Annots").and_then(|a| a.as_array().ok()) {
+        Some(a) => a,
+        None => return Ok(()),
+    };
+    for annot in annots.iter().take(1000) {
+        let annot = match maybe_deref(doc, annot).as_dict() {
+            Ok(a) => a,
+            Err(_) => continue,
+        };
+        let subtype = maybe_get_name(doc, annot, b"Subtype").unwrap_or(b"");
+        if subtype == b"Link" || subtype == b"Popup" {
+            continue;
+        }
+        let flags = maybe_get::<i64>(doc, annot, b"F").unwrap_or(0);
+        if flags & (2 | 32) != 0 {
+            continue;
+        }
+        let normal = match maybe_get_obj(doc, annot, b"AP")
+            .and_then(|ap| ap.as_dict().ok())
+            .and_then(|ap| maybe_get_obj(doc, ap, b"N"))
+        {
+            Some(n) => n,
+            None => continue,
+        };
+        let stream = match normal {
+            Object::Stream(s) => s,
+            Object::Dictionary(states) => {
+                let state = maybe_get_name(doc, annot, b"AS");
+                match state.and_then(|st| maybe_get_obj(doc, states, st)).and_then(|o| o.as_stream().ok()) {
+                    Some(s) => s,
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        let num4 = |o: Option<&'a Object>| -> Option<[f64; 4]> {
+            let a = o?.as_array().ok()?;
+            let v: Vec<f64> = a.iter().filter_map(|x| f64::from_obj(doc, maybe_deref(doc, x))).collect();
+            if v.len() == 4 && v.iter().all(|x| x.is_finite()) { Some([v[0], v[1], v[2], v[3]]) } else { None }
+        };
+        let rect = match num4(maybe_get_obj(doc, annot, b"Rect")) { Some(r) => r, None => continue };
+        let bbox = match num4(maybe_get_obj(doc, &stream.dict, b"BBox")) { Some(b) => b, None => continue };
+        let matrix: Transform = maybe_get_obj(doc, &stream.dict, b"Matrix")
+            .and_then(|m| m.as_array().ok())
+            .map(|a| a.iter().filter_map(|x| f64::from_obj(doc, maybe_deref(doc, x))).collect::<Vec<f64>>())
+            .filter(|m| m.len() == 6 && m.iter().all(|v| v.is_finite()))
+            .map(|m| Transform2D::row_major(m[0], m[1], m[2], m[3], m[4], m[5]))
+            .unwrap_or_else(Transform2D::identity);
+        // The transformed BBox's bounds.
+        let corners = [(bbox[0], bbox[1]), (bbox[2], bbox[1]), (bbox[0], bbox[3]), (bbox[2], bbox[3])];
+        let pts: Vec<(f64, f64)> = corners.iter().map(|&(x, y)| {
+            let q = matrix.transform_point(euclid::point2(x, y));
+            (q.x, q.y)
+        }).collect();
+        let (bx0, bx1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), q| (a.min(q.0), b.max(q.0)));
+        let (by0, by1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), q| (a.min(q.1), b.max(q.1)));
+        let (rx0, rx1) = (rect[0].min(rect[2]), rect[0].max(rect[2]));
+        let (ry0, ry1) = (rect[1].min(rect[3]), rect[1].max(rect[3]));
+        if !(bx1 - bx0 > 1e-6 && by1 - by0 > 1e-6) {
+            continue;
+        }
+        let (sx, sy) = ((rx1 - rx0) / (bx1 - bx0), (ry1 - ry0) / (by1 - by0));
+        let a = Transform2D::row_major(sx, 0., 0., sy, rx0 - sx * bx0, ry0 - sy * by0);
+        let resources = maybe_get_obj(doc, &stream.dict, b"Resources").and_then(|n| n.as_dict().ok()).unwrap_or(page_resources);
+        let contents = get_contents(stream);
+        p.process_stream_at(doc, contents, resources, media_box, output, page_num, a.pre_transform(&matrix))?;
+    }
     Ok(())
 }
 
@@ -2532,6 +2634,9 @@ fn output_doc_inner<'a>(page_num: u32, object_id: ObjectId, doc: &'a Document, p
         .map(|x| (x[0], x[1], x[2], x[3]));
     output.begin_page(page_num, &media_box, art_box)?;
     p.process_stream(&doc, doc.get_page_content(object_id).unwrap(), resources, &media_box, output, page_num)?;
+    if p.annotations {
+        output_annotations(page_dict, doc, p, output, resources, &media_box, page_num)?;
+    }
     output.end_page()?;
     Ok(())
 }
