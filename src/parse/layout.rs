@@ -51,8 +51,11 @@ const LINE_TOL: f32 = 0.45;
 /// font size of the run's ...
 const RUN_BASELINE_TOL: f32 = 0.2;
 /// ... and it starts no further back than this fraction of the font size from the run's end
-/// (kerning and tight tracking draw glyphs slightly over one another).
+/// (kerning and tight tracking draw glyphs slightly over one another) ...
 const RUN_BACKSTEP: f32 = 0.3;
+/// ... nor further ahead than this (a jump to the next table cell starts a new run: a run is
+/// text that reads on, and only such text is kept off a line it overlaps).
+const RUN_JUMP: f32 = 1.0;
 /// Two runs overlap when their inked extents share more than this fraction of the smaller font
 /// size along the line.
 const RUN_OVERLAP: f32 = 0.3;
@@ -174,8 +177,8 @@ pub fn build_words(glyphs: &[Glyph]) -> Vec<Word> {
             if words.is_empty() {
                 continue;
             }
-            let u0 = words.iter().map(|w| w.0).fold(f32::INFINITY, f32::min);
-            let u1 = words.iter().map(|w| w.1).fold(f32::NEG_INFINITY, f32::max);
+            let u0 = words.iter().map(|w| w.u0).fold(f32::INFINITY, f32::min);
+            let u1 = words.iter().map(|w| w.u1).fold(f32::NEG_INFINITY, f32::max);
             let mut gap = 0.0;
             let new_block = match prev {
                 None => true,
@@ -196,7 +199,15 @@ pub fn build_words(glyphs: &[Glyph]) -> Vec<Word> {
                 gap = 0.0;
             }
             prev = Some((line.v, line.size, u0, u1, gap));
-            for (wu0, wu1, size, text) in words {
+            for LineWord {
+                u0: wu0,
+                u1: wu1,
+                size,
+                text,
+            } in words
+            {
+                // Every word of a line sits on the line's baseline (the extractor reads a line
+                // as one row; see "PDF text fidelity" in models/MODEL.md for what that costs).
                 let (ax, ay) = from_frame(dir, wu0, line.v - ASCENT * size);
                 let (bx, by) = from_frame(dir, wu1, line.v + DESCENT * size);
                 out.push(Word {
@@ -307,8 +318,10 @@ fn stream_runs(glyphs: Vec<FGlyph>) -> Vec<Run> {
     let mut pending_break = false;
     for mut g in glyphs {
         let continues = runs.last().is_some_and(|r| {
-            (g.v - r.v).abs() <= RUN_BASELINE_TOL * r.size.max(g.size)
-                && g.u0 >= r.end - RUN_BACKSTEP * r.size.max(g.size)
+            let size = r.size.max(g.size);
+            (g.v - r.v).abs() <= RUN_BASELINE_TOL * size
+                && g.u0 >= r.end - RUN_BACKSTEP * size
+                && g.u0 <= r.end + RUN_JUMP * size
         });
         if !continues {
             pending_break = false;
@@ -494,10 +507,19 @@ fn printed_text(glyph: &str) -> String {
     out
 }
 
-/// Split one sorted line into words: (u0, u1, font size, printed text).
-fn line_words(line: &FLine) -> Vec<(f32, f32, f32, String)> {
+/// A word of a line, in the line's frame.
+struct LineWord {
+    u0: f32,
+    u1: f32,
+    size: f32,
+    /// Printed text.
+    text: String,
+}
+
+/// Split one sorted line into words.
+fn line_words(line: &FLine) -> Vec<LineWord> {
     let mut words = Vec::new();
-    let mut cur: Option<(f32, f32, f32, String)> = None;
+    let mut cur: Option<LineWord> = None;
     let mut last: Option<(&str, f32)> = None;
     let mut brk = false;
     for g in &line.glyphs {
@@ -524,16 +546,21 @@ fn line_words(line: &FLine) -> Vec<(f32, f32, f32, String)> {
             continue;
         }
         match &mut cur {
-            Some((_, u1, size, t)) if g.u0 - *u1 <= WORD_GAP * g.size.max(*size) => {
-                t.push_str(&text);
-                *u1 = u1.max(g.u1);
-                *size = size.max(g.size);
+            Some(w) if g.u0 - w.u1 <= WORD_GAP * g.size.max(w.size) => {
+                w.text.push_str(&text);
+                w.u1 = w.u1.max(g.u1);
+                w.size = w.size.max(g.size);
             }
             _ => {
                 if let Some(w) = cur.take() {
                     words.push(w);
                 }
-                cur = Some((g.u0, g.u1, g.size, text));
+                cur = Some(LineWord {
+                    u0: g.u0,
+                    u1: g.u1,
+                    size: g.size,
+                    text,
+                });
             }
         }
     }
@@ -541,21 +568,26 @@ fn line_words(line: &FLine) -> Vec<(f32, f32, f32, String)> {
         words.push(w);
     }
     // A glyph text can hold spaces after NFKC (e.g. U+2002): split those words.
-    if words.iter().any(|w| w.3.contains(char::is_whitespace)) {
+    if words.iter().any(|w| w.text.contains(char::is_whitespace)) {
         let mut split = Vec::with_capacity(words.len());
-        for (u0, u1, size, text) in words {
-            if !text.contains(char::is_whitespace) {
-                split.push((u0, u1, size, text));
+        for w in words {
+            if !w.text.contains(char::is_whitespace) {
+                split.push(w);
                 continue;
             }
-            let n = text.chars().count().max(1) as f32;
-            let per = (u1 - u0) / n;
+            let n = w.text.chars().count().max(1) as f32;
+            let per = (w.u1 - w.u0) / n;
             let mut col = 0usize;
-            for part in text.split(char::is_whitespace) {
+            for part in w.text.split(char::is_whitespace) {
                 let len = part.chars().count();
                 if len > 0 {
-                    let a = u0 + per * col as f32;
-                    split.push((a, a + per * len as f32, size, part.to_string()));
+                    let a = w.u0 + per * col as f32;
+                    split.push(LineWord {
+                        u0: a,
+                        u1: a + per * len as f32,
+                        size: w.size,
+                        text: part.to_string(),
+                    });
                 }
                 col += len + 1;
             }

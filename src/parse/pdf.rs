@@ -254,19 +254,6 @@ impl PageGeom {
         }
     }
 
-    /// Is a glyph at display point (x, y) entirely off the page? Text drawn outside the page
-    /// (hidden form data, leftovers of a template) is not shown, and pdftotext drops it too.
-    /// The glyph may run in any direction, so it counts as a square of its advance or size.
-    fn off_page(&self, x: f64, y: f64, advance: f64, size: f64) -> bool {
-        let (w, h) = if self.quarter_turns % 2 == 1 {
-            (self.h, self.w)
-        } else {
-            (self.w, self.h)
-        };
-        let r = advance.abs().max(size.abs());
-        !(r.is_finite() && x + r >= 0.0 && x - r <= w && y + r >= 0.0 && y - r <= h)
-    }
-
     /// PDF user space (y up) -> displayed page (top-left origin, y down).
     fn map(&self, x: f64, y: f64) -> (f64, f64) {
         let (x, y) = (x - self.llx, y - self.lly);
@@ -349,9 +336,6 @@ impl OutputDev for Collector {
         let advance = width * hx.hypot(hy);
         let (x, y) = self.geom.map(ox, oy);
         let (x2, y2) = self.geom.map(ox + hx, oy + hy);
-        if self.geom.off_page(x, y, advance, size) {
-            return Ok(());
-        }
         let (dx, dy) = (x2 - x, y2 - y);
         let dir = if dx.abs() >= dy.abs() {
             if dx >= 0.0 {
@@ -643,6 +627,7 @@ fn walk_forms(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::BBox;
 
     #[test]
     fn finds_do_names() {
@@ -663,36 +648,8 @@ mod tests {
         assert_eq!(g.map(0.0, 800.0), (800.0, 0.0));
         assert_eq!(g.display_size(), (800.0, 600.0));
     }
-    /// A PDF with one CID font whose widths use both forms of `/W`; `content` draws with it.
-    fn cid_font_pdf(w: &str, content: &str) -> Vec<u8> {
-        let cmap = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
-            /CMapName /Test-UCS def /CMapType 2 def\n\
-            1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
-            3 beginbfchar <0001> <0041> <0002> <0042> <0003> <0043> endbfchar\n\
-            endcmap CMapName currentdict /CMap defineresource pop end end";
-        let objects = [
-            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] \
-             /Resources << /Font << /F1 4 0 R >> >> /Contents 6 0 R >>"
-                .to_string(),
-            "<< /Type /Font /Subtype /Type0 /BaseFont /Test /Encoding /Identity-H \
-             /DescendantFonts [5 0 R] /ToUnicode 8 0 R >>"
-                .to_string(),
-            format!(
-                "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Test \
-                 /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
-                 /FontDescriptor 7 0 R /DW 1000 /W {w} >>"
-            ),
-            format!(
-                "<< /Length {} >>\nstream\n{content}\nendstream",
-                content.len()
-            ),
-            "<< /Type /FontDescriptor /FontName /Test /Flags 32 /FontBBox [0 -200 1000 800] \
-             /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
-                .to_string(),
-            format!("<< /Length {} >>\nstream\n{cmap}\nendstream", cmap.len()),
-        ];
+    /// A PDF file from its objects (object `i + 1` is `objects[i]`; 1 is the catalog).
+    fn pdf_of(objects: &[String]) -> Vec<u8> {
         let mut pdf = b"%PDF-1.4\n".to_vec();
         let mut offsets = Vec::new();
         for (i, body) in objects.iter().enumerate() {
@@ -712,6 +669,198 @@ mod tests {
             .bytes(),
         );
         pdf
+    }
+
+    fn stream(dict: &str, content: &str) -> String {
+        format!(
+            "<< {dict} /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        )
+    }
+
+    /// A PDF with one CID font whose widths use both forms of `/W`; `content` draws with it.
+    fn cid_font_pdf(w: &str, content: &str) -> Vec<u8> {
+        let cmap = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
+            /CMapName /Test-UCS def /CMapType 2 def\n\
+            1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
+            3 beginbfchar <0001> <0041> <0002> <0042> <0003> <0043> endbfchar\n\
+            endcmap CMapName currentdict /CMap defineresource pop end end";
+        pdf_of(&[
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] \
+             /Resources << /Font << /F1 4 0 R >> >> /Contents 6 0 R >>"
+                .to_string(),
+            "<< /Type /Font /Subtype /Type0 /BaseFont /Test /Encoding /Identity-H \
+             /DescendantFonts [5 0 R] /ToUnicode 8 0 R >>"
+                .to_string(),
+            format!(
+                "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Test \
+                 /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
+                 /FontDescriptor 7 0 R /DW 1000 /W {w} >>"
+            ),
+            stream("", content),
+            "<< /Type /FontDescriptor /FontName /Test /Flags 32 /FontBBox [0 -200 1000 800] \
+             /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
+                .to_string(),
+            stream("", cmap),
+        ])
+    }
+
+    /// One 300 x 300 page: `font` is /F1 (object 4), `content` the page content (object 5),
+    /// `extra` objects 6, 7, ... (6 is /X1) and `page_extra` more entries of the page dictionary.
+    fn simple_pdf(font: &str, content: &str, page_extra: &str, extra: &[String]) -> Vec<u8> {
+        let mut objects = vec![
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] \
+                 /Resources << /Font << /F1 4 0 R >> /XObject << /X1 6 0 R >> >> \
+                 /Contents 5 0 R {page_extra} >>"
+            ),
+            font.to_string(),
+            stream("", content),
+        ];
+        objects.extend(extra.iter().cloned());
+        pdf_of(&objects)
+    }
+
+    const HELVETICA: &str = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
+
+    fn words_of(pdf: &[u8]) -> Vec<(String, BBox)> {
+        let doc = parse_pdf(pdf, &Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+        doc.pages
+            .iter()
+            .flat_map(|p| p.words.iter().map(|w| (w.text.clone(), w.bbox)))
+            .collect()
+    }
+
+    /// A Form XObject is drawn in the CTM at its `Do` times its /Matrix (a producer that scales
+    /// the whole page into a form put every word elsewhere before).
+    #[test]
+    fn forms_are_drawn_where_their_ctm_and_matrix_put_them() {
+        let form = stream(
+            "/Type /XObject /Subtype /Form /BBox [0 0 400 400] /Matrix [1 0 0 1 10 0] \
+             /Resources << /Font << /F1 4 0 R >> >>",
+            "BT /F1 10 Tf 100 200 Td (Inside) Tj ET",
+        );
+        let pdf = simple_pdf(HELVETICA, "q 0.5 0 0 0.5 20 30 cm /X1 Do Q", "", &[form]);
+        let words = words_of(&pdf);
+        assert_eq!(words.len(), 1, "{words:?}");
+        let (text, b) = &words[0];
+        assert_eq!(text, "Inside");
+        // x = 0.5 * (100 + 10) + 20 = 75; baseline y = 0.5 * 200 + 30 = 130 -> 170 from the top.
+        assert!((b.x0 - 75.0).abs() < 0.1, "{b:?}");
+        assert!(b.y0 < 170.0 && b.y1 > 170.0 && b.y1 - b.y0 < 6.0, "{b:?}");
+    }
+
+    /// `'` and `"` move to the next line and show text; their text was lost before.
+    #[test]
+    fn quote_operators_show_text() {
+        let pdf = simple_pdf(
+            HELVETICA,
+            "BT /F1 10 Tf 12 TL 20 250 Td (First) Tj (Second) ' 2 0 (Third) \" ET",
+            "",
+            &[],
+        );
+        let words = words_of(&pdf);
+        let texts: Vec<&str> = words.iter().map(|w| w.0.as_str()).collect();
+        assert_eq!(texts, vec!["First", "Second", "Third"]);
+        assert!(words[1].1.y0 > words[0].1.y0 + 10.0, "{words:?}");
+    }
+
+    /// A simple font whose /Encoding has /Differences and no /BaseEncoding: the ligature glyphs
+    /// it names (also in the `f_f_i` and `uniFB02` forms) are letters, and a code it does not
+    /// name is read with StandardEncoding, not PDFDocEncoding (whose 0x18-0x1F are spacing
+    /// accents: TeX's ligature codes came out as accents, i.e. combining marks after NFKC).
+    #[test]
+    fn ligature_glyphs_of_simple_fonts_are_letters_never_combining_marks() {
+        let font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica \
+                    /Encoding << /Type /Encoding /Differences [27 /ff /fi 29 /f_f_i /uniFB02] >> >>";
+        let pdf = simple_pdf(
+            font,
+            "BT /F1 10 Tf 20 250 Td (o\\033\\034\\035\\036e) Tj 0 -20 Td (a\\037b) Tj ET",
+            "",
+            &[],
+        );
+        let words = words_of(&pdf);
+        let texts: Vec<&str> = words.iter().map(|w| w.0.as_str()).collect();
+        assert_eq!(texts[0], "offfiffifle");
+        for t in &texts {
+            assert!(
+                !t.chars().any(|c| ('\u{0300}'..='\u{036F}').contains(&c)),
+                "{texts:?}"
+            );
+        }
+    }
+
+    /// The /Differences name the glyph of a code, over the base encoding.
+    #[test]
+    fn differences_name_the_glyph() {
+        let font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica \
+                    /Encoding << /BaseEncoding /WinAnsiEncoding /Differences [65 /Adieresis] >> >>";
+        let pdf = simple_pdf(font, "BT /F1 10 Tf 20 250 Td (RAUME) Tj ET", "", &[]);
+        assert_eq!(words_of(&pdf)[0].0, "R\u{00C4}UME");
+    }
+
+    /// Filled-in form fields and notes live in annotation appearances: they are read, mapped
+    /// from their /BBox onto their /Rect; hidden annotations and signature fields are not.
+    #[test]
+    fn annotation_appearances_are_read_unless_hidden_or_a_signature() {
+        let ap = |text: &str| {
+            stream(
+                "/Type /XObject /Subtype /Form /BBox [0 0 100 20] \
+                 /Resources << /Font << /F1 4 0 R >> >>",
+                &format!("/Tx BMC BT /F1 10 Tf 2 5 Td ({text}) Tj ET EMC"),
+            )
+        };
+        let pdf = simple_pdf(
+            HELVETICA,
+            "BT /F1 10 Tf 20 250 Td (Buyer:) Tj ET",
+            "/Annots [7 0 R 9 0 R 11 0 R]",
+            &[
+                stream("/Type /XObject /Subtype /Form /BBox [0 0 1 1]", ""),
+                "<< /Type /Annot /Subtype /Widget /FT /Tx /Rect [80 240 180 260] \
+                 /AP << /N 8 0 R >> >>"
+                    .to_string(),
+                ap("Alice"),
+                "<< /Type /Annot /Subtype /Widget /F 2 /Rect [80 200 180 220] \
+                 /AP << /N 10 0 R >> >>"
+                    .to_string(),
+                ap("Hidden"),
+                "<< /Type /Annot /Subtype /Widget /FT /Sig /Rect [80 100 180 120] \
+                 /AP << /N 12 0 R >> >>"
+                    .to_string(),
+                ap("Signed"),
+            ],
+        );
+        let words = words_of(&pdf);
+        let texts: Vec<&str> = words.iter().map(|w| w.0.as_str()).collect();
+        assert_eq!(texts, vec!["Buyer:", "Alice"], "{words:?}");
+        assert!((words[1].1.x0 - 82.0).abs() < 0.1, "{words:?}");
+    }
+
+    /// An annotation appearance that draws itself through a form is not drawn (it would
+    /// recurse without end); the page content still is.
+    #[test]
+    fn a_self_drawing_annotation_appearance_is_skipped() {
+        let pdf = simple_pdf(
+            HELVETICA,
+            "BT /F1 10 Tf 20 250 Td (Content) Tj ET",
+            "/Annots [7 0 R]",
+            &[
+                stream("/Type /XObject /Subtype /Form /BBox [0 0 1 1]", ""),
+                "<< /Type /Annot /Subtype /FreeText /Rect [80 240 180 260] /AP << /N 8 0 R >> >>"
+                    .to_string(),
+                stream(
+                    "/Type /XObject /Subtype /Form /BBox [0 0 100 20] \
+                     /Resources << /XObject << /Me 8 0 R >> >>",
+                    "/Me Do",
+                ),
+            ],
+        );
+        let texts: Vec<String> = words_of(&pdf).into_iter().map(|w| w.0).collect();
+        assert_eq!(texts, vec!["Content".to_string()]);
     }
 
     /// Two table cells 3 pt apart: "ABC" in 10 pt glyphs half an em wide, then "A". The widths

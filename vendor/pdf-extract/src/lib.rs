@@ -2542,7 +2542,8 @@ pub fn output_doc_page_with(doc: &Document, output: &mut dyn OutputDev, page_num
 
 /* po-intake: annotation appearances are drawn after the page content, as viewers (and poppler's
    pdftotext) do: the values of filled-in form fields, free-text notes and stamps live only
-   there. Hidden and no-view annotations are skipped, and so are link and popup annotations.
+   there. Hidden and no-view annotations are skipped, and so are link and popup annotations and
+   signature fields.
    PDF 32000 12.5.5: the appearance's /BBox, transformed by its /Matrix, is mapped onto the
    annotation's /Rect. */
 fn output_annotations<'a>(page_dict: &'a Dictionary, doc: &'a Document, p: &mut Processor<'a>, output: &mut dyn OutputDev, page_resources: &'a Dictionary, media_box: &MediaBox, page_num: u32) -> Result<(), OutputError> {
@@ -2557,6 +2558,21 @@ fn output_annotations<'a>(page_dict: &'a Dictionary, doc: &'a Document, p: &mut 
         };
         let subtype = maybe_get_name(doc, annot, b"Subtype").unwrap_or(b"");
         if subtype == b"Link" || subtype == b"Popup" {
+            continue;
+        }
+        // A signature field's appearance is the signer's mark (often the signing software's
+        // own text in a hair-thin font), not the document's content.
+        let mut field = Some(annot);
+        let mut field_type = None;
+        for _ in 0..16 {
+            let f = match field { Some(f) => f, None => break };
+            if let Some(ft) = maybe_get_name(doc, f, b"FT") {
+                field_type = Some(ft);
+                break;
+            }
+            field = maybe_get_obj(doc, f, b"Parent").and_then(|p| p.as_dict().ok());
+        }
+        if field_type == Some(&b"Sig"[..]) {
             continue;
         }
         let flags = maybe_get::<i64>(doc, annot, b"F").unwrap_or(0);
