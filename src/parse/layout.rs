@@ -522,6 +522,7 @@ fn line_words(line: &FLine) -> Vec<LineWord> {
     let mut cur: Option<LineWord> = None;
     let mut last: Option<(&str, f32)> = None;
     let mut brk = false;
+    let mut prev: Option<(f32, f32)> = None; // baseline and size of the last glyph
     for g in &line.glyphs {
         if g.space {
             if let Some(w) = cur.take() {
@@ -529,7 +530,13 @@ fn line_words(line: &FLine) -> Vec<LineWord> {
             }
             continue;
         }
-        if std::mem::replace(&mut brk, g.brk_after) || g.brk_before {
+        // A subscript or superscript (smaller, off the baseline) is a word of its own, as
+        // pdftotext has it: "V" "1", not "V1"; "Total" "2", not "Total2".
+        let script = prev.replace((g.v, g.size)).is_some_and(|(v, size)| {
+            let big = size.max(g.size);
+            (g.v - v).abs() > RUN_BASELINE_TOL * big && (g.size - size).abs() > 0.1 * big
+        });
+        if std::mem::replace(&mut brk, g.brk_after) || g.brk_before || script {
             if let Some(w) = cur.take() {
                 words.push(w);
             }
@@ -673,6 +680,18 @@ mod tests {
         let mut got: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
         got.sort();
         assert_eq!(got, vec!["TOTAL", "____________"]);
+    }
+
+    /// A subscript (smaller and lower) is a word of its own on its base's line; a small
+    /// capital on the same baseline is not.
+    #[test]
+    fn sub_and_superscripts_are_words_of_their_own() {
+        let mut glyphs = text_at("V", 10.0, 100.0, 11.0);
+        glyphs.extend(text_at("1", 16.6, 103.8, 8.0));
+        glyphs.extend(text_at("P", 40.0, 100.0, 11.0));
+        glyphs.extend(text_at("O", 46.6, 100.0, 8.0));
+        let words = build_words(&glyphs);
+        assert_eq!(texts(&words), vec![("V", 0), ("1", 0), ("PO", 0)]);
     }
 
     /// Fake bold: the same run drawn again a hair to the right is one word, once.
