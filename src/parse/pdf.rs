@@ -840,6 +840,31 @@ mod tests {
         assert!((words[1].1.x0 - 82.0).abs() < 0.1, "{words:?}");
     }
 
+    /// Type3 widths are in glyph space, which /FontMatrix maps to text space: with a matrix of
+    /// 0.01, a width of 50 is half an em (read as 50 thousandths it was a twentieth, and the
+    /// next glyph looked like a new word). A Type3 font without /Encoding loses no page.
+    #[test]
+    fn type3_widths_go_through_the_font_matrix() {
+        let font = "<< /Type /Font /Subtype /Type3 /FontMatrix [0.01 0 0 0.01 0 0] \
+                    /FontBBox [0 0 100 100] /CharProcs << >> /FirstChar 65 /LastChar 67 \
+                    /Widths [50 50 50] /Encoding << /Differences [65 /A /B /C] >> >>";
+        let pdf = simple_pdf(
+            font,
+            "BT /F1 10 Tf 100 200 Td (AB) Tj 10.5 0 Td (C) Tj ET",
+            "",
+            &[],
+        );
+        let words = words_of(&pdf);
+        assert_eq!(words.len(), 1, "{words:?}");
+        assert_eq!(words[0].0, "ABC");
+        assert!((words[0].1.x1 - 115.5).abs() < 0.1, "{words:?}");
+        let bare = "<< /Type /Font /Subtype /Type3 /FontMatrix [0.001 0 0 0.001 0 0] \
+                    /FontBBox [0 0 1000 1000] /CharProcs << >> /FirstChar 65 /LastChar 65 \
+                    /Widths [500] >>";
+        let pdf = simple_pdf(bare, "BT /F1 10 Tf 100 200 Td (AZ) Tj ET", "", &[]);
+        assert!(parse_pdf(&pdf, &Limits::default()).is_ok());
+    }
+
     /// An annotation appearance that draws itself through a form is not drawn (it would
     /// recurse without end); the page content still is.
     #[test]
