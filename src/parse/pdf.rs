@@ -116,9 +116,11 @@ pub fn parse_pdf_inline(
     }
     // Look for images and form cycles before the image data is blanked.
     let mut has_image = Vec::with_capacity(wanted.len());
+    let mut draw_annotations = Vec::with_capacity(wanted.len());
     for &(n, id) in &wanted {
         has_image.push(page_has_image(&doc, id));
         check_forms(&doc, id).map_err(|d| malformed(format!("page {n}: {d}")))?;
+        draw_annotations.push(annotations_drawable(&doc, id));
     }
     blank_images(&mut doc);
 
@@ -137,8 +139,22 @@ pub fn parse_pdf_inline(
             timed_out: false,
         };
         let run = catch_unwind(AssertUnwindSafe(|| {
-            pdf_extract::output_doc_page(&doc, &mut dev, n)
+            pdf_extract::output_doc_page_with(&doc, &mut dev, n, false)
         }));
+        // Annotation appearances (filled-in form fields, notes) after the content, as viewers
+        // draw them; a failure there costs the annotations only.
+        if run.as_ref().is_ok_and(|r| r.is_ok())
+            && draw_annotations.get(i).copied().unwrap_or(false)
+        {
+            let before = dev.glyphs.len();
+            let annots = catch_unwind(AssertUnwindSafe(|| {
+                pdf_extract::output_page_annotations(&doc, &mut dev, n)
+            }));
+            if !matches!(annots, Ok(Ok(()))) {
+                tracing::debug!(page = n, "pdf annotations not read");
+                dev.glyphs.truncate(before);
+            }
+        }
         if dev.timed_out {
             return Err(ParseError::Timeout(limits.time_budget_ms));
         }
@@ -332,6 +348,7 @@ impl OutputDev for Collector {
         } else {
             3
         };
+        tracing::trace!(text = ch, x, y, size, advance, dir, "glyph");
         self.glyphs.push(Glyph {
             text: ch.to_string(),
             x: x as f32,
@@ -475,6 +492,29 @@ fn do_names(content: &[u8]) -> Vec<&[u8]> {
 
 /// Refuse pages whose Form XObjects draw themselves (pdf-extract would recurse until the stack
 /// overflows, which no `catch_unwind` can stop) or nest deeper than [`MAX_FORM_DEPTH`].
+/// May the page's annotation appearances be drawn? Not when one draws itself through its forms
+/// or nests them deeper than [`MAX_FORM_DEPTH`] (the page content is still read).
+fn annotations_drawable(doc: &Document, page: ObjectId) -> bool {
+    appearance_streams(doc, page)
+        .into_iter()
+        .all(|(id, stream)| {
+            let content = stream
+                .decompressed_content()
+                .unwrap_or_else(|_| stream.content.clone());
+            let empty = Dictionary::new();
+            let res = stream
+                .dict
+                .get(b"Resources")
+                .ok()
+                .and_then(|r| doc.dereference(r).ok())
+                .and_then(|(_, r)| r.as_dict().ok())
+                .or_else(|| page_resources(doc, page))
+                .unwrap_or(&empty);
+            let mut path: Vec<ObjectId> = id.into_iter().collect();
+            walk_forms(doc, &content, res, &mut path).is_ok()
+        })
+}
+
 fn check_forms(doc: &Document, page: ObjectId) -> Result<(), String> {
     let Some(res) = page_resources(doc, page) else {
         return Ok(());
@@ -490,6 +530,51 @@ fn check_forms(doc: &Document, page: ObjectId) -> Result<(), String> {
     let content = doc.get_page_content(page).unwrap_or_default();
     let mut path = Vec::new();
     walk_forms(doc, &content, res, &mut path)
+}
+
+/// The normal appearance streams of a page's annotations (with their object ids when they are
+/// indirect), every state of a state dictionary included.
+fn appearance_streams(
+    doc: &Document,
+    page: ObjectId,
+) -> Vec<(Option<ObjectId>, &pdf_extract::Stream)> {
+    let mut out = Vec::new();
+    let Some(annots) = doc
+        .get_dictionary(page)
+        .ok()
+        .and_then(|d| d.get(b"Annots").ok())
+        .and_then(|a| doc.dereference(a).ok())
+        .and_then(|(_, a)| a.as_array().ok())
+    else {
+        return out;
+    };
+    fn stream_of<'d>(
+        doc: &'d Document,
+        o: &'d Object,
+    ) -> Option<(Option<ObjectId>, &'d pdf_extract::Stream)> {
+        let id = o.as_reference().ok();
+        let (_, obj) = doc.dereference(o).ok()?;
+        obj.as_stream().ok().map(|s| (id, s))
+    }
+    for a in annots.iter().take(1000) {
+        let Some(normal) = doc
+            .dereference(a)
+            .ok()
+            .and_then(|(_, a)| a.as_dict().ok())
+            .and_then(|a| a.get(b"AP").ok())
+            .and_then(|ap| doc.dereference(ap).ok())
+            .and_then(|(_, ap)| ap.as_dict().ok())
+            .and_then(|ap| ap.get(b"N").ok())
+        else {
+            continue;
+        };
+        if let Some(s) = stream_of(doc, normal) {
+            out.push(s);
+        } else if let Ok((_, Object::Dictionary(states))) = doc.dereference(normal) {
+            out.extend(states.iter().filter_map(|(_, v)| stream_of(doc, v)));
+        }
+    }
+    out
 }
 
 fn walk_forms(
@@ -542,6 +627,7 @@ fn walk_forms(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::BBox;
 
     #[test]
     fn finds_do_names() {
@@ -562,36 +648,8 @@ mod tests {
         assert_eq!(g.map(0.0, 800.0), (800.0, 0.0));
         assert_eq!(g.display_size(), (800.0, 600.0));
     }
-    /// A PDF with one CID font whose widths use both forms of `/W`; `content` draws with it.
-    fn cid_font_pdf(w: &str, content: &str) -> Vec<u8> {
-        let cmap = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
-            /CMapName /Test-UCS def /CMapType 2 def\n\
-            1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
-            3 beginbfchar <0001> <0041> <0002> <0042> <0003> <0043> endbfchar\n\
-            endcmap CMapName currentdict /CMap defineresource pop end end";
-        let objects = [
-            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] \
-             /Resources << /Font << /F1 4 0 R >> >> /Contents 6 0 R >>"
-                .to_string(),
-            "<< /Type /Font /Subtype /Type0 /BaseFont /Test /Encoding /Identity-H \
-             /DescendantFonts [5 0 R] /ToUnicode 8 0 R >>"
-                .to_string(),
-            format!(
-                "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Test \
-                 /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
-                 /FontDescriptor 7 0 R /DW 1000 /W {w} >>"
-            ),
-            format!(
-                "<< /Length {} >>\nstream\n{content}\nendstream",
-                content.len()
-            ),
-            "<< /Type /FontDescriptor /FontName /Test /Flags 32 /FontBBox [0 -200 1000 800] \
-             /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
-                .to_string(),
-            format!("<< /Length {} >>\nstream\n{cmap}\nendstream", cmap.len()),
-        ];
+    /// A PDF file from its objects (object `i + 1` is `objects[i]`; 1 is the catalog).
+    fn pdf_of(objects: &[String]) -> Vec<u8> {
         let mut pdf = b"%PDF-1.4\n".to_vec();
         let mut offsets = Vec::new();
         for (i, body) in objects.iter().enumerate() {
@@ -611,6 +669,223 @@ mod tests {
             .bytes(),
         );
         pdf
+    }
+
+    fn stream(dict: &str, content: &str) -> String {
+        format!(
+            "<< {dict} /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        )
+    }
+
+    /// A PDF with one CID font whose widths use both forms of `/W`; `content` draws with it.
+    fn cid_font_pdf(w: &str, content: &str) -> Vec<u8> {
+        let cmap = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
+            /CMapName /Test-UCS def /CMapType 2 def\n\
+            1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
+            3 beginbfchar <0001> <0041> <0002> <0042> <0003> <0043> endbfchar\n\
+            endcmap CMapName currentdict /CMap defineresource pop end end";
+        pdf_of(&[
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] \
+             /Resources << /Font << /F1 4 0 R >> >> /Contents 6 0 R >>"
+                .to_string(),
+            "<< /Type /Font /Subtype /Type0 /BaseFont /Test /Encoding /Identity-H \
+             /DescendantFonts [5 0 R] /ToUnicode 8 0 R >>"
+                .to_string(),
+            format!(
+                "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Test \
+                 /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> \
+                 /FontDescriptor 7 0 R /DW 1000 /W {w} >>"
+            ),
+            stream("", content),
+            "<< /Type /FontDescriptor /FontName /Test /Flags 32 /FontBBox [0 -200 1000 800] \
+             /ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>"
+                .to_string(),
+            stream("", cmap),
+        ])
+    }
+
+    /// One 300 x 300 page: `font` is /F1 (object 4), `content` the page content (object 5),
+    /// `extra` objects 6, 7, ... (6 is /X1) and `page_extra` more entries of the page dictionary.
+    fn simple_pdf(font: &str, content: &str, page_extra: &str, extra: &[String]) -> Vec<u8> {
+        let mut objects = vec![
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] \
+                 /Resources << /Font << /F1 4 0 R >> /XObject << /X1 6 0 R >> >> \
+                 /Contents 5 0 R {page_extra} >>"
+            ),
+            font.to_string(),
+            stream("", content),
+        ];
+        objects.extend(extra.iter().cloned());
+        pdf_of(&objects)
+    }
+
+    const HELVETICA: &str = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
+
+    fn words_of(pdf: &[u8]) -> Vec<(String, BBox)> {
+        let doc = parse_pdf(pdf, &Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+        doc.pages
+            .iter()
+            .flat_map(|p| p.words.iter().map(|w| (w.text.clone(), w.bbox)))
+            .collect()
+    }
+
+    /// A Form XObject is drawn in the CTM at its `Do` times its /Matrix (a producer that scales
+    /// the whole page into a form put every word elsewhere before).
+    #[test]
+    fn forms_are_drawn_where_their_ctm_and_matrix_put_them() {
+        let form = stream(
+            "/Type /XObject /Subtype /Form /BBox [0 0 400 400] /Matrix [1 0 0 1 10 0] \
+             /Resources << /Font << /F1 4 0 R >> >>",
+            "BT /F1 10 Tf 100 200 Td (Inside) Tj ET",
+        );
+        let pdf = simple_pdf(HELVETICA, "q 0.5 0 0 0.5 20 30 cm /X1 Do Q", "", &[form]);
+        let words = words_of(&pdf);
+        assert_eq!(words.len(), 1, "{words:?}");
+        let (text, b) = &words[0];
+        assert_eq!(text, "Inside");
+        // x = 0.5 * (100 + 10) + 20 = 75; baseline y = 0.5 * 200 + 30 = 130 -> 170 from the top.
+        assert!((b.x0 - 75.0).abs() < 0.1, "{b:?}");
+        assert!(b.y0 < 170.0 && b.y1 > 170.0 && b.y1 - b.y0 < 6.0, "{b:?}");
+    }
+
+    /// `'` and `"` move to the next line and show text; their text was lost before.
+    #[test]
+    fn quote_operators_show_text() {
+        let pdf = simple_pdf(
+            HELVETICA,
+            "BT /F1 10 Tf 12 TL 20 250 Td (First) Tj (Second) ' 2 0 (Third) \" ET",
+            "",
+            &[],
+        );
+        let words = words_of(&pdf);
+        let texts: Vec<&str> = words.iter().map(|w| w.0.as_str()).collect();
+        assert_eq!(texts, vec!["First", "Second", "Third"]);
+        assert!(words[1].1.y0 > words[0].1.y0 + 10.0, "{words:?}");
+    }
+
+    /// A simple font whose /Encoding has /Differences and no /BaseEncoding: the ligature glyphs
+    /// it names (also in the `f_f_i` and `uniFB02` forms) are letters, and a code it does not
+    /// name is read with StandardEncoding, not PDFDocEncoding (whose 0x18-0x1F are spacing
+    /// accents: TeX's ligature codes came out as accents, i.e. combining marks after NFKC).
+    #[test]
+    fn ligature_glyphs_of_simple_fonts_are_letters_never_combining_marks() {
+        let font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica \
+                    /Encoding << /Type /Encoding /Differences [27 /ff /fi 29 /f_f_i /uniFB02] >> >>";
+        let pdf = simple_pdf(
+            font,
+            "BT /F1 10 Tf 20 250 Td (o\\033\\034\\035\\036e) Tj 0 -20 Td (a\\037b) Tj ET",
+            "",
+            &[],
+        );
+        let words = words_of(&pdf);
+        let texts: Vec<&str> = words.iter().map(|w| w.0.as_str()).collect();
+        assert_eq!(texts[0], "offfiffifle");
+        for t in &texts {
+            assert!(
+                !t.chars().any(|c| ('\u{0300}'..='\u{036F}').contains(&c)),
+                "{texts:?}"
+            );
+        }
+    }
+
+    /// The /Differences name the glyph of a code, over the base encoding.
+    #[test]
+    fn differences_name_the_glyph() {
+        let font = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica \
+                    /Encoding << /BaseEncoding /WinAnsiEncoding /Differences [65 /Adieresis] >> >>";
+        let pdf = simple_pdf(font, "BT /F1 10 Tf 20 250 Td (RAUME) Tj ET", "", &[]);
+        assert_eq!(words_of(&pdf)[0].0, "R\u{00C4}UME");
+    }
+
+    /// Filled-in form fields and notes live in annotation appearances: they are read, mapped
+    /// from their /BBox onto their /Rect; hidden annotations and signature fields are not.
+    #[test]
+    fn annotation_appearances_are_read_unless_hidden_or_a_signature() {
+        let ap = |text: &str| {
+            stream(
+                "/Type /XObject /Subtype /Form /BBox [0 0 100 20] \
+                 /Resources << /Font << /F1 4 0 R >> >>",
+                &format!("/Tx BMC BT /F1 10 Tf 2 5 Td ({text}) Tj ET EMC"),
+            )
+        };
+        let pdf = simple_pdf(
+            HELVETICA,
+            "BT /F1 10 Tf 20 250 Td (Buyer:) Tj ET",
+            "/Annots [7 0 R 9 0 R 11 0 R]",
+            &[
+                stream("/Type /XObject /Subtype /Form /BBox [0 0 1 1]", ""),
+                "<< /Type /Annot /Subtype /Widget /FT /Tx /Rect [80 240 180 260] \
+                 /AP << /N 8 0 R >> >>"
+                    .to_string(),
+                ap("Alice"),
+                "<< /Type /Annot /Subtype /Widget /F 2 /Rect [80 200 180 220] \
+                 /AP << /N 10 0 R >> >>"
+                    .to_string(),
+                ap("Hidden"),
+                "<< /Type /Annot /Subtype /Widget /FT /Sig /Rect [80 100 180 120] \
+                 /AP << /N 12 0 R >> >>"
+                    .to_string(),
+                ap("Signed"),
+            ],
+        );
+        let words = words_of(&pdf);
+        let texts: Vec<&str> = words.iter().map(|w| w.0.as_str()).collect();
+        assert_eq!(texts, vec!["Buyer:", "Alice"], "{words:?}");
+        assert!((words[1].1.x0 - 82.0).abs() < 0.1, "{words:?}");
+    }
+
+    /// Type3 widths are in glyph space, which /FontMatrix maps to text space: with a matrix of
+    /// 0.01, a width of 50 is half an em (read as 50 thousandths it was a twentieth, and the
+    /// next glyph looked like a new word). A Type3 font without /Encoding loses no page.
+    #[test]
+    fn type3_widths_go_through_the_font_matrix() {
+        let font = "<< /Type /Font /Subtype /Type3 /FontMatrix [0.01 0 0 0.01 0 0] \
+                    /FontBBox [0 0 100 100] /CharProcs << >> /FirstChar 65 /LastChar 67 \
+                    /Widths [50 50 50] /Encoding << /Differences [65 /A /B /C] >> >>";
+        let pdf = simple_pdf(
+            font,
+            "BT /F1 10 Tf 100 200 Td (AB) Tj 10.5 0 Td (C) Tj ET",
+            "",
+            &[],
+        );
+        let words = words_of(&pdf);
+        assert_eq!(words.len(), 1, "{words:?}");
+        assert_eq!(words[0].0, "ABC");
+        assert!((words[0].1.x1 - 115.5).abs() < 0.1, "{words:?}");
+        let bare = "<< /Type /Font /Subtype /Type3 /FontMatrix [0.001 0 0 0.001 0 0] \
+                    /FontBBox [0 0 1000 1000] /CharProcs << >> /FirstChar 65 /LastChar 65 \
+                    /Widths [500] >>";
+        let pdf = simple_pdf(bare, "BT /F1 10 Tf 100 200 Td (AZ) Tj ET", "", &[]);
+        assert!(parse_pdf(&pdf, &Limits::default()).is_ok());
+    }
+
+    /// An annotation appearance that draws itself through a form is not drawn (it would
+    /// recurse without end); the page content still is.
+    #[test]
+    fn a_self_drawing_annotation_appearance_is_skipped() {
+        let pdf = simple_pdf(
+            HELVETICA,
+            "BT /F1 10 Tf 20 250 Td (Content) Tj ET",
+            "/Annots [7 0 R]",
+            &[
+                stream("/Type /XObject /Subtype /Form /BBox [0 0 1 1]", ""),
+                "<< /Type /Annot /Subtype /FreeText /Rect [80 240 180 260] /AP << /N 8 0 R >> >>"
+                    .to_string(),
+                stream(
+                    "/Type /XObject /Subtype /Form /BBox [0 0 100 20] \
+                     /Resources << /XObject << /Me 8 0 R >> >>",
+                    "/Me Do",
+                ),
+            ],
+        );
+        let texts: Vec<String> = words_of(&pdf).into_iter().map(|w| w.0).collect();
+        assert_eq!(texts, vec!["Content".to_string()]);
     }
 
     /// Two table cells 3 pt apart: "ABC" in 10 pt glyphs half an em wide, then "A". The widths

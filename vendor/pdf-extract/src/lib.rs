@@ -358,12 +358,83 @@ fn encoding_to_unicode_table(name: &[u8]) -> Vec<u16> {
         b"MacRomanEncoding" => encodings::MAC_ROMAN_ENCODING,
         b"MacExpertEncoding" => encodings::MAC_EXPERT_ENCODING,
         b"WinAnsiEncoding" => encodings::WIN_ANSI_ENCODING,
-        _ => panic!("unexpected encoding {:?}", pdf_to_utf8(name))
+        // po-intake: StandardEncoding is a valid name too, and an unknown name is ignored (as
+        // poppler does) instead of panicking.
+        b"StandardEncoding" => encodings::STANDARD_ENCODING,
+        b"SymbolEncoding" => encodings::SYMBOL_ENCODING,
+        _ => encodings::STANDARD_ENCODING,
     };
-    let encoding_table = encoding.iter()
-        .map(|x| if let &Some(x) = x { glyphnames::name_to_unicode(x).unwrap() } else { 0 })
-        .collect();
-    encoding_table
+    names_to_unicode_table(&encoding)
+}
+
+/// po-intake: a glyph name as text: the Adobe Glyph List, then the AGL specification's forms
+/// (`uniXXXX[YYYY...]`, `uXXXX[XX]`, ligatures joined by `_`, a `.suffix` dropped), so that a
+/// ligature glyph (`f_f_i`, `uniFB01`) comes out as its letters, never as nothing.
+fn glyph_name_to_string(name: &str) -> Option<String> {
+    if let Some(u) = glyphnames::name_to_unicode(name) {
+        return String::from_utf16(&[u]).ok();
+    }
+    let base = name.split('.').next().unwrap_or(name);
+    if base.is_empty() {
+        return None;
+    }
+    if base != name {
+        if let Some(u) = glyphnames::name_to_unicode(base) {
+            return String::from_utf16(&[u]).ok();
+        }
+    }
+    if base.contains('_') {
+        let parts: Option<Vec<String>> = base.split('_').map(glyph_name_to_string).collect();
+        return parts.map(|p| p.concat()).filter(|s| !s.is_empty());
+    }
+    let hex_chars = |h: &str, width: usize| -> Option<String> {
+        if h.is_empty() || h.len() % width != 0 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let mut out = String::new();
+        for i in (0..h.len()).step_by(width) {
+            let v = u32::from_str_radix(h.get(i..i + width)?, 16).ok()?;
+            out.push(char::from_u32(v)?);
+        }
+        Some(out)
+    };
+    if let Some(h) = base.strip_prefix("uni") {
+        return hex_chars(h, 4);
+    }
+    if let Some(h) = base.strip_prefix('u') {
+        if (4..=6).contains(&h.len()) {
+            return hex_chars(h, h.len());
+        }
+    }
+    None
+}
+
+fn names_to_unicode_table(encoding: &[Option<&str>; 256]) -> Vec<u16> {
+    encoding.iter()
+        .map(|x| x.and_then(glyphnames::name_to_unicode).unwrap_or(0))
+        .collect()
+}
+
+/* po-intake: the base of an /Encoding dictionary without /BaseEncoding. "The base encoding is
+   the font program's built-in encoding [for an embedded font] ... otherwise StandardEncoding
+   for a nonsymbolic font" (PDF 32000 9.6.6.1); TrueType fonts are read with WinAnsiEncoding,
+   as poppler does. pdf-extract used PDFDocEncoding, whose codes 0x18-0x1F are spacing accents:
+   TeX fonts keep their ligatures (ff fi fl ffi ffl) at 0x1B-0x1F, which then came out as accents
+   and, after NFKC, as a space and a combining mark. */
+fn builtin_base_table(subtype: &str, builtin: Option<&HashMap<u32, Vec<u8>>>) -> Vec<u16> {
+    let mut table = if subtype == "TrueType" {
+        names_to_unicode_table(&encodings::WIN_ANSI_ENCODING)
+    } else {
+        names_to_unicode_table(&encodings::STANDARD_ENCODING)
+    };
+    if let Some(builtin) = builtin {
+        for (code, name) in builtin {
+            if let (Some(slot), Some(u)) = (table.get_mut(*code as usize), glyphnames::name_to_unicode(&pdf_to_utf8(name))) {
+                *slot = u;
+            }
+        }
+    }
+    table
 }
 
 /* "Glyphs in the font are selected by single-byte character codes obtained from a string that
@@ -390,7 +461,7 @@ impl<'a> PdfSimpleFont<'a> {
                     Some(&Object::Stream(ref s)) => {
                         let s = get_contents(s);
                         //dlog!("font contents {:?}", pdf_to_utf8(&s));
-                        type1_encoding = Some(type1_encoding_parser::get_encoding_map(&s).expect("encoding"));
+                        type1_encoding = std::panic::catch_unwind(|| type1_encoding_parser::get_encoding_map(&s)).ok().and_then(|r| r.ok());
                     }
                     _ => { dlog!("font file {:?}", file) }
                 }
@@ -451,18 +522,15 @@ impl<'a> PdfSimpleFont<'a> {
             //dlog!("charset {:?}", charset);
         }
 
-        let mut unicode_map = match unicode_map {
-            Some(mut unicode_map) => {
-                unicode_map.extend(get_unicode_map(doc, font).unwrap_or(HashMap::new()));
-                Some(unicode_map)
-            }
-            None => {
-                get_unicode_map(doc, font)
-            }
-        };
+        // po-intake: the map read from a CFF program is the font's built-in encoding, which the
+        // /Differences override; ToUnicode overrides both. Keep them apart until the
+        // Differences are known.
+        let mut program_map: Option<HashMap<u32, String>> = unicode_map;
+        let to_unicode = get_unicode_map(doc, font);
 
 
         let mut encoding_table = None;
+        let mut diff_map: HashMap<u32, String> = HashMap::new();
         match encoding {
             Some(&Object::Name(ref encoding_name)) => {
                 dlog!("encoding {:?}", pdf_to_utf8(encoding_name));
@@ -474,66 +542,49 @@ impl<'a> PdfSimpleFont<'a> {
                     dlog!("BaseEncoding {:?}", base_encoding);
                     encoding_to_unicode_table(base_encoding)
                 } else {
-                    Vec::from(PDFDocEncoding)
+                    builtin_base_table(&subtype, type1_encoding.as_ref())
                 };
                 let differences = maybe_get_array(doc, encoding, b"Differences");
                 if let Some(differences) = differences {
                     dlog!("Differences");
-                    let mut code = 0;
+                    let mut code: i64 = 0;
                     for o in differences {
                         let o = maybe_deref(doc, o);
                         match o {
                             &Object::Integer(i) => { code = i; },
                             &Object::Name(ref n) => {
                                 let name = pdf_to_utf8(&n);
-                                // XXX: names of Type1 fonts can map to arbitrary strings instead of real
-                                // unicode names, so we should probably handle this differently
-                                let unicode = glyphnames::name_to_unicode(&name);
-                                if let Some(unicode) = unicode{
-                                    table[code as usize] = unicode;
-                                    if let Some(ref mut unicode_map) = unicode_map {
-                                        let be = [unicode];
-                                        match unicode_map.entry(code as u32) {
-                                            // If there's a unicode table entry missing use one based on the name
-                                            Entry::Vacant(v) => { v.insert(String::from_utf16(&be).unwrap()); }
-                                            Entry::Occupied(e) => {
-                                                if e.get() != &String::from_utf16(&be).unwrap() {
-                                                    let normal_match  = e.get().nfkc().eq(String::from_utf16(&be).unwrap().nfkc());
-                                                    if !normal_match {
-                                                        warn!("Unicode mismatch {} {} {:?} {:?} {:?}", normal_match, name, e.get(), String::from_utf16(&be), be);
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                } else {
-                                    match unicode_map {
-                                        Some(ref mut unicode_map) if base_name.contains("FontAwesome") => {
-                                            // the fontawesome tex package will use glyph names that don't have a corresponding unicode
-                                            // code point, so we'll use an empty string instead. See issue #76
-                                            match unicode_map.entry(code as u32) {
-                                                Entry::Vacant(v) => { v.insert("".to_owned()); }
-                                                Entry::Occupied(e) => {
-                                                    panic!("unexpected entry in unicode map")
-                                                }
-                                            }
-                                        }
-                                        _ => {
-                                            warn!("unknown glyph name '{}' for font {}", name, base_name);
-                                        }
-                                    }
+                                // po-intake: a glyph name from the Differences replaces what the
+                                // font program's built-in encoding says for that code.
+                                if let Some(ref mut program_map) = program_map {
+                                    program_map.remove(&(code as u32));
                                 }
-                                dlog!("{} = {} ({:?})", code, name, unicode);
-                                if let Some(ref mut unicode_map) = unicode_map {
-                                    // The unicode map might not have the code in it, but the code might
-                                    // not be used so we don't want to panic here.
-                                    // An example of this is the 'suppress' character in the TeX Latin Modern font.
-                                    // This shows up in https://arxiv.org/pdf/2405.01295v1.pdf
-                                    dlog!("{} {:?}", code, unicode_map.get(&(code as u32)));
+                                match glyph_name_to_string(&name) {
+                                    Some(text) => {
+                                        if let Some(slot) = table.get_mut(code as usize) {
+                                            // One UTF-16 unit fits the table; longer names
+                                            // (ligatures such as f_f_i, uniXXXXYYYY) go to the map.
+                                            let units: Vec<u16> = text.encode_utf16().collect();
+                                            if units.len() == 1 {
+                                                *slot = units[0];
+                                            } else {
+                                                *slot = 0;
+                                                diff_map.insert(code as u32, text);
+                                            }
+                                        }
+                                    }
+                                    None if base_name.contains("FontAwesome") => {
+                                        // the fontawesome tex package will use glyph names that don't have a corresponding unicode
+                                        // code point, so we'll use an empty string instead. See issue #76
+                                        diff_map.insert(code as u32, String::new());
+                                    }
+                                    None => {
+                                        warn!("unknown glyph name '{}' for font {}", name, base_name);
+                                    }
                                 }
                                 code += 1;
                             }
-                            _ => { panic!("wrong type {:?}", o); }
+                            _ => { dlog!("unexpected object in Differences {:?}", o); }
                         }
                     }
                 }
@@ -544,26 +595,33 @@ impl<'a> PdfSimpleFont<'a> {
                 encoding_table = Some(table);
             }
             None => {
-                if let Some(type1_encoding) = type1_encoding {
+                if let Some(type1_encoding) = type1_encoding.as_ref() {
                     let mut table = Vec::from(PDFDocEncoding);
                     dlog!("type1encoding");
                     for (code, name) in type1_encoding {
                         let unicode = glyphnames::name_to_unicode(&pdf_to_utf8(&name));
-                        if let Some(unicode) = unicode {
-                            table[code as usize] = unicode;
+                        if let (Some(unicode), Some(slot)) = (unicode, table.get_mut(*code as usize)) {
+                            *slot = unicode;
                         } else {
                             dlog!("unknown character {}", pdf_to_utf8(&name));
                         }
                     }
                     encoding_table = Some(table)
                 } else if subtype == "TrueType" {
-                    encoding_table = Some(encodings::WIN_ANSI_ENCODING.iter()
-                        .map(|x| if let &Some(x) = x { glyphnames::name_to_unicode(x).unwrap() } else { 0 })
-                        .collect());
+                    encoding_table = Some(names_to_unicode_table(&encodings::WIN_ANSI_ENCODING));
                 }
             }
-            _ => { panic!() }
+            // po-intake: an /Encoding of another type is ignored, not a panic.
+            _ => { dlog!("unexpected encoding {:?}", encoding) }
         }
+        let unicode_map = if program_map.is_none() && to_unicode.is_none() && diff_map.is_empty() {
+            None
+        } else {
+            let mut map = program_map.unwrap_or_default();
+            map.extend(diff_map);
+            map.extend(to_unicode.unwrap_or_default());
+            Some(map)
+        };
 
         let mut width_map = HashMap::new();
         /* "Ordinarily, a font dictionary that refers to one of the standard fonts
@@ -583,7 +641,8 @@ impl<'a> PdfSimpleFont<'a> {
                 width_map.insert((first_char + i) as CharCode, w);
                 i += 1;
             }
-            assert_eq!(first_char + i - 1, last_char);
+            // po-intake: a /Widths array of another length than LastChar says is used as it is.
+            let _ = last_char;
         } else {
             let name = if is_core_font(&base_name) {
                 &base_name
@@ -723,8 +782,8 @@ impl<'a> PdfType3Font<'a> {
                                 // XXX: names of Type1 fonts can map to arbitrary strings instead of real
                                 // unicode names, so we should probably handle this differently
                                 let unicode = glyphnames::name_to_unicode(&name);
-                                if let Some(unicode) = unicode{
-                                    table[code as usize] = unicode;
+                                if let (Some(unicode), Some(slot)) = (unicode, table.get_mut(code as usize)) {
+                                    *slot = unicode;
                                 }
                                 dlog!("{} = {} ({:?})", code, name, unicode);
                                 if let Some(ref unicode_map) = unicode_map {
@@ -732,7 +791,7 @@ impl<'a> PdfType3Font<'a> {
                                 }
                                 code += 1;
                             }
-                            _ => { panic!("wrong type"); }
+                            _ => { dlog!("unexpected object in Differences"); }
                         }
                     }
                 }
@@ -745,23 +804,29 @@ impl<'a> PdfType3Font<'a> {
 
                 encoding_table = Some(table);
             }
-            _ => { panic!() }
+            // po-intake: a Type3 font without an /Encoding dictionary is read by code.
+            _ => { encoding_table = None }
         }
 
-        let first_char: i64 = get(doc, font, b"FirstChar");
-        let last_char: i64 = get(doc, font, b"LastChar");
-        let widths: Vec<f64> = get(doc, font, b"Widths");
+        let first_char: i64 = maybe_get(doc, font, b"FirstChar").unwrap_or(0);
+        let widths: Vec<f64> = maybe_get(doc, font, b"Widths").unwrap_or_default();
+        // po-intake: Type3 widths are in glyph space, which /FontMatrix maps to text space (not
+        // always by 1/1000); keep them in thousandths of text space like other fonts' widths.
+        let scale = maybe_get::<Vec<f64>>(doc, font, b"FontMatrix")
+            .and_then(|m| m.first().copied())
+            .filter(|a| a.is_finite() && *a != 0.0)
+            .map(|a| a.abs() * 1000.0)
+            .unwrap_or(1.0);
 
         let mut width_map = HashMap::new();
 
         let mut i = 0;
-        dlog!("first_char {:?}, last_char: {:?}, widths: {} {:?}", first_char, last_char, widths.len(), widths);
+        dlog!("first_char {:?}, widths: {} {:?}", first_char, widths.len(), widths);
 
         for w in widths {
-            width_map.insert((first_char + i) as CharCode, w);
+            width_map.insert((first_char + i) as CharCode, w * scale);
             i += 1;
         }
-        assert_eq!(first_char + i - 1, last_char);
         PdfType3Font {doc, font, widths: width_map, encoding: encoding_table, unicode_map}
     }
 }
@@ -864,7 +929,8 @@ impl<'a> PdfFont for PdfType3Font<'a> {
         if let Some(width) = width {
             return *width;
         } else {
-            panic!("missing width for {} {:?}", id, self.font);
+            // po-intake: a code outside /Widths advances by nothing instead of panicking.
+            return 0.;
         }
     }
     /*fn decode(&self, chars: &[u8]) -> String {
@@ -1592,16 +1658,26 @@ fn make_colorspace<'a>(doc: &'a Document, name: &[u8], resources: &'a Dictionary
 }
 
 struct Processor<'a> {
-    font_table: HashMap<Vec<u8>, Rc<dyn PdfFont + 'a>>,
+    // po-intake: keyed by the font dictionary, not its resource name: a Form XObject or an
+    // annotation appearance may call another font by the page's name for one.
+    font_table: HashMap<*const Dictionary, Rc<dyn PdfFont + 'a>>,
+    annotations: bool,
     _none: PhantomData<&'a ()>,
 }
 
 impl<'a> Processor<'a> {
     fn new() -> Processor<'a> {
-        Processor { font_table: HashMap::new(), _none: PhantomData }
+        Processor { font_table: HashMap::new(), annotations: true, _none: PhantomData }
     }
 
     fn process_stream(&mut self, doc: &'a Document, content: Vec<u8>, resources: &'a Dictionary, media_box: &MediaBox, output: &mut dyn OutputDev, page_num: u32) -> Result<(), OutputError> {
+        self.process_stream_at(doc, content, resources, media_box, output, page_num, Transform2D::identity())
+    }
+
+    /// po-intake: `process_stream` with the CTM in effect where the stream is drawn (a Form
+    /// XObject is drawn in the CTM at its `Do` times its /Matrix; pdf-extract started every form
+    /// at the identity, so text in a scaled or moved form landed elsewhere on the page).
+    fn process_stream_at(&mut self, doc: &'a Document, content: Vec<u8>, resources: &'a Dictionary, media_box: &MediaBox, output: &mut dyn OutputDev, page_num: u32, ctm: Transform) -> Result<(), OutputError> {
         let content = Content::decode(&content).unwrap();
         let mut gs: GraphicsState = GraphicsState {
             ts: TextState {
@@ -1619,7 +1695,7 @@ impl<'a> Processor<'a> {
             stroke_color: Vec::new(),
             stroke_colorspace: ColorSpace::DeviceGray,
             line_width: 1.,
-            ctm: Transform2D::identity(),
+            ctm,
             smask: None
         };
         //let mut ts = &mut gs.ts;
@@ -1717,6 +1793,21 @@ impl<'a> Processor<'a> {
                         _ => { panic!("unexpected Tj operand {:?}", operation) }
                     }
                 }
+                // po-intake: `'` (next line, show) and `"` (set word and character spacing, next
+                // line, show) were not handled: their text was lost.
+                "'" | "\"" => {
+                    let n = operation.operands.len();
+                    if operation.operator == "\"" && n == 3 {
+                        gs.ts.word_spacing = as_num(&operation.operands[0]);
+                        gs.ts.character_spacing = as_num(&operation.operands[1]);
+                    }
+                    tlm = tlm.pre_transform(&Transform2D::create_translation(0., -gs.ts.leading));
+                    gs.ts.tm = tlm;
+                    output.end_line()?;
+                    if let Some(Object::String(ref s, _)) = operation.operands.last() {
+                        show_text(&mut gs, s, &tlm, &flip_ctm, output)?;
+                    }
+                }
                 "Tc" => {
                     gs.ts.character_spacing = as_num(&operation.operands[0]);
                 }
@@ -1732,7 +1823,8 @@ impl<'a> Processor<'a> {
                 "Tf" => {
                     let fonts: &Dictionary = get(&doc, resources, b"Font");
                     let name = operation.operands[0].as_name().unwrap();
-                    let font = self.font_table.entry(name.to_owned()).or_insert_with(|| make_font(doc, get::<&Dictionary>(doc, fonts, name))).clone();
+                    let font_dict = get::<&Dictionary>(doc, fonts, name);
+                    let font = self.font_table.entry(font_dict as *const Dictionary).or_insert_with(|| make_font(doc, font_dict)).clone();
                     {
                         /*let file = font.get_descriptor().and_then(|desc| desc.get_file());
                     if let Some(file) = file {
@@ -1888,7 +1980,12 @@ impl<'a> Processor<'a> {
                     let xf: &Stream = get(&doc, xobject, name);
                     let resources = maybe_get_obj(&doc, &xf.dict, b"Resources").and_then(|n| n.as_dict().ok()).unwrap_or(resources);
                     let contents = get_contents(xf);
-                    self.process_stream(&doc, contents, resources, &media_box, output, page_num)?;
+                    let matrix = maybe_get::<Vec<f64>>(doc, &xf.dict, b"Matrix")
+                        .filter(|m| m.len() == 6 && m.iter().all(|v| v.is_finite()))
+                        .map(|m| Transform2D::row_major(m[0], m[1], m[2], m[3], m[4], m[5]))
+                        .unwrap_or_else(Transform2D::identity);
+                    let form_ctm = gs.ctm.pre_transform(&matrix);
+                    self.process_stream_at(&doc, contents, resources, &media_box, output, page_num, form_ctm)?;
                 }
                 _ => { dlog!("unknown operation {:?}", operation); }
 
@@ -2410,6 +2507,27 @@ pub fn output_doc(doc: &Document, output: &mut dyn OutputDev) -> Result<(), Outp
 }
 
 pub fn output_doc_page(doc: &Document, output: &mut dyn OutputDev, page_num: u32) -> Result<(), OutputError> {
+    output_doc_page_with(doc, output, page_num, true)
+}
+
+/// po-intake: draw only the appearances of a page's annotations (see `output_annotations`).
+pub fn output_page_annotations(doc: &Document, output: &mut dyn OutputDev, page_num: u32) -> Result<(), OutputError> {
+    let pages = doc.get_pages();
+    let object_id = pages.get(&page_num).ok_or(lopdf::Error::PageNumberNotFound(page_num))?;
+    let page_dict = doc.get_object(*object_id)?.as_dict()?;
+    let empty_resources = Dictionary::new();
+    let resources = get_inherited(doc, page_dict, b"Resources").unwrap_or(&empty_resources);
+    let media_box: Vec<f64> = get_inherited(doc, page_dict, b"MediaBox").unwrap_or_else(|| vec![0., 0., 612., 792.]);
+    if media_box.len() != 4 {
+        return Ok(());
+    }
+    let media_box = MediaBox { llx: media_box[0], lly: media_box[1], urx: media_box[2], ury: media_box[3] };
+    let mut p = Processor::new();
+    output_annotations(page_dict, doc, &mut p, output, resources, &media_box, page_num)
+}
+
+/// po-intake: `output_doc_page`, drawing the annotations' appearances or not.
+pub fn output_doc_page_with(doc: &Document, output: &mut dyn OutputDev, page_num: u32, annotations: bool) -> Result<(), OutputError> {
     if doc.is_encrypted() {
         error!("Encrypted documents must be decrypted with a password using {{extract_text|extract_text_from_mem|output_doc}}_encrypted");
     }
@@ -2417,7 +2535,100 @@ pub fn output_doc_page(doc: &Document, output: &mut dyn OutputDev, page_num: u32
     let pages = doc.get_pages();
     let object_id = pages.get(&page_num).ok_or(lopdf::Error::PageNumberNotFound(page_num))?;
     let mut p = Processor::new();
+    p.annotations = annotations;
     output_doc_inner(page_num, *object_id, doc, &mut p, output, &empty_resources)?;
+    Ok(())
+}
+
+/* po-intake: annotation appearances are drawn after the page content, as viewers (and poppler's
+   pdftotext) do: the values of filled-in form fields, free-text notes and stamps live only
+   there. Hidden and no-view annotations are skipped, and so are link and popup annotations and
+   signature fields.
+   PDF 32000 12.5.5: the appearance's /BBox, transformed by its /Matrix, is mapped onto the
+   annotation's /Rect. */
+fn output_annotations<'a>(page_dict: &'a Dictionary, doc: &'a Document, p: &mut Processor<'a>, output: &mut dyn OutputDev, page_resources: &'a Dictionary, media_box: &MediaBox, page_num: u32) -> Result<(), OutputError> {
+    let annots = match maybe_get_obj(doc, page_dict, b"Annots").and_then(|a| a.as_array().ok()) {
+        Some(a) => a,
+        None => return Ok(()),
+    };
+    for annot in annots.iter().take(1000) {
+        let annot = match maybe_deref(doc, annot).as_dict() {
+            Ok(a) => a,
+            Err(_) => continue,
+        };
+        let subtype = maybe_get_name(doc, annot, b"Subtype").unwrap_or(b"");
+        if subtype == b"Link" || subtype == b"Popup" {
+            continue;
+        }
+        // A signature field's appearance is the signer's mark (often the signing software's
+        // own text in a hair-thin font), not the document's content.
+        let mut field = Some(annot);
+        let mut field_type = None;
+        for _ in 0..16 {
+            let f = match field { Some(f) => f, None => break };
+            if let Some(ft) = maybe_get_name(doc, f, b"FT") {
+                field_type = Some(ft);
+                break;
+            }
+            field = maybe_get_obj(doc, f, b"Parent").and_then(|p| p.as_dict().ok());
+        }
+        if field_type == Some(&b"Sig"[..]) {
+            continue;
+        }
+        let flags = maybe_get::<i64>(doc, annot, b"F").unwrap_or(0);
+        if flags & (2 | 32) != 0 {
+            continue;
+        }
+        let normal = match maybe_get_obj(doc, annot, b"AP")
+            .and_then(|ap| ap.as_dict().ok())
+            .and_then(|ap| maybe_get_obj(doc, ap, b"N"))
+        {
+            Some(n) => n,
+            None => continue,
+        };
+        let stream = match normal {
+            Object::Stream(s) => s,
+            Object::Dictionary(states) => {
+                let state = maybe_get_name(doc, annot, b"AS");
+                match state.and_then(|st| maybe_get_obj(doc, states, st)).and_then(|o| o.as_stream().ok()) {
+                    Some(s) => s,
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        let num4 = |o: Option<&'a Object>| -> Option<[f64; 4]> {
+            let a = o?.as_array().ok()?;
+            let v: Vec<f64> = a.iter().filter_map(|x| f64::from_obj(doc, maybe_deref(doc, x))).collect();
+            if v.len() == 4 && v.iter().all(|x| x.is_finite()) { Some([v[0], v[1], v[2], v[3]]) } else { None }
+        };
+        let rect = match num4(maybe_get_obj(doc, annot, b"Rect")) { Some(r) => r, None => continue };
+        let bbox = match num4(maybe_get_obj(doc, &stream.dict, b"BBox")) { Some(b) => b, None => continue };
+        let matrix: Transform = maybe_get_obj(doc, &stream.dict, b"Matrix")
+            .and_then(|m| m.as_array().ok())
+            .map(|a| a.iter().filter_map(|x| f64::from_obj(doc, maybe_deref(doc, x))).collect::<Vec<f64>>())
+            .filter(|m| m.len() == 6 && m.iter().all(|v| v.is_finite()))
+            .map(|m| Transform2D::row_major(m[0], m[1], m[2], m[3], m[4], m[5]))
+            .unwrap_or_else(Transform2D::identity);
+        // The transformed BBox's bounds.
+        let corners = [(bbox[0], bbox[1]), (bbox[2], bbox[1]), (bbox[0], bbox[3]), (bbox[2], bbox[3])];
+        let pts: Vec<(f64, f64)> = corners.iter().map(|&(x, y)| {
+            let q = matrix.transform_point(euclid::point2(x, y));
+            (q.x, q.y)
+        }).collect();
+        let (bx0, bx1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), q| (a.min(q.0), b.max(q.0)));
+        let (by0, by1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), q| (a.min(q.1), b.max(q.1)));
+        let (rx0, rx1) = (rect[0].min(rect[2]), rect[0].max(rect[2]));
+        let (ry0, ry1) = (rect[1].min(rect[3]), rect[1].max(rect[3]));
+        if !(bx1 - bx0 > 1e-6 && by1 - by0 > 1e-6) {
+            continue;
+        }
+        let (sx, sy) = ((rx1 - rx0) / (bx1 - bx0), (ry1 - ry0) / (by1 - by0));
+        let a = Transform2D::row_major(sx, 0., 0., sy, rx0 - sx * bx0, ry0 - sy * by0);
+        let resources = maybe_get_obj(doc, &stream.dict, b"Resources").and_then(|n| n.as_dict().ok()).unwrap_or(page_resources);
+        let contents = get_contents(stream);
+        p.process_stream_at(doc, contents, resources, media_box, output, page_num, a.pre_transform(&matrix))?;
+    }
     Ok(())
 }
 
@@ -2439,6 +2650,9 @@ fn output_doc_inner<'a>(page_num: u32, object_id: ObjectId, doc: &'a Document, p
         .map(|x| (x[0], x[1], x[2], x[3]));
     output.begin_page(page_num, &media_box, art_box)?;
     p.process_stream(&doc, doc.get_page_content(object_id).unwrap(), resources, &media_box, output, page_num)?;
+    if p.annotations {
+        output_annotations(page_dict, doc, p, output, resources, &media_box, page_num)?;
+    }
     output.end_page()?;
     Ok(())
 }
