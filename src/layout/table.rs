@@ -315,41 +315,22 @@ pub fn bands(tokens: &[Token<'_>], columns: &[Column], body: &[&Line]) -> Vec<f3
         let lo = (a.x0 + a.x1) / 2.0;
         let hi = (b.x0 + b.x1) / 2.0;
         let gap_mid = (a.x1 + b.x0) / 2.0;
+        let mut best = (i32::MAX, f32::MAX, gap_mid);
         let steps = (hi - lo).max(1.0).ceil() as usize;
-        let xs: Vec<(f32, Option<i32>)> = (0..=steps.min(4000))
-            .map(|k| {
-                let x = lo + (hi - lo) * k as f32 / steps.max(1) as f32;
-                // Labels themselves are ink too: never cut through one.
-                let separate = a.x1 < b.x0;
-                let label = separate && ((a.x0..=a.x1).contains(&x) || (b.x0..=b.x1).contains(&x));
-                (x, (!label).then(|| at(x)))
-            })
-            .collect();
-        let least = xs.iter().filter_map(|p| p.1).min();
-        // Of the places crossed by the fewest words, the middle of the widest run: columns
-        // are parted by a gutter, words of one cell by a space ("… insulated 7 pcs" in a
-        // table of one row has no word over either, and the space is not the gutter).
-        let mut best: Option<(f32, f32, f32)> = None; // (width, distance to gap_mid, x)
-        let mut run: Option<f32> = None;
-        for (i, &(x, c)) in xs.iter().enumerate() {
-            let on = least.is_some() && c == least;
-            if on && run.is_none() {
-                run = Some(x);
+        for k in 0..=steps.min(4000) {
+            let x = lo + (hi - lo) * k as f32 / steps.max(1) as f32;
+            // Labels themselves are ink too: never cut through one.
+            let separate = a.x1 < b.x0;
+            if separate && ((a.x0..=a.x1).contains(&x) || (b.x0..=b.x1).contains(&x)) {
+                continue;
             }
-            let last = i + 1 == xs.len();
-            if let Some(start) = run.filter(|_| !on || last) {
-                let end = if on { x } else { xs[i - 1].0 };
-                let (width, mid) = (end - start, (start + end) / 2.0);
-                let dist = (mid - gap_mid).abs();
-                if best
-                    .is_none_or(|(w, d, _)| width > w + 0.5 || (width - w).abs() <= 0.5 && dist < d)
-                {
-                    best = Some((width, dist, mid));
-                }
-                run = None;
+            let c = at(x);
+            let dist = (x - gap_mid).abs();
+            if c < best.0 || c == best.0 && dist < best.1 {
+                best = (c, dist, x);
             }
         }
-        out.push(best.map_or(gap_mid, |b| b.2));
+        out.push(best.2);
     }
     out
 }
@@ -993,55 +974,6 @@ mod tests {
             .map(|&i| t[i].text)
             .collect();
         assert_eq!(words, vec!["Blue", "widget", "large", "size"]);
-    }
-
-    #[test]
-    fn the_bound_between_columns_is_the_gutter_not_a_space_between_words() {
-        // One row: the description runs on past the middle between the headers ("7 pcs"
-        // ends at 340, "Qty" starts at 385); nothing crosses either the space before "pcs"
-        // or the gutter after it, and the gutter is the bound.
-        let t = tokens(&[
-            (
-                1,
-                &[
-                    ("Item", 10.0),
-                    ("Description", 80.0),
-                    ("Qty", 385.0),
-                    ("Price", 430.0),
-                    ("Amount", 480.0),
-                ],
-            ),
-            (
-                2,
-                &[
-                    ("AB-100", 10.0),
-                    ("Screwdriver", 80.0),
-                    ("set", 152.0),
-                    ("insulated", 176.0),
-                    ("with", 236.0),
-                    ("grip", 266.0),
-                    ("7", 296.0),
-                    ("pcs", 308.0),
-                    ("2", 400.0),
-                    ("1.50", 430.0),
-                    ("3.00", 486.0),
-                ],
-            ),
-        ]);
-        let layout = Layout::build(&t);
-        let table = &layout.tables[0];
-        let desc = table.column(Role::Description).unwrap_or(99);
-        let words: Vec<&str> = table.rows[0].cells[desc]
-            .iter()
-            .map(|&i| t[i].text)
-            .collect();
-        assert_eq!(words.last(), Some(&"pcs"));
-        let qty = table.column(Role::Quantity).unwrap_or(99);
-        let q: Vec<&str> = table.rows[0].cells[qty]
-            .iter()
-            .map(|&i| t[i].text)
-            .collect();
-        assert_eq!(q, vec!["2"]);
     }
 
     #[test]
