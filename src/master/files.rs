@@ -435,16 +435,34 @@ fn dup_check(seen: &mut HashMap<String, u64>, key: String, what: &str, rc: &mut 
     }
 }
 
+impl Table {
+    /// Read every row with `read`, which checks its cells on the row's [`RowCheck`]: the
+    /// rows that passed every check, with their line numbers (the others are in `errors`).
+    fn checked_rows<T>(
+        &self,
+        errors: &mut Vec<RowError>,
+        mut read: impl FnMut(&mut RowCheck<'_>, &csv::StringRecord) -> T,
+    ) -> Vec<(u64, T)> {
+        let mut out = Vec::with_capacity(self.rows.len());
+        for (line, rec) in &self.rows {
+            let mut rc = RowCheck {
+                file: self.file,
+                line: *line,
+                errors: &mut *errors,
+                ok: true,
+            };
+            let v = read(&mut rc, rec);
+            if rc.ok {
+                out.push((*line, v));
+            }
+        }
+        out
+    }
+}
+
 fn parse_catalog(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, CatalogItem)> {
-    let mut out = Vec::with_capacity(t.rows.len());
     let mut seen = HashMap::new();
-    for (line, rec) in &t.rows {
-        let mut rc = RowCheck {
-            file: t.file,
-            line: *line,
-            errors,
-            ok: true,
-        };
+    t.checked_rows(errors, |rc, rec| {
         let sku = rc.required("sku", t.get(rec, "sku"));
         let description = t.get(rec, "description").to_string();
         let uom = rc.required("uom", t.get(rec, "uom")).to_uppercase();
@@ -474,38 +492,25 @@ fn parse_catalog(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, CatalogItem
             Some(rc.number("stock", stock_raw, None, Bound::Any))
         };
         if !sku.is_empty() {
-            dup_check(&mut seen, sku.clone(), &format!("sku '{sku}'"), &mut rc);
+            dup_check(&mut seen, sku.clone(), &format!("sku '{sku}'"), rc);
         }
-        if rc.ok {
-            out.push((
-                *line,
-                CatalogItem {
-                    sku,
-                    description,
-                    uom,
-                    unit_price,
-                    currency,
-                    pack_size,
-                    min_qty,
-                    stock,
-                },
-            ));
+        CatalogItem {
+            sku,
+            description,
+            uom,
+            unit_price,
+            currency,
+            pack_size,
+            min_qty,
+            stock,
         }
-    }
-    out
+    })
 }
 
 fn parse_customers(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, Customer)> {
-    let mut out = Vec::with_capacity(t.rows.len());
     let mut seen = HashMap::new();
     let mut domains: HashMap<String, (String, u64)> = HashMap::new();
-    for (line, rec) in &t.rows {
-        let mut rc = RowCheck {
-            file: t.file,
-            line: *line,
-            errors,
-            ok: true,
-        };
+    t.checked_rows(errors, |rc, rec| {
         let customer_id = rc.required("customer_id", t.get(rec, "customer_id"));
         let name = rc.required("name", t.get(rec, "name"));
         let mut email_domains = Vec::new();
@@ -528,7 +533,7 @@ fn parse_customers(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, Customer)
                 }
                 continue;
             }
-            domains.insert(d.clone(), (customer_id.clone(), *line));
+            domains.insert(d.clone(), (customer_id.clone(), rc.line));
             email_domains.push(d);
         }
         let cur = t.get(rec, "currency");
@@ -542,34 +547,21 @@ fn parse_customers(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, Customer)
                 &mut seen,
                 customer_id.clone(),
                 &format!("customer_id '{customer_id}'"),
-                &mut rc,
+                rc,
             );
         }
-        if rc.ok {
-            out.push((
-                *line,
-                Customer {
-                    customer_id,
-                    name,
-                    email_domains,
-                    currency,
-                },
-            ));
+        Customer {
+            customer_id,
+            name,
+            email_domains,
+            currency,
         }
-    }
-    out
+    })
 }
 
 fn parse_uom_aliases(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, UomAlias)> {
-    let mut out = Vec::with_capacity(t.rows.len());
     let mut seen = HashMap::new();
-    for (line, rec) in &t.rows {
-        let mut rc = RowCheck {
-            file: t.file,
-            line: *line,
-            errors,
-            ok: true,
-        };
+    t.checked_rows(errors, |rc, rec| {
         let customer_id = rc.required("customer_id", t.get(rec, "customer_id"));
         let printed = fold_unit(&rc.required("printed", t.get(rec, "printed")));
         let uom = rc.required("uom", t.get(rec, "uom"));
@@ -577,32 +569,19 @@ fn parse_uom_aliases(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, UomAlia
             &mut seen,
             format!("{customer_id}\u{0}{printed}"),
             &format!("unit '{printed}' for customer '{customer_id}'"),
-            &mut rc,
+            rc,
         );
-        if rc.ok {
-            out.push((
-                *line,
-                UomAlias {
-                    customer_id,
-                    printed,
-                    uom,
-                },
-            ));
+        UomAlias {
+            customer_id,
+            printed,
+            uom,
         }
-    }
-    out
+    })
 }
 
 fn parse_crossref(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, Crossref)> {
-    let mut out = Vec::with_capacity(t.rows.len());
     let mut seen = HashMap::new();
-    for (line, rec) in &t.rows {
-        let mut rc = RowCheck {
-            file: t.file,
-            line: *line,
-            errors,
-            ok: true,
-        };
+    t.checked_rows(errors, |rc, rec| {
         let customer_id = rc.required("customer_id", t.get(rec, "customer_id"));
         let customer_part = rc.required("customer_part", t.get(rec, "customer_part"));
         let sku = rc.required("sku", t.get(rec, "sku"));
@@ -610,33 +589,20 @@ fn parse_crossref(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, Crossref)>
             &mut seen,
             format!("{customer_id}\u{0}{customer_part}"),
             &format!("customer_part '{customer_part}' for customer '{customer_id}'"),
-            &mut rc,
+            rc,
         );
-        if rc.ok {
-            out.push((
-                *line,
-                Crossref {
-                    customer_id,
-                    customer_part,
-                    sku,
-                    origin: CrossrefOrigin::Import,
-                },
-            ));
+        Crossref {
+            customer_id,
+            customer_part,
+            sku,
+            origin: CrossrefOrigin::Import,
         }
-    }
-    out
+    })
 }
 
 fn parse_contract(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, ContractPrice)> {
-    let mut out = Vec::with_capacity(t.rows.len());
     let mut seen = HashMap::new();
-    for (line, rec) in &t.rows {
-        let mut rc = RowCheck {
-            file: t.file,
-            line: *line,
-            errors,
-            ok: true,
-        };
+    t.checked_rows(errors, |rc, rec| {
         let customer_id = rc.required("customer_id", t.get(rec, "customer_id"));
         let sku = rc.required("sku", t.get(rec, "sku"));
         let unit_price = rc.number(
@@ -649,18 +615,12 @@ fn parse_contract(t: &Table, errors: &mut Vec<RowError>) -> Vec<(u64, ContractPr
             &mut seen,
             format!("{customer_id}\u{0}{sku}"),
             &format!("contract price for customer '{customer_id}' and sku '{sku}'"),
-            &mut rc,
+            rc,
         );
-        if rc.ok {
-            out.push((
-                *line,
-                ContractPrice {
-                    customer_id,
-                    sku,
-                    unit_price,
-                },
-            ));
+        ContractPrice {
+            customer_id,
+            sku,
+            unit_price,
         }
-    }
-    out
+    })
 }
