@@ -390,20 +390,27 @@ fn check_in(store: &Store, o: &Order) -> po_intake::domain::CheckResult {
     rules::check(o, &ctx, &m, &RulesConfig::default())
 }
 
-#[test]
-fn duplicate_po_after_a_restart() {
-    let tmp = tempfile::tempdir().expect("tmp");
+/// A store in `tmp`/data with the full master set imported; the data folder and the store.
+fn store_with_master(tmp: &tempfile::TempDir) -> (std::path::PathBuf, Store) {
     let src = tmp.path().join("master");
     full_set(&src);
     let data = tmp.path().join("data");
-    {
-        let mut store = Store::open(&data).expect("store");
-        store.import_master(&src).expect("import");
+    let mut store = Store::open(&data).expect("store");
+    store.import_master(&src).expect("import");
+    (data, store)
+}
+
+#[test]
+fn duplicate_po_after_a_restart() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = {
+        let (data, mut store) = store_with_master(&tmp);
         let first = order("PO-4711");
         let res = check_in(&store, &first);
         assert_eq!(res.decision(), Decision::Accept, "{:?}", res.exceptions);
         record(&mut store, "po-4711.txt", first);
-    }
+        data
+    };
     // A new process: the same PO again is a duplicate; another PO is not.
     let store = Store::open(&data).expect("reopen");
     let again = check_in(&store, &order("PO-4711"));
@@ -522,4 +529,77 @@ fn a_duplicate_recorded_meanwhile_is_caught_when_the_order_is_recorded() {
         .iter()
         .any(|e| e.code == ExceptionCode::DuplicatePo));
     assert!(store.outbox_entry(ids[1].0).expect("outbox").is_none());
+}
+
+/// The duplicate check looks its keys up in an index (issue 21: it used to re-read every
+/// earlier order of the customer for every new one). Orders recorded by a build that stored
+/// no keys get them when the store opens, and a reviewer's edit moves them.
+#[test]
+fn orders_recorded_without_keys_and_edited_orders_are_still_found_as_duplicates() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = {
+        let (data, mut store) = store_with_master(&tmp);
+        record(&mut store, "po-900001.txt", order("900001"));
+        data
+    };
+    // What an older build left behind: the order without its keys.
+    let conn = rusqlite::Connection::open(data.join("po-intake.db")).expect("db");
+    let n = conn
+        .execute("UPDATE orders SET po_key = NULL, content_key = NULL", [])
+        .expect("clear keys");
+    assert_eq!(n, 1);
+    drop(conn);
+    let mut store = Store::open(&data).expect("reopen");
+    let codes = |r: &po_intake::domain::CheckResult| -> Vec<ExceptionCode> {
+        r.exceptions.iter().map(|e| e.code).collect()
+    };
+    assert_eq!(
+        codes(&check_in(&store, &order("PO# 900 001"))),
+        vec![ExceptionCode::DuplicatePo]
+    );
+    let r = check_in(&store, &order("900"));
+    assert_eq!(codes(&r), vec![ExceptionCode::DuplicatePo]);
+    assert!(r.exceptions[0].message.contains("same lines"), "{:?}", r);
+
+    // An order in review, edited to other lines and another number: the old number and lines
+    // no longer count, the new ones do.
+    let mut held = order("777001");
+    held.lines[0].quantity = Some(Field::certain(30.0));
+    held.lines[0].amount = Some(Field::certain(285.0));
+    held.total = Some(Field::certain(285.0));
+    let mut check = check_in(&store, &held);
+    check.exceptions.push(po_intake::domain::Exception {
+        code: ExceptionCode::LowConfidence,
+        line: None,
+        message: "held for a look".into(),
+        suggestion: None,
+    });
+    let doc = ingest_doc(&mut store, "po-777001.txt");
+    let ids = store
+        .record_orders(
+            doc,
+            &[NewOrder {
+                order: held.clone(),
+                check,
+            }],
+        )
+        .expect("record");
+    let id = ids[0].0;
+    assert_eq!(ids[0].1, Decision::Review);
+    let row = store.order(id).expect("order").expect("row");
+    let mut edited = held.clone();
+    edited.po_number = Some(Field::certain("777002".to_string()));
+    edited.lines[0].quantity = Some(Field::certain(40.0));
+    edited.lines[0].amount = Some(Field::certain(380.0));
+    edited.total = Some(Field::certain(380.0));
+    store
+        .update_order(id, row.version, "ann", &edited, &row.check)
+        .expect("edit");
+    let mut again_old = held.clone();
+    again_old.po_number = Some(Field::certain("777009".to_string()));
+    assert_eq!(codes(&check_in(&store, &again_old)), vec![]);
+    assert_eq!(
+        codes(&check_in(&store, &order("777002"))),
+        vec![ExceptionCode::DuplicatePo]
+    );
 }

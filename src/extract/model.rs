@@ -51,7 +51,11 @@ pub fn find_ort_library() -> Result<PathBuf, ExtractError> {
         dirs.push(exe_dir.clone());
         dirs.push(exe_dir.join("lib"));
     }
-    // Ask Python where its onnxruntime package lives (pip install onnxruntime==1.31.1).
+    if let Some(p) = newest_library_in(&dirs) {
+        return Ok(p);
+    }
+    // Only then ask Python where its onnxruntime package lives (pip install
+    // onnxruntime==1.31.1): starting an interpreter costs tens of milliseconds per process.
     for py in ["python3", "python"] {
         let out = std::process::Command::new(py)
             .args([
@@ -65,13 +69,25 @@ pub fn find_ort_library() -> Result<PathBuf, ExtractError> {
             if out.status.success() {
                 let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
                 if !dir.is_empty() {
-                    dirs.push(PathBuf::from(dir).join("capi"));
+                    if let Some(p) = newest_library_in(&[PathBuf::from(dir).join("capi")]) {
+                        return Ok(p);
+                    }
                     break;
                 }
             }
         }
     }
-    for d in &dirs {
+    Err(ExtractError::Setup(format!(
+        "the ONNX Runtime library was not found. Install it with `pip install onnxruntime=={ORT_VERSION}` \
+         (po-intake finds it through python3), or set ORT_DYLIB_PATH to libonnxruntime.so.{ORT_VERSION}, \
+         or put it next to the po-intake binary"
+    )))
+}
+
+/// The first of `dirs` holding a `libonnxruntime.so*`: its fully versioned name
+/// (libonnxruntime.so.1.31.1) when there are several.
+fn newest_library_in(dirs: &[PathBuf]) -> Option<PathBuf> {
+    for d in dirs {
         let Ok(rd) = std::fs::read_dir(d) else {
             continue;
         };
@@ -84,16 +100,11 @@ pub fn find_ort_library() -> Result<PathBuf, ExtractError> {
             })
             .collect();
         found.sort();
-        // Prefer the fully versioned name (libonnxruntime.so.1.31.1).
         if let Some(p) = found.pop() {
-            return Ok(p);
+            return Some(p);
         }
     }
-    Err(ExtractError::Setup(format!(
-        "the ONNX Runtime library was not found. Install it with `pip install onnxruntime=={ORT_VERSION}` \
-         (po-intake finds it through python3), or set ORT_DYLIB_PATH to libonnxruntime.so.{ORT_VERSION}, \
-         or put it next to the po-intake binary"
-    )))
+    None
 }
 
 static ENV: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
@@ -139,8 +150,7 @@ impl Model {
         let onnx = dir.join("model.onnx");
         let setup = |e: String| ExtractError::Setup(format!("loading {}: {e}", onnx.display()));
         let weights = PrepackedWeights::new();
-        let mut pool = Vec::new();
-        for _ in 0..sessions.max(1) {
+        let build = || -> Result<Session, ExtractError> {
             let mut builder = Session::builder(env)
                 .map_err(|e| setup(e.to_string()))?
                 .with_prepacked_weights(&weights)
@@ -150,10 +160,26 @@ impl Model {
                     .with_intra_threads(threads)
                     .map_err(|e| setup(e.to_string()))?;
             }
-            let session = builder
+            builder
                 .commit_from_file(&onnx)
-                .map_err(|e| setup(e.to_string()))?;
-            pool.push(Mutex::new(session));
+                .map_err(|e| setup(e.to_string()))
+        };
+        // Each session parses and optimises the graph on its own: build them side by side
+        // (a process start waits for the slowest, not for all of them in turn).
+        let built: Vec<Result<Session, ExtractError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..sessions.max(1)).map(|_| scope.spawn(build)).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(setup("a thread loading a model session panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut pool = Vec::new();
+        for session in built {
+            pool.push(Mutex::new(session?));
         }
         Ok(Model {
             sessions: pool,

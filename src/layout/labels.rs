@@ -29,29 +29,46 @@ pub fn pairs(tokens: &[Token<'_>], lines: &[Line], stats: Stats, phrases: &[&str
         .iter()
         .map(|p| normalise(p).split(' ').map(str::to_string).collect())
         .collect();
+    // Phrases by their first word: only those can start at a word whose first part it is.
+    let mut by_first: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (pi, p) in norm.iter().enumerate() {
+        if let Some(first) = p.first() {
+            by_first.entry(first.as_str()).or_default().push(pi);
+        }
+    }
     let mut out = Vec::new();
     for (li, line) in lines.iter().enumerate() {
         let w = &line.words;
         let words: Vec<String> = w.iter().map(|&i| normalise(tokens[i].text)).collect();
+        // A token may hold two phrase words ("P.O."): its normalised parts, split once.
+        let parts: Vec<Vec<&str>> = words
+            .iter()
+            .map(|t| t.split(' ').filter(|x| !x.is_empty()).collect())
+            .collect();
         let mut i = 0;
         while i < w.len() {
-            // The longest phrase starting here.
+            // The longest phrase starting here; a phrase's first word must be the first part
+            // of the first word here that has any.
             let mut best: Option<(usize, usize)> = None;
-            for (pi, p) in norm.iter().enumerate() {
+            let first = parts
+                .get(i..)
+                .and_then(|rest| rest.iter().find_map(|p| p.first()));
+            let candidates = first.and_then(|f| by_first.get(f)).map_or(&[][..], |v| v);
+            for &pi in candidates {
+                let p = &norm[pi];
                 if p.is_empty() || i + p.len() > w.len() {
                     continue;
                 }
                 let mut k = 0;
                 let mut wi = i;
-                // Match phrase words against token words (a token may hold two: "P.O.").
                 let mut ok = true;
                 while k < p.len() {
-                    let Some(tw) = words.get(wi) else {
+                    let Some(tw) = parts.get(wi) else {
                         ok = false;
                         break;
                     };
-                    let parts: Vec<&str> = tw.split(' ').filter(|x| !x.is_empty()).collect();
-                    if parts.is_empty() {
+                    if tw.is_empty() {
                         wi += 1;
                         if wi - i > p.len() + 2 {
                             ok = false;
@@ -59,11 +76,11 @@ pub fn pairs(tokens: &[Token<'_>], lines: &[Line], stats: Stats, phrases: &[&str
                         }
                         continue;
                     }
-                    if parts.len() > p.len() - k || parts.iter().zip(&p[k..]).any(|(a, b)| a != b) {
+                    if tw.len() > p.len() - k || tw.iter().zip(&p[k..]).any(|(a, b)| a != b) {
                         ok = false;
                         break;
                     }
-                    k += parts.len();
+                    k += tw.len();
                     wi += 1;
                 }
                 if ok && best.is_none_or(|(_, e)| wi > e) {

@@ -657,7 +657,14 @@ pub fn supplier_code_label(words: &[&str]) -> Option<usize> {
 /// ('/', '-', '_') as spaces, spaces folded.
 pub fn normalise(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
-    for c in text.nfd() {
+    // ASCII is its own decomposition and has no combining marks: skip the (slow) NFD pass,
+    // as most words of most documents are ASCII and this runs for every word many times.
+    let chars: Box<dyn Iterator<Item = char>> = if text.is_ascii() {
+        Box::new(text.chars())
+    } else {
+        Box::new(text.nfd())
+    };
+    for c in chars {
         if unicode_normalization::char::is_combining_mark(c) {
             continue;
         }

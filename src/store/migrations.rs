@@ -4,6 +4,7 @@
 
 use rusqlite::Connection;
 
+use super::orders::backfill_keys;
 use super::StoreError;
 
 /// The ordered list of migrations; index + 1 is the schema version it produces.
@@ -349,6 +350,17 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX layouts_customer ON layouts(customer_id);
     CREATE INDEX layouts_sender ON layouts(sender);
     "#,
+    // 13 (user_version 12): the duplicate check's keys kept beside each order (issue 21), so
+    // it looks them up in an index instead of re-reading every order of the customer (which
+    // grew with the store: one JSON parse per earlier order, per new order). '' = the order
+    // has no such key; NULL = not computed yet (rows of an older build: [`backfill_keys`]
+    // fills them on open).
+    r#"
+    ALTER TABLE orders ADD COLUMN po_key TEXT;
+    ALTER TABLE orders ADD COLUMN content_key TEXT;
+    CREATE INDEX orders_po_key ON orders(customer_id, po_key);
+    CREATE INDEX orders_content_key ON orders(customer_id, content_key);
+    "#,
 ];
 
 /// Bring `conn` up to the latest schema version. Safe to call on every open.
@@ -365,6 +377,7 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
             });
         }
         let Some(sql) = MIGRATIONS.get(current as usize) else {
+            backfill_keys(&tx)?;
             tx.commit()?;
             return Ok(MIGRATIONS.len() as u32);
         };

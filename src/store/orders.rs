@@ -65,6 +65,41 @@ fn row_to_order(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
 /// Orders that count for the duplicate check: in review, accepted or delivered.
 const LIVE: &str = "state IN ('review', 'accepted', 'delivered', 'delivery_failed')";
 
+/// The duplicate check's keys of an order, as stored beside it: the normalised PO number and
+/// the content key ('' when it has none; see [`crate::dedupe`]).
+fn keys(order: &Order) -> (String, String) {
+    let po = order
+        .po_number
+        .as_ref()
+        .map(|f| po_key(&f.value))
+        .unwrap_or_default();
+    (po, content_key(order).unwrap_or_default())
+}
+
+/// Fill the keys of orders recorded by a build that did not store them (run on open, after
+/// the migrations; a no-op once every row has them). An order whose JSON no longer reads
+/// gets no content key rather than blocking the store from opening.
+pub(super) fn backfill_keys(conn: &rusqlite::Connection) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT id, po_number, order_json FROM orders WHERE po_key IS NULL OR content_key IS NULL",
+    )?;
+    let rows: Vec<(i64, Option<String>, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, po_number, json) in rows {
+        let content = serde_json::from_str::<Order>(&json)
+            .ok()
+            .and_then(|o| content_key(&o))
+            .unwrap_or_default();
+        let po = po_number.as_deref().map(po_key).unwrap_or_default();
+        conn.execute(
+            "UPDATE orders SET po_key = ?2, content_key = ?3 WHERE id = ?1",
+            params![id, po, content],
+        )?;
+    }
+    Ok(())
+}
+
 /// The PO number (as stored) of a live order of `customer` (both unknown counts as the same)
 /// whose normalised PO number is `key`, other than `except`.
 fn same_po(
@@ -77,17 +112,12 @@ fn same_po(
         return Ok(None);
     }
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT po_number FROM orders WHERE customer_id IS ?1 AND po_number IS NOT NULL
-         AND {LIVE} AND id != ?2"
+        "SELECT po_number FROM orders WHERE customer_id IS ?1 AND po_key = ?3
+         AND po_number IS NOT NULL AND {LIVE} AND id != ?2 ORDER BY id LIMIT 1"
     ))?;
-    let mut rows = stmt.query(params![customer, except])?;
-    while let Some(r) = rows.next()? {
-        let po: String = r.get(0)?;
-        if po_key(&po) == key {
-            return Ok(Some(po));
-        }
-    }
-    Ok(None)
+    Ok(stmt
+        .query_row(params![customer, except, key], |r| r.get(0))
+        .optional()?)
 }
 
 fn insert_exceptions(tx: &Transaction<'_>, order_id: i64, exceptions: &[Exception]) -> Result<()> {
@@ -192,9 +222,10 @@ impl Store {
                 Decision::Accept => OrderState::Accepted,
                 _ => OrderState::Review,
             };
+            let (po, content) = keys(&new.order);
             tx.execute(
-                "INSERT INTO orders (document_id, seq, part, po_number, customer_id, state, order_json, check_json, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                "INSERT INTO orders (document_id, seq, part, po_number, customer_id, state, order_json, check_json, created_at, updated_at, po_key, content_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
                 params![
                     document_id,
                     seq as i64,
@@ -204,7 +235,9 @@ impl Store {
                     state.as_str(),
                     serde_json::to_string(&new.order)?,
                     serde_json::to_string(&new.check)?,
-                    ts
+                    ts,
+                    po,
+                    content
                 ],
             )?;
             let order_id = tx.last_insert_rowid();
@@ -308,18 +341,14 @@ impl Store {
             let since = (chrono::Utc::now() - chrono::Duration::days(i64::from(probe.window_days)))
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             let mut stmt = self.conn().prepare_cached(&format!(
-                "SELECT po_number, order_json FROM orders WHERE customer_id IS ?1 AND {LIVE}
-                 AND id != ?2 AND created_at >= ?3"
+                "SELECT po_number FROM orders WHERE customer_id IS ?1 AND content_key = ?4
+                 AND {LIVE} AND id != ?2 AND created_at >= ?3 ORDER BY id LIMIT 1"
             ))?;
-            let mut rows = stmt.query(params![probe.customer_id, except, since])?;
-            while let Some(r) = rows.next()? {
-                let json: String = r.get(1)?;
-                let order: Order = serde_json::from_str(&json)?;
-                if content_key(&order).as_ref() == Some(key) {
-                    return Ok(Some(DuplicateHit::SameContent {
-                        po_number: r.get(0)?,
-                    }));
-                }
+            let hit: Option<Option<String>> = stmt
+                .query_row(params![probe.customer_id, except, since, key], |r| r.get(0))
+                .optional()?;
+            if let Some(po_number) = hit {
+                return Ok(Some(DuplicateHit::SameContent { po_number }));
             }
         }
         Ok(None)
@@ -352,9 +381,11 @@ impl Store {
         if before.is_some_and(|(_, c)| c != check.customer_id) {
             fields.push("customer".to_string());
         }
+        let (po, content) = keys(order);
         let n = tx.execute(
             "UPDATE orders SET order_json = ?3, check_json = ?4, po_number = ?5, customer_id = ?6,
-             version = version + 1, updated_at = ?7 WHERE id = ?1 AND version = ?2 AND state = 'review'",
+             version = version + 1, updated_at = ?7, po_key = ?8, content_key = ?9
+             WHERE id = ?1 AND version = ?2 AND state = 'review'",
             params![
                 id,
                 expected_version,
@@ -362,7 +393,9 @@ impl Store {
                 serde_json::to_string(check)?,
                 order.po_number.as_ref().map(|f| f.value.clone()),
                 check.customer_id,
-                now()
+                now(),
+                po,
+                content
             ],
         )?;
         if n == 0 {
