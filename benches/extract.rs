@@ -1,85 +1,116 @@
-//! Extraction speed: model time per page with 1 and 2 intra-op threads, and end-to-end
-//! `extract` (parse + model + decode) of a 1-page PO with the model loaded.
-//! Run: `cargo bench --bench extract` (needs models/model.onnx and ONNX Runtime).
+//! Extraction speed (divan): `extract` (tokenise + model + decode) of one document with the
+//! model loaded, on 1 and 2 intra-op threads, and end to end (parse + extract) the way the
+//! pipeline reads a file. Divan prints fastest / slowest / median / mean per benchmark; the
+//! per-page figure of the README is the median divided by the page count printed first.
+//!
+//!     cargo bench --bench extract                       # fixtures/inbox/PO_price_off.pdf
+//!     PO_INTAKE_BENCH_FILE=some.pdf cargo bench --bench extract
+//!
+//! Needs models/model.onnx and ONNX Runtime (`scripts/setup`); without them it says so and
+//! measures nothing.
 
-use std::path::Path;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use divan::Bencher;
 use po_intake::config::{Config, ExtractConfig};
 use po_intake::extract::Extractor;
-use po_intake::parse::{self, Limits, PartContent};
+use po_intake::parse::{self, Limits, ParsedInput, PartContent};
 use po_intake::pipeline;
 
-fn median_ms(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+fn main() {
+    match &*INPUT {
+        Ok(input) => println!(
+            "file: {} ({} page(s), {} words)",
+            input.path.display(),
+            input.pages,
+            input.words
+        ),
+        Err(e) => println!("{e}"),
+    }
+    divan::main();
 }
 
-fn main() {
+/// The benchmark document, parsed once.
+struct Input {
+    path: PathBuf,
+    name: String,
+    bytes: Vec<u8>,
+    /// Its first part only, as `extract` sees it.
+    first_part: ParsedInput,
+    pages: usize,
+    words: usize,
+}
+
+static INPUT: LazyLock<Result<Input, String>> = LazyLock::new(|| {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let file = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .map(std::path::PathBuf::from)
+    let path = std::env::var_os("PO_INTAKE_BENCH_FILE")
+        .map(PathBuf::from)
         .unwrap_or_else(|| root.join("fixtures/inbox/PO_price_off.pdf"));
-    let bytes = std::fs::read(&file).expect("read the benchmark PO");
-    let name = file.file_name().unwrap().to_string_lossy().into_owned();
-    let parsed = parse::parse(&bytes, &name, &Limits::default()).expect("parse");
-    let doc = parsed
+    let bytes = std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parsed = parse::parse(&bytes, &name, &Limits::default())
+        .map_err(|e| format!("parsing {}: {e}", path.display()))?;
+    let part = parsed
         .parts
         .iter()
-        .find_map(|p| match &p.content {
-            PartContent::Parsed { doc } => Some(doc.clone()),
-            _ => None,
-        })
-        .expect("a parsed part");
-    let pages = doc.pages.len();
-    println!(
-        "file: {} ({} page(s), {} words)",
-        file.display(),
-        pages,
-        doc.word_count()
-    );
-    for threads in [1usize, 2] {
-        let cfg = ExtractConfig {
-            model_dir: Some(root.join("models")),
-            threads,
-            ..ExtractConfig::default()
-        };
-        let ex = match Extractor::from_config(&cfg) {
-            Ok(e) => e,
-            Err(e) => {
-                println!("model did not load: {e}");
-                return;
-            }
-        };
-        let input = parse::ParsedInput {
+        .find(|p| matches!(p.content, PartContent::Parsed { .. }))
+        .cloned()
+        .ok_or_else(|| format!("{}: no part could be parsed", path.display()))?;
+    let (pages, words) = match &part.content {
+        PartContent::Parsed { doc } => (doc.pages.len(), doc.word_count()),
+        PartContent::Failed { .. } => (0, 0),
+    };
+    Ok(Input {
+        path,
+        name,
+        bytes,
+        first_part: ParsedInput {
             kind: parsed.kind,
             email: None,
-            parts: vec![parsed.parts[0].clone()],
-        };
-        for _ in 0..3 {
-            ex.extract(&input);
+            parts: vec![part],
+        },
+        pages,
+        words,
+    })
+});
+
+/// The model loaded with `threads` intra-op threads, or why not.
+fn extractor(threads: usize) -> Option<Extractor> {
+    let cfg = ExtractConfig {
+        model_dir: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("models")),
+        threads,
+        ..ExtractConfig::default()
+    };
+    match Extractor::from_config(&cfg) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            println!("model did not load: {e}");
+            None
         }
-        let mut model_ms = Vec::new();
-        for _ in 0..30 {
-            let t = Instant::now();
-            let out = ex.extract(&input);
-            model_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-            assert!(!out.orders.is_empty());
-        }
-        let mut e2e_ms = Vec::new();
-        let full = Config::embedded_default();
-        for _ in 0..30 {
-            let t = Instant::now();
-            let r = pipeline::read_document(&bytes, &name, &full, &ex);
-            e2e_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-            assert!(r.is_ok());
-        }
-        println!(
-            "threads {threads}: extract (tokenise+model+decode) {:.1} ms/page, end-to-end parse+extract {:.1} ms/document (median of 30)",
-            median_ms(model_ms) / pages as f64,
-            median_ms(e2e_ms)
-        );
     }
+}
+
+/// Tokenise + model + decode of the document's first part.
+#[divan::bench(args = [1, 2], sample_count = 30)]
+fn extract(bencher: Bencher, threads: usize) {
+    let (Ok(input), Some(ex)) = (&*INPUT, extractor(threads)) else {
+        return;
+    };
+    assert!(!ex.extract(&input.first_part).orders.is_empty());
+    bencher.bench(|| ex.extract(&input.first_part));
+}
+
+/// Parse + extract of the whole file, as the pipeline reads it.
+#[divan::bench(args = [1, 2], sample_count = 30)]
+fn parse_and_extract(bencher: Bencher, threads: usize) {
+    let (Ok(input), Some(ex)) = (&*INPUT, extractor(threads)) else {
+        return;
+    };
+    let cfg = Config::embedded_default();
+    assert!(pipeline::read_document(&input.bytes, &input.name, &cfg, &ex).is_ok());
+    bencher.bench(|| pipeline::read_document(&input.bytes, &input.name, &cfg, &ex));
 }

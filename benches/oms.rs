@@ -1,11 +1,16 @@
-//! `cargo bench --bench oms`: orders per second delivered by `push` to a fast local receiver
-//! (an axum app on 127.0.0.1 that dedupes by Idempotency-Key and answers 201), and to the
-//! file connector. Sizes via env: OMS_BENCH_ORDERS (default 3000), OMS_BENCH_IN_FLIGHT (16).
+//! `cargo bench --bench oms` (divan): `push` of a store's accepted orders to a fast local
+//! receiver (an axum app on 127.0.0.1 that dedupes by Idempotency-Key and answers 201), and
+//! to the file connector; divan's item counter gives orders per second. Each sample starts
+//! from a freshly seeded store (not timed). Sizes via env: OMS_BENCH_ORDERS (default 3000),
+//! OMS_BENCH_IN_FLIGHT (16).
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::LazyLock;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+
+use divan::counter::ItemsCount;
+use divan::Bencher;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -108,59 +113,83 @@ async fn receive(
 }
 
 fn main() {
-    // `cargo bench` passes --bench; a plain `cargo test --benches` run passes nothing and
-    // gets a tiny size so it stays quick.
-    let benching = std::env::args().any(|a| a == "--bench");
-    let n = env_usize("OMS_BENCH_ORDERS", if benching { 3000 } else { 50 });
-    let in_flight = env_usize("OMS_BENCH_IN_FLIGHT", 16);
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    divan::main();
+}
+
+static ORDERS: LazyLock<usize> = LazyLock::new(|| env_usize("OMS_BENCH_ORDERS", 3000));
+
+/// A store with [`ORDERS`] accepted orders waiting in the outbox.
+fn seeded() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    seed(dir.path(), *ORDERS);
+    dir
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("runtime");
-    rt.block_on(async move {
-        let seen = Arc::new(Mutex::new(HashSet::new()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        .expect("runtime")
+}
+
+/// Every order over HTTP to the loopback receiver, `OMS_BENCH_IN_FLIGHT` at once.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn http(bencher: Bencher) {
+    let n = *ORDERS;
+    let in_flight = env_usize("OMS_BENCH_IN_FLIGHT", 16);
+    let rt = runtime();
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    let url = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}/orders", listener.local_addr().expect("addr"));
-        let app = Router::new().route("/orders", post(receive)).with_state(seen.clone());
+        let app = Router::new()
+            .route("/orders", post(receive))
+            .with_state(seen.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-
-        let dir = tempfile::tempdir().expect("tempdir");
-        let t = Instant::now();
-        let d = dir.path().to_path_buf();
-        tokio::task::spawn_blocking(move || seed(&d, n)).await.expect("seed");
-        println!("seeded {n} accepted orders in {:.2?}", t.elapsed());
-
-        let mut cfg = OmsConfig {
-            connector: ConnectorConfig::Http(HttpConfig::new(&url)),
-            max_in_flight: in_flight,
-            poll_interval_ms: 10,
-            ..OmsConfig::default()
-        };
-        let t = Instant::now();
-        let report = oms::push_once(dir.path(), &cfg).await.expect("push");
-        let secs = t.elapsed().as_secs_f64();
-        let received = seen.lock().expect("lock").len();
-        assert_eq!(report.delivered as usize, n, "{report}");
-        assert_eq!(received, n, "receiver got {received} distinct orders");
-        println!(
-            "http: {n} orders delivered in {secs:.2} s = {:.0} orders/s (max_in_flight {in_flight})",
-            n as f64 / secs
-        );
-
-        let dir = tempfile::tempdir().expect("tempdir");
-        let d = dir.path().to_path_buf();
-        tokio::task::spawn_blocking(move || seed(&d, n)).await.expect("seed");
-        cfg.connector = ConnectorConfig::File { dir: None };
-        let t = Instant::now();
-        let report = oms::push_once(dir.path(), &cfg).await.expect("push");
-        let secs = t.elapsed().as_secs_f64();
-        assert_eq!(report.delivered as usize, n, "{report}");
-        println!(
-            "file: {n} orders written in {secs:.2} s = {:.0} orders/s (fsync per file)",
-            n as f64 / secs
-        );
+        url
     });
+    let cfg = OmsConfig {
+        connector: ConnectorConfig::Http(HttpConfig::new(&url)),
+        max_in_flight: in_flight,
+        poll_interval_ms: 10,
+        ..OmsConfig::default()
+    };
+    bencher
+        .counter(ItemsCount::new(n))
+        .with_inputs(|| {
+            seen.lock().expect("lock").clear();
+            seeded()
+        })
+        .bench_local_values(|dir| {
+            let report = rt.block_on(oms::push_once(dir.path(), &cfg)).expect("push");
+            assert_eq!(report.delivered as usize, n, "{report}");
+            let received = seen.lock().expect("lock").len();
+            assert_eq!(received, n, "receiver got {received} distinct orders");
+            dir
+        });
+}
+
+/// Every order written by the file connector (fsync per file).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn file(bencher: Bencher) {
+    let n = *ORDERS;
+    let rt = runtime();
+    let cfg = OmsConfig {
+        connector: ConnectorConfig::File { dir: None },
+        poll_interval_ms: 10,
+        ..OmsConfig::default()
+    };
+    bencher
+        .counter(ItemsCount::new(n))
+        .with_inputs(seeded)
+        .bench_local_values(|dir| {
+            let report = rt.block_on(oms::push_once(dir.path(), &cfg)).expect("push");
+            assert_eq!(report.delivered as usize, n, "{report}");
+            dir
+        });
 }

@@ -1,102 +1,72 @@
-//! Parsing throughput: `cargo bench --bench parse`.
+//! Parsing speed (divan): `cargo bench --bench parse`.
 //!
-//! PDF: pages/second and ms per 1-page PO for the committed fixtures (ReportLab, fpdf2,
-//! LibreOffice), through the public `parse()` (worker thread + deadline included), compared
-//! with `pdftotext -bbox` run in a loop on the same files when poppler is installed (its time
-//! includes starting the process, which is how it would be used from here).
-//! Email: messages/second over the whole `../shared/corpus/eml-wild` folder.
+//! PDF: each committed 1-2 page fixture (ReportLab, fpdf2, LibreOffice) through the public
+//! `parse()` (worker thread and deadline included), beside `pdftotext -bbox` run on the same
+//! file when poppler is installed (its time includes starting the process, which is how it
+//! would be used from here). Email: the whole `../shared/corpus/eml-wild` folder per
+//! iteration, when it is there (divan's item counter gives messages per second).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
 
-use po_intake::parse::{parse, Limits, PartContent};
+use divan::counter::ItemsCount;
+use divan::Bencher;
+use po_intake::parse::{parse, Limits};
+
+const PDFS: &[&str] = &[
+    "po_reportlab.pdf",
+    "po_fpdf2.pdf",
+    "po_libreoffice.pdf",
+    "po_reportlab_2pages.pdf",
+];
+
+fn main() {
+    divan::main();
+}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
-/// Run `f` repeatedly for about `for_at_least`; returns (iterations, seconds).
-fn time_loop(for_at_least: Duration, mut f: impl FnMut()) -> (u32, f64) {
-    f(); // warm up
-    let start = Instant::now();
-    let mut n = 0;
-    while start.elapsed() < for_at_least {
-        f();
-        n += 1;
-    }
-    (n, start.elapsed().as_secs_f64())
+fn fixture(name: &str) -> (PathBuf, Vec<u8>) {
+    let path = root().join("tests/data/parse").join(name);
+    let bytes = std::fs::read(&path).expect("a committed parse fixture");
+    (path, bytes)
 }
 
-fn main() {
+/// One PDF through `parse()`.
+#[divan::bench(args = PDFS)]
+fn pdf(bencher: Bencher, name: &str) {
+    let (_, bytes) = fixture(name);
     let limits = Limits::default();
-    let pdftotext = Command::new("pdftotext")
-        .arg("-v")
-        .stderr(Stdio::null())
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
-    println!(
-        "{:<28} {:>6} {:>12} {:>12} {:>16}",
-        "pdf", "pages", "ms/doc", "pages/s", "pdftotext ms/doc"
-    );
-    let mut total_pages = 0u64;
-    let mut total_secs = 0f64;
-    for name in [
-        "po_reportlab.pdf",
-        "po_fpdf2.pdf",
-        "po_libreoffice.pdf",
-        "po_reportlab_2pages.pdf",
-    ] {
-        let path = root().join("tests/data/parse").join(name);
-        let bytes = std::fs::read(&path).expect("fixture");
-        let pages = match parse(&bytes, name, &limits).map(|i| i.parts.into_iter().next()) {
-            Ok(Some(p)) => match p.content {
-                PartContent::Parsed { doc } => doc.pages.len() as u64,
-                PartContent::Failed { reason, .. } => panic!("{name}: {reason}"),
-            },
-            other => panic!("{name}: {other:?}"),
-        };
-        let (n, secs) = time_loop(Duration::from_secs(2), || {
-            let r = parse(&bytes, name, &limits);
-            assert!(r.is_ok());
-        });
-        total_pages += pages * u64::from(n);
-        total_secs += secs;
-        let ms = secs * 1e3 / f64::from(n);
-        let poppler = if pdftotext {
-            let (m, s) = time_loop(Duration::from_secs(2), || {
-                let ok = Command::new("pdftotext")
-                    .arg("-bbox")
-                    .arg(&path)
-                    .arg("-")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success());
-                assert!(ok);
-            });
-            format!("{:.2}", s * 1e3 / f64::from(m))
-        } else {
-            "-".into()
-        };
-        println!(
-            "{:<28} {:>6} {:>12.3} {:>12.0} {:>16}",
-            name,
-            pages,
-            ms,
-            pages as f64 * f64::from(n) / secs,
-            poppler
-        );
-    }
-    println!(
-        "PDF overall: {:.0} pages/s",
-        total_pages as f64 / total_secs
-    );
-    if !pdftotext {
-        println!("(pdftotext not installed: poppler comparison skipped)");
-    }
+    assert!(parse(&bytes, name, &limits).is_ok(), "{name} parses");
+    bencher.bench(|| parse(&bytes, name, &limits));
+}
 
+/// The same PDF through `pdftotext -bbox` (a process per file), for comparison.
+#[divan::bench(args = PDFS, sample_count = 30)]
+fn pdftotext_bbox(bencher: Bencher, name: &str) {
+    let (path, _) = fixture(name);
+    let run = || {
+        Command::new("pdftotext")
+            .arg("-bbox")
+            .arg(&path)
+            .arg("-")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !run() {
+        println!("pdftotext not installed: poppler comparison skipped");
+        return;
+    }
+    bencher.bench(run);
+}
+
+/// The wild e-mail corpus beside the repository, if any: (file name, bytes).
+static MAILS: LazyLock<Vec<(String, Vec<u8>)>> = LazyLock::new(|| {
     let dir = root().join("../shared/corpus/eml-wild");
     let mut mails = Vec::new();
     if let Ok(rd) = std::fs::read_dir(&dir) {
@@ -104,32 +74,29 @@ fn main() {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "eml") {
                 if let Ok(b) = std::fs::read(&p) {
-                    mails.push((
-                        p.file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                        b,
-                    ));
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    mails.push((name, b));
                 }
             }
         }
     }
-    if mails.is_empty() {
-        println!("email: corpus not found at {}, skipped", dir.display());
+    mails
+});
+
+/// Every message of the corpus, parsed once per iteration.
+#[divan::bench(sample_count = 20)]
+fn email_corpus(bencher: Bencher) {
+    if MAILS.is_empty() {
+        println!("email: no corpus at ../shared/corpus/eml-wild, skipped");
         return;
     }
-    let bytes: usize = mails.iter().map(|(_, b)| b.len()).sum();
-    let (n, secs) = time_loop(Duration::from_secs(3), || {
-        for (name, b) in &mails {
+    let limits = Limits::default();
+    bencher.counter(ItemsCount::new(MAILS.len())).bench(|| {
+        for (name, b) in MAILS.iter() {
             let _ = parse(b, name, &limits);
         }
     });
-    let msgs = (mails.len() as f64) * f64::from(n);
-    println!(
-        "email: {} messages ({} KiB) x {n}: {:.0} messages/s, {:.3} ms/message",
-        mails.len(),
-        bytes / 1024,
-        msgs / secs,
-        secs * 1e3 / msgs
-    );
 }

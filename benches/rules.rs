@@ -1,19 +1,23 @@
-//! `cargo bench --bench rules`: matching speed with a big catalog.
+//! `cargo bench --bench rules` (divan): matching speed with a big catalog.
 //!
 //! 100,000 generated catalog items, a customer with 5,000 cross-references, 50-line orders
-//! whose lines match in different ways. Plain `std::time` (harness = false): prints the
-//! median and mean time per order for each kind of order, the index build time, and the
-//! store import + load time of the same catalog as CSV.
+//! whose lines match in different ways: the time of `rules::check` per order for each kind
+//! of order, the index build, the store import + load of the same catalog as CSV, and the
+//! duplicate-PO lookup in a store that already holds many orders of the customer.
 
 use std::fmt::Write as _;
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
 
-use po_intake::domain::{Charge, ChargeKind, Field, LineItem, Order};
+use chrono::Utc;
+use divan::Bencher;
+use po_intake::domain::{
+    Charge, ChargeKind, CheckResult, Field, Incoming, LineItem, Order, SourceKind,
+};
 use po_intake::rules::{
     self, CatalogItem, CheckContext, Crossref, CrossrefOrigin, Customer, MasterData, MasterRows,
     RulesConfig,
 };
+use po_intake::store::{IngestOutcome, NewOrder, Store};
 
 const ITEMS: usize = 100_000;
 const LINES: usize = 50;
@@ -220,25 +224,45 @@ fn gen_order(kind: Kind, catalog: &[CatalogItem], rng: &mut Rng) -> Order {
     }
 }
 
-fn measure(
-    name: &str,
-    order: &Order,
-    master: &MasterData,
-    cfg: &RulesConfig,
-    iters: usize,
-    out: &mut String,
-) {
+fn main() {
+    divan::main();
+}
+
+/// The generated catalog and its indexes, built once for all benchmarks.
+static CATALOG: LazyLock<Vec<CatalogItem>> =
+    LazyLock::new(|| gen_catalog(&mut Rng(0x9E37_79B9_7F4A_7C15)));
+static MASTER: LazyLock<MasterData> = LazyLock::new(|| MasterData::build(rows(&CATALOG)));
+
+const KINDS: &[&str] = &[
+    "exact",
+    "crossref",
+    "normalised",
+    "code_typo",
+    "code_typo_no_description",
+    "description_only",
+];
+
+fn kind(name: &str) -> Kind {
+    match name {
+        "exact" => Kind::Exact,
+        "crossref" => Kind::Crossref,
+        "normalised" => Kind::Normalised,
+        "code_typo" => Kind::CodeTypo,
+        "code_typo_no_description" => Kind::CodeTypoNoDescription,
+        _ => Kind::DescriptionOnly,
+    }
+}
+
+/// `rules::check` of a 50-line order whose lines match the `kind` way.
+#[divan::bench(args = KINDS, sample_count = 50)]
+fn check_50_lines(bencher: Bencher, kind_name: &str) {
+    let order = gen_order(kind(kind_name), &CATALOG, &mut Rng(0x5EED));
+    let master = &*MASTER;
+    let cfg = RulesConfig::default();
     let ctx = CheckContext::new(Some("orders@acme.com"));
-    // Warm up.
-    let r = rules::check(order, &ctx, master, cfg);
-    let unknown = r.lines.iter().filter(|l| l.matched_sku.is_none()).count();
-    let suggested = r
-        .exceptions
-        .iter()
-        .filter(|e| e.suggestion.as_ref().is_some_and(|s| s.field == "sku"))
-        .count();
-    // The order's units and totals block must be understood, or the figure measures
-    // an early exit.
+    // The order's units and totals block must be understood, or the figure measures an
+    // early exit.
+    let r = rules::check(&order, &ctx, master, &cfg);
     let unit_or_sum = r
         .exceptions
         .iter()
@@ -250,98 +274,112 @@ fn measure(
             )
         })
         .count();
-    assert_eq!(unit_or_sum, 0, "{name}: {:?}", r.exceptions.first());
-    let mut times: Vec<Duration> = Vec::with_capacity(iters);
-    for _ in 0..iters {
-        let t = Instant::now();
-        black_box(rules::check(black_box(order), &ctx, master, cfg));
-        times.push(t.elapsed());
-    }
-    times.sort();
-    let median = times[times.len() / 2];
-    let mean = times.iter().sum::<Duration>() / iters as u32;
-    let max = times[times.len() - 1];
-    let line = format!(
-        "{name:<34} median {:>8.3} ms  mean {:>8.3} ms  max {:>8.3} ms  ({} lines unmatched, {} with a SKU suggestion)",
-        median.as_secs_f64() * 1e3,
-        mean.as_secs_f64() * 1e3,
-        max.as_secs_f64() * 1e3,
-        unknown,
-        suggested
-    );
-    println!("{line}");
-    let _ = writeln!(out, "{line}");
+    assert_eq!(unit_or_sum, 0, "{kind_name}: {:?}", r.exceptions.first());
+    bencher.bench_local(|| rules::check(&order, &ctx, master, &cfg));
 }
 
-fn main() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let catalog = gen_catalog(&mut rng);
-    let t = Instant::now();
-    let master = MasterData::build(rows(&catalog));
-    println!(
-        "index build: {} items, {:.0} ms",
-        master.catalog_len(),
-        t.elapsed().as_secs_f64() * 1e3
-    );
-    let cfg = RulesConfig::default();
-    let mut out = String::new();
-    for (kind, iters) in [
-        (Kind::Exact, 200),
-        (Kind::Crossref, 200),
-        (Kind::Normalised, 200),
-        (Kind::CodeTypo, 50),
-        (Kind::CodeTypoNoDescription, 50),
-        (Kind::DescriptionOnly, 50),
-    ] {
-        let order = gen_order(kind, &catalog, &mut rng);
-        measure(
-            &format!("50 lines, {kind:?}"),
-            &order,
-            &master,
-            &cfg,
-            iters,
-            &mut out,
+/// Building the match indexes over 100,000 items.
+#[divan::bench(sample_count = 5)]
+fn index_build(bencher: Bencher) {
+    let catalog = &*CATALOG;
+    bencher.bench(|| MasterData::build(rows(catalog)));
+}
+
+/// The catalog as `catalog.csv` in a fresh folder; the folder (kept alive) and its path.
+fn catalog_csv() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let src = tmp.path().join("master");
+    std::fs::create_dir_all(&src).expect("master dir");
+    let mut csv = String::from("sku,description,uom,unit_price,currency,pack_size,min_qty,stock\n");
+    for it in CATALOG.iter() {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{:.2},{},1,0,1000000",
+            it.sku, it.description, it.uom, it.unit_price, it.currency
         );
     }
+    std::fs::write(src.join("catalog.csv"), csv).expect("catalog.csv");
+    (tmp, src)
+}
 
-    // The same catalog through the store: CSV import and snapshot load.
-    let tmp = std::env::temp_dir().join(format!("po-intake-bench-{}", std::process::id()));
-    let src = tmp.join("master");
-    if std::fs::create_dir_all(&src).is_ok() {
-        let mut csv =
-            String::from("sku,description,uom,unit_price,currency,pack_size,min_qty,stock\n");
-        for it in &catalog {
-            let _ = writeln!(
-                csv,
-                "{},{},{},{:.2},{},1,0,1000000",
-                it.sku, it.description, it.uom, it.unit_price, it.currency
-            );
-        }
-        if std::fs::write(src.join("catalog.csv"), csv).is_ok() {
-            match po_intake::store::Store::open(&tmp.join("data")) {
-                Ok(mut store) => {
-                    let t = Instant::now();
-                    match store.import_master(&src) {
-                        Ok(r) => println!(
-                            "store import of catalog.csv ({} rows): {:.0} ms",
-                            r.catalog.total,
-                            t.elapsed().as_secs_f64() * 1e3
-                        ),
-                        Err(e) => println!("import failed: {e}"),
-                    }
-                    let t = Instant::now();
-                    match store.load_master() {
-                        Ok(m) => println!(
-                            "store load_master ({} items, indexes built): {:.0} ms",
-                            m.catalog_len(),
-                            t.elapsed().as_secs_f64() * 1e3
-                        ),
-                        Err(e) => println!("load failed: {e}"),
-                    }
-                }
-                Err(e) => println!("store open failed: {e}"),
-            }
-        }
-        let _ = std::fs::remove_dir_all(&tmp);
+/// `catalog import` of the 100,000-row CSV into a fresh store.
+#[divan::bench(sample_count = 5)]
+fn store_import(bencher: Bencher) {
+    let (_keep, src) = catalog_csv();
+    bencher
+        .with_inputs(|| {
+            let data = tempfile::tempdir().expect("tempdir");
+            let store = Store::open(data.path()).expect("store");
+            (data, store)
+        })
+        .bench_local_values(|(_data, mut store)| store.import_master(&src).expect("import"));
+}
+
+/// Loading the imported catalog and building its indexes (what each process start does).
+#[divan::bench(sample_count = 5)]
+fn store_load_master(bencher: Bencher) {
+    let (_keep, src) = catalog_csv();
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(data.path()).expect("store");
+    store.import_master(&src).expect("import");
+    bencher.bench_local(|| store.load_master().expect("load"));
+}
+
+/// The duplicate-PO lookup of a new order against a store holding `n` earlier orders of the
+/// same customer (an index lookup: flat in `n`).
+#[divan::bench(args = [100, 10_000], sample_count = 50)]
+fn duplicate_lookup(bencher: Bencher, n: usize) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(data.path()).expect("store");
+    let mut rng = Rng(0xD0);
+    let template = gen_order(Kind::Exact, &CATALOG, &mut rng);
+    let mut seq = 0;
+    while seq < n {
+        let batch: Vec<NewOrder> = (seq..(seq + 100).min(n))
+            .map(|i| {
+                let mut order = template.clone();
+                order.po_number = Some(Field::certain(format!("PO-{i}")));
+                order.total = Some(Field::certain(i as f64));
+                let check = CheckResult {
+                    customer_id: Some("C-1".into()),
+                    currency: None,
+                    exceptions: vec![],
+                    lines: vec![],
+                };
+                NewOrder { order, check }
+            })
+            .collect();
+        let incoming = Incoming {
+            source: SourceKind::Folder,
+            origin: "bench".into(),
+            file_name: format!("bench-{seq}.pdf"),
+            sender: None,
+            received_at: Utc::now(),
+            bytes: format!("bench document {seq}").into_bytes(),
+        };
+        let IngestOutcome::New(doc) = store
+            .ingest(&incoming, "application/pdf", None)
+            .expect("ingest")
+        else {
+            panic!("duplicate bench document")
+        };
+        store.record_orders(doc.id, &batch).expect("record");
+        seq += batch.len();
     }
+    let mut probe_order = template.clone();
+    probe_order.po_number = Some(Field::certain("PO-NEW".into()));
+    probe_order.total = Some(Field::certain(-1.0));
+    let po_key = po_intake::dedupe::po_key("PO-NEW");
+    let content_key = po_intake::dedupe::content_key(&probe_order);
+    let probe = rules::DuplicateProbe {
+        customer_id: Some("C-1"),
+        po_key: Some(po_key),
+        content_key,
+        window_days: 30,
+    };
+    assert!(store
+        .find_duplicate(&probe, None)
+        .expect("lookup")
+        .is_none());
+    bencher.bench_local(|| store.find_duplicate(&probe, None).expect("lookup"));
 }
