@@ -4,6 +4,8 @@
 //! from a freshly seeded store (not timed). Sizes via env: OMS_BENCH_ORDERS (default 3000),
 //! OMS_BENCH_IN_FLIGHT (16).
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::LazyLock;
@@ -16,13 +18,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use chrono::Utc;
 
-use po_intake::domain::{
-    CheckResult, Field, Incoming, LineItem, LineMatch, MatchKind, Order, SourceKind,
-};
+use po_intake::domain::{CheckResult, Field, LineItem, LineMatch, MatchKind, Order};
 use po_intake::oms::{self, ConnectorConfig, HttpConfig, OmsConfig};
-use po_intake::store::{IngestOutcome, NewOrder, Store};
+use po_intake::store::{NewOrder, Store};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -70,28 +69,7 @@ fn order(i: usize) -> NewOrder {
 /// `n` accepted orders, 20 per document.
 fn seed(dir: &Path, n: usize) {
     let mut store = Store::open(dir).expect("store");
-    let mut i = 0;
-    let mut doc_no = 0;
-    while i < n {
-        let batch: Vec<NewOrder> = (i..(i + 20).min(n)).map(order).collect();
-        let incoming = Incoming {
-            source: SourceKind::Folder,
-            origin: "bench".into(),
-            file_name: format!("bench-{doc_no}.pdf"),
-            sender: None,
-            received_at: Utc::now(),
-            bytes: format!("bench document {doc_no}").into_bytes(),
-        };
-        let IngestOutcome::New(doc) = store
-            .ingest(&incoming, "application/pdf", None)
-            .expect("ingest")
-        else {
-            panic!("duplicate bench document")
-        };
-        store.record_orders(doc.id, &batch).expect("record");
-        i += batch.len();
-        doc_no += 1;
-    }
+    common::seed_orders(&mut store, n, 20, order);
 }
 
 async fn receive(

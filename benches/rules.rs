@@ -5,19 +5,18 @@
 //! of order, the index build, the store import + load of the same catalog as CSV, and the
 //! duplicate-PO lookup in a store that already holds many orders of the customer.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
-use chrono::Utc;
 use divan::Bencher;
-use po_intake::domain::{
-    Charge, ChargeKind, CheckResult, Field, Incoming, LineItem, Order, SourceKind,
-};
+use po_intake::domain::{Charge, ChargeKind, CheckResult, Field, LineItem, Order};
 use po_intake::rules::{
     self, CatalogItem, CheckContext, Crossref, CrossrefOrigin, Customer, MasterData, MasterRows,
     RulesConfig,
 };
-use po_intake::store::{IngestOutcome, NewOrder, Store};
+use po_intake::store::{NewOrder, Store};
 
 const ITEMS: usize = 100_000;
 const LINES: usize = 50;
@@ -333,39 +332,18 @@ fn duplicate_lookup(bencher: Bencher, n: usize) {
     let mut store = Store::open(data.path()).expect("store");
     let mut rng = Rng(0xD0);
     let template = gen_order(Kind::Exact, &CATALOG, &mut rng);
-    let mut seq = 0;
-    while seq < n {
-        let batch: Vec<NewOrder> = (seq..(seq + 100).min(n))
-            .map(|i| {
-                let mut order = template.clone();
-                order.po_number = Some(Field::certain(format!("PO-{i}")));
-                order.total = Some(Field::certain(i as f64));
-                let check = CheckResult {
-                    customer_id: Some("C-1".into()),
-                    currency: None,
-                    exceptions: vec![],
-                    lines: vec![],
-                };
-                NewOrder { order, check }
-            })
-            .collect();
-        let incoming = Incoming {
-            source: SourceKind::Folder,
-            origin: "bench".into(),
-            file_name: format!("bench-{seq}.pdf"),
-            sender: None,
-            received_at: Utc::now(),
-            bytes: format!("bench document {seq}").into_bytes(),
+    common::seed_orders(&mut store, n, 100, |i| {
+        let mut order = template.clone();
+        order.po_number = Some(Field::certain(format!("PO-{i}")));
+        order.total = Some(Field::certain(i as f64));
+        let check = CheckResult {
+            customer_id: Some("C-1".into()),
+            currency: None,
+            exceptions: vec![],
+            lines: vec![],
         };
-        let IngestOutcome::New(doc) = store
-            .ingest(&incoming, "application/pdf", None)
-            .expect("ingest")
-        else {
-            panic!("duplicate bench document")
-        };
-        store.record_orders(doc.id, &batch).expect("record");
-        seq += batch.len();
-    }
+        NewOrder { order, check }
+    });
     let mut probe_order = template.clone();
     probe_order.po_number = Some(Field::certain("PO-NEW".into()));
     probe_order.total = Some(Field::certain(-1.0));
