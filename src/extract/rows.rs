@@ -1016,11 +1016,14 @@ pub(super) fn thousands_lead_by_arithmetic(
 /// Words the model left unlabelled, unsure (p < [`UNSURE`]), inside a description line:
 /// "Hex head cap screw" read as "Hex" + four `O`s, with the description going on below. A run
 /// of such words right after a description word on its line, standing inside the column the
-/// item's description takes on all its lines, is description.
+/// item's description takes on all its lines, is description. So is a word the model was
+/// sure of ("steel class" / "8") one word space on, inside the description column that the
+/// table's header names (`hints`): the same cell, whatever the model thought of it.
 pub(super) fn fill_description_column(
     words: &[LabeledWord<'_>],
     item: &[Span],
     used: &HashSet<usize>,
+    hints: &[super::decode::HeaderHint],
 ) -> Vec<Span> {
     const UNSURE: f32 = 0.9;
     // A word space is about a third of the text height; a column's padding is wider.
@@ -1052,8 +1055,13 @@ pub(super) fn fill_description_column(
             // One space after the word before it: the same cell, even past the column's
             // widest line so far (a cell's gap to the next column is wider than a space).
             let spaced = gap < SPACE * height;
+            let headed = || {
+                super::decode::header_of(hints, w)
+                    .and_then(|h| h.description)
+                    .is_some_and(|(a, b)| w.bbox[0] >= a - 1.0 && w.bbox[2] <= b)
+            };
             let fits = w.label == "O"
-                && w.prob < UNSURE
+                && (w.prob < UNSURE || (spaced && headed()))
                 && !used.contains(&next)
                 && (w.page, w.line) == (p.page, p.line)
                 && lines.contains(&(w.page, w.line))
