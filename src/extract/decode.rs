@@ -3391,6 +3391,8 @@ mod tests {
             at_x("67.04", 1, 440.0, 24.0, "B-unit_price"),
             at_x("zinc,", 2, 100.0, 20.0, "I-description"),
             at_x("box", 2, 123.0, 14.0, "I-description"),
+            // Off the row's line (a note under it), a sure word stays out.
+            at_p("#", 2, 140.0, 5.0, "O", 0.99),
         ];
         let read = |hints: &[HeaderHint]| {
             decode_with(&words, 0, Locale::Us, hints)[0].lines[0]

@@ -1017,8 +1017,9 @@ pub(super) fn thousands_lead_by_arithmetic(
 /// "Hex head cap screw" read as "Hex" + four `O`s, with the description going on below. A run
 /// of such words right after a description word on its line, standing inside the column the
 /// item's description takes on all its lines, is description. So is a word the model was
-/// sure of ("steel class" / "8") one word space on, inside the description column that the
-/// table's header names (`hints`): the same cell, whatever the model thought of it.
+/// sure of ("steel class" / "8") one word space on, on the row's line (where its numbers
+/// print) and inside the description column that the table's header names (`hints`): the
+/// same cell, whatever the model thought of it.
 pub(super) fn fill_description_column(
     words: &[LabeledWord<'_>],
     item: &[Span],
@@ -1045,6 +1046,12 @@ pub(super) fn fill_description_column(
     if lines.len() < 2 {
         return item.to_vec();
     }
+    let number_lines: HashSet<(u32, u32)> = item
+        .iter()
+        .filter(|s| matches!(s.field.as_str(), "quantity" | "unit_price" | "amount"))
+        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
+        .map(|w| (w.page, w.line))
+        .collect();
     let mut fill: Vec<usize> = Vec::new();
     for &d in &desc {
         let mut prev = d;
@@ -1056,7 +1063,8 @@ pub(super) fn fill_description_column(
             // widest line so far (a cell's gap to the next column is wider than a space).
             let spaced = gap < SPACE * height;
             let headed = || {
-                super::decode::header_of(hints, w)
+                number_lines.contains(&(w.page, w.line))
+                    && super::decode::header_of(hints, w)
                     .and_then(|h| h.description)
                     .is_some_and(|(a, b)| w.bbox[0] >= a - 1.0 && w.bbox[2] <= b)
             };
