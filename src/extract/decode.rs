@@ -1373,7 +1373,7 @@ fn build_order(
         };
         // In reading order: a number absorbed from a stray item may sit between lines.
         let mut desc_spans: Vec<Span> = get("description")
-            .map(|s| beyond_column_gap(words, s))
+            .map(|s| beyond_column_gap(words, s, hints))
             .filter(|s| !s.words.is_empty())
             .collect();
         desc_spans.sort_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX));
@@ -3427,5 +3427,31 @@ mod tests {
         let l = &decode(&words, 0, Locale::Us)[0].lines;
         let d = l[0].description.as_ref().map(|f| f.value.as_str());
         assert_eq!((d, l[0].uom.as_ref()), (Some("Screwdriver set VDE insulated 7"), None));
+    }
+
+    #[test]
+    fn a_word_past_a_gap_under_the_next_columns_label_is_no_description() {
+        // "... size" | "TouchNTuff" printed under "Mfr Part No." (from x 300), 16 units on:
+        // less than the 2.5 text heights that tell a column gap without a header.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("SAF-7967", 1, 42.0, 46.0, "S-sku"),
+            at_x("Nitrile", 1, 226.0, 20.0, "B-description"),
+            at_x("gloves,", 1, 249.0, 24.0, "I-description"),
+            at_x("size", 1, 276.0, 14.0, "I-description"),
+            at_x("TouchNTuff", 1, 306.0, 40.0, "I-description"),
+            at_x("30.00", 1, 472.0, 19.0, "B-unit_price"),
+            at_x("XL,", 2, 226.0, 11.0, "I-description"),
+        ];
+        let mut hints = header(false);
+        hints[0].description = Some((226.0, 300.0));
+        let read = |hints: &[HeaderHint]| {
+            decode_with(&words, 0, Locale::Us, hints)[0].lines[0]
+                .description
+                .as_ref()
+                .map(|f| f.value.clone())
+        };
+        assert_eq!(read(&hints).as_deref(), Some("Nitrile gloves, size XL,"));
+        assert_eq!(read(&[]).as_deref(), Some("Nitrile gloves, size TouchNTuff XL,"));
     }
 }

@@ -219,7 +219,14 @@ pub(super) fn join_split_rows(
 /// Words of a description line are a space apart; a word past a gap of several text heights
 /// stands in another column (a unit printed level with a wrapped description's first line)
 /// and is not part of the description. Drops such words and everything after them on the line.
-pub(super) fn beyond_column_gap(words: &[LabeledWord<'_>], s: &Span) -> Span {
+/// So does a word past more than a word space that starts where the next column's label
+/// starts, or right of it (`hints`: "size" | "TouchNTuff" under "Mfr Part No."): it prints in
+/// that column's cell.
+pub(super) fn beyond_column_gap(
+    words: &[LabeledWord<'_>],
+    s: &Span,
+    hints: &[super::decode::HeaderHint],
+) -> Span {
     let mut out = s.clone();
     let mut cut_line: Option<(u32, u32)> = None;
     let mut prev: Option<usize> = None;
@@ -250,7 +257,11 @@ pub(super) fn beyond_column_gap(words: &[LabeledWord<'_>], s: &Span) -> Span {
                     || x.label.ends_with("-amount")
             });
             let height = (w.bbox[3] - w.bbox[1]).max(1.0);
-            if field_between || w.bbox[0] - left > 2.5 * height {
+            let next_column = super::decode::header_of(hints, w)
+                .and_then(|h| h.description)
+                .is_some_and(|(_, end)| w.bbox[0] >= end - 1.0);
+            let gap = w.bbox[0] - left;
+            if field_between || gap > 2.5 * height || next_column && gap > height {
                 cut_line = Some(line);
                 return false;
             }
