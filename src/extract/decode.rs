@@ -1341,6 +1341,13 @@ fn build_order(
                 if s.field == "uom" && super::unit::ends_description(words, &s) {
                     s.field = "description".to_string();
                 }
+                // A weaker second quantity one word space after a description word on its
+                // line ("DIN 338, pk 10" beside the row's quantity) is the description's.
+                if s.field == format!("{ALTERNATE}quantity")
+                    && super::unit::follows_description(words, item, &s)
+                {
+                    s.field = "description".to_string();
+                }
                 // A known unit read as a code, in the column where the other rows print
                 // their units, is the row's unit ("HX-0022 | ROL" under "UoM").
                 if !has_unit
@@ -1444,6 +1451,7 @@ fn build_order(
     }
     super::sums::money_column_by_sums(words, &mut lines, locale);
     super::sums::money_column_by_vote(&mut lines);
+    super::sums::quantity_by_sums(words, &mut lines, locale);
     if po_number.is_none() && lines.is_empty() {
         return None;
     }
@@ -3453,5 +3461,27 @@ mod tests {
         };
         assert_eq!(read(&hints).as_deref(), Some("Nitrile gloves, size XL,"));
         assert_eq!(read(&[]).as_deref(), Some("Nitrile gloves, size TouchNTuff XL,"));
+    }
+
+    #[test]
+    fn a_weaker_second_quantity_one_space_after_the_description_is_description() {
+        // "1 | HSS twist drill DIN 338, pk 10 | BX | 235.27": the row's quantity is the 1.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("HX-10", 1, 74.0, 33.0, "S-sku"),
+            at_x("1", 1, 195.0, 5.0, "B-quantity"),
+            at_x("HSS", 1, 205.0, 15.0, "B-description"),
+            at_x("drill", 1, 223.0, 18.0, "I-description"),
+            at_x("338,", 1, 244.0, 17.0, "I-description"),
+            at_x("pk", 1, 264.0, 10.0, "I-description"),
+            at_p("10", 1, 276.0, 10.0, "B-quantity", 0.86),
+            at_x("BX", 1, 476.0, 10.0, "B-uom"),
+            at_x("235.27", 1, 543.0, 27.0, "B-unit_price"),
+        ];
+        let l = &decode(&words, 0, Locale::Us)[0].lines;
+        assert_eq!(l.len(), 1);
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(d, Some("HSS drill 338, pk 10"));
+        assert_eq!(l[0].quantity.as_ref().map(|f| f.value), Some(1.0));
     }
 }

@@ -747,7 +747,7 @@ pub(super) fn reconcile_by_arithmetic(
 
 /// The other reading of "4,000" / "4.000" (one separator, 1-3 digits before it, exactly three
 /// after): 4 when it was read as 4000, 4000 when it was read as 4. None for any other text.
-fn other_thousands_reading(text: &str, read: f64) -> Option<f64> {
+pub(super) fn other_thousands_reading(text: &str, read: f64) -> Option<f64> {
     let (head, tail) = text.split_once(['.', ','])?;
     let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     if !(1..=3).contains(&head.len()) || tail.len() != 3 || !digits(head) || !digits(tail) {

@@ -148,6 +148,29 @@ fn past_word_space(gap: f32, height: f32, space: Option<f32>) -> bool {
     gap > COLUMN_GAP * height && space.is_none_or(|s| gap > 1.3 * s)
 }
 
+/// Is `s` (one word) printed one word space after a description word of `item` on its line?
+pub(super) fn follows_description(
+    words: &[LabeledWord<'_>],
+    item: &[super::decode::Span],
+    s: &super::decode::Span,
+) -> bool {
+    let [only] = s.words[..] else { return false };
+    let in_desc = |i: usize| {
+        item.iter()
+            .any(|d| d.field == "description" && d.words.contains(&i))
+    };
+    let (Some(w), Some(p)) = (
+        words.get(only),
+        only.checked_sub(1).filter(|&i| in_desc(i)).and_then(|i| words.get(i)),
+    ) else {
+        return false;
+    };
+    let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+    let gap = w.bbox[0] - p.bbox[2];
+    let space = word_space(words, item).map_or(0.45 * height, |s| (1.5 * s).clamp(0.45 * height, height));
+    (p.page, p.line) == (w.page, w.line) && gap >= -1.0 && gap <= space
+}
+
 /// A unit word the model read inside the description's run of words ("Screwdriver set VDE
 /// insulated 7 pcs", "A4-80, box of 200"), in a table whose header names no unit column, is
 /// the description's: without a unit column a unit prints in the quantity's cell, and a word
