@@ -3484,4 +3484,27 @@ mod tests {
         assert_eq!(d, Some("HSS drill 338, pk 10"));
         assert_eq!(l[0].quantity.as_ref().map(|f| f.value), Some(1.0));
     }
+
+    #[test]
+    fn a_weak_second_quantity_alone_on_its_line_in_the_description_column_is_description() {
+        // "zinc flake, box of" / "50" / "IP67 rated": the 50 wrapped in the description's cell.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-CSK", 1, 42.0, 60.0, "S-sku"),
+            at_x("Countersunk", 1, 126.0, 58.0, "B-description"),
+            at_x("1.00", 1, 431.0, 20.0, "B-quantity"),
+            at_x("25.05", 1, 493.0, 25.0, "B-unit_price"),
+            at_x("25.05", 1, 544.0, 25.0, "B-amount"),
+            at_x("zinc", 2, 126.0, 18.0, "I-description"),
+            at_x("box", 2, 147.0, 16.0, "I-description"),
+            at_x("of", 2, 166.0, 9.0, "I-description"),
+            at_p("50", 3, 126.0, 11.0, "B-quantity", 0.55),
+            at_x("IP67", 4, 126.0, 21.0, "I-description"),
+        ];
+        let l = &decode(&words, 0, Locale::Us)[0].lines;
+        assert_eq!(l.len(), 1);
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(d, Some("Countersunk zinc box of 50 IP67"));
+        assert_eq!(l[0].quantity.as_ref().map(|f| f.value), Some(1.0));
+    }
 }

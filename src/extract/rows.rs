@@ -97,15 +97,56 @@ fn join_wrapped_thousands(words: &[LabeledWord<'_>], mut spans: Vec<Span>) -> Ve
     spans
 }
 
+/// Is `w` printed inside the column of the description words `desc`, on one of their lines
+/// or the line after one?
+fn inside_description(desc: &[&LabeledWord<'_>], w: &LabeledWord<'_>) -> bool {
+    desc.iter().any(|d| d.page == w.page)
+        && desc
+            .iter()
+            .any(|d| d.line + 1 == w.line || d.line == w.line)
+        && desc.iter().any(|d| d.bbox[0] <= w.bbox[0] + 1.0)
+        && desc.iter().any(|d| d.bbox[2] >= w.bbox[2] - 1.0)
+}
+
 /// An "item" that is one number and nothing else, printed inside the description column of
 /// the item above ("box of" / "200" wrapped in its cell), is the end of that description,
-/// not an item of its own.
+/// not an item of its own. So is a weak second number the item kept as an alternate reading
+/// (a quantity the model half believed) when it stands alone on its line inside the item's
+/// description column.
 pub(super) fn absorb_stray_numbers(
     words: &[LabeledWord<'_>],
     items: Vec<Vec<Span>>,
 ) -> Vec<Vec<Span>> {
     let mut out: Vec<Vec<Span>> = Vec::with_capacity(items.len());
-    for item in items {
+    for mut item in items {
+        let desc: Vec<&LabeledWord<'_>> = item
+            .iter()
+            .filter(|s| s.field == "description")
+            .flat_map(|s| s.words.iter().filter_map(|&j| words.get(j)))
+            .collect();
+        let lines_of = |field: &str| -> HashSet<(u32, u32)> {
+            item.iter()
+                .filter(|s| s.field != field)
+                .flat_map(|s| s.words.iter().filter_map(|&j| words.get(j)))
+                .map(|w| (w.page, w.line))
+                .collect()
+        };
+        let numbers = ["quantity", "unit_price", "amount"].map(|f| format!("{ALTERNATE}{f}"));
+        let strays: Vec<usize> = (0..item.len())
+            .filter(|&k| {
+                let Some(s) = item.get(k) else { return false };
+                let [only] = s.words[..] else { return false };
+                let Some(w) = words.get(only) else { return false };
+                numbers.contains(&s.field)
+                    && !lines_of(&s.field).contains(&(w.page, w.line))
+                    && inside_description(&desc, w)
+            })
+            .collect();
+        for k in strays {
+            if let Some(s) = item.get_mut(k) {
+                s.field = "description".to_string();
+            }
+        }
         let lone = match item.as_slice() {
             [only] if only.words.len() == 1 && only.field != "description" => only
                 .words
@@ -119,13 +160,7 @@ pub(super) fn absorb_stray_numbers(
                 .filter(|s| s.field == "description")
                 .flat_map(|s| s.words.iter().filter_map(|&j| words.get(j)))
                 .collect();
-            let inside = desc.iter().any(|d| d.page == w.page)
-                && desc
-                    .iter()
-                    .any(|d| d.line + 1 == w.line || d.line == w.line)
-                && desc.iter().any(|d| d.bbox[0] <= w.bbox[0] + 1.0)
-                && desc.iter().any(|d| d.bbox[2] >= w.bbox[2] - 1.0);
-            if inside {
+            if inside_description(&desc, w) {
                 prev.push(Span::plain("description", vec![i]));
                 continue;
             }
