@@ -721,7 +721,10 @@ pub struct HeaderHint {
 }
 
 /// The header of the table `w` is printed under, if the layout found one.
-pub(super) fn header_of<'h>(hints: &'h [HeaderHint], w: &LabeledWord<'_>) -> Option<&'h HeaderHint> {
+pub(super) fn header_of<'h>(
+    hints: &'h [HeaderHint],
+    w: &LabeledWord<'_>,
+) -> Option<&'h HeaderHint> {
     hints
         .iter()
         .filter(|h| h.page == w.page && h.below <= w.bbox[1] + 1.0)
@@ -3408,7 +3411,10 @@ mod tests {
                 .as_ref()
                 .map(|f| f.value.clone())
         };
-        assert_eq!(read(&header(true)).as_deref(), Some("Nyloc nut class 8 zinc, box"));
+        assert_eq!(
+            read(&header(true)).as_deref(),
+            Some("Nyloc nut class 8 zinc, box")
+        );
         assert_eq!(
             read(&[]).as_deref(),
             Some("Nyloc nut class zinc, box"),
@@ -3434,7 +3440,10 @@ mod tests {
         ];
         let l = &decode(&words, 0, Locale::Us)[0].lines;
         let d = l[0].description.as_ref().map(|f| f.value.as_str());
-        assert_eq!((d, l[0].uom.as_ref()), (Some("Screwdriver set VDE insulated 7"), None));
+        assert_eq!(
+            (d, l[0].uom.as_ref()),
+            (Some("Screwdriver set VDE insulated 7"), None)
+        );
     }
 
     #[test]
@@ -3460,7 +3469,10 @@ mod tests {
                 .map(|f| f.value.clone())
         };
         assert_eq!(read(&hints).as_deref(), Some("Nitrile gloves, size XL,"));
-        assert_eq!(read(&[]).as_deref(), Some("Nitrile gloves, size TouchNTuff XL,"));
+        assert_eq!(
+            read(&[]).as_deref(),
+            Some("Nitrile gloves, size TouchNTuff XL,")
+        );
     }
 
     #[test]

@@ -136,7 +136,9 @@ pub(super) fn absorb_stray_numbers(
             .filter(|&k| {
                 let Some(s) = item.get(k) else { return false };
                 let [only] = s.words[..] else { return false };
-                let Some(w) = words.get(only) else { return false };
+                let Some(w) = words.get(only) else {
+                    return false;
+                };
                 numbers.contains(&s.field)
                     && !lines_of(&s.field).contains(&(w.page, w.line))
                     && inside_description(&desc, w)
@@ -1111,8 +1113,8 @@ pub(super) fn fill_description_column(
             let headed = || {
                 number_lines.contains(&(w.page, w.line))
                     && super::decode::header_of(hints, w)
-                    .and_then(|h| h.description)
-                    .is_some_and(|(a, b)| w.bbox[0] >= a - 1.0 && w.bbox[2] <= b)
+                        .and_then(|h| h.description)
+                        .is_some_and(|(a, b)| w.bbox[0] >= a - 1.0 && w.bbox[2] <= b)
             };
             let fits = w.label == "O"
                 && (w.prob < UNSURE || (spaced && headed()))

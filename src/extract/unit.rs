@@ -100,9 +100,9 @@ pub(super) fn by_column(
 fn in_unit_column(w: &LabeledWord<'_>, columns: &[(u32, f32, f32)]) -> bool {
     let mid = (w.bbox[0] + w.bbox[2]) / 2.0;
     let on_page = columns.iter().any(|&(p, _, _)| p == w.page);
-    columns.iter().any(|&(p, x0, x1)| {
-        (p == w.page || !on_page) && mid >= x0 - 2.0 && mid <= x1 + 2.0
-    })
+    columns
+        .iter()
+        .any(|&(p, x0, x1)| (p == w.page || !on_page) && mid >= x0 - 2.0 && mid <= x1 + 2.0)
 }
 
 /// A code the model read that is a unit code we know, one word, standing in the column
@@ -161,13 +161,16 @@ pub(super) fn follows_description(
     };
     let (Some(w), Some(p)) = (
         words.get(only),
-        only.checked_sub(1).filter(|&i| in_desc(i)).and_then(|i| words.get(i)),
+        only.checked_sub(1)
+            .filter(|&i| in_desc(i))
+            .and_then(|i| words.get(i)),
     ) else {
         return false;
     };
     let height = (w.bbox[3] - w.bbox[1]).max(1.0);
     let gap = w.bbox[0] - p.bbox[2];
-    let space = word_space(words, item).map_or(0.45 * height, |s| (1.5 * s).clamp(0.45 * height, height));
+    let space =
+        word_space(words, item).map_or(0.45 * height, |s| (1.5 * s).clamp(0.45 * height, height));
     (p.page, p.line) == (w.page, w.line) && gap >= -1.0 && gap <= space
 }
 
@@ -199,8 +202,7 @@ pub(super) fn inside_description(
             continue;
         };
         let Some(w) = words.get(first) else { continue };
-        let no_unit_column =
-            super::decode::header_of(hints, w).is_some_and(|h| !h.unit_column);
+        let no_unit_column = super::decode::header_of(hints, w).is_some_and(|h| !h.unit_column);
         let before = first
             .checked_sub(1)
             .filter(|i| desc.contains(i))
