@@ -12,6 +12,28 @@ use crate::domain::{Field, LineItem};
 /// A value whose field changed this way is as sure as the model's reading, discounted by this.
 const SUMS_DISCOUNT: f32 = 0.9;
 
+/// The numbers a document prints with a decimal or group mark (its sums among them).
+struct Printed(Vec<f64>);
+
+impl Printed {
+    fn of(words: &[LabeledWord<'_>], locale: Locale) -> Printed {
+        Printed(
+            words
+                .iter()
+                .filter(|w| w.text.contains(['.', ',']))
+                .filter_map(|w| parse_number(w.text, locale))
+                .collect(),
+        )
+    }
+
+    /// Is `x` printed (to the cent)?
+    fn shows(&self, x: f64) -> bool {
+        self.0
+            .iter()
+            .any(|p| (p - x).abs() <= 0.011 + 1e-6 * x.abs())
+    }
+}
+
 /// When every line has a quantity and one money value (a unit price or an amount, a zero
 /// read in the other field aside) and the document prints the sum of one reading (Σ quantity
 /// × value for prices, Σ value for amounts) but not the other's, every value takes the field
@@ -44,16 +66,8 @@ pub(super) fn money_column_by_sums(
     if (as_amounts - as_prices).abs() <= 0.011 {
         return;
     }
-    let printed: Vec<f64> = words
-        .iter()
-        .filter(|w| w.text.contains(['.', ',']))
-        .filter_map(|w| parse_number(w.text, locale))
-        .collect();
-    let shown = |x: f64| {
-        printed
-            .iter()
-            .any(|p| (p - x).abs() <= 0.011 + 1e-6 * x.abs())
-    };
+    let printed = Printed::of(words, locale);
+    let shown = |x: f64| printed.shows(x);
     let prices = match (shown(as_prices), shown(as_amounts)) {
         (true, false) => true,
         (false, true) => false,
@@ -79,16 +93,8 @@ pub(super) fn quantity_by_sums(words: &[LabeledWord<'_>], lines: &mut [LineItem]
     let Some(sum) = lines.iter().map(value).sum::<Option<f64>>() else {
         return;
     };
-    let printed: Vec<f64> = words
-        .iter()
-        .filter(|w| w.text.contains(['.', ',']))
-        .filter_map(|w| parse_number(w.text, locale))
-        .collect();
-    let shown = |x: f64| {
-        printed
-            .iter()
-            .any(|p| (p - x).abs() <= 0.011 + 1e-6 * x.abs())
-    };
+    let printed = Printed::of(words, locale);
+    let shown = |x: f64| printed.shows(x);
     if shown(sum) {
         return;
     }
