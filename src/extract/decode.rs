@@ -3321,9 +3321,11 @@ mod tests {
             w("PO-1", 0, "B-po_number"),
             at_x("HX-8", 1, 42.0, 30.0, "S-sku"),
             at_x("Screwdriver", 1, 100.0, 44.0, "B-description"),
-            at_x("insulated", 1, 148.0, 36.0, "I-description"),
-            at_x("7", 1, 188.0, 5.0, "I-description"),
-            at_p("pcs", 1, 197.0, 14.0, "B-uom", 0.9),
+            at_x("set", 1, 148.0, 12.0, "I-description"),
+            at_x("VDE", 1, 164.0, 14.0, "I-description"),
+            at_x("insulated", 1, 182.0, 36.0, "I-description"),
+            at_x("7", 1, 222.0, 5.0, "I-description"),
+            at_p("pcs", 1, 231.0, 14.0, "B-uom", 0.9),
             at_x("2", 1, 400.0, 5.0, "B-quantity"),
             at_x("172.69", 1, 440.0, 28.0, "B-unit_price"),
             at_x("345.38", 1, 500.0, 28.0, "B-amount"),
@@ -3354,14 +3356,14 @@ mod tests {
         assert_eq!(
             read(&header(false)),
             vec![
-                (text("Screwdriver insulated 7 pcs"), None),
+                (text("Screwdriver set VDE insulated 7 pcs"), None),
                 (text("Hex nut A4-80, box of 200"), None)
             ]
         );
         // Under a header that names a unit column, or none found, the reading stands.
         for hints in [header(true), vec![]] {
             let l = read(&hints);
-            assert_eq!(l[0], (text("Screwdriver insulated 7"), text("pcs")));
+            assert_eq!(l[0], (text("Screwdriver set VDE insulated 7"), text("pcs")));
         }
     }
 
