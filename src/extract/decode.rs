@@ -705,9 +705,45 @@ impl OrderAcc {
     }
 }
 
+/// What the layout's table finder read of an item table's header line: the columns it names,
+/// which a person reading an unfamiliar form looks at before the rows.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderHint {
+    pub page: u32,
+    /// Bottom of the header's last line: the rows below it are the table's (until the next
+    /// header on the page).
+    pub below: f32,
+    /// The header names a unit column ("UoM", "Unit").
+    pub unit_column: bool,
+    /// Where the description column's cells may print: from its label's left edge to the
+    /// next column's label.
+    pub description: Option<(f32, f32)>,
+}
+
+/// The header of the table `w` is printed under, if the layout found one.
+pub(super) fn header_of<'h>(
+    hints: &'h [HeaderHint],
+    w: &LabeledWord<'_>,
+) -> Option<&'h HeaderHint> {
+    hints
+        .iter()
+        .filter(|h| h.page == w.page && h.below <= w.bbox[1] + 1.0)
+        .max_by(|a, b| a.below.total_cmp(&b.below))
+}
+
 /// Turn labelled words of one part into orders. Returns no order when nothing was labelled
 /// as an order field (a chatty email, a terms page).
 pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order> {
+    decode_with(words, part, locale, &[])
+}
+
+/// [`decode`], with what the layout read of the item tables' headers (`hints`).
+pub fn decode_with(
+    words: &[LabeledWord<'_>],
+    part: u32,
+    locale: Locale,
+    hints: &[HeaderHint],
+) -> Vec<Order> {
     let mut orders: Vec<OrderAcc> = vec![OrderAcc::default()];
     for span in join_thousands_groups(words, spans(words)) {
         let Some(acc) = orders.last_mut() else { break };
@@ -950,7 +986,7 @@ pub fn decode(words: &[LabeledWord<'_>], part: u32, locale: Locale) -> Vec<Order
     let single_order = orders.len() == 1;
     let mut out: Vec<Order> = orders
         .iter()
-        .filter_map(|o| build_order(words, o, part, locale, single_order))
+        .filter_map(|o| build_order(words, o, part, locale, single_order, hints))
         .collect();
     // One order without a PO number: look for one by its printed label (with several orders
     // the label cannot say which order it belongs to).
@@ -1171,6 +1207,7 @@ fn build_order(
     part: u32,
     locale: Locale,
     single_order: bool,
+    hints: &[HeaderHint],
 ) -> Option<Order> {
     let header = |f: &'static str| acc.header.iter().filter(move |s| s.field == f);
     let best = |f: &'static str| {
@@ -1250,9 +1287,15 @@ fn build_order(
         .chain(acc.header.iter())
         .flat_map(|s| s.words.iter().copied())
         .collect();
-    // Where the model found units: (page, x0, x1) of each unit word.
-    let unit_columns: Vec<(u32, f32, f32)> = acc
+    // A unit word read inside the description's run of words, under a header that names
+    // no unit column, is the description's ("insulated 7 pcs", "A4-80, box of 200").
+    let items: Vec<Vec<Span>> = acc
         .items
+        .iter()
+        .map(|item| super::unit::inside_description(words, item, hints))
+        .collect();
+    // Where the model found units: (page, x0, x1) of each unit word.
+    let unit_columns: Vec<(u32, f32, f32)> = items
         .iter()
         .flatten()
         .filter(|s| s.field == "uom")
@@ -1260,7 +1303,7 @@ fn build_order(
         .map(|w| (w.page, w.bbox[0], w.bbox[2]))
         .collect();
     let mut lines = Vec::new();
-    let items = absorb_stray_numbers(words, merge_orphan_descriptions(words, &acc.items));
+    let items = absorb_stray_numbers(words, merge_orphan_descriptions(words, &items));
     trace_items(words, "model item", &items);
     let mut items = rows_by_band(words, join_split_rows(words, items, locale));
     // Codes the model missed on some rows, read from the column of the other rows' codes.
@@ -1287,9 +1330,10 @@ fn build_order(
         let item = &super::rows::alternate_codes_in_description(words, item);
         let item = &super::rows::other_column_rests(words, item);
         let item = &super::rows::thousands_lead_by_arithmetic(words, item, locale);
-        let item = &super::rows::fill_description_column(words, item, &used);
+        let item = &super::rows::fill_description_column(words, item, &used, hints);
         // Of two units, one that opens a description phrase ("box of 200") is description.
         let units = item.iter().filter(|s| s.field == "uom").count();
+        let has_unit = units > 0;
         let item: &Vec<Span> = &item
             .iter()
             .cloned()
@@ -1299,6 +1343,21 @@ fn build_order(
                 }
                 if s.field == "uom" && super::unit::ends_description(words, &s) {
                     s.field = "description".to_string();
+                }
+                // A weaker second quantity one word space after a description word on its
+                // line ("DIN 338, pk 10" beside the row's quantity) is the description's.
+                if s.field == format!("{ALTERNATE}quantity")
+                    && super::unit::follows_description(words, item, &s)
+                {
+                    s.field = "description".to_string();
+                }
+                // A known unit read as a code, in the column where the other rows print
+                // their units, is the row's unit ("HX-0022 | ROL" under "UoM").
+                if !has_unit
+                    && matches!(s.field.as_str(), "customer_part" | "sku")
+                    && super::unit::code_in_unit_column(words, &s, &unit_columns)
+                {
+                    s.field = "uom".to_string();
                 }
                 s
             })
@@ -1324,7 +1383,7 @@ fn build_order(
         };
         // In reading order: a number absorbed from a stray item may sit between lines.
         let mut desc_spans: Vec<Span> = get("description")
-            .map(|s| beyond_column_gap(words, s))
+            .map(|s| beyond_column_gap(words, s, hints))
             .filter(|s| !s.words.is_empty())
             .collect();
         desc_spans.sort_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX));
@@ -1395,6 +1454,7 @@ fn build_order(
     }
     super::sums::money_column_by_sums(words, &mut lines, locale);
     super::sums::money_column_by_vote(&mut lines);
+    super::sums::quantity_by_sums(words, &mut lines, locale);
     if po_number.is_none() && lines.is_empty() {
         return None;
     }
@@ -3240,5 +3300,225 @@ mod tests {
             l[0].description.as_ref().unwrap().value,
             "Hex screw stainless steel"
         );
+    }
+
+    /// A header over lines 1.. on page 1, naming a unit column or not, with the description
+    /// column from x 100 to x 300.
+    fn header(unit_column: bool) -> Vec<HeaderHint> {
+        vec![HeaderHint {
+            page: 1,
+            below: 9.0,
+            unit_column,
+            description: Some((100.0, 300.0)),
+        }]
+    }
+
+    #[test]
+    fn a_unit_word_in_the_descriptions_run_under_a_header_without_a_unit_column_is_description() {
+        // "Screwdriver set VDE insulated 7 pcs" | 2 | 172.69 | 345.38, and "A4-80, box of
+        // 200": words 4 units apart (a word space), the quantity far to the right.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("HX-8", 1, 42.0, 30.0, "S-sku"),
+            at_x("Screwdriver", 1, 100.0, 44.0, "B-description"),
+            at_x("set", 1, 148.0, 12.0, "I-description"),
+            at_x("VDE", 1, 164.0, 14.0, "I-description"),
+            at_x("insulated", 1, 182.0, 36.0, "I-description"),
+            at_x("7", 1, 222.0, 5.0, "I-description"),
+            at_p("pcs", 1, 231.0, 14.0, "B-uom", 0.9),
+            at_x("2", 1, 400.0, 5.0, "B-quantity"),
+            at_x("172.69", 1, 440.0, 28.0, "B-unit_price"),
+            at_x("345.38", 1, 500.0, 28.0, "B-amount"),
+            at_x("HX-9", 2, 42.0, 30.0, "S-sku"),
+            at_x("Hex", 2, 100.0, 14.0, "B-description"),
+            at_x("nut", 2, 118.0, 14.0, "I-description"),
+            at_x("A4-80,", 2, 136.0, 24.0, "I-description"),
+            at_x("box", 2, 164.0, 14.0, "B-uom"),
+            at_x("of", 2, 182.0, 8.0, "I-description"),
+            at_x("200", 2, 194.0, 14.0, "I-description"),
+            at_x("20", 2, 400.0, 10.0, "B-quantity"),
+            at_x("111.72", 2, 440.0, 28.0, "B-unit_price"),
+            at_x("2234.40", 2, 500.0, 32.0, "B-amount"),
+        ];
+        let read = |hints: &[HeaderHint]| {
+            decode_with(&words, 0, Locale::Us, hints)[0]
+                .lines
+                .iter()
+                .map(|l| {
+                    (
+                        l.description.as_ref().map(|f| f.value.clone()),
+                        l.uom.as_ref().map(|f| f.value.clone()),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let text = |d: &str| Some(d.to_string());
+        assert_eq!(
+            read(&header(false)),
+            vec![
+                (text("Screwdriver set VDE insulated 7 pcs"), None),
+                (text("Hex nut A4-80, box of 200"), None)
+            ]
+        );
+        // Under a header that names a unit column, or none found, the reading stands.
+        for hints in [header(true), vec![]] {
+            let l = read(&hints);
+            assert_eq!(l[0], (text("Screwdriver set VDE insulated 7"), text("pcs")));
+        }
+    }
+
+    #[test]
+    fn a_known_unit_read_as_a_code_in_the_other_rows_unit_column_is_the_unit() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-1", 1, 42.0, 60.0, "S-sku"),
+            at_x("BX", 1, 254.0, 12.0, "B-uom"),
+            at_x("172.47", 1, 390.0, 26.0, "B-unit_price"),
+            at_x("10", 1, 440.0, 10.0, "B-quantity"),
+            at_x("Screws", 2, 80.0, 30.0, "B-description"),
+            at_x("HX-22", 3, 42.0, 30.0, "S-sku"),
+            at_p("ROL", 3, 251.0, 19.0, "B-customer_part", 0.52),
+            at_x("156.42", 3, 390.0, 26.0, "B-unit_price"),
+            at_x("2", 3, 440.0, 5.0, "B-quantity"),
+            at_x("Towels", 4, 80.0, 30.0, "B-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[1].uom.as_ref().map(|f| f.value.as_str()), Some("ROL"));
+        assert_eq!(l[1].customer_part, None);
+        assert_eq!(l[1].sku.as_ref().map(|f| f.value.as_str()), Some("HX-22"));
+    }
+
+    #[test]
+    fn a_sure_word_one_space_on_inside_the_headed_description_column_is_description() {
+        // "Nyloc nut steel class 8" over "zinc, box of 100": the model sure "8" is no field.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-NYL", 1, 42.0, 50.0, "S-sku"),
+            at_x("Nyloc", 1, 100.0, 24.0, "B-description"),
+            at_x("nut", 1, 127.0, 14.0, "I-description"),
+            at_p("class", 1, 144.0, 22.0, "O", 0.53),
+            at_p("8", 1, 169.0, 5.0, "O", 0.93),
+            at_x("5.00", 1, 400.0, 18.0, "B-quantity"),
+            at_x("67.04", 1, 440.0, 24.0, "B-unit_price"),
+            at_x("zinc,", 2, 100.0, 20.0, "I-description"),
+            at_x("box", 2, 123.0, 14.0, "I-description"),
+            // Off the row's line (a note under it), a sure word stays out.
+            at_p("#", 2, 140.0, 5.0, "O", 0.99),
+        ];
+        let read = |hints: &[HeaderHint]| {
+            decode_with(&words, 0, Locale::Us, hints)[0].lines[0]
+                .description
+                .as_ref()
+                .map(|f| f.value.clone())
+        };
+        assert_eq!(
+            read(&header(true)).as_deref(),
+            Some("Nyloc nut class 8 zinc, box")
+        );
+        assert_eq!(
+            read(&[]).as_deref(),
+            Some("Nyloc nut class zinc, box"),
+            "without a header the sure word stays out"
+        );
+    }
+
+    #[test]
+    fn a_known_unit_inside_a_description_set_with_wide_word_spaces_stays_description() {
+        // Word spaces of 4.8 on 8-high text (0.6 heights, wider than the fixed 0.55): "set"
+        // stands no farther from its neighbours than any other word of the description.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("HX-8", 1, 42.0, 30.0, "S-sku"),
+            at_x("Screwdriver", 1, 100.0, 44.0, "B-description"),
+            at_x("set", 1, 148.8, 12.0, "I-description"),
+            at_x("VDE", 1, 165.6, 14.0, "I-description"),
+            at_x("insulated", 1, 184.4, 36.0, "I-description"),
+            at_x("7", 1, 225.2, 5.0, "I-description"),
+            at_x("2", 1, 400.0, 5.0, "B-quantity"),
+            at_x("172.69", 1, 440.0, 28.0, "B-unit_price"),
+            at_x("345.38", 1, 500.0, 28.0, "B-amount"),
+        ];
+        let l = &decode(&words, 0, Locale::Us)[0].lines;
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(
+            (d, l[0].uom.as_ref()),
+            (Some("Screwdriver set VDE insulated 7"), None)
+        );
+    }
+
+    #[test]
+    fn a_word_past_a_gap_under_the_next_columns_label_is_no_description() {
+        // "... size" | "TouchNTuff" printed under "Mfr Part No." (from x 300), 16 units on:
+        // less than the 2.5 text heights that tell a column gap without a header.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("SAF-7967", 1, 42.0, 46.0, "S-sku"),
+            at_x("Nitrile", 1, 226.0, 20.0, "B-description"),
+            at_x("gloves,", 1, 249.0, 24.0, "I-description"),
+            at_x("size", 1, 276.0, 14.0, "I-description"),
+            at_x("TouchNTuff", 1, 306.0, 40.0, "I-description"),
+            at_x("30.00", 1, 472.0, 19.0, "B-unit_price"),
+            at_x("XL,", 2, 226.0, 11.0, "I-description"),
+        ];
+        let mut hints = header(false);
+        hints[0].description = Some((226.0, 300.0));
+        let read = |hints: &[HeaderHint]| {
+            decode_with(&words, 0, Locale::Us, hints)[0].lines[0]
+                .description
+                .as_ref()
+                .map(|f| f.value.clone())
+        };
+        assert_eq!(read(&hints).as_deref(), Some("Nitrile gloves, size XL,"));
+        assert_eq!(
+            read(&[]).as_deref(),
+            Some("Nitrile gloves, size TouchNTuff XL,")
+        );
+    }
+
+    #[test]
+    fn a_weaker_second_quantity_one_space_after_the_description_is_description() {
+        // "1 | HSS twist drill DIN 338, pk 10 | BX | 235.27": the row's quantity is the 1.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("HX-10", 1, 74.0, 33.0, "S-sku"),
+            at_x("1", 1, 195.0, 5.0, "B-quantity"),
+            at_x("HSS", 1, 205.0, 15.0, "B-description"),
+            at_x("drill", 1, 223.0, 18.0, "I-description"),
+            at_x("338,", 1, 244.0, 17.0, "I-description"),
+            at_x("pk", 1, 264.0, 10.0, "I-description"),
+            at_p("10", 1, 276.0, 10.0, "B-quantity", 0.86),
+            at_x("BX", 1, 476.0, 10.0, "B-uom"),
+            at_x("235.27", 1, 543.0, 27.0, "B-unit_price"),
+        ];
+        let l = &decode(&words, 0, Locale::Us)[0].lines;
+        assert_eq!(l.len(), 1);
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(d, Some("HSS drill 338, pk 10"));
+        assert_eq!(l[0].quantity.as_ref().map(|f| f.value), Some(1.0));
+    }
+
+    #[test]
+    fn a_weak_second_quantity_alone_on_its_line_in_the_description_column_is_description() {
+        // "zinc flake, box of" / "50" / "IP67 rated": the 50 wrapped in the description's cell.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FST-CSK", 1, 42.0, 60.0, "S-sku"),
+            at_x("Countersunk", 1, 126.0, 58.0, "B-description"),
+            at_x("1.00", 1, 431.0, 20.0, "B-quantity"),
+            at_x("25.05", 1, 493.0, 25.0, "B-unit_price"),
+            at_x("25.05", 1, 544.0, 25.0, "B-amount"),
+            at_x("zinc", 2, 126.0, 18.0, "I-description"),
+            at_x("box", 2, 147.0, 16.0, "I-description"),
+            at_x("of", 2, 166.0, 9.0, "I-description"),
+            at_p("50", 3, 126.0, 11.0, "B-quantity", 0.55),
+            at_x("IP67", 4, 126.0, 21.0, "I-description"),
+        ];
+        let l = &decode(&words, 0, Locale::Us)[0].lines;
+        assert_eq!(l.len(), 1);
+        let d = l[0].description.as_ref().map(|f| f.value.as_str());
+        assert_eq!(d, Some("Countersunk zinc box of 50 IP67"));
+        assert_eq!(l[0].quantity.as_ref().map(|f| f.value), Some(1.0));
     }
 }

@@ -28,6 +28,7 @@ use chrono::DateTime;
 
 use crate::config::ExtractConfig;
 use crate::domain::{Field, LineItem, Order};
+use crate::layout::lexicon::Role;
 use crate::layout::{Layout, Token};
 use crate::parse::{DocFlag, ParsedDocument, ParsedInput, PartContent};
 use decode::LabeledWord;
@@ -84,6 +85,39 @@ impl Ablate {
 
 /// A model code at least this sure stands against the table's reading of the same row.
 const SURE_CODE: f32 = 0.8;
+
+/// What each item table's header names, for the decoder (see [`decode::HeaderHint`]).
+fn header_hints(layout: &Layout) -> Vec<decode::HeaderHint> {
+    layout
+        .tables
+        .iter()
+        .filter_map(|t| {
+            let below = t
+                .header_lines
+                .iter()
+                .filter_map(|&l| layout.lines.get(l))
+                .map(|l| l.y1)
+                .reduce(f32::max)?;
+            let description = t.column(Role::Description).map(|d| {
+                let x0 = t.columns.get(d).map_or(0.0, |c| c.x0);
+                let next = t
+                    .columns
+                    .iter()
+                    .map(|c| c.x0)
+                    .filter(|&x| x > x0)
+                    .reduce(f32::min)
+                    .unwrap_or(f32::MAX);
+                (x0, next)
+            });
+            Some(decode::HeaderHint {
+                page: t.page,
+                below,
+                unit_column: t.column(Role::Uom).is_some(),
+                description,
+            })
+        })
+        .collect()
+}
 
 /// Rows that multiply out (quantity × price = amount, or price per 100/1000).
 fn checked_rows(lines: &[LineItem]) -> usize {
@@ -354,7 +388,6 @@ impl ModelExtractor {
         let text = doc.text();
         let day_first_hint = country::day_first_country(&text);
         let locale = normalize::detect_locale_with(&text, day_first_hint);
-        let mut orders = decode::decode(&words, part, locale);
         let tokens: Vec<Token<'_>> = flat
             .iter()
             .map(|(page, w)| Token {
@@ -364,6 +397,12 @@ impl ModelExtractor {
             })
             .collect();
         let layout = Layout::build(&tokens);
+        let hints = if self.ablate.off("headers") {
+            Vec::new()
+        } else {
+            header_hints(&layout)
+        };
+        let mut orders = decode::decode_with(&words, part, locale, &hints);
         let mut tabled = false;
         if !self.ablate.off("table") {
             // `RUST_LOG=po_intake::table=trace` shows each table as the layout step saw it.

@@ -97,15 +97,58 @@ fn join_wrapped_thousands(words: &[LabeledWord<'_>], mut spans: Vec<Span>) -> Ve
     spans
 }
 
+/// Is `w` printed inside the column of the description words `desc`, on one of their lines
+/// or the line after one?
+fn inside_description(desc: &[&LabeledWord<'_>], w: &LabeledWord<'_>) -> bool {
+    desc.iter().any(|d| d.page == w.page)
+        && desc
+            .iter()
+            .any(|d| d.line + 1 == w.line || d.line == w.line)
+        && desc.iter().any(|d| d.bbox[0] <= w.bbox[0] + 1.0)
+        && desc.iter().any(|d| d.bbox[2] >= w.bbox[2] - 1.0)
+}
+
 /// An "item" that is one number and nothing else, printed inside the description column of
 /// the item above ("box of" / "200" wrapped in its cell), is the end of that description,
-/// not an item of its own.
+/// not an item of its own. So is a weak second number the item kept as an alternate reading
+/// (a quantity the model half believed) when it stands alone on its line inside the item's
+/// description column.
 pub(super) fn absorb_stray_numbers(
     words: &[LabeledWord<'_>],
     items: Vec<Vec<Span>>,
 ) -> Vec<Vec<Span>> {
     let mut out: Vec<Vec<Span>> = Vec::with_capacity(items.len());
-    for item in items {
+    for mut item in items {
+        let desc: Vec<&LabeledWord<'_>> = item
+            .iter()
+            .filter(|s| s.field == "description")
+            .flat_map(|s| s.words.iter().filter_map(|&j| words.get(j)))
+            .collect();
+        let lines_of = |field: &str| -> HashSet<(u32, u32)> {
+            item.iter()
+                .filter(|s| s.field != field)
+                .flat_map(|s| s.words.iter().filter_map(|&j| words.get(j)))
+                .map(|w| (w.page, w.line))
+                .collect()
+        };
+        let numbers = ["quantity", "unit_price", "amount"].map(|f| format!("{ALTERNATE}{f}"));
+        let strays: Vec<usize> = (0..item.len())
+            .filter(|&k| {
+                let Some(s) = item.get(k) else { return false };
+                let [only] = s.words[..] else { return false };
+                let Some(w) = words.get(only) else {
+                    return false;
+                };
+                numbers.contains(&s.field)
+                    && !lines_of(&s.field).contains(&(w.page, w.line))
+                    && inside_description(&desc, w)
+            })
+            .collect();
+        for k in strays {
+            if let Some(s) = item.get_mut(k) {
+                s.field = "description".to_string();
+            }
+        }
         let lone = match item.as_slice() {
             [only] if only.words.len() == 1 && only.field != "description" => only
                 .words
@@ -119,13 +162,7 @@ pub(super) fn absorb_stray_numbers(
                 .filter(|s| s.field == "description")
                 .flat_map(|s| s.words.iter().filter_map(|&j| words.get(j)))
                 .collect();
-            let inside = desc.iter().any(|d| d.page == w.page)
-                && desc
-                    .iter()
-                    .any(|d| d.line + 1 == w.line || d.line == w.line)
-                && desc.iter().any(|d| d.bbox[0] <= w.bbox[0] + 1.0)
-                && desc.iter().any(|d| d.bbox[2] >= w.bbox[2] - 1.0);
-            if inside {
+            if inside_description(&desc, w) {
                 prev.push(Span::plain("description", vec![i]));
                 continue;
             }
@@ -219,7 +256,14 @@ pub(super) fn join_split_rows(
 /// Words of a description line are a space apart; a word past a gap of several text heights
 /// stands in another column (a unit printed level with a wrapped description's first line)
 /// and is not part of the description. Drops such words and everything after them on the line.
-pub(super) fn beyond_column_gap(words: &[LabeledWord<'_>], s: &Span) -> Span {
+/// So does a word past more than a word space that starts where the next column's label
+/// starts, or right of it (`hints`: "size" | "TouchNTuff" under "Mfr Part No."): it prints in
+/// that column's cell.
+pub(super) fn beyond_column_gap(
+    words: &[LabeledWord<'_>],
+    s: &Span,
+    hints: &[super::decode::HeaderHint],
+) -> Span {
     let mut out = s.clone();
     let mut cut_line: Option<(u32, u32)> = None;
     let mut prev: Option<usize> = None;
@@ -250,7 +294,11 @@ pub(super) fn beyond_column_gap(words: &[LabeledWord<'_>], s: &Span) -> Span {
                     || x.label.ends_with("-amount")
             });
             let height = (w.bbox[3] - w.bbox[1]).max(1.0);
-            if field_between || w.bbox[0] - left > 2.5 * height {
+            let next_column = super::decode::header_of(hints, w)
+                .and_then(|h| h.description)
+                .is_some_and(|(_, end)| w.bbox[0] >= end - 1.0);
+            let gap = w.bbox[0] - left;
+            if field_between || gap > 2.5 * height || next_column && gap > height {
                 cut_line = Some(line);
                 return false;
             }
@@ -736,7 +784,7 @@ pub(super) fn reconcile_by_arithmetic(
 
 /// The other reading of "4,000" / "4.000" (one separator, 1-3 digits before it, exactly three
 /// after): 4 when it was read as 4000, 4000 when it was read as 4. None for any other text.
-fn other_thousands_reading(text: &str, read: f64) -> Option<f64> {
+pub(super) fn other_thousands_reading(text: &str, read: f64) -> Option<f64> {
     let (head, tail) = text.split_once(['.', ','])?;
     let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     if !(1..=3).contains(&head.len()) || tail.len() != 3 || !digits(head) || !digits(tail) {
@@ -1016,11 +1064,15 @@ pub(super) fn thousands_lead_by_arithmetic(
 /// Words the model left unlabelled, unsure (p < [`UNSURE`]), inside a description line:
 /// "Hex head cap screw" read as "Hex" + four `O`s, with the description going on below. A run
 /// of such words right after a description word on its line, standing inside the column the
-/// item's description takes on all its lines, is description.
+/// item's description takes on all its lines, is description. So is a word the model was
+/// sure of ("steel class" / "8") one word space on, on the row's line (where its numbers
+/// print) and inside the description column that the table's header names (`hints`): the
+/// same cell, whatever the model thought of it.
 pub(super) fn fill_description_column(
     words: &[LabeledWord<'_>],
     item: &[Span],
     used: &HashSet<usize>,
+    hints: &[super::decode::HeaderHint],
 ) -> Vec<Span> {
     const UNSURE: f32 = 0.9;
     // A word space is about a third of the text height; a column's padding is wider.
@@ -1042,6 +1094,12 @@ pub(super) fn fill_description_column(
     if lines.len() < 2 {
         return item.to_vec();
     }
+    let number_lines: HashSet<(u32, u32)> = item
+        .iter()
+        .filter(|s| matches!(s.field.as_str(), "quantity" | "unit_price" | "amount"))
+        .flat_map(|s| s.words.iter().filter_map(|&i| words.get(i)))
+        .map(|w| (w.page, w.line))
+        .collect();
     let mut fill: Vec<usize> = Vec::new();
     for &d in &desc {
         let mut prev = d;
@@ -1052,8 +1110,14 @@ pub(super) fn fill_description_column(
             // One space after the word before it: the same cell, even past the column's
             // widest line so far (a cell's gap to the next column is wider than a space).
             let spaced = gap < SPACE * height;
+            let headed = || {
+                number_lines.contains(&(w.page, w.line))
+                    && super::decode::header_of(hints, w)
+                        .and_then(|h| h.description)
+                        .is_some_and(|(a, b)| w.bbox[0] >= a - 1.0 && w.bbox[2] <= b)
+            };
             let fits = w.label == "O"
-                && w.prob < UNSURE
+                && (w.prob < UNSURE || (spaced && headed()))
                 && !used.contains(&next)
                 && (w.page, w.line) == (p.page, p.line)
                 && lines.contains(&(w.page, w.line))

@@ -12,6 +12,28 @@ use crate::domain::{Field, LineItem};
 /// A value whose field changed this way is as sure as the model's reading, discounted by this.
 const SUMS_DISCOUNT: f32 = 0.9;
 
+/// The numbers a document prints with a decimal or group mark (its sums among them).
+struct Printed(Vec<f64>);
+
+impl Printed {
+    fn of(words: &[LabeledWord<'_>], locale: Locale) -> Printed {
+        Printed(
+            words
+                .iter()
+                .filter(|w| w.text.contains(['.', ',']))
+                .filter_map(|w| parse_number(w.text, locale))
+                .collect(),
+        )
+    }
+
+    /// Is `x` printed (to the cent)?
+    fn shows(&self, x: f64) -> bool {
+        self.0
+            .iter()
+            .any(|p| (p - x).abs() <= 0.011 + 1e-6 * x.abs())
+    }
+}
+
 /// When every line has a quantity and one money value (a unit price or an amount, a zero
 /// read in the other field aside) and the document prints the sum of one reading (Σ quantity
 /// × value for prices, Σ value for amounts) but not the other's, every value takes the field
@@ -44,22 +66,57 @@ pub(super) fn money_column_by_sums(
     if (as_amounts - as_prices).abs() <= 0.011 {
         return;
     }
-    let printed: Vec<f64> = words
-        .iter()
-        .filter(|w| w.text.contains(['.', ',']))
-        .filter_map(|w| parse_number(w.text, locale))
-        .collect();
-    let shown = |x: f64| {
-        printed
-            .iter()
-            .any(|p| (p - x).abs() <= 0.011 + 1e-6 * x.abs())
-    };
+    let printed = Printed::of(words, locale);
+    let shown = |x: f64| printed.shows(x);
     let prices = match (shown(as_prices), shown(as_amounts)) {
         (true, false) => true,
         (false, true) => false,
         _ => return,
     };
     move_to_one_field(lines, prices);
+}
+
+/// "1.000" is a thousand or one with three decimals; the number's own text cannot say. When
+/// the lines' sum (each line's amount, or quantity × price where none is printed) is no number
+/// printed on the document, and reading exactly one such quantity of a line without an amount
+/// the other way makes it one (the net or grand total), that reading stands: what a person
+/// checks against the total.
+pub(super) fn quantity_by_sums(words: &[LabeledWord<'_>], lines: &mut [LineItem], locale: Locale) {
+    let value = |l: &LineItem| match (&l.amount, &l.quantity, &l.unit_price) {
+        (Some(a), _, _) => Some(a.value),
+        (None, Some(q), Some(p)) => Some(q.value * p.value),
+        _ => None,
+    };
+    if lines.is_empty() {
+        return;
+    }
+    let Some(sum) = lines.iter().map(value).sum::<Option<f64>>() else {
+        return;
+    };
+    let printed = Printed::of(words, locale);
+    let shown = |x: f64| printed.shows(x);
+    if shown(sum) {
+        return;
+    }
+    let other = |l: &LineItem| -> Option<f64> {
+        if l.amount.is_some() {
+            return None;
+        }
+        let (q, p) = (l.quantity.as_ref()?, l.unit_price.as_ref()?);
+        let text = q.source.as_ref()?.text.as_str();
+        let alt = super::rows::other_thousands_reading(text, q.value)?;
+        shown(sum - q.value * p.value + alt * p.value).then_some(alt)
+    };
+    let found: Vec<(usize, f64)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| other(l).map(|alt| (i, alt)))
+        .collect();
+    if let [(i, alt)] = found[..] {
+        if let Some(q) = lines.get_mut(i).and_then(|l| l.quantity.as_mut()) {
+            q.value = alt;
+        }
+    }
 }
 
 /// Every line's one money value goes to the unit price (`prices`) or to the amount, a zero
@@ -242,5 +299,34 @@ mod tests {
 
     fn words_of<'a>(texts: &[&'a str]) -> Vec<LabeledWord<'a>> {
         texts.iter().map(|t| word(t)).collect()
+    }
+
+    #[test]
+    fn a_quantity_of_one_with_three_decimals_is_a_thousand_when_the_total_says_so() {
+        let printed = |text: &str| {
+            let mut l = line(1.0, Some(7.05), None);
+            if let Some(q) = l.quantity.as_mut() {
+                q.source = Some(SourceSpan {
+                    part: 0,
+                    page: 1,
+                    bbox: [0.0, 0.0, 10.0, 8.0],
+                    text: text.to_string(),
+                });
+            }
+            vec![line(5.0, Some(13.52), None), l]
+        };
+        // 5 x 13,52 + 1000 x 7,05 = 7.117,60
+        let words = vec![word("Summe"), word("7.117,60")];
+        let mut lines = printed("1.000");
+        quantity_by_sums(&words, &mut lines, Locale::De);
+        assert_eq!(lines[1].quantity.as_ref().map(|f| f.value), Some(1000.0));
+        // The sum as read is printed: the reading stands.
+        let mut lines = printed("1.000");
+        quantity_by_sums(&[word("74,65")], &mut lines, Locale::De);
+        assert_eq!(lines[1].quantity.as_ref().map(|f| f.value), Some(1.0));
+        // A number with no other reading stays.
+        let mut lines = printed("1,0");
+        quantity_by_sums(&words, &mut lines, Locale::De);
+        assert_eq!(lines[1].quantity.as_ref().map(|f| f.value), Some(1.0));
     }
 }

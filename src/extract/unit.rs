@@ -85,12 +85,7 @@ pub(super) fn by_column(
         .filter(|i| !used.contains(i))
         .filter_map(|i| words.get(i).map(|w| (i, w)))
         .filter(|(_, w)| w.label == "O" && rows.contains(&(w.page, w.line)))
-        .filter(|(_, w)| {
-            let mid = (w.bbox[0] + w.bbox[2]) / 2.0;
-            columns
-                .iter()
-                .any(|&(p, x0, x1)| p == w.page && mid >= x0 - 2.0 && mid <= x1 + 2.0)
-        })
+        .filter(|(_, w)| in_unit_column(w, columns))
         .find_map(|(i, w)| {
             if let Some(rest) = cut_rest(words, i, used) {
                 Some(vec![i, rest])
@@ -98,6 +93,130 @@ pub(super) fn by_column(
                 is_unit(w.text).then(|| vec![i])
             }
         })
+}
+
+/// Does `w` stand in a column where units were found (`columns`: page, x0, x1)? A table
+/// continued on a page where the model found no unit prints it where the earlier pages did.
+fn in_unit_column(w: &LabeledWord<'_>, columns: &[(u32, f32, f32)]) -> bool {
+    let mid = (w.bbox[0] + w.bbox[2]) / 2.0;
+    let on_page = columns.iter().any(|&(p, _, _)| p == w.page);
+    columns
+        .iter()
+        .any(|&(p, x0, x1)| (p == w.page || !on_page) && mid >= x0 - 2.0 && mid <= x1 + 2.0)
+}
+
+/// A code the model read that is a unit code we know, one word, standing in the column
+/// where the other rows' units were found ("HX-0022 | ROL" with "BX" above it): the row's
+/// unit (the caller asks only for an item without one).
+pub(super) fn code_in_unit_column(
+    words: &[LabeledWord<'_>],
+    s: &super::decode::Span,
+    columns: &[(u32, f32, f32)],
+) -> bool {
+    let [only] = s.words[..] else { return false };
+    words
+        .get(only)
+        .is_some_and(|w| is_unit(w.text) && in_unit_column(w, columns))
+}
+
+/// The description's word space: the median gap between its consecutive words on one line,
+/// when it has at least three such gaps (fewer can be a column gap). A form set with wide
+/// word spaces (0.6 text heights) is read by its own measure, not a fixed one.
+fn word_space(words: &[LabeledWord<'_>], item: &[super::decode::Span]) -> Option<f32> {
+    let desc: HashSet<usize> = item
+        .iter()
+        .filter(|s| s.field == "description")
+        .flat_map(|s| s.words.iter().copied())
+        .collect();
+    let mut gaps: Vec<f32> = desc
+        .iter()
+        .filter(|&&i| desc.contains(&(i + 1)))
+        .filter_map(|&i| Some((words.get(i)?, words.get(i + 1)?)))
+        .filter(|(a, b)| (a.page, a.line) == (b.page, b.line))
+        .map(|(a, b)| b.bbox[0] - a.bbox[2])
+        .collect();
+    if gaps.len() < 3 {
+        return None;
+    }
+    gaps.sort_by(|a, b| a.total_cmp(b));
+    gaps.get(gaps.len() / 2).copied()
+}
+
+/// Is a gap of `gap` (after a word `height` high) wider than a word space: more than
+/// [`COLUMN_GAP`] heights and clearly more than the description's own word space?
+fn past_word_space(gap: f32, height: f32, space: Option<f32>) -> bool {
+    gap > COLUMN_GAP * height && space.is_none_or(|s| gap > 1.3 * s)
+}
+
+/// Is `s` (one word) printed one word space after a description word of `item` on its line?
+pub(super) fn follows_description(
+    words: &[LabeledWord<'_>],
+    item: &[super::decode::Span],
+    s: &super::decode::Span,
+) -> bool {
+    let [only] = s.words[..] else { return false };
+    let in_desc = |i: usize| {
+        item.iter()
+            .any(|d| d.field == "description" && d.words.contains(&i))
+    };
+    let (Some(w), Some(p)) = (
+        words.get(only),
+        only.checked_sub(1)
+            .filter(|&i| in_desc(i))
+            .and_then(|i| words.get(i)),
+    ) else {
+        return false;
+    };
+    let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+    let gap = w.bbox[0] - p.bbox[2];
+    let space =
+        word_space(words, item).map_or(0.45 * height, |s| (1.5 * s).clamp(0.45 * height, height));
+    (p.page, p.line) == (w.page, w.line) && gap >= -1.0 && gap <= space
+}
+
+/// A unit word the model read inside the description's run of words ("Screwdriver set VDE
+/// insulated 7 pcs", "A4-80, box of 200"), in a table whose header names no unit column, is
+/// the description's: without a unit column a unit prints in the quantity's cell, and a word
+/// one word space from a description word on its line is in the description's cell. The
+/// word space is the description's own (the median gap between its words on one line).
+pub(super) fn inside_description(
+    words: &[LabeledWord<'_>],
+    item: &[super::decode::Span],
+    hints: &[super::decode::HeaderHint],
+) -> Vec<super::decode::Span> {
+    let desc: HashSet<usize> = item
+        .iter()
+        .filter(|s| s.field == "description")
+        .flat_map(|s| s.words.iter().copied())
+        .collect();
+    let space = word_space(words, item);
+    let spaced = |a: &LabeledWord<'_>, b: &LabeledWord<'_>| {
+        let height = (b.bbox[3] - b.bbox[1]).max(1.0);
+        let gap = b.bbox[0] - a.bbox[2];
+        let word_space = space.map_or(0.45 * height, |s| (1.5 * s).clamp(0.45 * height, height));
+        (a.page, a.line) == (b.page, b.line) && gap >= -1.0 && gap <= word_space
+    };
+    let mut out = item.to_vec();
+    for s in out.iter_mut().filter(|s| s.field == "uom") {
+        let (Some(&first), Some(&last)) = (s.words.first(), s.words.last()) else {
+            continue;
+        };
+        let Some(w) = words.get(first) else { continue };
+        let no_unit_column = super::decode::header_of(hints, w).is_some_and(|h| !h.unit_column);
+        let before = first
+            .checked_sub(1)
+            .filter(|i| desc.contains(i))
+            .and_then(|i| words.get(i))
+            .is_some_and(|p| spaced(p, w));
+        let after = Some(last + 1)
+            .filter(|i| desc.contains(i))
+            .and_then(|i| Some((words.get(last)?, words.get(i)?)))
+            .is_some_and(|(l, n)| spaced(l, n));
+        if no_unit_column && (before || after) {
+            s.field = "description".to_string();
+        }
+    }
+    out
 }
 
 /// "box of 200" in a description: the model may read "box" as a second unit of the item. A
@@ -137,6 +256,7 @@ pub(super) fn swap_with_description(
         [] => None,
         _ => return out,
     };
+    let space = word_space(words, item);
     let gap_after = |i: usize| {
         let (Some(w), Some(n)) = (words.get(i), words.get(i + 1)) else {
             return true;
@@ -144,7 +264,7 @@ pub(super) fn swap_with_description(
         let height = (w.bbox[3] - w.bbox[1]).max(1.0);
         (n.page, n.line) != (w.page, w.line)
             || !n.label.ends_with("-description")
-            || n.bbox[0] - w.bbox[2] > COLUMN_GAP * height
+            || past_word_space(n.bbox[0] - w.bbox[2], height, space)
     };
     let numeric_lines: Vec<(u32, u32, f32)> = out
         .iter()
@@ -167,7 +287,7 @@ pub(super) fn swap_with_description(
                     .and_then(|j| words.get(j))
                     .is_some_and(|p| {
                         (p.page, p.line) == (w.page, w.line)
-                            && w.bbox[0] - p.bbox[2] > COLUMN_GAP * height
+                            && past_word_space(w.bbox[0] - p.bbox[2], height, space)
                     });
                 let own_cell = match traded {
                     Some(_) => true,
@@ -256,7 +376,7 @@ pub(super) fn column_before_description(
     let height = (w.bbox[3] - w.bbox[1]).max(1.0);
     let apart = (n.page, n.line) == (w.page, w.line)
         && n.label.ends_with("-description")
-        && n.bbox[0] - w.bbox[2] > COLUMN_GAP * height;
+        && past_word_space(n.bbox[0] - w.bbox[2], height, word_space(words, &out));
     if !(apart && is_unit(w.text)) {
         return out;
     }
@@ -344,6 +464,22 @@ mod tests {
         );
         let elsewhere = [(1, 400.0, 420.0)];
         assert_eq!(by_column(&words, &rows, &elsewhere, &HashSet::new()), None);
+    }
+
+    #[test]
+    fn a_page_without_units_found_takes_the_unit_column_of_the_earlier_pages() {
+        let mut page2 = at("BOX", 1, 100.0, "O");
+        page2.page = 2;
+        let words = vec![page2];
+        let rows = HashSet::from([(2, 1)]);
+        let page1 = [(1, 98.0, 115.0)];
+        assert_eq!(
+            by_column(&words, &rows, &page1, &HashSet::new()),
+            Some(vec![0])
+        );
+        // A page with units of its own keeps to its own columns.
+        let both = [(1, 98.0, 115.0), (2, 300.0, 320.0)];
+        assert_eq!(by_column(&words, &rows, &both, &HashSet::new()), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Fields printed below the item table (the total) are placed relative to the table's
 //! bottom, which moves with the number of lines.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::geometry::{
@@ -137,6 +137,21 @@ fn wanted(order: &Order) -> Vec<(&'static str, Want)> {
 
 const LOCALES: [Locale; 3] = [Locale::Us, Locale::Uk, Locale::De];
 
+/// The locales to try for a date printed as `text`, the printed order first. "18/03/2014" for
+/// 18 March reads right in every locale (there is no month 18), but it is printed day first,
+/// and the customer's next "05/10/2026" is to be read the same way.
+fn date_locales(text: &str, d: NaiveDate) -> [Locale; 3] {
+    let first: Option<u32> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok());
+    if first == Some(d.day()) && d.day() != d.month() {
+        [Locale::Uk, Locale::De, Locale::Us]
+    } else {
+        LOCALES
+    }
+}
+
 /// Where the value is printed, and the locale it reads with. Several places: the one nearest
 /// the extractor's source span, else the first (the last for sums, printed at the bottom).
 fn places(doc: &Doc, name: &str, want: &Want, hint: Option<&SourceSpan>) -> Vec<(Found, Locale)> {
@@ -151,11 +166,8 @@ fn places(doc: &Doc, name: &str, want: &Want, hint: Option<&SourceSpan>) -> Vec<
             .collect(),
         Want::Date(d) => LOCALES
             .iter()
-            .flat_map(|&l| {
-                find_runs(doc, 4, move |s| geometry::is_date(s, l, *d))
-                    .into_iter()
-                    .map(move |f| (f, l))
-            })
+            .flat_map(|&l| find_runs(doc, 4, move |s| geometry::is_date(s, l, *d)))
+            .filter_map(|f| reads_as(f, want))
             .collect(),
         Want::Number(n) => [Locale::Us, Locale::De]
             .iter()
@@ -197,9 +209,8 @@ fn reads_as(found: Found, want: &Want) -> Option<(Found, Locale)> {
         Want::Currency(c) => {
             (normalize::currency_code(&text) == Some(c.as_str())).then_some(Locale::Us)
         }
-        Want::Date(d) => LOCALES
-            .iter()
-            .copied()
+        Want::Date(d) => date_locales(&text, *d)
+            .into_iter()
             .find(|&l| geometry::is_date(&text, l, *d)),
         Want::Number(n) => [Locale::Us, Locale::De].into_iter().find(|&l| {
             text.chars().any(|c| c.is_ascii_digit())

@@ -295,3 +295,25 @@ fn a_label_beside_its_value_stays_its_label_under_another_label_value_pair() {
     );
     assert_eq!(date.as_deref(), Some("Date Issued"));
 }
+
+#[test]
+fn a_date_printed_day_first_teaches_day_first_though_every_order_reads_it() {
+    // "18/03/2025" is 18 March however it is read (there is no month 18); the next order's
+    // "05/10/2025" is then 5 October, as the customer prints it.
+    let first = doc(&po("4711", "18/03/2025", &FIRST, "39.50"));
+    let layout = learn(&gold("4711", (2025, 3, 18), &FIRST, 39.5), &first).expect("learned");
+    let second = doc(&po("4802", "05/10/2025", &SECOND, "8.50"));
+    let applied = overlay(&layout, &second, &Order::default());
+    assert_eq!(
+        applied.order.order_date.as_ref().map(|f| f.value),
+        chrono::NaiveDate::from_ymd_opt(2025, 10, 5)
+    );
+    // Printed month first, the next order is read month first.
+    let first = doc(&po("4711", "03/18/2025", &FIRST, "39.50"));
+    let layout = learn(&gold("4711", (2025, 3, 18), &FIRST, 39.5), &first).expect("learned");
+    let applied = overlay(&layout, &second, &Order::default());
+    assert_eq!(
+        applied.order.order_date.as_ref().map(|f| f.value),
+        chrono::NaiveDate::from_ymd_opt(2025, 5, 10)
+    );
+}
