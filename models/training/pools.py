@@ -124,11 +124,16 @@ def person(rng, country):
 
 def phone(rng, country):
     d = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))
+    # Spain and Italy apart: the dict below draws every country's number (the draws of the
+    # older countries must stay as they were)
+    if country == "ES":
+        return f"+34 9{rng.randint(1, 8)} {d(3)} {d(2)} {d(2)}"
+    if country == "IT":
+        return f"+39 0{rng.randint(2, 99)} {d(7)}"
     return {"US": f"({rng.randint(201, 989)}) {d(3)}-{d(4)}", "UK": f"+44 {rng.randint(113, 1999)} {d(6)}",
             "DE": f"+49 {rng.randint(30, 9999)} {d(6)}", "FR": f"+33 {rng.randint(1, 5)} {d(2)} {d(2)} {d(2)} {d(2)}",
             "NL": f"+31 {rng.randint(10, 99)} {d(3)} {d(4)}", "IN": f"+91 {rng.randint(20, 99)} {d(4)} {d(4)}",
-            "AE": f"+971 4 {d(3)} {d(4)}", "ES": f"+34 9{rng.randint(1, 8)} {d(3)} {d(2)} {d(2)}",
-            "IT": f"+39 0{rng.randint(2, 99)} {d(7)}"}[country]
+            "AE": f"+971 4 {d(3)} {d(4)}"}[country]
 
 
 # --------------------------------------------------------------------------- addresses
