@@ -5,7 +5,7 @@
 # Env: PY (training python, default /work/venv-train/bin/python), GENPY (generator python with
 # reportlab/fpdf2/python-docx, default python3), MINILM (MiniLM dir), LAYERS, STEPS, MINUTES, OUT, VERSION,
 # VALIGN (share of item tables with vertically centred cells), INTL (documents of the multilingual
-# `intl_form` family per set, three sets with seeds 5-7; 0 gives the data of 0.4.0), MODELS (where the
+# `intl_form` family per set, three sets with seeds 5-7; default 0, the data of 0.4.0; 400 the 0.5.0 candidate), MODELS (where the
 # exported model goes; default models/, the shipped one: point it elsewhere to compare a candidate first).
 set -euo pipefail
 PY=${PY:-/work/venv-train/bin/python}
@@ -17,7 +17,7 @@ MINUTES=${MINUTES:-90}
 OUT=${OUT:-models/training/out}
 VERSION=${VERSION:-0.4.0}
 VALIGN=${VALIGN:-0}
-INTL=${INTL:-400}
+INTL=${INTL:-0}
 MODELS=${MODELS:-models}
 TRAIN_FAMILIES=boxed_table,erp_minimal,german_bestellung,email_text,qty_x_code,letter_list,multi_po
 # held out (fixtures/eval): two_column_header, email_html, sap_dense
