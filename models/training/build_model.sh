@@ -4,8 +4,9 @@
 #     models/training/build_model.sh
 # Env: PY (training python, default /work/venv-train/bin/python), GENPY (generator python with
 # reportlab/fpdf2/python-docx, default python3), MINILM (MiniLM dir), LAYERS, STEPS, MINUTES, OUT, VERSION,
-# VALIGN (share of item tables with vertically centred cells), MODELS (where the exported model goes;
-# default models/, the shipped one: point it elsewhere to compare a candidate first).
+# VALIGN (share of item tables with vertically centred cells), INTL (documents of the multilingual
+# `intl_form` family per set, three sets with seeds 5-7; default 0, the data of 0.4.0; 400 the 0.5.0 candidate), MODELS (where the
+# exported model goes; default models/, the shipped one: point it elsewhere to compare a candidate first).
 set -euo pipefail
 PY=${PY:-/work/venv-train/bin/python}
 GENPY=${GENPY:-python3}
@@ -16,6 +17,7 @@ MINUTES=${MINUTES:-90}
 OUT=${OUT:-models/training/out}
 VERSION=${VERSION:-0.4.0}
 VALIGN=${VALIGN:-0}
+INTL=${INTL:-0}
 MODELS=${MODELS:-models}
 TRAIN_FAMILIES=boxed_table,erp_minimal,german_bestellung,email_text,qty_x_code,letter_list,multi_po
 # held out (fixtures/eval): two_column_header, email_html, sap_dense
@@ -32,10 +34,17 @@ gen train 1245 1 $TRAIN_FAMILIES & P1=$!
 gen train2 1000 2 $TRAIN_FAMILIES & P2=$!
 gen train3 500 3 stacked_lines & P3=$!
 gen train4 500 4 grid_form & P4=$!
+DOCS="$OUT/train $OUT/train2 $OUT/train3 $OUT/train4"
+PI=()
+if [ "$INTL" -gt 0 ]; then
+    for s in 5 6 7; do gen train_intl$s "$INTL" $s intl_form & PI+=($!); DOCS="$DOCS $OUT/train_intl$s"; done
+fi
 wait $P1 && wait $P2 && wait $P3 && wait $P4
+for p in "${PI[@]}"; do wait "$p"; done
 echo "data: $(( ($(date +%s) - T0) / 60 )) min"
 # 2. labels through the Rust parser
-$GENPY models/training/label.py --docs "$OUT/train" "$OUT/train2" "$OUT/train3" "$OUT/train4" --out "$OUT/train.jsonl" 2> "$OUT/label_train.err" | tee "$OUT/label_train.log"
+# shellcheck disable=SC2086
+$GENPY models/training/label.py --docs $DOCS --out "$OUT/train.jsonl" 2> "$OUT/label_train.err" | tee "$OUT/label_train.log"
 $GENPY models/training/label.py --docs fixtures/eval/docs --gold fixtures/eval/gold --out "$OUT/val_heldout.jsonl" 2> /dev/null | tee "$OUT/label_val.log"
 # 3. train: one stage from MiniLM, bf16 autocast, word-piece embeddings frozen; the LR schedule
 #    ends at --steps or --max-minutes, whichever comes first

@@ -651,3 +651,9 @@ FAMILIES = {
     "grid_form": (fam_grid_form, ["reportlab", "fpdf2", "soffice_docx", "eml_pdf"]),
     "multi_po": (None, ["reportlab", "fpdf2"]),  # several erp_minimal / boxed_table orders in one PDF
 }
+
+
+# The multilingual family with the variety of real POs (intl.py imports this module's helpers).
+import intl  # noqa: E402
+
+FAMILIES["intl_form"] = (intl.fam_intl_form, ["reportlab", "fpdf2", "soffice_html", "chromium_html", "soffice_docx"])

@@ -26,6 +26,7 @@ import families as F  # noqa: E402
 import orders as O  # noqa: E402
 import pools  # noqa: E402
 import render as R  # noqa: E402
+import intl  # noqa: E402
 
 OUR_ADDRESS = "orders@northbridge-supply.com"
 
@@ -109,6 +110,8 @@ def page_setup(rng, family, o):
         pg.update(landscape=rng.random() < 0.7, size_pt=7.5)
     if family in ("sap_dense", "german_bestellung", "boxed_table") and rng.random() < 0.5:
         pg["header"] = f"{o['buyer']} — {'Bestellung' if family == 'german_bestellung' else 'Purchase Order'} {o['po_number']}"
+    if family == "intl_form" and rng.random() < 0.3:
+        pg["header"] = f"{o['buyer']} — {o['po_number']}"
     return pg
 
 
@@ -154,6 +157,7 @@ class Job:
         self.out, self.gold_dir = out, gold_dir
         self.staging = tempfile.mkdtemp(prefix="pogen_")
         self.pending = []  # (src, final_pdf_path, name, gold, metas, manifest row)
+        self.chrome_pending = []  # the same, printed by headless Chromium
         self.manifest = []
 
     def finish_doc(self, name, kind, golds, metas, family, producer, extra=None):
@@ -175,6 +179,17 @@ class Job:
             self.finish_doc(name, "pdf", golds, metas, family, producer)
         self.pending = []
 
+    def flush_chromium(self):
+        if not self.chrome_pending:
+            return
+        ok = R.chromium_convert([(p[0], p[1]) for p in self.chrome_pending])
+        for (src, final, name, golds, metas, family, producer), good in zip(self.chrome_pending, ok):
+            if not good:
+                print(f"chromium failed for {src}", file=sys.stderr)
+                continue
+            self.finish_doc(name, "pdf", golds, metas, family, producer)
+        self.chrome_pending = []
+
 
 def generate_doc(job, rng, idx, family, producer, customer=None, name=None, order_hook=None, make_kw=None,
                  n_orders=None, country=None, disc_p=None):
@@ -193,6 +208,8 @@ def generate_doc(job, rng, idx, family, producer, customer=None, name=None, orde
     for k in range(n_orders):
         fam = family if family != "multi_po" else rng.choice(["erp_minimal", "boxed_table"])
         ctry = country or ("DE" if fam == "german_bestellung" and rng.random() < 0.8 else None)
+        if fam == "intl_form" and not ctry:
+            ctry = rng.choice(intl.COUNTRIES)
         o = O.make_order(rng, country=ctry, customer=cust, **(make_kw or {}),
                          n_lines=rng.choice([1, 2, 3, 4, 6]) if family in ("email_text", "email_html", "qty_x_code", "letter_list") else
                          (rng.choice([12, 18, 25, 40]) if family == "sap_dense" and rng.random() < 0.6 else None),
@@ -256,6 +273,12 @@ def generate_doc(job, rng, idx, family, producer, customer=None, name=None, orde
             with open(src, "w") as f:
                 f.write(R.render_html(doc_of(built[0])))
         job.pending.append((src, os.path.join(job.out, name), name, golds, metas, family, producer))
+    elif producer == "chromium_html":
+        name = base + ".pdf"
+        src = os.path.join(job.staging, base + ".html")
+        with open(src, "w") as f:
+            f.write(R.render_html(doc_of(built[0], dict(pg, css=R.random_css(rng, pg)))))
+        job.chrome_pending.append((src, os.path.join(job.out, name), name, golds, metas, family, producer))
     elif producer == "txt":
         name = base + ".txt"
         with open(os.path.join(job.out, name), "w") as f:
@@ -297,9 +320,10 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--families", default="")
-    ap.add_argument("--producers", default="", help="restrict producers (reportlab,fpdf2,soffice_docx,soffice_html,txt,eml_text,eml_html,eml_pdf)")
+    ap.add_argument("--producers", default="", help="restrict producers (reportlab,fpdf2,soffice_docx,soffice_html,chromium_html,txt,eml_text,eml_html,eml_pdf)")
     ap.add_argument("--gold-dir", default=None, help="where gold/meta JSON go (default: beside the files)")
     ap.add_argument("--no-soffice", action="store_true", help="skip LibreOffice producers")
+    ap.add_argument("--no-chromium", action="store_true", help="skip the headless Chromium producer")
     ap.add_argument("--list", action="store_true", help="list families and producers")
     ap.add_argument("--valign-middle-p", type=float, default=0.0,
                     help="share of item tables with vertically centred cells (default 0: the data of model 0.3.0)")
@@ -318,6 +342,8 @@ def main(argv=None):
     prods_ok = set(p for p in a.producers.split(",") if p)
     if a.no_soffice:
         prods_ok = (prods_ok or {p for _, ps in F.FAMILIES.values() for p in ps}) - {"soffice_docx", "soffice_html"}
+    if a.no_chromium:
+        prods_ok = (prods_ok or {p for _, ps in F.FAMILIES.values() for p in ps}) - {"chromium_html"}
     os.makedirs(a.out, exist_ok=True)
     job = Job(a.out, a.gold_dir or a.out)
     rng = random.Random(a.seed)
@@ -331,7 +357,10 @@ def main(argv=None):
         generate_doc(job, drng, i, fam, prod)
         if len(job.pending) >= 40:
             job.flush_soffice()
+        if len(job.chrome_pending) >= 24:
+            job.flush_chromium()
     job.flush_soffice()
+    job.flush_chromium()
     job.manifest.sort(key=lambda r: r["file"])
     with open(os.path.join(a.out, "manifest.jsonl"), "w") as f:
         for r in job.manifest:

@@ -30,6 +30,24 @@ DATE_FORMATS = {
     "dd_MON_yyyy": lambda d: f"{d.day:02d}-{MONTHS_EN[d.month - 1][:3].upper()}-{d.year}",  # 10-SEP-2025
     "d_month_y": lambda d: f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}",     # 7 March 2025
 }
+MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre"]
+MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+             "november", "december"]
+MONTHS_ES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+             "noviembre", "diciembre"]
+MONTHS_IT = ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre",
+             "novembre", "dicembre"]
+# Used by the multilingual `intl_form` family only (new keys: the other families draw as before).
+DATE_FORMATS.update({
+    "eu_dash": lambda d: f"{d.day:02d}-{d.month:02d}-{d.year}",             # 07-03-2025 (India, NL)
+    "eu_dot_yy": lambda d: f"{d.day:02d}.{d.month:02d}.{d.year % 100:02d}",  # 07.03.25
+    "d_mon_y": lambda d: f"{d.day:02d}-{MONTHS_EN[d.month - 1][:3]}-{d.year}",  # 07-Mar-2025
+    "fr_long": lambda d: f"{d.day} {MONTHS_FR[d.month - 1]} {d.year}",       # 7 mars 2025
+    "nl_long": lambda d: f"{d.day} {MONTHS_NL[d.month - 1]} {d.year}",       # 7 maart 2025
+    "es_long": lambda d: f"{d.day} de {MONTHS_ES[d.month - 1]} de {d.year}",  # 7 de marzo de 2025
+    "it_long": lambda d: f"{d.day} {MONTHS_IT[d.month - 1]} {d.year}",       # 7 marzo 2025
+})
 DATE_EN = ["us_short", "us", "iso", "d_mon_comma_y", "d_mon_yy", "month_d_y", "dd_MON_yyyy", "d_month_y", "eu_slash"]
 DATE_DE = ["eu_dot", "de_long", "eu_dot", "iso"]
 
@@ -52,6 +70,16 @@ def fnum(x, dec, num):
         s = s.replace(",", "")
     elif num == "swiss":
         s = s.replace(",", "'")
+    elif num == "indian":  # 12,34,567.50: lakh / crore grouping
+        ip, _, fp = s.replace(",", "").partition(".")
+        if len(ip) > 3:
+            head, tail = ip[:-3], ip[-3:]
+            groups = []
+            while len(head) > 2:
+                groups.insert(0, head[-2:])
+                head = head[:-2]
+            ip = ",".join(([head] if head else []) + groups + [tail])
+        s = ip + ("." + fp if fp else "")
     return ("-" + s) if neg else s
 
 
@@ -90,7 +118,7 @@ class Style:
         dec = 3 if self.qfmt == "dec3" else 2
         if not float(q).is_integer():
             dec = max(dec, 2)
-        return fnum(q, dec, "plain" if self.num in ("us", "plain", "swiss", "space_dot") else "eu_nogroup")
+        return fnum(q, dec, "plain" if self.num in ("us", "plain", "swiss", "space_dot", "indian") else "eu_nogroup")
 
     def price(self, p):
         return self.n(p, self.pdec)

@@ -40,6 +40,14 @@ AE_NAMES = ["Al Noor", "Gulf", "Emirates", "Al Mansoori", "Falcon", "Desert Rose
 AE_INDUSTRY = ["Industrial Supplies", "Oilfield Services", "Contracting", "Facilities Management",
                "Trading"]
 AE_SUFFIX = ["LLC", "FZE", "FZCO", "L.L.C."]
+# Spain and Italy: used by the multilingual `intl_form` family only (new keys, so the other
+# families draw exactly as before).
+ES_NAMES = ["Ibérica", "Levante", "Cantábrica", "Ebro", "Montserrat", "Guadalquivir", "Navarra", "Tajo"]
+ES_INDUSTRY = ["Industrial", "Mecanizados", "Suministros Industriales", "Envases", "Montajes"]
+ES_SUFFIX = ["S.A.", "S.L.", "S.L.U."]
+IT_NAMES = ["Padana", "Brianza", "Adriatica", "Lombarda", "Vesuvio", "Dolomiti", "Tirrena", "Emiliana"]
+IT_INDUSTRY = ["Meccanica", "Impianti", "Imballaggi", "Forniture Industriali", "Automazione"]
+IT_SUFFIX = ["S.p.A.", "S.r.l.", "Srl"]
 
 COUNTRY_POOLS = {
     "US": (US_NAMES, US_INDUSTRY, US_SUFFIX),
@@ -49,10 +57,13 @@ COUNTRY_POOLS = {
     "NL": (NL_NAMES, NL_INDUSTRY, NL_SUFFIX),
     "IN": (IN_NAMES, IN_INDUSTRY, IN_SUFFIX),
     "AE": (AE_NAMES, AE_INDUSTRY, AE_SUFFIX),
+    "ES": (ES_NAMES, ES_INDUSTRY, ES_SUFFIX),
+    "IT": (IT_NAMES, IT_INDUSTRY, IT_SUFFIX),
 }
-COUNTRY_CURRENCY = {"US": "USD", "UK": "GBP", "DE": "EUR", "FR": "EUR", "NL": "EUR", "IN": "INR", "AE": "AED"}
+COUNTRY_CURRENCY = {"US": "USD", "UK": "GBP", "DE": "EUR", "FR": "EUR", "NL": "EUR", "IN": "INR", "AE": "AED",
+                    "ES": "EUR", "IT": "EUR"}
 TLD = {"US": ["com"], "UK": ["co.uk", "com"], "DE": ["de", "com"], "FR": ["fr"], "NL": ["nl"],
-       "IN": ["in", "co.in"], "AE": ["ae", "com"]}
+       "IN": ["in", "co.in"], "AE": ["ae", "com"], "ES": ["es", "com"], "IT": ["it", "com"]}
 
 
 def company_name(rng: random.Random, country: str) -> str:
@@ -93,14 +104,18 @@ FIRST = {"US": ["James", "Linda", "Robert", "Maria", "Kevin", "Ashley", "Tom", "
          "FR": ["Julien", "Camille", "Nicolas", "Élodie"],
          "NL": ["Jeroen", "Sanne", "Pieter", "Femke"],
          "IN": ["Rajesh", "Priya", "Suresh", "Anita", "Vikram"],
-         "AE": ["Ahmed", "Fatima", "Omar", "Rashid", "Priya"]}
+         "AE": ["Ahmed", "Fatima", "Omar", "Rashid", "Priya"],
+         "ES": ["Javier", "Lucía", "Carmen", "Alejandro", "Marta"],
+         "IT": ["Giuseppe", "Francesca", "Luca", "Chiara", "Marco"]}
 LAST = {"US": ["Miller", "Johnson", "Garcia", "Nguyen", "O'Brien", "Kowalski", "Patel", "Reed"],
         "UK": ["Hughes", "Thompson", "Evans", "Walsh", "Cartwright"],
         "DE": ["Schmidt", "Weber", "Wagner", "Fischer", "Koch", "Richter"],
         "FR": ["Martin", "Petit", "Roux", "Girard"],
         "NL": ["de Boer", "Visser", "Smit", "Mulder"],
         "IN": ["Sharma", "Iyer", "Kulkarni", "Reddy", "Mehta"],
-        "AE": ["Al Hashimi", "Khan", "Al Suwaidi", "Nair"]}
+        "AE": ["Al Hashimi", "Khan", "Al Suwaidi", "Nair"],
+        "ES": ["García", "Fernández", "López", "Martínez", "Ruiz"],
+        "IT": ["Rossi", "Bianchi", "Colombo", "Ferrari", "Esposito"]}
 
 
 def person(rng, country):
@@ -109,6 +124,12 @@ def person(rng, country):
 
 def phone(rng, country):
     d = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))
+    # Spain and Italy apart: the dict below draws every country's number (the draws of the
+    # older countries must stay as they were)
+    if country == "ES":
+        return f"+34 9{rng.randint(1, 8)} {d(3)} {d(2)} {d(2)}"
+    if country == "IT":
+        return f"+39 0{rng.randint(2, 99)} {d(7)}"
     return {"US": f"({rng.randint(201, 989)}) {d(3)}-{d(4)}", "UK": f"+44 {rng.randint(113, 1999)} {d(6)}",
             "DE": f"+49 {rng.randint(30, 9999)} {d(6)}", "FR": f"+33 {rng.randint(1, 5)} {d(2)} {d(2)} {d(2)} {d(2)}",
             "NL": f"+31 {rng.randint(10, 99)} {d(3)} {d(4)}", "IN": f"+91 {rng.randint(20, 99)} {d(4)} {d(4)}",
@@ -138,6 +159,10 @@ NL_STREETS = ["Industrieweg", "Havenstraat", "De Run"]
 IN_CITIES = [("Pune", "Maharashtra", "411026"), ("Chennai", "Tamil Nadu", "600058"), ("Coimbatore", "Tamil Nadu", "641021"),
              ("Ahmedabad", "Gujarat", "382445")]
 IN_STREETS = ["MIDC Bhosari", "Plot No. 27, Ambattur Industrial Estate", "SIDCO Industrial Estate", "GIDC Vatva Phase II"]
+ES_CITIES = [("Zaragoza", "50014"), ("Valencia", "46024"), ("Bilbao", "48015"), ("Sevilla", "41016")]
+ES_STREETS = ["Polígono Industrial El Sequero, nave", "Calle de la Industria", "Avda. de los Metales", "Camino Viejo"]
+IT_CITIES = [("Brescia", "25125", "BS"), ("Bologna", "40132", "BO"), ("Vicenza", "36100", "VI"), ("Torino", "10156", "TO")]
+IT_STREETS = ["Via dell'Industria", "Via Enrico Fermi", "Zona Industriale, Via Roma", "Viale dell'Artigianato"]
 AE_AREAS = ["Jebel Ali Free Zone, Dubai", "Al Quoz Industrial Area 3, Dubai", "Mussafah M-12, Abu Dhabi",
             "Hamriyah Free Zone, Sharjah"]
 
@@ -175,6 +200,12 @@ def address(rng: random.Random, country: str):
     if country == "AE":
         return [f"Warehouse {rng.randint(1, 40)}, Plot {rng.choice('ABCDEFGS')}{rng.randint(1, 9)}-{rng.randint(10, 99)}",
                 rng.choice(AE_AREAS), "United Arab Emirates"]
+    if country == "ES":
+        c, cp = rng.choice(ES_CITIES)
+        return [f"{rng.choice(ES_STREETS)} {rng.randint(1, 90)}", f"{cp} {c}", "España"]
+    if country == "IT":
+        c, cap, pr = rng.choice(IT_CITIES)
+        return [f"{rng.choice(IT_STREETS)}, {rng.randint(1, 90)}", f"{cap} {c} ({pr})", "Italia"]
     raise ValueError(country)
 
 

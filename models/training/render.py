@@ -448,7 +448,7 @@ def render_html(doc, email=False):
            "<style>body{font-family:%s;font-size:%spt} td,th{vertical-align:top;padding:2px 5px}"
            " table.g{border-collapse:collapse} table.g td, table.g th{border:1px solid #444}"
            " table.h{border-collapse:collapse} table.h th{border-bottom:1px solid #000}"
-           " .r{text-align:right} .c{text-align:center}</style></head><body>" % (font, pg.get("size_pt", 10))]
+           " .r{text-align:right} .c{text-align:center}%s</style></head><body>" % (font, pg.get("size_pt", 10), pg.get("css", ""))]
     br = lambda s: "<br>".join(E(x) for x in s.split("\n"))
     cls = {"L": "", "R": " class=\"r\"", "C": " class=\"c\""}
     for b in doc["blocks"]:
@@ -477,6 +477,7 @@ def render_html(doc, email=False):
             n = len(b["head"])
             aligns = b.get("align") or ["L"] * n
             g = b.get("grid", "full")
+            va = " style=\"vertical-align:middle\"" if b.get("valign") == "MIDDLE" else ""
             out.append("<table class=\"%s\" width=\"100%%\">" % {"full": "g", "h": "h", "none": ""}[g])
             ws = b.get("widths") or [1] * n
             out.append("".join(f"<col width=\"{100 * w / sum(ws):.0f}%\">" for w in ws) + "<thead><tr>")
@@ -489,7 +490,7 @@ def render_html(doc, email=False):
                     txt = f"<b>{br(r['span'])}</b>" if r.get("bold") else br(r["span"])
                     out.append(f"<tr>{pre}<td colspan=\"{n - s}\"{cls[r.get('align', 'L')]}>{txt}</td></tr>")
                 else:
-                    out.append("<tr>" + "".join(f"<td{cls[aligns[i]]}>{br(c)}</td>" for i, c in enumerate(r)) + "</tr>")
+                    out.append("<tr>" + "".join(f"<td{cls[aligns[i]]}{va}>{br(c)}</td>" for i, c in enumerate(r)) + "</tr>")
             out.append("</tbody></table><br>")
         elif t == "rule":
             out.append("<hr>")
@@ -587,3 +588,46 @@ def soffice_convert(paths, outdir):
                 cmd = ["soffice", f"-env:UserInstallation=file://{prof}", "--headless", "--norestore",
                        "--convert-to", flt, "--outdir", outdir] + ps[i:i + 40]
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
+
+
+# --------------------------------------------------------------------------- headless Chromium
+
+def random_css(rng, pg):
+    """Extra CSS for an HTML document printed by a browser: fonts, sizes, borders, shading."""
+    font = rng.choice(["Arial, sans-serif", "'DejaVu Sans', sans-serif", "'Liberation Serif', serif", "Verdana, sans-serif",
+                       "'Liberation Sans Narrow', 'Liberation Sans', sans-serif", "'DejaVu Serif', serif"])
+    size = ("letter" if pg.get("size") == "Letter" else "A4") + (" landscape" if pg.get("landscape") else "")
+    tsize = min(pg.get("size_pt", 9), rng.choice([7, 7.5, 8, 8.5, 9]))
+    css = [f" body{{font-family:{font};margin:0}} @page{{size:{size};margin:{rng.choice([8, 10, 12, 15])}mm}}"
+           f" table{{font-size:{tsize}pt}} td,th{{overflow-wrap:break-word}}"]
+    if rng.random() < 0.4:
+        css.append(" th{background:#%s}" % rng.choice(["ddd", "eee", "cfe2f3", "f2f2f2"]))
+    if rng.random() < 0.3:
+        css.append(" tbody tr:nth-child(even) td{background:#f3f3f3}")
+    if rng.random() < 0.3:
+        css.append(" h2{font-size:%dpt;letter-spacing:1px}" % rng.choice([13, 16, 20]))
+    if rng.random() < 0.3:
+        css.append(" td,th{padding:%dpx %dpx}" % (rng.choice([1, 3, 4]), rng.choice([3, 6, 8])))
+    return "".join(css)
+
+
+def chromium_convert(jobs, workers=3):
+    """Print HTML files to PDF with headless Chromium, a few at a time. jobs: [(html, pdf)]."""
+    import concurrent.futures as cf
+    import shutil
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+    def one(job):
+        src, dst = job
+        with tempfile.TemporaryDirectory() as prof:
+            cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", f"--user-data-dir={prof}",
+                   f"--print-to-pdf={dst}", "file://" + os.path.abspath(src)]
+            try:
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+            except (subprocess.SubprocessError, OSError):
+                return False
+        return os.path.exists(dst) and os.path.getsize(dst) > 0
+
+    with cf.ThreadPoolExecutor(workers) as ex:
+        return list(ex.map(one, jobs))
