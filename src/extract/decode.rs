@@ -3492,11 +3492,10 @@ mod tests {
             at_x("BX", 1, 476.0, 10.0, "B-uom"),
             at_x("235.27", 1, 543.0, 27.0, "B-unit_price"),
         ];
-        let l = &decode(&words, 0, Locale::Us)[0].lines;
-        assert_eq!(l.len(), 1);
-        let d = l[0].description.as_ref().map(|f| f.value.as_str());
-        assert_eq!(d, Some("HSS drill 338, pk 10"));
-        assert_eq!(l[0].quantity.as_ref().map(|f| f.value), Some(1.0));
+        assert_eq!(
+            only_line_description_and_quantity(&words),
+            (Some("HSS drill 338, pk 10".to_string()), Some(1.0))
+        );
     }
 
     #[test]
@@ -3515,10 +3514,25 @@ mod tests {
             at_p("50", 3, 126.0, 11.0, "B-quantity", 0.55),
             at_x("IP67", 4, 126.0, 21.0, "I-description"),
         ];
-        let l = &decode(&words, 0, Locale::Us)[0].lines;
-        assert_eq!(l.len(), 1);
-        let d = l[0].description.as_ref().map(|f| f.value.as_str());
-        assert_eq!(d, Some("Countersunk zinc box of 50 IP67"));
-        assert_eq!(l[0].quantity.as_ref().map(|f| f.value), Some(1.0));
+        assert_eq!(
+            only_line_description_and_quantity(&words),
+            (
+                Some("Countersunk zinc box of 50 IP67".to_string()),
+                Some(1.0)
+            )
+        );
+    }
+
+    /// The description and quantity of the one item `words` decode to.
+    fn only_line_description_and_quantity(
+        words: &[LabeledWord<'_>],
+    ) -> (Option<String>, Option<f64>) {
+        let orders = decode(words, 0, Locale::Us);
+        let l = &orders[0].lines;
+        assert_eq!(l.len(), 1, "{l:?}");
+        (
+            l[0].description.as_ref().map(|f| f.value.clone()),
+            l[0].quantity.as_ref().map(|f| f.value),
+        )
     }
 }
