@@ -745,6 +745,7 @@ pub fn decode_with(
     hints: &[HeaderHint],
 ) -> Vec<Order> {
     let mut orders: Vec<OrderAcc> = vec![OrderAcc::default()];
+    let enders = table_end_lines(words);
     for span in join_thousands_groups(words, spans(words)) {
         let Some(acc) = orders.last_mut() else { break };
         if HEADER_FIELDS.contains(&span.field.as_str()) {
@@ -778,6 +779,15 @@ pub fn decode_with(
             }
             acc.header.push(span);
         } else if ITEM_FIELDS.contains(&span.field.as_str()) {
+            // Text below the line that closes the table ("Total 35,923.55", then "Notes: ...")
+            // is no continuation of the last item's description.
+            if span.field == "description" && !span.starts_item {
+                if let Some(item) = acc.items.last() {
+                    if past_table_end(words, &enders, item, &span) {
+                        continue;
+                    }
+                }
+            }
             if span.continues && matches!(span.field.as_str(), "sku" | "customer_part") {
                 if let Some(item) = acc.items.last_mut() {
                     if continue_codes_by_column(words, item, &span) {
@@ -996,6 +1006,45 @@ pub fn decode_with(
         }
     }
     out
+}
+
+/// The lines (page, line) that close an item table: they open with a total's label.
+fn table_end_lines(words: &[LabeledWord<'_>]) -> Vec<(u32, u32)> {
+    let mut lines: std::collections::BTreeMap<(u32, u32), Vec<&LabeledWord<'_>>> =
+        std::collections::BTreeMap::new();
+    for w in words {
+        lines.entry((w.page, w.line)).or_default().push(w);
+    }
+    lines
+        .into_iter()
+        .filter(|(_, ws)| {
+            let mut ws = ws.clone();
+            ws.sort_by(|a, b| a.bbox[0].total_cmp(&b.bbox[0]));
+            let text: Vec<&str> = ws.iter().map(|w| w.text).collect();
+            crate::layout::lexicon::ends_table(&text.join(" "))
+        })
+        .map(|(key, _)| key)
+        .collect()
+}
+
+/// Whether a table-closing line stands between the item's last word and the span's first.
+fn past_table_end(
+    words: &[LabeledWord<'_>],
+    enders: &[(u32, u32)],
+    item: &[Span],
+    span: &Span,
+) -> bool {
+    let at = |i: &usize| words.get(*i).map(|w| (w.page, w.line));
+    let last = item
+        .iter()
+        .flat_map(|s| s.words.iter())
+        .filter_map(at)
+        .max();
+    let first = span.words.iter().filter_map(at).min();
+    match (last, first) {
+        (Some(last), Some(first)) => enders.iter().any(|e| *e > last && *e < first),
+        _ => false,
+    }
 }
 
 /// A GTIN (UPC-A, EAN-13, GTIN-14): 12 to 14 digits and nothing else. Printed in its own
@@ -1689,6 +1738,31 @@ mod tests {
         assert_eq!(o.lines[1].sku.as_ref().unwrap().value, "CD-200");
         assert_eq!(o.lines[1].quantity.as_ref().unwrap().value, 2.0);
         assert!((o.lines[0].sku.as_ref().unwrap().confidence - 0.9).abs() < 1e-6);
+    }
+
+    #[test]
+    fn text_below_the_total_line_is_no_part_of_the_last_description() {
+        let words = vec![
+            at_x("AB-100", 0, 50.0, 40.0, "S-sku"),
+            at_x("Nyloc", 0, 110.0, 25.0, "B-description"),
+            at_x("nut", 0, 138.0, 15.0, "I-description"),
+            at_x("10", 0, 300.0, 10.0, "S-quantity"),
+            at_x("69.74", 0, 400.0, 25.0, "S-unit_price"),
+            at_x("697.40", 0, 500.0, 30.0, "S-amount"),
+            at_x("zinc", 1, 110.0, 20.0, "I-description"),
+            at_x("Total", 2, 330.0, 25.0, "O"),
+            at_x("697.40", 2, 500.0, 30.0, "B-total"),
+            at_x("Include", 3, 48.0, 30.0, "O"),
+            at_x("chemical", 3, 124.0, 36.0, "I-description"),
+            at_x("products.", 3, 163.0, 38.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let desc = orders[0].lines[0]
+            .description
+            .as_ref()
+            .map(|d| d.value.as_str());
+        assert_eq!(desc, Some("Nyloc nut zinc"));
+        assert_eq!(orders[0].lines.len(), 1);
     }
 
     #[test]
