@@ -176,6 +176,33 @@ fn is_header(tokens: &[Token<'_>], cells: &[Cell]) -> bool {
         && unknown_words <= known + 1
 }
 
+/// One header from its stacked label lines: the line with the most labels gives the columns, and the lines above and below it merge in, nearest first.
+/// Which line comes first on the page does not decide the columns: "Unit of" over "Quantity
+/// measure ... Unit price" is the lower line's columns.
+/// On a tie the line the search started from (`first`) keeps the columns.
+fn merge_header_lines(
+    tokens: &[Token<'_>],
+    mut stack: Vec<(usize, Vec<Cell>)>,
+    first: usize,
+) -> Vec<Cell> {
+    let score = |(line, cells): &(usize, Vec<Cell>)| {
+        let known = cells.iter().filter(|c| c.role.is_some()).count();
+        (cells.len(), *line == first, known)
+    };
+    let base = (0..stack.len())
+        .max_by_key(|&k| score(&stack[k]))
+        .unwrap_or(0);
+    let below = stack.split_off((base + 1).min(stack.len()));
+    let mut cells = stack.pop().map(|(_, c)| c).unwrap_or_default();
+    for (_, above) in stack.into_iter().rev() {
+        merge_stacked(tokens, &mut cells, above, true);
+    }
+    for (_, under) in below {
+        merge_stacked(tokens, &mut cells, under, false);
+    }
+    cells
+}
+
 /// Merge a label line stacked above or below the header into its labels ("Unit" over
 /// "Price", "Order" over "Qty"): a word over a label joins it, a word over nothing is a label
 /// of its own.
@@ -260,11 +287,16 @@ fn split_under(tokens: &[Token<'_>], c: &Cell, e: &Cell, above: bool) -> Option<
     Some(out)
 }
 
-/// A line that can be the second line of a stacked header: all words, no data.
+/// A line that can be the second line of a stacked header: all words, no data. A sign of its
+/// own ("%" under "Margin", "#") is part of a label, not data.
 fn label_line(tokens: &[Token<'_>], line: &Line) -> bool {
+    let word = |t: &str| t.chars().any(char::is_alphabetic);
+    let sign = |t: &str| t.chars().count() <= 2 && t.chars().all(|c| "%#/&()".contains(c));
     line.words.len() <= 12
+        && line.words.iter().any(|&i| word(tokens[i].text))
         && line.words.iter().all(|&i| {
-            !has_digits(tokens[i].text) && tokens[i].text.chars().any(char::is_alphabetic)
+            let t = tokens[i].text;
+            !has_digits(t) && (word(t) || sign(t))
         })
 }
 
@@ -371,29 +403,30 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
         if li < skip_until {
             continue;
         }
-        let mut cells = header_cells(tokens, line, stats, s);
-        let mut header_lines = vec![li];
+        let first = header_cells(tokens, line, stats, s);
         let near = |o: usize| {
             lines[o].page == line.page
                 && (lines[o].y_mid() - line.y_mid()).abs() <= s.header_stack * stats.height
                 && label_line(tokens, &lines[o])
         };
-        let known_before = cells.iter().filter(|c| c.role.is_some()).count();
+        let known_before = first.iter().filter(|c| c.role.is_some()).count();
         if known_before == 0 {
             continue;
         }
+        // The header's lines with their labels, top to bottom.
+        let mut stack: Vec<(usize, Vec<Cell>)> = Vec::new();
         if li > 0 && li > skip_until && near(li - 1) {
             let above = header_cells(tokens, &lines[li - 1], stats, s);
             if above.iter().any(|c| c.role.is_some()) {
-                merge_stacked(tokens, &mut cells, above, true);
-                header_lines.insert(0, li - 1);
+                stack.push((li - 1, above));
             }
         }
+        stack.push((li, first));
         // A header can run over three lines ("Product" / "Number"): each next label line
         // close under the last one joins.
         let mut next = li + 1;
-        while next < lines.len() && header_lines.len() < 4 {
-            let last = header_lines.last().copied().unwrap_or(li);
+        while next < lines.len() && stack.len() < 4 {
+            let last = stack.last().map_or(li, |(l, _)| *l);
             let close = lines[next].page == line.page
                 && (lines[next].y_mid() - lines[last].y_mid()).abs()
                     <= s.header_stack * stats.height
@@ -405,10 +438,11 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
             if !below.iter().any(|c| c.role.is_some()) {
                 break;
             }
-            merge_stacked(tokens, &mut cells, below, false);
-            header_lines.push(next);
+            stack.push((next, below));
             next += 1;
         }
+        let header_lines: Vec<usize> = stack.iter().map(|(l, _)| *l).collect();
+        let cells = merge_header_lines(tokens, stack, li);
         if is_header(tokens, &cells) {
             skip_until = header_lines.last().map_or(li + 1, |l| l + 1);
             headers.push((li, header_lines, cells));
@@ -974,6 +1008,96 @@ mod tests {
             .map(|&i| t[i].text)
             .collect();
         assert_eq!(words, vec!["Blue", "widget", "large", "size"]);
+    }
+
+    #[test]
+    fn a_sign_under_a_label_keeps_the_stacked_header_line_out_of_the_first_row() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Product", 10.0),
+                    ("Description", 80.0),
+                    ("Margin", 200.0),
+                    ("Qty", 260.0),
+                    ("Price", 320.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("Number", 10.0),
+                    ("%", 206.0),
+                    ("Ord.", 260.0),
+                    ("Unit", 320.0),
+                ],
+            ),
+            (
+                3,
+                &[
+                    ("140825", 10.0),
+                    ("Bread", 80.0),
+                    ("0.27", 200.0),
+                    ("105", 262.0),
+                    ("29.20", 320.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        assert_eq!(layout.tables.len(), 1);
+        let table = &layout.tables[0];
+        assert_eq!(table.header_lines, vec![0, 1]);
+        assert_eq!(table.rows.len(), 1);
+        let code: Vec<&str> = table.rows[0].cells[0].iter().map(|&i| t[i].text).collect();
+        assert_eq!(code, vec!["140825"]);
+    }
+
+    #[test]
+    fn the_stacked_line_with_more_labels_gives_the_columns() {
+        // "Unit of" stands over "Quantity measure": read from the sparse upper line, the
+        // quantity would be lost inside "Unit of Quantity measure".
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Unit", 10.0),
+                    ("of", 40.0),
+                    ("Supplier", 400.0),
+                    ("Item", 454.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("Quantity", 10.0),
+                    ("measure", 60.0),
+                    ("Item", 120.0),
+                    ("Description", 180.0),
+                    ("No.", 400.0),
+                    ("Unit", 480.0),
+                    ("price", 510.0),
+                    ("from", 560.0),
+                    ("/", 590.0),
+                    ("to", 600.0),
+                ],
+            ),
+            (
+                3,
+                &[
+                    ("500.00", 10.0),
+                    ("Unit", 60.0),
+                    ("L380221-01", 120.0),
+                    ("Pallet", 180.0),
+                    ("2.5000", 480.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        assert_eq!(layout.tables.len(), 1);
+        let roles = layout.tables[0].roles();
+        assert!(roles.contains(&Role::Quantity), "{roles:?}");
+        assert!(roles.contains(&Role::Uom), "{roles:?}");
+        assert!(roles.contains(&Role::Sku), "{roles:?}");
     }
 
     #[test]
