@@ -301,7 +301,8 @@ fn label_line(tokens: &[Token<'_>], line: &Line) -> bool {
 }
 
 /// Column boundaries: between each two neighbouring columns, the x where the body's words
-/// leave the most whitespace (fewest words covering it), nearest the labels' gap on a tie.
+/// leave the most whitespace (fewest words covering it); of those, a place in a gutter at
+/// least a word height wide before a space between two words; nearest the labels' gap on a tie.
 pub fn bands(tokens: &[Token<'_>], columns: &[Column], body: &[&Line]) -> Vec<f32> {
     // Words covering each whole x, from a difference array: linear in words and page width.
     let boxes: Vec<[f32; 4]> = body
@@ -341,13 +342,44 @@ pub fn bands(tokens: &[Token<'_>], columns: &[Column], body: &[&Line]) -> Vec<f3
         }
         cover.get(k as usize).copied().unwrap_or(0)
     };
+    // The width of the run of equal cover each x stands in: a space between two words of a
+    // description is as empty as a gutter, but far narrower.
+    let mut run_width = vec![0usize; n];
+    let mut start = 0;
+    for x in 1..=n {
+        if x == n || cover[x] != cover[start] {
+            for w in &mut run_width[start..x] {
+                *w = x - start;
+            }
+            start = x;
+        }
+    }
+    let mut heights: Vec<f32> = boxes.iter().map(|b| b[3] - b[1]).collect();
+    heights.sort_by(f32::total_cmp);
+    let height = heights.get(heights.len() / 2).copied().unwrap_or(0.0);
+    // Word ends and starts, sorted: does a column keep any word on its side of a bound?
+    let mut ends: Vec<f32> = boxes.iter().map(|b| b[2]).collect();
+    ends.sort_by(f32::total_cmp);
+    let mut starts: Vec<f32> = boxes.iter().map(|b| b[0]).collect();
+    starts.sort_by(f32::total_cmp);
+    let any_in = |sorted: &[f32], lo: f32, hi: f32| -> bool {
+        let k = sorted.partition_point(|&v| v < lo);
+        sorted.get(k).is_some_and(|&v| v <= hi)
+    };
+    let narrow = |x: f32| -> bool {
+        let k = (x - origin).round();
+        k >= 0.0
+            && run_width
+                .get(k as usize)
+                .is_some_and(|&w| (w as f32) < height)
+    };
     let mut out = Vec::new();
     for pair in columns.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         let lo = (a.x0 + a.x1) / 2.0;
         let hi = (b.x0 + b.x1) / 2.0;
         let gap_mid = (a.x1 + b.x0) / 2.0;
-        let mut best = (i32::MAX, f32::MAX, gap_mid);
+        let mut best = (i32::MAX, true, f32::MAX, gap_mid);
         let steps = (hi - lo).max(1.0).ceil() as usize;
         for k in 0..=steps.min(4000) {
             let x = lo + (hi - lo) * k as f32 / steps.max(1) as f32;
@@ -357,12 +389,16 @@ pub fn bands(tokens: &[Token<'_>], columns: &[Column], body: &[&Line]) -> Vec<f3
                 continue;
             }
             let c = at(x);
+            // A wide gutter that leaves one of the two columns no word of its own is the
+            // margin beside a column, not the gap between two ("450 CHEP PALLET").
+            let emptied = !any_in(&ends, a.x0, x) || !any_in(&starts, x, b.x1);
+            let thin = emptied || narrow(x);
             let dist = (x - gap_mid).abs();
-            if c < best.0 || c == best.0 && dist < best.1 {
-                best = (c, dist, x);
+            if (c, thin) < (best.0, best.1) || (c, thin) == (best.0, best.1) && dist < best.2 {
+                best = (c, thin, dist, x);
             }
         }
-        out.push(best.2);
+        out.push(best.3);
     }
     out
 }
@@ -1008,6 +1044,75 @@ mod tests {
             .map(|&i| t[i].text)
             .collect();
         assert_eq!(words, vec!["Blue", "widget", "large", "size"]);
+    }
+
+    /// The words of `role`'s cell in the first row of the only table.
+    fn first_row_cell<'a>(t: &[Token<'a>], role: Role) -> Vec<&'a str> {
+        let layout = Layout::build(t);
+        assert_eq!(layout.tables.len(), 1);
+        let table = &layout.tables[0];
+        let c = table.column(role).expect("the column");
+        table.rows[0].cells[c].iter().map(|&i| t[i].text).collect()
+    }
+
+    #[test]
+    fn a_column_bound_takes_the_gutter_not_the_space_between_two_words() {
+        // The labels' middle falls between "CHEP" and "PALLET"; the gutter is left of "CHEP".
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("QTY", 10.0),
+                    ("ITEM", 100.0),
+                    ("DESCRIPTION", 340.0),
+                    ("PRICE", 460.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("540", 10.0),
+                    ("S7PLT008A", 100.0),
+                    ("CHEP", 200.0),
+                    ("PALLET", 230.0),
+                    ("HEAT", 272.0),
+                    ("9.00", 460.0),
+                ],
+            ),
+        ]);
+        assert_eq!(first_row_cell(&t, Role::Sku), vec!["S7PLT008A"]);
+        assert_eq!(
+            first_row_cell(&t, Role::Description),
+            vec!["CHEP", "PALLET", "HEAT"]
+        );
+    }
+
+    #[test]
+    fn a_margin_that_would_leave_a_column_empty_is_no_gutter() {
+        // Left of "450" nothing is printed: a bound there would empty the quantity column.
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("QUANTITY", 10.0),
+                    ("ITEM", 100.0),
+                    ("DESCRIPTION", 200.0),
+                    ("PRICE", 320.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("450", 60.0),
+                    ("CHEP", 84.0),
+                    ("PALLET", 111.0),
+                    ("USE", 200.0),
+                    ("4.95", 320.0),
+                ],
+            ),
+        ]);
+        assert_eq!(first_row_cell(&t, Role::Quantity), vec!["450"]);
+        assert_eq!(first_row_cell(&t, Role::Sku), vec!["CHEP", "PALLET"]);
     }
 
     #[test]
