@@ -165,6 +165,7 @@ fn merge_table_items(
     // model's further "orders" are numbers it took for PO numbers (a phone number, an account
     // number): their fields fill what the first order lacks.
     if orders.len() > 1 && tables >= orders.len() {
+        tracing::trace!(target: "po_intake::table", "merge: {} orders, {tables} tables: the model's grouping stands", orders.len());
         return;
     }
     if orders.len() > 1 {
@@ -200,6 +201,7 @@ fn merge_table_items(
             .count()
     };
     let more_complete = complete(&items) > complete(&order.lines);
+    tracing::trace!(target: "po_intake::table", "merge: table rows {} checked {table} complete {}, model rows {} checked {model} complete {}", items.len(), complete(&items), order.lines.len(), complete(&order.lines));
     if table > model
         || order.lines.is_empty()
         || table == model && items.len() != order.lines.len() && more_complete

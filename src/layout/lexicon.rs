@@ -718,8 +718,28 @@ pub fn role_of(label: &str) -> Option<Role> {
     if let Some(r) = LEXICON.get(n.as_str()) {
         return Some(*r);
     }
-    // A label with a trailing currency or unit note ("Amount USD", "Price (EUR)", "Qty (pcs)").
     let words: Vec<&str> = n.split(' ').collect();
+    // A tax figure's column under any wording ("Total Tax Amount", "IGST Value"): its figures
+    // are no line amount. A price or amount with or without tax says so ("Amount excl. VAT").
+    const TAX: &[&str] = &[
+        "tax", "gst", "igst", "cgst", "sgst", "utgst", "vat", "mwst", "ust", "iva", "tva", "btw",
+    ];
+    const BESIDE_TAX: &[&str] = &[
+        "excl", "incl", "ex", "before", "after", "without", "with", "w", "o", "net", "gross",
+        "plus", "zzgl", "inkl", "exkl", "ohne", "mit", "ht", "ttc", "sin", "con", "senza",
+    ];
+    const FIGURE: &[&str] = &[
+        "amount", "amt", "value", "total", "sum", "betrag", "wert", "montant", "importe", "bedrag",
+        "importo", "valor", "valeur",
+    ];
+    if words.len() >= 2
+        && words.iter().any(|w| TAX.contains(w))
+        && words.iter().any(|w| FIGURE.contains(w))
+        && !words.iter().any(|w| BESIDE_TAX.contains(w))
+    {
+        return Some(Role::Other);
+    }
+    // A label with a trailing currency or unit note ("Amount USD", "Price (EUR)", "Qty (pcs)").
     if words.len() >= 2 {
         let last = words[words.len() - 1];
         const NOTES: &[&str] = &[
@@ -818,6 +838,18 @@ mod tests {
             supplier_code_label(&["Supplier", "Item", "4000287391"]),
             Some(2)
         );
+    }
+
+    #[test]
+    fn a_tax_figure_is_no_line_amount_but_an_amount_beside_tax_is() {
+        assert_eq!(role_of("Total Tax Amount"), Some(Role::Other));
+        assert_eq!(role_of("IGST Value"), Some(Role::Other));
+        assert_eq!(role_of("MwSt. Betrag"), Some(Role::Other));
+        assert_ne!(role_of("Amount excl. VAT"), Some(Role::Other));
+        assert_ne!(role_of("Montant HT"), Some(Role::Other));
+        // No figure named: a run of labels that only ends with a tax column is left to be
+        // split into its labels.
+        assert_eq!(role_of("EAN Quantity UoM VAT"), None);
     }
 
     #[test]

@@ -458,10 +458,10 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
             }
         }
         stack.push((li, first));
-        // A header can run over three lines ("Product" / "Number"): each next label line
+        // A header can run over up to five lines ("Price" / "Per" / "Unit"): each next label line
         // close under the last one joins.
         let mut next = li + 1;
-        while next < lines.len() && stack.len() < 4 {
+        while next < lines.len() && stack.len() < 5 {
             let last = stack.last().map_or(li, |(l, _)| *l);
             let close = lines[next].page == line.page
                 && (lines[next].y_mid() - lines[last].y_mid()).abs()
@@ -1155,6 +1155,46 @@ mod tests {
         assert_eq!(table.rows.len(), 1);
         let code: Vec<&str> = table.rows[0].cells[0].iter().map(|&i| t[i].text).collect();
         assert_eq!(code, vec!["140825"]);
+    }
+
+    #[test]
+    fn a_header_stacked_on_five_lines_is_one_header() {
+        // "Price" / "Per" / "Unit" and "Total" / "Tax" / "Amount" stacked, "Total" last.
+        let t = tokens(&[
+            (1, &[("Total", 400.0)]),
+            (2, &[("Price", 300.0), ("Tax", 400.0)]),
+            (
+                3,
+                &[
+                    ("Item", 10.0),
+                    ("Name", 80.0),
+                    ("Qty", 240.0),
+                    ("Per", 300.0),
+                    ("Amount", 400.0),
+                    ("Total", 480.0),
+                ],
+            ),
+            (4, &[("Unit", 300.0)]),
+            (5, &[("Code", 10.0)]),
+            (
+                6,
+                &[
+                    ("140825", 10.0),
+                    ("Bread", 80.0),
+                    ("105", 240.0),
+                    ("29.2", 300.0),
+                    ("0", 400.0),
+                    ("3066", 480.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        assert_eq!(layout.tables.len(), 1);
+        let table = &layout.tables[0];
+        assert_eq!(table.header_lines.len(), 5);
+        let label = |role: Role| table.column(role).map(|c| table.columns[c].label.clone());
+        assert_eq!(label(Role::UnitPrice).as_deref(), Some("Price Per Unit"));
+        assert_eq!(label(Role::Amount).as_deref(), Some("Total"));
     }
 
     #[test]
