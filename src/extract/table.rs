@@ -96,12 +96,27 @@ struct Money {
     amount: Option<usize>,
 }
 
+/// Decimals of a value as printed, at most 6 (1.27 -> 2, 3 -> 0).
+fn decimals(v: f64) -> u32 {
+    (0..6)
+        .find(|&d| {
+            let scaled = v * 10f64.powi(d as i32);
+            (scaled - scaled.round()).abs() < 1e-6 * scaled.abs().max(1.0)
+        })
+        .unwrap_or(6)
+}
+
 /// Quantity × price = amount (prices per 100 or 1000 too), within rounding.
 pub fn multiplies_out(l: &LineItem) -> bool {
     match (&l.quantity, &l.unit_price, &l.amount) {
         (Some(q), Some(p), Some(a)) => {
             let e = q.value * p.value;
-            let tol = 0.011f64.max(a.value.abs() * 0.002);
+            // A price printed to its cents stands for anything within half a cent of it
+            // (1.27 for 1.2731): the amount may differ by that much per unit.
+            let half_unit = 0.5 * 10f64.powi(-(decimals(p.value).max(2) as i32));
+            let tol = 0.011f64
+                .max(a.value.abs() * 0.002)
+                .max(q.value.abs() * half_unit);
             [1.0, 100.0, 1000.0]
                 .iter()
                 .any(|d| (e / d - a.value).abs() <= tol)
@@ -646,6 +661,26 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].unit_price.as_ref().map(|f| f.value), Some(90.0));
         assert!(multiplies_out(&items[0]));
+    }
+
+    fn priced(q: f64, p: f64, a: f64) -> LineItem {
+        LineItem {
+            quantity: Some(Field::certain(q)),
+            unit_price: Some(Field::certain(p)),
+            amount: Some(Field::certain(a)),
+            ..LineItem::default()
+        }
+    }
+
+    #[test]
+    fn a_price_printed_to_the_cent_multiplies_out_within_half_a_cent_per_unit() {
+        // 36 x 1.2731 = 45.83, the price printed rounded as 1.27 (36 x 1.27 = 45.72).
+        assert!(multiplies_out(&priced(36.0, 1.27, 45.83)));
+        // More than half a cent per unit off is a mismatch.
+        assert!(!multiplies_out(&priced(36.0, 1.27, 46.20)));
+        // A price with more decimals narrows the allowance to half its last digit.
+        assert!(!multiplies_out(&priced(1000.0, 0.1234, 123.90)));
+        assert!(multiplies_out(&priced(1000.0, 0.1234, 123.44)));
     }
 
     #[test]

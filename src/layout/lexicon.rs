@@ -418,6 +418,25 @@ const OTHER: &[&str] = &[
     "hsn",
     "hsn sac",
     "hsn code",
+    // customs tariff numbers: a code on every row, never the item's
+    "cn code",
+    "hs code",
+    "hts code",
+    "tariff code",
+    "customs code",
+    "customs tariff",
+    "commodity code",
+    "taric",
+    "taric code",
+    "zolltarifnummer",
+    "zolltarifnr",
+    "warennummer",
+    "statistische warennummer",
+    "code douanier",
+    "nomenclature douaniere",
+    "codigo taric",
+    "codice doganale",
+    "goederencode",
     "sac",
     "igst",
     "cgst",
@@ -850,6 +869,20 @@ mod tests {
         // No figure named: a run of labels that only ends with a tax column is left to be
         // split into its labels.
         assert_eq!(role_of("EAN Quantity UoM VAT"), None);
+    }
+
+    #[test]
+    fn a_customs_tariff_column_is_no_item_code() {
+        for l in [
+            "CN code",
+            "HS Code",
+            "Zolltarifnummer",
+            "Code douanier",
+            "Commodity code",
+        ] {
+            assert_eq!(role_of(l), Some(Role::Other), "{l}");
+        }
+        assert_eq!(role_of("Item code"), Some(Role::Sku));
     }
 
     #[test]
