@@ -455,6 +455,7 @@ impl ModelExtractor {
         drop_unpriced_orders(&mut orders);
         if !self.ablate.off("stray") {
             stray::apply(&mut orders);
+            stray::drop_below_totals(&tokens, &layout, &mut orders);
         }
         if !self.ablate.off("header") && orders.len() == 1 {
             if let Some(order) = orders.first_mut() {

@@ -6,6 +6,9 @@
 //! it adds up to, never by its wording.
 
 use crate::domain::{LineItem, Order};
+use crate::layout::{lexicon, Layout, Token};
+
+use super::table::multiplies_out;
 
 /// Drop the rows of each order that are no items, and number the rest again.
 pub fn apply(orders: &mut [Order]) {
@@ -64,6 +67,91 @@ fn drop_subtotal_rows(lines: &mut Vec<LineItem>) {
         keep.push(l);
     }
     *lines = keep;
+}
+
+/// Where a row was read: the page and top of the highest word any of its fields came from.
+fn top(l: &LineItem) -> Option<(u32, f32)> {
+    let spans = [
+        l.sku.as_ref().and_then(|f| f.source.as_ref()),
+        l.description.as_ref().and_then(|f| f.source.as_ref()),
+        l.quantity.as_ref().and_then(|f| f.source.as_ref()),
+        l.unit_price.as_ref().and_then(|f| f.source.as_ref()),
+        l.amount.as_ref().and_then(|f| f.source.as_ref()),
+    ];
+    spans
+        .into_iter()
+        .flatten()
+        .map(|s| (s.page, s.bbox[1]))
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+}
+
+fn complete(l: &LineItem) -> bool {
+    l.quantity.is_some() && l.unit_price.is_some() && l.amount.is_some()
+}
+
+/// Lines that close an item table ("Total 1,234.00", "Terms and conditions"), as
+/// (page, top).
+fn closing_lines(tokens: &[Token<'_>], layout: &Layout) -> Vec<(u32, f32)> {
+    layout
+        .lines
+        .iter()
+        .filter(|line| {
+            let text: Vec<&str> = line
+                .words
+                .iter()
+                .filter_map(|&i| tokens.get(i).map(|t| t.text))
+                .collect();
+            lexicon::ends_table(&text.join(" "))
+        })
+        .map(|line| (line.page, line.y0))
+        .collect()
+}
+
+/// A row read below the line that closes the item table: the totals block, a tax summary,
+/// a clause of the terms, a bank line. The table is closed by the first total (or terms)
+/// line below its last item that multiplies out; what the model took for a row past it is
+/// no item unless it is a whole one (quantity, price and amount), as an incomplete one
+/// would reach the OMS as a junk line.
+pub fn drop_below_totals(tokens: &[Token<'_>], layout: &Layout, orders: &mut [Order]) {
+    let closers = closing_lines(tokens, layout);
+    if closers.is_empty() {
+        return;
+    }
+    let before = |a: &(u32, f32), b: &(u32, f32)| a.0 < b.0 || a.0 == b.0 && a.1 < b.1;
+    for order in orders {
+        let Some(last) = order
+            .lines
+            .iter()
+            .filter(|l| multiplies_out(l))
+            .filter_map(top)
+            .max_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        else {
+            continue;
+        };
+        let Some(end) = closers
+            .iter()
+            .filter(|c| before(&last, c))
+            .min_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+            .copied()
+        else {
+            continue;
+        };
+        let n = order.lines.len();
+        order.lines.retain(|l| {
+            let past = top(l).is_some_and(|t| before(&end, &t));
+            if past && !complete(l) {
+                tracing::debug!(target: "po_intake::table", "row below the table's total dropped: {:?}",
+                    l.description.as_ref().map(|f| f.value.as_str()));
+                return false;
+            }
+            true
+        });
+        if order.lines.len() != n {
+            for (i, l) in order.lines.iter_mut().enumerate() {
+                l.line_no = i as u32 + 1;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -150,5 +238,117 @@ mod tests {
         };
         apply(std::slice::from_mut(&mut o));
         assert_eq!(o.lines.len(), 2);
+    }
+
+    fn at(mut l: LineItem, row: u32) -> LineItem {
+        let span = crate::domain::SourceSpan {
+            part: 0,
+            page: 1,
+            bbox: [10.0, row as f32 * 12.0, 50.0, row as f32 * 12.0 + 8.0],
+            text: String::new(),
+        };
+        for f in [&mut l.quantity, &mut l.unit_price, &mut l.amount]
+            .into_iter()
+            .flatten()
+        {
+            f.source = Some(span.clone());
+        }
+        l
+    }
+
+    #[test]
+    fn an_incomplete_row_below_the_total_goes_but_one_above_it_stays() {
+        use crate::layout::testing::tokens;
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Widget", 10.0),
+                    ("2", 100.0),
+                    ("5.00", 150.0),
+                    ("10.00", 200.0),
+                ],
+            ),
+            (2, &[("Gadget", 10.0), ("3", 100.0)]),
+            (3, &[("Total", 10.0), ("10.00", 200.0)]),
+            (4, &[("VAT", 10.0), ("1.90", 200.0)]),
+            (
+                5,
+                &[
+                    ("1.", 10.0),
+                    ("Seller", 30.0),
+                    ("shall", 80.0),
+                    ("deliver", 120.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        let mut o = Order {
+            lines: vec![
+                at(line(Some("W-1"), Some(2.0), Some(5.0), Some(10.0)), 1),
+                at(line(Some("G-2"), Some(3.0), None, None), 2),
+                at(line(None, None, None, Some(1.9)), 4),
+                at(line(None, Some(1.0), Some(5.0), None), 5),
+            ],
+            ..Order::default()
+        };
+        drop_below_totals(&t, &layout, std::slice::from_mut(&mut o));
+        let skus: Vec<_> = o
+            .lines
+            .iter()
+            .map(|l| l.sku.as_ref().map(|f| f.value.as_str()))
+            .collect();
+        assert_eq!(skus, vec![Some("W-1"), Some("G-2")]);
+    }
+
+    #[test]
+    fn a_whole_row_below_the_total_stays_and_without_a_checked_item_nothing_closes() {
+        use crate::layout::testing::tokens;
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Widget", 10.0),
+                    ("2", 100.0),
+                    ("5.00", 150.0),
+                    ("10.00", 200.0),
+                ],
+            ),
+            (2, &[("Total", 10.0), ("10.00", 200.0)]),
+            (
+                3,
+                &[
+                    ("Gadget", 10.0),
+                    ("2", 100.0),
+                    ("5.00", 150.0),
+                    ("11.00", 200.0),
+                ],
+            ),
+            (4, &[("Bolt", 10.0), ("4", 100.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let mut o = Order {
+            lines: vec![
+                at(line(Some("W-1"), Some(2.0), Some(5.0), Some(10.0)), 1),
+                at(line(Some("G-2"), Some(2.0), Some(5.0), Some(11.0)), 3),
+                at(line(Some("B-3"), Some(4.0), None, None), 4),
+            ],
+            ..Order::default()
+        };
+        let unchecked = Order {
+            lines: o.lines[1..].to_vec(),
+            ..Order::default()
+        };
+        drop_below_totals(&t, &layout, std::slice::from_mut(&mut o));
+        let skus: Vec<_> = o
+            .lines
+            .iter()
+            .map(|l| l.sku.as_ref().map(|f| f.value.as_str()))
+            .collect();
+        assert_eq!(skus, vec![Some("W-1"), Some("G-2")]);
+        // No item multiplies out: no line is known to close the table.
+        let mut u = unchecked.clone();
+        drop_below_totals(&t, &layout, std::slice::from_mut(&mut u));
+        assert_eq!(u, unchecked);
     }
 }
