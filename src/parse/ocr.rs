@@ -130,6 +130,29 @@ fn tesseract(image: &Path, limits: &Limits, limit: Duration) -> Result<Vec<OcrPa
 /// What Tesseract makes of ruling lines touching a word; trimmed from both ends of a word.
 const RULE_MARKS: &[char] = &['_', '|', '\u{2014}', '\u{2015}'];
 
+/// A word as read, without the table rules glued to it. Rules and underlines come out as
+/// `_`, `|` or a dash at a word's edge, and a vertical rule beside a figure often as a
+/// bracket or brace ("5.000]", "qty}"): one at an edge with no partner in the word is the
+/// rule, not text ("[A]" and "(2)" keep theirs).
+fn without_rules(word: &str) -> String {
+    let mut t = word.trim_matches(RULE_MARKS);
+    loop {
+        let before = t.len();
+        for (open, close) in [('[', ']'), ('{', '}')] {
+            if t.ends_with(close) && !t.contains(open) {
+                t = &t[..t.len() - close.len_utf8()];
+            }
+            if t.starts_with(open) && !t.contains(close) {
+                t = &t[open.len_utf8()..];
+            }
+        }
+        t = t.trim_matches(RULE_MARKS);
+        if t.len() == before {
+            return t.to_string();
+        }
+    }
+}
+
 /// One page of Tesseract's TSV: its size in pixels and its words.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OcrPage {
@@ -168,12 +191,7 @@ pub fn parse_tsv(tsv: &str) -> Vec<OcrPage> {
         if level != 5.0 {
             continue;
         }
-        // Table rules and underlines come out as `_`, `|` or a dash glued to a word.
-        let text = c[11..]
-            .join("\t")
-            .trim()
-            .trim_matches(RULE_MARKS)
-            .to_string();
+        let text = without_rules(c[11..].join("\t").trim());
         if text.is_empty() || num(10).is_none_or(|conf| conf < 0.0) {
             continue;
         }
@@ -429,6 +447,17 @@ mod tests {
 5\t1\t1\t1\t2\t3\t400\t200\t250\t50\t88.5\tBRG-6204_
 5\t1\t1\t1\t2\t4\t700\t200\t20\t50\t60.0\t|
 ";
+
+    #[test]
+    fn a_rule_read_as_a_bracket_beside_a_word_is_dropped() {
+        assert_eq!(without_rules("5.000]"), "5.000");
+        assert_eq!(without_rules("qty}"), "qty");
+        assert_eq!(without_rules("|[12.50"), "12.50");
+        assert_eq!(without_rules("_Total_"), "Total");
+        assert_eq!(without_rules("[A]"), "[A]");
+        assert_eq!(without_rules("(2)"), "(2)");
+        assert_eq!(without_rules("]"), "");
+    }
 
     #[test]
     fn tesseract_tsv_becomes_words_with_lines_and_boxes() {
