@@ -185,7 +185,9 @@ fn below_words(tokens: &[Token<'_>], lines: &[Line], li: usize, label: &[usize])
         return vec![];
     };
     let cur = &lines[li];
-    let h = (cur.y1 - cur.y0).max(1.0);
+    // Forms print small captions over larger values ("P.O. NUMBER" in 6 pt over "VU92708"
+    // in 12 pt, a box's padding between): the gap is measured against the taller line.
+    let h = (cur.y1 - cur.y0).max(next.y1 - next.y0).max(1.0);
     if next.page != cur.page || next.y0 - cur.y1 > 1.5 * h {
         return vec![];
     }
@@ -240,5 +242,28 @@ mod tests {
             vec!["12/03/2024"]
         );
         assert_eq!(p[2].glued.as_deref(), Some("4300004732"));
+    }
+
+    #[test]
+    fn a_small_caption_reads_the_larger_value_under_it_across_a_boxs_padding() {
+        let word = |text, x0: f32, y0: f32, h: f32| Token {
+            text,
+            page: 1,
+            bbox: [x0, y0, x0 + 40.0, y0 + h],
+        };
+        // Captions 6 high; values 12 high, 11 under them (more than 1.5 captions).
+        let t = vec![
+            word("P.O.", 22.0, 213.0, 6.0),
+            word("NUMBER", 40.0, 213.0, 6.0),
+            word("VU92708", 14.0, 230.0, 12.0),
+            word("Notes", 14.0, 290.0, 12.0),
+        ];
+        let l = lines(&t, &Settings::default());
+        let p = pairs(&t, &l, stats(&t), &["po number"]);
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            p[0].below.iter().map(|&i| t[i].text).collect::<Vec<_>>(),
+            vec!["VU92708"]
+        );
     }
 }
