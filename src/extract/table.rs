@@ -414,6 +414,27 @@ fn anchor_line(tokens: &[Token<'_>], table: &Table, row: &Row) -> Option<usize> 
         .min()
 }
 
+/// The last line on which the row prints a figure outside its text columns (a second line
+/// of figures under the first: a discount's amount, a tax's amount). The row's text goes on
+/// at least that far.
+fn last_figure_line(tokens: &[Token<'_>], table: &Table, row: &Row) -> Option<usize> {
+    (0..table.columns.len())
+        .filter(|&c| {
+            !matches!(
+                table.columns[c].role,
+                Role::Description | Role::Sku | Role::CustomerPart | Role::LineNo
+            )
+        })
+        .flat_map(|c| {
+            row.cells[c]
+                .iter()
+                .zip(&row.cell_lines[c])
+                .filter(|(&i, _)| crate::layout::table::is_number(tokens[i].text))
+                .map(|(_, &li)| li)
+        })
+        .max()
+}
+
 /// Of the columns a header names for codes ("Ref", "Item Code", "Mfr Part No."), the first
 /// with anything in it: a label over an empty band reads nothing (its codes stand in the
 /// next column). Rows that repeat the code above leave it blank, so one filled cell will do.
@@ -488,6 +509,7 @@ fn item(
         // above them belong to it, whatever they say ("... 600 grammes -" / figures /
         // "Custom's tariff: 29241900").
         let above = lines.iter().filter(|l| line_of(l) < anchor).count();
+        let figures_end = last_figure_line(tokens, table, row);
         let mut below = 0;
         for (k, l) in lines.iter().enumerate() {
             let text = join(tokens, l);
@@ -495,7 +517,14 @@ fn item(
             if line_of(l) > anchor {
                 below += 1;
             }
-            if k > 0 && !centred && (note_line(&text) || !wrapped(tokens, &lines[k - 1], l, right))
+            // Beside the row's own figures the text is the row's, however short the line
+            // before it ended ("2900 RPM" / "5 KW, 2 POLE, ..." beside a second line of
+            // figures).
+            let beside_figures = line_of(l) <= figures_end;
+            if k > 0
+                && !centred
+                && (note_line(&text)
+                    || !beside_figures && !wrapped(tokens, &lines[k - 1], l, right))
             {
                 break;
             }
@@ -661,6 +690,55 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].unit_price.as_ref().map(|f| f.value), Some(90.0));
         assert!(multiplies_out(&items[0]));
+    }
+
+    #[test]
+    fn text_beside_the_rows_second_line_of_figures_is_its_description_after_a_short_line() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Description", 10.0),
+                    ("Qty", 200.0),
+                    ("Discount", 260.0),
+                    ("Amount", 340.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("INDUCTION", 10.0),
+                    ("MOTOR-55", 70.0),
+                    ("KW", 124.0),
+                    ("1", 206.0),
+                    ("12.83", 260.0),
+                    ("169706.04", 340.0),
+                ],
+            ),
+            (3, &[("2900", 10.0), ("RPM", 40.0)]),
+            (
+                4,
+                &[
+                    ("5", 10.0),
+                    ("KW,", 20.0),
+                    ("2", 44.0),
+                    ("POLE,", 56.0),
+                    ("75", 92.0),
+                    ("HP,", 110.0),
+                    ("2900", 134.0),
+                    ("RPM,", 162.0),
+                    ("24977.96", 260.0),
+                ],
+            ),
+            (5, &[("FRAME", 10.0), ("-250", 48.0), ("M", 76.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let items = items(&t, &layout, 0, Locale::Us, false);
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            items[0].description.as_ref().map(|f| f.value.as_str()),
+            Some("INDUCTION MOTOR-55 KW 2900 RPM 5 KW, 2 POLE, 75 HP, 2900 RPM, FRAME -250 M")
+        );
     }
 
     fn priced(q: f64, p: f64, a: f64) -> LineItem {

@@ -403,7 +403,7 @@ pub fn bands(tokens: &[Token<'_>], columns: &[Column], body: &[&Line]) -> Vec<f3
     out
 }
 
-fn is_number(text: &str) -> bool {
+pub fn is_number(text: &str) -> bool {
     let t = text.trim_matches(|c: char| "$€£¥₹(),:;*".contains(c));
     let digits = t.chars().filter(char::is_ascii_digit).count();
     digits >= 1
