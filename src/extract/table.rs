@@ -194,6 +194,14 @@ fn wrapped(tokens: &[Token<'_>], prev: &[usize], next: &[usize], right: f32) -> 
     tokens[last].bbox[2] + 0.25 * h + width >= right - 0.5 * h
 }
 
+/// Do two lines of a cell start at the same x, as wrapped text does?
+fn aligned(tokens: &[Token<'_>], prev: &[usize], next: &[usize]) -> bool {
+    let (Some(&a), Some(&b)) = (prev.first(), next.first()) else {
+        return false;
+    };
+    (tokens[a].bbox[0] - tokens[b].bbox[0]).abs() <= 0.5 * tokens[a].height()
+}
+
 /// A note under an item, not its description: a "label: value" line, a date, a schedule.
 fn note_line(text: &str) -> bool {
     let t = text.trim();
@@ -218,6 +226,23 @@ fn note_line(text: &str) -> bool {
         ]
         .iter()
         .any(|k| lower.starts_with(k))
+}
+
+/// A line of figures and units only ("1 EA / 1 EA", "504"): unless it is the text wrapped
+/// ("box of" / "25", starting where the line above starts), a sub-row of quantities printed
+/// under the item's text, not more of it.
+fn figures_only(text: &str) -> bool {
+    let mut digits = false;
+    let all = text.split_whitespace().all(|w| {
+        let t = w.trim_matches(|c: char| ",;".contains(c));
+        if t.chars().any(|c| c.is_ascii_digit()) {
+            digits = true;
+            t.chars().all(|c| c.is_ascii_digit() || ".,/-".contains(c))
+        } else {
+            t.is_empty() || t.chars().all(|c| "/-x@=".contains(c)) || is_unit(t)
+        }
+    });
+    all && digits
 }
 
 /// The first number printed in a column's cell (a number cut in two by a space, "1 234,50",
@@ -524,6 +549,9 @@ fn item(
             if k > 0
                 && !centred
                 && (note_line(&text)
+                    || figures_only(&text)
+                        && !(aligned(tokens, &lines[k - 1], l)
+                            && wrapped(tokens, &lines[k - 1], l, right))
                     || !beside_figures && !wrapped(tokens, &lines[k - 1], l, right))
             {
                 break;
@@ -738,6 +766,75 @@ mod tests {
         assert_eq!(
             items[0].description.as_ref().map(|f| f.value.as_str()),
             Some("INDUCTION MOTOR-55 KW 2900 RPM 5 KW, 2 POLE, 75 HP, 2900 RPM, FRAME -250 M")
+        );
+    }
+
+    #[test]
+    fn a_line_of_figures_and_units_under_the_text_is_a_sub_row_not_description() {
+        assert!(figures_only("1 EA / 1 EA"));
+        assert!(figures_only("504"));
+        assert!(figures_only("12.5 KG"));
+        assert!(!figures_only("(24 units))"));
+        assert!(!figures_only("2900 RPM"));
+        assert!(!figures_only("EA"));
+        assert!(!figures_only("5 KW, 2 POLE"));
+    }
+
+    #[test]
+    fn an_indented_sub_row_of_figures_ends_the_text_but_a_wrapped_count_does_not() {
+        // "1 EA / 1 EA" under the first item: a sub-row whose second figure stands in a
+        // column of its own, so the line is beside the row's figures.
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Description", 10.0),
+                    ("Qty", 330.0),
+                    ("HSN", 380.0),
+                    ("Amount", 440.0),
+                ],
+            ),
+            (2, &[("PALLETS", 10.0), ("200", 336.0), ("2030.00", 440.0)]),
+            (
+                3,
+                &[
+                    ("1", 34.0),
+                    ("EA", 46.0),
+                    ("/", 64.0),
+                    ("1", 380.0),
+                    ("EA", 392.0),
+                ],
+            ),
+            (
+                5,
+                &[
+                    ("Hex", 10.0),
+                    ("head", 34.0),
+                    ("cap", 64.0),
+                    ("screw", 88.0),
+                    ("DIN", 124.0),
+                    ("933", 148.0),
+                    ("stainless,", 172.0),
+                    ("box", 238.0),
+                    ("of", 262.0),
+                    ("4", 336.0),
+                    ("80.00", 440.0),
+                ],
+            ),
+            (6, &[("25", 10.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let items = items(&t, &layout, 0, Locale::Us, false);
+        let text: Vec<_> = items
+            .iter()
+            .map(|l| l.description.as_ref().map(|f| f.value.as_str()))
+            .collect();
+        assert_eq!(
+            text,
+            vec![
+                Some("PALLETS"),
+                Some("Hex head cap screw DIN 933 stainless, box of 25")
+            ]
         );
     }
 
