@@ -202,9 +202,12 @@ fn merge_table_items(
     };
     let more_complete = complete(&items) > complete(&order.lines);
     tracing::trace!(target: "po_intake::table", "merge: table rows {} checked {table} complete {}, model rows {} checked {model} complete {}", items.len(), complete(&items), order.lines.len(), complete(&order.lines));
+    // Every row of a table of several multiplies out and the model read more rows, none of
+    // the extra ones checked: the table read the items, the model the items and some text.
+    let all_checked = items.len() >= 2 && table == items.len() && items.len() < order.lines.len();
     if table > model
         || order.lines.is_empty()
-        || table == model && items.len() != order.lines.len() && more_complete
+        || table == model && items.len() != order.lines.len() && (more_complete || all_checked)
     {
         // The table wins on its named columns; a price or amount read from an unnamed
         // column may then complete its rows (the same rows, read again).
@@ -730,6 +733,42 @@ fn drop_cover_notes(orders: &mut Vec<Order>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(desc: &str, q: f64, p: f64, a: f64) -> LineItem {
+        LineItem {
+            description: Some(Field::certain(desc.to_string())),
+            quantity: Some(Field::certain(q)),
+            unit_price: Some(Field::certain(p)),
+            amount: Some(Field::certain(a)),
+            ..LineItem::default()
+        }
+    }
+
+    #[test]
+    fn a_table_whose_rows_all_multiply_out_beats_a_model_that_read_text_rows_too() {
+        let table = vec![
+            row("IP 78.46.77.91, Server #57811", 1.0, 0.8403, 0.84),
+            row("IP 178.63.90.222, Server #57811", 1.0, 0.8403, 0.84),
+        ];
+        let model = vec![
+            row("IP Server", 1.0, 0.8403, 0.84),
+            row("IP Server", 1.0, 0.8403, 0.84),
+            row("5004 **** 6089", 1.0, 92.0, 77.0),
+        ];
+        let mut orders = vec![Order {
+            lines: model.clone(),
+            ..Order::default()
+        }];
+        merge_table_items(&mut orders, table.clone(), 1, Vec::new);
+        assert_eq!(orders[0].lines, table);
+        // A table of one row is no such evidence: the model's reading stands.
+        let mut orders = vec![Order {
+            lines: model.clone(),
+            ..Order::default()
+        }];
+        merge_table_items(&mut orders, table[..1].to_vec(), 1, Vec::new);
+        assert_eq!(orders[0].lines.len(), 3);
+    }
 
     #[test]
     fn an_order_without_a_priced_line_beside_a_priced_one_is_a_misreading() {

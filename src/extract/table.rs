@@ -208,6 +208,7 @@ fn note_line(text: &str) -> bool {
     let lower = t.to_lowercase();
     t.contains(':')
         || t.split_whitespace().any(|w| {
+            let w = w.trim_matches(|c: char| "()[],;".contains(c));
             let parts: Vec<&str> = w.split(['/', '.', '-']).collect();
             parts.len() == 3
                 && parts
@@ -836,6 +837,12 @@ mod tests {
                 Some("Hex head cap screw DIN 933 stainless, box of 25")
             ]
         );
+    }
+
+    #[test]
+    fn a_bracketed_period_under_an_item_is_a_note() {
+        assert!(note_line("(17.01.2016 - 16.02.2016)"));
+        assert!(!note_line("(Box (24 units))"));
     }
 
     fn priced(q: f64, p: f64, a: f64) -> LineItem {

@@ -373,6 +373,8 @@ const AMOUNT: &[&str] = &[
     "wert",
     "nettobetrag",
     "nettowert",
+    // "Netto" over a line's figures beside a "Preis" column: its net amount (German, Dutch).
+    "netto",
     "montant",
     "montant ht",
     "total ht",
@@ -785,6 +787,9 @@ pub fn ends_table(line_text: &str) -> bool {
         "summe",
         "gesamt",
         "gesamtbetrag",
+        "netto",
+        "nettosumme",
+        "brutto",
         "zwischensumme",
         "total ht",
         "totaal",
@@ -883,6 +888,13 @@ mod tests {
             assert_eq!(role_of(l), Some(Role::Other), "{l}");
         }
         assert_eq!(role_of("Item code"), Some(Role::Sku));
+    }
+
+    #[test]
+    fn netto_heads_a_line_amount_and_opens_the_totals() {
+        assert_eq!(role_of("Netto"), Some(Role::Amount));
+        assert!(ends_table("Netto 87,39 €"));
+        assert!(ends_table("Brutto 104,00 €"));
     }
 
     #[test]
