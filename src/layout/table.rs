@@ -293,6 +293,7 @@ fn label_line(tokens: &[Token<'_>], line: &Line) -> bool {
     let word = |t: &str| t.chars().any(char::is_alphabetic);
     let sign = |t: &str| t.chars().count() <= 2 && t.chars().all(|c| "%#/&()".contains(c));
     line.words.len() <= 12
+        && !sentence_line(tokens, line)
         && line.words.iter().any(|&i| word(tokens[i].text))
         && line.words.iter().all(|&i| {
             let t = tokens[i].text;
@@ -431,12 +432,43 @@ pub fn is_date(text: &str) -> bool {
             .all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// A line of running text: eight words or more, most of them in lower case, and a sentence's
+/// end or its small words ("the", "and", "as per"). Labels are capitalised or in capitals
+/// and do not run on like that.
+fn sentence_line(tokens: &[Token<'_>], line: &Line) -> bool {
+    const SMALL: &[&str] = &[
+        "the", "and", "as", "to", "we", "you", "please", "our", "your", "are", "is", "with", "der",
+        "die", "und", "le", "la", "les", "et", "el", "los", "y", "het", "en",
+    ];
+    let words: Vec<&str> = line
+        .words
+        .iter()
+        .map(|&i| tokens[i].text)
+        .filter(|t| t.chars().any(char::is_alphabetic))
+        .collect();
+    let lower = words
+        .iter()
+        .filter(|t| t.chars().next().is_some_and(char::is_lowercase))
+        .count();
+    let small = words
+        .iter()
+        .filter(|t| SMALL.contains(&t.to_lowercase().as_str()))
+        .count();
+    let ends = words.last().is_some_and(|t| t.ends_with('.'));
+    words.len() >= 8 && lower * 10 >= words.len() * 6 && (ends || small >= 3)
+}
+
 /// Find every item table of the document.
 pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Settings) -> Vec<Table> {
     let mut headers: Vec<(usize, Vec<usize>, Vec<Cell>)> = Vec::new();
     let mut skip_until = 0;
     for (li, line) in lines.iter().enumerate() {
         if li < skip_until {
+            continue;
+        }
+        // A sentence over the table ("Please supply the following items ... as per terms &
+        // conditions") names labels in passing; it is no header line.
+        if sentence_line(tokens, line) {
             continue;
         }
         let first = header_cells(tokens, line, stats, s);
@@ -1044,6 +1076,62 @@ mod tests {
             .map(|&i| t[i].text)
             .collect();
         assert_eq!(words, vec!["Blue", "widget", "large", "size"]);
+    }
+
+    #[test]
+    fn a_sentence_over_the_header_is_no_header_line() {
+        let sentence: Vec<(&str, f32)> = [
+            "Please",
+            "supply",
+            "the",
+            "following",
+            "items",
+            "as",
+            "per",
+            "the",
+            "terms",
+            "and",
+            "conditions",
+            "below.",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(k, w)| (*w, 10.0 + 40.0 * k as f32))
+        .collect();
+        let t = tokens(&[
+            (1, &sentence),
+            (
+                2,
+                &[
+                    ("Item", 10.0),
+                    ("Description", 80.0),
+                    ("Qty", 300.0),
+                    ("Price", 360.0),
+                    ("Amount", 420.0),
+                ],
+            ),
+            (
+                3,
+                &[
+                    ("A-1", 10.0),
+                    ("Widget", 80.0),
+                    ("2", 306.0),
+                    ("5.00", 360.0),
+                    ("10.00", 420.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        assert_eq!(layout.tables.len(), 1);
+        let labels: Vec<&str> = layout.tables[0]
+            .columns
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
+        assert_eq!(
+            labels,
+            vec!["Item", "Description", "Qty", "Price", "Amount"]
+        );
     }
 
     /// The words of `role`'s cell in the first row of the only table.
