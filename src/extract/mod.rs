@@ -454,6 +454,7 @@ impl ModelExtractor {
         }
         for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
             table::split_bracketed_code(line);
+            table::tidy_codes(line);
         }
         drop_unpriced_orders(&mut orders);
         if !self.ablate.off("stray") {

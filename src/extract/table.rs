@@ -302,6 +302,39 @@ pub fn split_bracketed_code(line: &mut LineItem) {
     }
 }
 
+/// A code as an order system keys it: without a separator left hanging at its end
+/// ("CO38030012/", "AB-100,") or the next field's label glued on by the PDF's text layer
+/// ("CO38030021HSN:"). A code that is nothing but that stays as read.
+pub fn tidy_codes(line: &mut LineItem) {
+    for f in [&mut line.sku, &mut line.customer_part]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(t) = tidy_code(&f.value) {
+            f.value = t;
+        }
+    }
+}
+
+fn tidy_code(code: &str) -> Option<String> {
+    let mut t = code.trim_end_matches(['/', ',', ';']);
+    if let Some(head) = t.strip_suffix(':') {
+        // "…0021HSN:": letters glued after the code's last digit, then a colon.
+        let label = head.len()
+            - head
+                .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+                .len();
+        let rest = &head[..head.len() - label];
+        t = if label >= 2 && rest.len() >= 4 && rest.ends_with(|c: char| c.is_ascii_digit()) {
+            rest
+        } else {
+            head
+        };
+    }
+    let t = t.trim_end_matches(['/', ',', ';']);
+    (t != code && !t.is_empty()).then(|| t.to_string())
+}
+
 /// "[AB-100] Blue widget" -> ("AB-100", "Blue widget").
 fn bracketed_code(text: &str) -> Option<(String, String)> {
     let rest = text.strip_prefix('[')?;
@@ -843,6 +876,17 @@ mod tests {
     fn a_bracketed_period_under_an_item_is_a_note() {
         assert!(note_line("(17.01.2016 - 16.02.2016)"));
         assert!(!note_line("(Box (24 units))"));
+    }
+
+    #[test]
+    fn a_code_loses_a_hanging_separator_and_a_glued_label() {
+        assert_eq!(tidy_code("CO38030012/").as_deref(), Some("CO38030012"));
+        assert_eq!(tidy_code("CO38030021HSN:").as_deref(), Some("CO38030021"));
+        assert_eq!(tidy_code("AB-100,").as_deref(), Some("AB-100"));
+        assert_eq!(tidy_code("Ref:").as_deref(), Some("Ref"));
+        assert_eq!(tidy_code("AB-100"), None);
+        assert_eq!(tidy_code("FST-M12X12-"), None);
+        assert_eq!(tidy_code("/"), None);
     }
 
     fn priced(q: f64, p: f64, a: f64) -> LineItem {
