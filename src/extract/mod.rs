@@ -201,6 +201,12 @@ fn merge_table_items(
             .count()
     };
     let more_complete = complete(&items) > complete(&order.lines);
+    for (who, lines) in [("table", &items), ("model", &order.lines)] {
+        for l in lines.iter() {
+            let v = |f: &Option<crate::domain::Field<f64>>| f.as_ref().map(|f| f.value);
+            tracing::trace!(target: "po_intake::table", "merge: {who} row q {:?} p {:?} a {:?} checked {}", v(&l.quantity), v(&l.unit_price), v(&l.amount), table::multiplies_out(l));
+        }
+    }
     tracing::trace!(target: "po_intake::table", "merge: table rows {} checked {table} complete {}, model rows {} checked {model} complete {}", items.len(), complete(&items), order.lines.len(), complete(&order.lines));
     // Every row of a table of several multiplies out and the model read more rows, none of
     // the extra ones checked: the table read the items, the model the items and some text.
@@ -455,6 +461,7 @@ impl ModelExtractor {
         for line in orders.iter_mut().flat_map(|o| o.lines.iter_mut()) {
             table::split_bracketed_code(line);
             table::tidy_codes(line);
+            table::quantity_thousands_by_arithmetic(line);
         }
         drop_unpriced_orders(&mut orders);
         if !self.ablate.off("stray") {

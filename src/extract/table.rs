@@ -70,7 +70,10 @@ pub fn items(
                 let mut prev: Option<LineItem> = None;
                 let mut read = Vec::new();
                 for row in &table.rows {
-                    if let Some(li) = item(tokens, table, row, part, locale, prev.as_ref(), cols) {
+                    if let Some(mut li) =
+                        item(tokens, table, row, part, locale, prev.as_ref(), cols)
+                    {
+                        quantity_thousands_by_arithmetic(&mut li);
                         prev = Some(li.clone());
                         read.push(li);
                     }
@@ -333,6 +336,49 @@ fn tidy_code(code: &str) -> Option<String> {
     }
     let t = t.trim_end_matches(['/', ',', ';']);
     (t != code && !t.is_empty()).then(|| t.to_string())
+}
+
+/// A quantity printed "1.000" reads as one with three decimals (as ERP printouts print
+/// "12.000"); where that does not multiply out and the same digits as a thousand do
+/// (1.000 × 0.795 = 795,00), the separator groups thousands.
+pub fn quantity_thousands_by_arithmetic(line: &mut LineItem) {
+    if multiplies_out(line) {
+        return;
+    }
+    let Some(q) = line.quantity.as_ref() else {
+        return;
+    };
+    let printed = q.source.as_ref().map_or("", |s| s.text.as_str());
+    let digits = printed
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(|c: char| c.is_alphabetic());
+    let groups: Vec<&str> = digits.split(['.', ',']).collect();
+    let grouped = groups.len() >= 2
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit()));
+    if !grouped {
+        return;
+    }
+    let Ok(whole) = groups.concat().parse::<f64>() else {
+        return;
+    };
+    if (whole - q.value).abs() < 1e-9 {
+        return;
+    }
+    // Times the price as printed, with no per-100 or per-1000 reading: a thousand times the
+    // quantity over a price per thousand is the same product as before.
+    let (Some(p), Some(a)) = (line.unit_price.as_ref(), line.amount.as_ref()) else {
+        return;
+    };
+    let tol = 0.011f64.max(a.value.abs() * 0.002);
+    if (whole * p.value - a.value).abs() <= tol {
+        if let Some(f) = line.quantity.as_mut() {
+            f.value = whole;
+        }
+    }
 }
 
 /// "[AB-100] Blue widget" -> ("AB-100", "Blue widget").
@@ -887,6 +933,33 @@ mod tests {
         assert_eq!(tidy_code("AB-100"), None);
         assert_eq!(tidy_code("FST-M12X12-"), None);
         assert_eq!(tidy_code("/"), None);
+    }
+
+    #[test]
+    fn a_quantity_of_one_point_zero_zero_zero_is_a_thousand_when_that_multiplies_out() {
+        let with_printed = |q: f64, printed: &str, p: f64, a: f64| {
+            let mut l = priced(q, p, a);
+            if let Some(f) = l.quantity.as_mut() {
+                f.source = Some(SourceSpan {
+                    part: 0,
+                    page: 1,
+                    bbox: [0.0; 4],
+                    text: printed.to_string(),
+                });
+            }
+            l
+        };
+        let mut l = with_printed(1.0, "1.000 Stück", 0.795, 795.0);
+        quantity_thousands_by_arithmetic(&mut l);
+        assert_eq!(l.quantity.as_ref().map(|f| f.value), Some(1000.0));
+        // Twelve with three decimals that multiplies out stays twelve.
+        let mut l = with_printed(12.0, "12.000", 2.5, 30.0);
+        quantity_thousands_by_arithmetic(&mut l);
+        assert_eq!(l.quantity.as_ref().map(|f| f.value), Some(12.0));
+        // Neither reading multiplies out: as read.
+        let mut l = with_printed(1.0, "1.000", 0.795, 12.0);
+        quantity_thousands_by_arithmetic(&mut l);
+        assert_eq!(l.quantity.as_ref().map(|f| f.value), Some(1.0));
     }
 
     fn priced(q: f64, p: f64, a: f64) -> LineItem {
