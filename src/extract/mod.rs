@@ -247,6 +247,55 @@ fn merge_table_items(
     }
 }
 
+/// Where the model's reading stands, a row it shares with the table (the same quantity,
+/// price and amount, multiplying out) whose description is the table's cell after more text
+/// ("Tower, VIP Square MOTOR 11 KW, ..." before "MOTOR 11 KW, ...") and starts above the
+/// table's header took in text from outside the table: an address, a header word. The cell
+/// is the description.
+fn trim_descriptions_to_cells(lines: &mut [LineItem], items: &[LineItem], headers: &[(u32, f32)]) {
+    let figures = |l: &LineItem| -> Option<[f64; 3]> {
+        Some([
+            l.quantity.as_ref()?.value,
+            l.unit_price.as_ref()?.value,
+            l.amount.as_ref()?.value,
+        ])
+    };
+    let words = |s: &str| -> Vec<String> {
+        s.split_whitespace()
+            .map(|w| w.to_lowercase())
+            .collect::<Vec<_>>()
+    };
+    for line in lines.iter_mut().filter(|l| table::multiplies_out(l)) {
+        let Some(f) = figures(line) else { continue };
+        let mut same = items.iter().filter(|t| {
+            table::multiplies_out(t)
+                && figures(t).is_some_and(|g| g.iter().zip(f).all(|(a, b)| (a - b).abs() < 1e-9))
+        });
+        let (Some(t), None) = (same.next(), same.next()) else {
+            continue;
+        };
+        let (Some(cell), Some(desc)) = (t.description.as_ref(), line.description.as_ref()) else {
+            continue;
+        };
+        let (c, d) = (words(&cell.value), words(&desc.value));
+        // Only text before the cell, and from above the table's header: what follows the
+        // cell, or stands over it inside the table, may be its wrapped text that the table
+        // cut as a note or left to the row above.
+        let top = |f: &Field<String>| f.source.as_ref().map(|s| (s.page, s.bbox[1]));
+        let over_header = match (top(desc), top(cell)) {
+            (Some((dp, dy)), Some((cp, cy))) => {
+                dp == cp && headers.iter().any(|&(p, y)| p == dp && dy < y && cy > y)
+            }
+            _ => false,
+        };
+        let inside = over_header && c.len() >= 2 && c.len() < d.len() && d.ends_with(&c);
+        if inside {
+            tracing::trace!(target: "po_intake::table", "description trimmed to its cell: {}", cell.value);
+            line.description = Some(cell.clone());
+        }
+    }
+}
+
 /// Lines with a quantity and a code or description: what an item is at the least.
 fn complete_items(lines: &[LineItem]) -> usize {
     lines
@@ -441,7 +490,23 @@ impl ModelExtractor {
             let items = table::items(&tokens, &layout, part, locale, false);
             let unnamed = || table::items(&tokens, &layout, part, locale, true);
             tabled = !items.is_empty();
+            let cells = items.clone();
             merge_table_items(&mut orders, items, layout.distinct_tables(), unnamed);
+            let headers: Vec<(u32, f32)> = layout
+                .tables
+                .iter()
+                .filter_map(|t| {
+                    let bottom = t
+                        .header_lines
+                        .iter()
+                        .filter_map(|&l| layout.lines.get(l).map(|l| l.y1))
+                        .reduce(f32::max)?;
+                    Some((t.page, bottom))
+                })
+                .collect();
+            for o in orders.iter_mut() {
+                trim_descriptions_to_cells(&mut o.lines, &cells, &headers);
+            }
         }
         // An email body is text on a character grid: its tables are read by their columns
         // exactly, and items written as sentences by the sentence reader.
@@ -776,6 +841,60 @@ mod tests {
         }];
         merge_table_items(&mut orders, table[..1].to_vec(), 1, Vec::new);
         assert_eq!(orders[0].lines.len(), 3);
+    }
+
+    #[test]
+    fn a_model_description_around_the_tables_cell_is_trimmed_to_the_cell() {
+        // The header's last line ends at y 100 on page 1.
+        let at = |mut l: LineItem, y: f32| {
+            if let Some(d) = l.description.as_mut() {
+                d.source = Some(crate::domain::SourceSpan {
+                    part: 0,
+                    page: 1,
+                    bbox: [10.0, y, 200.0, y + 30.0],
+                    text: d.value.clone(),
+                });
+            }
+            l
+        };
+        let headers = [(1, 100.0)];
+        let table = vec![at(row("MOTOR 11 KW, 15 HP", 4.0, 50000.0, 200000.0), 110.0)];
+        let mut model = vec![
+            at(
+                row(
+                    "Tower, VIP Square MOTOR 11 KW, 15 HP",
+                    4.0,
+                    50000.0,
+                    200000.0,
+                ),
+                80.0,
+            ),
+            row("Weeks", 1.0, 2.0, 9.0),
+        ];
+        trim_descriptions_to_cells(&mut model, &table, &headers);
+        let d: Vec<_> = model
+            .iter()
+            .map(|l| l.description.as_ref().map(|f| f.value.as_str()))
+            .collect();
+        assert_eq!(d, vec![Some("MOTOR 11 KW, 15 HP"), Some("Weeks")]);
+        // A cell that is not inside the model's text changes nothing.
+        let mut other = vec![at(row("Motor, cast iron", 4.0, 50000.0, 200000.0), 80.0)];
+        trim_descriptions_to_cells(&mut other, &table, &headers);
+        assert_eq!(
+            other[0].description.as_ref().map(|f| f.value.as_str()),
+            Some("Motor, cast iron")
+        );
+        // Text over the cell inside the table (the first line of a wrapped description) is
+        // the row's own.
+        let mut wrapped = vec![at(
+            row("Hex screw MOTOR 11 KW, 15 HP", 4.0, 50000.0, 200000.0),
+            105.0,
+        )];
+        trim_descriptions_to_cells(&mut wrapped, &table, &headers);
+        assert_eq!(
+            wrapped[0].description.as_ref().map(|f| f.value.as_str()),
+            Some("Hex screw MOTOR 11 KW, 15 HP")
+        );
     }
 
     #[test]
