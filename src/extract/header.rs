@@ -224,6 +224,11 @@ const TOTAL_LABELS: &[&str] = &[
     "gesamtsumme",
     "summe",
     "total ttc",
+    // French "toutes taxes comprises": the tax-inclusive total, often a label of its own
+    // under "Total HT" and "TVA".
+    "ttc",
+    "montant ttc",
+    "net a payer",
     "montant total",
     "importe total",
     "total pedido",
@@ -751,6 +756,25 @@ mod tests {
         };
         apply(&t, &layout, &mut order, 0, Locale::Us);
         assert_eq!(order.total.map(|f| f.value), Some(1180.0));
+    }
+
+    #[test]
+    fn the_french_tax_inclusive_total_under_the_ht_one_is_the_orders() {
+        let t = tokens(&[
+            (7, &[("TOTAL", 300.0), ("H.T.", 336.0), ("2505,38", 420.0)]),
+            (8, &[("TVA", 300.0), ("137,80", 420.0)]),
+            (9, &[("TTC", 300.0), ("EUR", 326.0), ("2643,18", 420.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let mut order = Order {
+            lines: vec![LineItem {
+                amount: Some(Field::certain(2505.38)),
+                ..LineItem::default()
+            }],
+            ..Order::default()
+        };
+        apply(&t, &layout, &mut order, 0, Locale::De);
+        assert_eq!(order.total.map(|f| f.value), Some(2643.18));
     }
 
     #[test]
