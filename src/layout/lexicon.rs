@@ -84,6 +84,8 @@ const SKU: &[&str] = &[
     "artikelnummer",
     "artikel nr",
     "artikelnr",
+    // "Pos | Nummer | Text | Menge": a column headed only "Nummer" holds the article's.
+    "nummer",
     "material",
     "material no",
     "material number",
@@ -895,6 +897,12 @@ mod tests {
         assert_eq!(role_of("Netto"), Some(Role::Amount));
         assert!(ends_table("Netto 87,39 €"));
         assert!(ends_table("Brutto 104,00 €"));
+    }
+
+    #[test]
+    fn a_column_headed_nummer_holds_the_article_number() {
+        assert_eq!(role_of("Nummer"), Some(Role::Sku));
+        assert_eq!(role_of("Pos.-Nr."), Some(Role::LineNo));
     }
 
     #[test]
