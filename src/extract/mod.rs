@@ -209,8 +209,16 @@ fn merge_table_items(
     }
     tracing::trace!(target: "po_intake::table", "merge: table rows {} checked {table} complete {}, model rows {} checked {model} complete {}", items.len(), complete(&items), order.lines.len(), complete(&order.lines));
     // Every row of a table of several multiplies out and the model read more rows, none of
-    // the extra ones checked: the table read the items, the model the items and some text.
-    let all_checked = items.len() >= 2 && table == items.len() && items.len() < order.lines.len();
+    // the extra ones checked, all on the table's pages: the table read the items, the model
+    // the items and some text beside them. (Rows on a page the table never reached, a second
+    // page without a repeated header, stay the model's.)
+    let pages = |lines: &[LineItem]| -> std::collections::BTreeSet<u32> {
+        lines.iter().filter_map(page_of).collect()
+    };
+    let all_checked = items.len() >= 2
+        && table == items.len()
+        && items.len() < order.lines.len()
+        && pages(&order.lines).is_subset(&pages(&items));
     if table > model
         || order.lines.is_empty()
         || table == model && items.len() != order.lines.len() && (more_complete || all_checked)
@@ -294,6 +302,21 @@ fn trim_descriptions_to_cells(lines: &mut [LineItem], items: &[LineItem], header
             line.description = Some(cell.clone());
         }
     }
+}
+
+/// The page a line was read on: where its first field with a source stands.
+fn page_of(l: &LineItem) -> Option<u32> {
+    [
+        l.sku.as_ref().and_then(|f| f.source.as_ref()),
+        l.description.as_ref().and_then(|f| f.source.as_ref()),
+        l.quantity.as_ref().and_then(|f| f.source.as_ref()),
+        l.unit_price.as_ref().and_then(|f| f.source.as_ref()),
+        l.amount.as_ref().and_then(|f| f.source.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| s.page)
+    .next()
 }
 
 /// Lines with a quantity and a code or description: what an item is at the least.
@@ -834,6 +857,30 @@ mod tests {
         }];
         merge_table_items(&mut orders, table.clone(), 1, Vec::new);
         assert_eq!(orders[0].lines, table);
+        // A model row on a page the table never reached (no repeated header) keeps the
+        // model's reading.
+        let on_page = |mut l: LineItem, page: u32| {
+            if let Some(f) = l.amount.as_mut() {
+                f.source = Some(crate::domain::SourceSpan {
+                    part: 0,
+                    page,
+                    bbox: [0.0; 4],
+                    text: String::new(),
+                });
+            }
+            l
+        };
+        let paged: Vec<LineItem> = table.iter().cloned().map(|l| on_page(l, 1)).collect();
+        let mut orders = vec![Order {
+            lines: vec![
+                on_page(model[0].clone(), 1),
+                on_page(model[1].clone(), 1),
+                on_page(model[2].clone(), 2),
+            ],
+            ..Order::default()
+        }];
+        merge_table_items(&mut orders, paged, 1, Vec::new);
+        assert_eq!(orders[0].lines.len(), 3);
         // A table of one row is no such evidence: the model's reading stands.
         let mut orders = vec![Order {
             lines: model.clone(),
