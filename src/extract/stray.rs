@@ -119,13 +119,17 @@ pub fn drop_below_totals(tokens: &[Token<'_>], layout: &Layout, orders: &mut [Or
     }
     let before = |a: &(u32, f32), b: &(u32, f32)| a.0 < b.0 || a.0 == b.0 && a.1 < b.1;
     for order in orders {
-        let Some(last) = order
-            .lines
-            .iter()
-            .filter(|l| multiplies_out(l))
-            .filter_map(top)
-            .max_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
-        else {
+        // The last item that multiplies out; where none does (a discount or tax column the
+        // reader did not take in), the last whole one.
+        let lowest = |keep: &dyn Fn(&LineItem) -> bool| {
+            order
+                .lines
+                .iter()
+                .filter(|l| keep(l))
+                .filter_map(top)
+                .max_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        };
+        let Some(last) = lowest(&|l| multiplies_out(l)).or_else(|| lowest(&complete)) else {
             continue;
         };
         let Some(end) = closers
@@ -302,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn a_whole_row_below_the_total_stays_and_without_a_checked_item_nothing_closes() {
+    fn a_whole_row_below_the_total_stays_and_a_total_above_the_last_whole_row_closes_nothing() {
         use crate::layout::testing::tokens;
         let t = tokens(&[
             (
@@ -346,9 +350,40 @@ mod tests {
             .map(|l| l.sku.as_ref().map(|f| f.value.as_str()))
             .collect();
         assert_eq!(skus, vec![Some("W-1"), Some("G-2")]);
-        // No item multiplies out: no line is known to close the table.
+        // No item multiplies out, and the total stands above the last whole row (G-2): no
+        // line closes the table below it.
         let mut u = unchecked.clone();
         drop_below_totals(&t, &layout, std::slice::from_mut(&mut u));
         assert_eq!(u, unchecked);
+    }
+
+    #[test]
+    fn without_a_checked_item_the_last_whole_one_closes_the_table() {
+        use crate::layout::testing::tokens;
+        // 1 x 100.00 less a 6.52 % discount = 93.48: whole, but it does not multiply out.
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Motor", 10.0),
+                    ("1", 100.0),
+                    ("100.00", 150.0),
+                    ("93.48", 200.0),
+                ],
+            ),
+            (2, &[("Total", 10.0), ("93.48", 200.0)]),
+            (3, &[("CGST", 10.0), ("9%", 100.0), ("8.41", 200.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let mut o = Order {
+            lines: vec![
+                at(line(Some("M-1"), Some(1.0), Some(100.0), Some(93.48)), 1),
+                at(line(None, None, None, Some(8.41)), 3),
+            ],
+            ..Order::default()
+        };
+        drop_below_totals(&t, &layout, std::slice::from_mut(&mut o));
+        assert_eq!(o.lines.len(), 1);
+        assert_eq!(o.lines[0].amount.as_ref().map(|f| f.value), Some(93.48));
     }
 }
