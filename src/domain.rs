@@ -158,6 +158,20 @@ pub struct LineItem {
 }
 
 impl LineItem {
+    /// Where the line's code, description and figures were read, those that say.
+    pub fn sources(&self) -> impl Iterator<Item = &SourceSpan> {
+        [
+            self.sku.as_ref().and_then(|f| f.source.as_ref()),
+            self.customer_part.as_ref().and_then(|f| f.source.as_ref()),
+            self.description.as_ref().and_then(|f| f.source.as_ref()),
+            self.quantity.as_ref().and_then(|f| f.source.as_ref()),
+            self.unit_price.as_ref().and_then(|f| f.source.as_ref()),
+            self.amount.as_ref().and_then(|f| f.source.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// The price-unit divisor: the printed one when it is a positive number, else 1.
     pub fn price_per(&self) -> f64 {
         self.price_unit

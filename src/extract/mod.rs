@@ -306,17 +306,7 @@ fn trim_descriptions_to_cells(lines: &mut [LineItem], items: &[LineItem], header
 
 /// The page a line was read on: where its first field with a source stands.
 fn page_of(l: &LineItem) -> Option<u32> {
-    [
-        l.sku.as_ref().and_then(|f| f.source.as_ref()),
-        l.description.as_ref().and_then(|f| f.source.as_ref()),
-        l.quantity.as_ref().and_then(|f| f.source.as_ref()),
-        l.unit_price.as_ref().and_then(|f| f.source.as_ref()),
-        l.amount.as_ref().and_then(|f| f.source.as_ref()),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|s| s.page)
-    .next()
+    l.sources().map(|s| s.page).next()
 }
 
 /// Lines with a quantity and a code or description: what an item is at the least.

@@ -71,16 +71,7 @@ fn drop_subtotal_rows(lines: &mut Vec<LineItem>) {
 
 /// Where a row was read: the page and top of the highest word any of its fields came from.
 fn top(l: &LineItem) -> Option<(u32, f32)> {
-    let spans = [
-        l.sku.as_ref().and_then(|f| f.source.as_ref()),
-        l.description.as_ref().and_then(|f| f.source.as_ref()),
-        l.quantity.as_ref().and_then(|f| f.source.as_ref()),
-        l.unit_price.as_ref().and_then(|f| f.source.as_ref()),
-        l.amount.as_ref().and_then(|f| f.source.as_ref()),
-    ];
-    spans
-        .into_iter()
-        .flatten()
+    l.sources()
         .map(|s| (s.page, s.bbox[1]))
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
 }
@@ -191,12 +182,7 @@ mod tests {
             ..Order::default()
         };
         apply(std::slice::from_mut(&mut o));
-        let skus: Vec<_> = o
-            .lines
-            .iter()
-            .map(|l| l.sku.as_ref().map(|f| f.value.as_str()))
-            .collect();
-        assert_eq!(skus, vec![Some("AB-100"), Some("CD-200")]);
+        assert_eq!(skus(&o), vec![Some("AB-100"), Some("CD-200")]);
         assert_eq!(o.lines[1].line_no, 2);
     }
 
@@ -242,6 +228,13 @@ mod tests {
         };
         apply(std::slice::from_mut(&mut o));
         assert_eq!(o.lines.len(), 2);
+    }
+
+    fn skus(o: &Order) -> Vec<Option<&str>> {
+        o.lines
+            .iter()
+            .map(|l| l.sku.as_ref().map(|f| f.value.as_str()))
+            .collect()
     }
 
     fn at(mut l: LineItem, row: u32) -> LineItem {
@@ -297,12 +290,7 @@ mod tests {
             ..Order::default()
         };
         drop_below_totals(&t, &layout, std::slice::from_mut(&mut o));
-        let skus: Vec<_> = o
-            .lines
-            .iter()
-            .map(|l| l.sku.as_ref().map(|f| f.value.as_str()))
-            .collect();
-        assert_eq!(skus, vec![Some("W-1"), Some("G-2")]);
+        assert_eq!(skus(&o), vec![Some("W-1"), Some("G-2")]);
     }
 
     #[test]
@@ -344,12 +332,7 @@ mod tests {
             ..Order::default()
         };
         drop_below_totals(&t, &layout, std::slice::from_mut(&mut o));
-        let skus: Vec<_> = o
-            .lines
-            .iter()
-            .map(|l| l.sku.as_ref().map(|f| f.value.as_str()))
-            .collect();
-        assert_eq!(skus, vec![Some("W-1"), Some("G-2")]);
+        assert_eq!(skus(&o), vec![Some("W-1"), Some("G-2")]);
         // No item multiplies out, and the total stands above the last whole row (G-2): no
         // line closes the table below it.
         let mut u = unchecked.clone();
