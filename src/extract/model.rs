@@ -54,8 +54,15 @@ pub fn find_ort_library() -> Result<PathBuf, ExtractError> {
     if let Some(p) = newest_library_in(&dirs) {
         return Ok(p);
     }
+    // Then where Python's package was found the last time: asking Python again costs every
+    // process start an interpreter (40 ms, over 100 behind pyenv's shims), which a
+    // one-file `po-intake extract` would pay on every call.
+    let cache = cache_file();
+    if let Some(p) = cache.as_deref().and_then(cached_library) {
+        return Ok(p);
+    }
     // Only then ask Python where its onnxruntime package lives (pip install
-    // onnxruntime==1.31.1): starting an interpreter costs tens of milliseconds per process.
+    // onnxruntime==1.31.1).
     for py in ["python3", "python"] {
         let out = std::process::Command::new(py)
             .args([
@@ -70,6 +77,9 @@ pub fn find_ort_library() -> Result<PathBuf, ExtractError> {
                 let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
                 if !dir.is_empty() {
                     if let Some(p) = newest_library_in(&[PathBuf::from(dir).join("capi")]) {
+                        if let Some(cache) = &cache {
+                            remember_library(cache, &p);
+                        }
                         return Ok(p);
                     }
                     break;
@@ -82,6 +92,42 @@ pub fn find_ort_library() -> Result<PathBuf, ExtractError> {
          (po-intake finds it through python3), or set ORT_DYLIB_PATH to libonnxruntime.so.{ORT_VERSION}, \
          or put it next to the po-intake binary"
     )))
+}
+
+/// Where the path of the library Python found is remembered: `$XDG_CACHE_HOME/po-intake/`,
+/// else `~/.cache/po-intake/`.
+fn cache_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("po-intake").join("onnxruntime-library"))
+}
+
+/// The library path written in `cache`, while it still names a library file (a removed or
+/// moved Python package sends the search back to Python).
+fn cached_library(cache: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(cache).ok()?;
+    let p = PathBuf::from(text.trim());
+    let is_library = p
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so"));
+    (is_library && p.is_file()).then_some(p)
+}
+
+/// Best effort: a read-only home only costs the next start the Python probe again.
+fn remember_library(cache: &Path, lib: &Path) {
+    let written = cache
+        .parent()
+        .map(std::fs::create_dir_all)
+        .transpose()
+        .and_then(|_| std::fs::write(cache, lib.to_string_lossy().as_bytes()));
+    if let Err(e) = written {
+        tracing::debug!(
+            "remembering the ONNX Runtime path in {}: {e}",
+            cache.display()
+        );
+    }
 }
 
 /// The first of `dirs` holding a `libonnxruntime.so*`: its fully versioned name
@@ -245,5 +291,39 @@ impl Model {
             )));
         }
         Ok(data.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_remembered_library_is_used_while_it_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("capi").join("libonnxruntime.so.1.31.1");
+        std::fs::create_dir_all(lib.parent().unwrap()).unwrap();
+        std::fs::write(&lib, b"ELF").unwrap();
+        let cache = dir
+            .path()
+            .join("cache")
+            .join("po-intake")
+            .join("onnxruntime-library");
+        assert_eq!(cached_library(&cache), None, "nothing remembered yet");
+        remember_library(&cache, &lib);
+        assert_eq!(cached_library(&cache), Some(lib.clone()));
+        // The package was removed or upgraded away: ask Python again.
+        std::fs::remove_file(&lib).unwrap();
+        assert_eq!(cached_library(&cache), None);
+    }
+
+    #[test]
+    fn a_cache_naming_anything_but_the_library_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("notes.txt");
+        std::fs::write(&other, b"x").unwrap();
+        let cache = dir.path().join("onnxruntime-library");
+        std::fs::write(&cache, other.to_string_lossy().as_bytes()).unwrap();
+        assert_eq!(cached_library(&cache), None);
     }
 }
