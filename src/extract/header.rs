@@ -289,12 +289,40 @@ const TAX_ID_LABELS: &[&str] = &[
     "abn",
 ];
 
+/// The word before a postal box's number, normalised ("PO BOX 281033", "P.O. Box 12",
+/// "Postfach 10 20 30"): an address, whatever "PO" in front of it seems to say.
+const POSTAL_BOX_WORDS: &[&str] = &["box", "postfach", "postbus", "apartado", "casilla"];
+
+/// Is `text` (a word right of a label) the word of a postal box?
+fn postal_box_word(text: &str) -> bool {
+    POSTAL_BOX_WORDS.contains(&normalise(text).as_str())
+}
+
 /// Is the value at `src` printed right after a tax or registration label on its line
 /// ("GSTIN/UIN : 27AADC…", "VAT No. GB123…")?
 fn after_tax_label(
     tokens: &[Token<'_>],
     layout: &Layout,
     src: Option<&crate::domain::SourceSpan>,
+) -> bool {
+    after_label(tokens, layout, src, TAX_ID_LABELS)
+}
+
+/// Is the value at `src` a postal box's number ("PO BOX 281033")?
+fn after_postal_box(
+    tokens: &[Token<'_>],
+    layout: &Layout,
+    src: Option<&crate::domain::SourceSpan>,
+) -> bool {
+    after_label(tokens, layout, src, POSTAL_BOX_WORDS)
+}
+
+/// Is the value at `src` printed right after one of `labels` (normalised) on its line?
+fn after_label(
+    tokens: &[Token<'_>],
+    layout: &Layout,
+    src: Option<&crate::domain::SourceSpan>,
+    labels: &[&str],
 ) -> bool {
     let Some(src) = src else { return false };
     let on_line =
@@ -309,7 +337,7 @@ fn after_tax_label(
             .collect();
         let tail = left[left.len().saturating_sub(5)..].join(" ");
         let tail = normalise(&tail);
-        TAX_ID_LABELS
+        labels
             .iter()
             .any(|l| tail == *l || tail.ends_with(&format!(" {l}")))
     })
@@ -368,6 +396,13 @@ fn po_number(tokens: &[Token<'_>], all: &[Pair], part: u32) -> Option<Field<Stri
             }
             _ => p.right.get(..1).unwrap_or(&p.right),
         };
+        // "PO BOX 281033" is an address.
+        if right
+            .first()
+            .is_some_and(|&i| postal_box_word(tokens[i].text))
+        {
+            continue;
+        }
         let below = p.below.get(..1).unwrap_or(&p.below);
         let beside = right
             .iter()
@@ -589,7 +624,10 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
         (Some(f), _) => order.po_number = Some(f),
         // A tax or company registration number is never the PO number, whatever the model
         // made of it.
-        (None, Some(m)) if after_tax_label(tokens, layout, m.source.as_ref()) => {
+        (None, Some(m))
+            if after_tax_label(tokens, layout, m.source.as_ref())
+                || after_postal_box(tokens, layout, m.source.as_ref()) =>
+        {
             order.po_number = None
         }
         // No label gives a PO number: the model's guess is only as good as a label's.
@@ -739,6 +777,46 @@ mod tests {
             order.po_number.as_ref().map(|f| f.confidence),
             Some(LABEL_CONF)
         );
+    }
+
+    #[test]
+    fn a_postal_box_number_is_no_po_number() {
+        let t = tokens(&[
+            (1, &[("Purchase", 10.0), ("Order", 60.0), ("641802", 140.0)]),
+            (3, &[("PO", 300.0), ("BOX", 318.0), ("281033", 345.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let model = |i: usize| {
+            let src = crate::domain::SourceSpan {
+                part: 0,
+                page: 1,
+                bbox: t[i].bbox,
+                text: t[i].text.to_string(),
+            };
+            Some(Field::new(t[i].text.to_string(), 0.9, Some(src)))
+        };
+        // The model took the box number: the labelled PO number wins.
+        let mut order = Order {
+            po_number: model(5),
+            ..Order::default()
+        };
+        apply(&t, &layout, &mut order, 0, Locale::Us);
+        assert_eq!(order.po_number.map(|f| f.value).as_deref(), Some("641802"));
+        // With no PO label at all, the box number is dropped.
+        let t = tokens(&[(3, &[("PO", 300.0), ("BOX", 318.0), ("281033", 345.0)])]);
+        let layout = Layout::build(&t);
+        let src = crate::domain::SourceSpan {
+            part: 0,
+            page: 1,
+            bbox: t[2].bbox,
+            text: "281033".into(),
+        };
+        let mut order = Order {
+            po_number: Some(Field::new("281033".to_string(), 0.9, Some(src))),
+            ..Order::default()
+        };
+        apply(&t, &layout, &mut order, 0, Locale::Us);
+        assert_eq!(order.po_number, None);
     }
 
     #[test]
