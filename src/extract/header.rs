@@ -220,6 +220,11 @@ const TOTAL_LABELS: &[&str] = &[
     "total including",
     "total",
     "gesamtbetrag",
+    // German "gross": the tax-inclusive total under "Netto" and "MwSt".
+    "brutto",
+    "bruttobetrag",
+    "bruttosumme",
+    "rechnungsbetrag",
     "endbetrag",
     "gesamtsumme",
     "summe",
@@ -777,6 +782,19 @@ mod tests {
             order.po_number.as_ref().map(|f| f.confidence),
             Some(LABEL_CONF)
         );
+    }
+
+    #[test]
+    fn a_gross_total_under_net_and_tax_is_the_total() {
+        let t = tokens(&[
+            (9, &[("Netto", 250.0), ("87,39", 330.0)]),
+            (10, &[("MwSt.", 250.0), ("16,61", 330.0)]),
+            (11, &[("Brutto", 250.0), ("104,00", 330.0), ("€", 360.0)]),
+        ]);
+        let layout = Layout::build(&t);
+        let mut order = Order::default();
+        apply(&t, &layout, &mut order, 0, Locale::De);
+        assert_eq!(order.total.map(|f| f.value), Some(104.0));
     }
 
     #[test]
