@@ -120,6 +120,7 @@ const PO_LABELS: &[&str] = &[
     "auftragsnummer",
     "auftragsbestatigung nr",
     "invoice no",
+    "invoice nr",
     "invoice number",
     "invoicenumber",
     "rechnungsnummer",
@@ -782,6 +783,24 @@ mod tests {
             order.po_number.as_ref().map(|f| f.confidence),
             Some(LABEL_CONF)
         );
+    }
+
+    #[test]
+    fn an_invoice_nr_is_the_number_when_nothing_names_the_po() {
+        let t = tokens(&[(
+            2,
+            &[
+                ("Rechnung", 200.0),
+                ("/", 250.0),
+                ("Invoice", 258.0),
+                ("Nr.:", 300.0),
+                ("240471", 400.0),
+            ],
+        )]);
+        let layout = Layout::build(&t);
+        let mut order = Order::default();
+        apply(&t, &layout, &mut order, 0, Locale::De);
+        assert_eq!(order.po_number.map(|f| f.value).as_deref(), Some("240471"));
     }
 
     #[test]

@@ -106,7 +106,10 @@ pub fn pairs(tokens: &[Token<'_>], lines: &[Line], stats: Stats, phrases: &[&str
             let Some((pi, end)) = best else { break };
             // A label opens its phrase: "Date" in "Delivery Date", "No" in "Vendor No" are
             // the tail of another label.
-            if i > 0 {
+            // A separator before it ("Rechnung / Invoice Nr.") ends the other label: two
+            // languages' labels side by side.
+            let after_separator = parts.get(i).is_some_and(|p| p.is_empty());
+            if i > 0 && !after_separator {
                 let prev = &tokens[w[i - 1]];
                 let glued = tokens[w[i]].bbox[0] - prev.bbox[2] <= 1.2 * stats.height;
                 if glued
