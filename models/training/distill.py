@@ -33,7 +33,8 @@ from transformers import BertConfig
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from layout_model import LayoutTagger, Windower, label_set  # noqa: E402
-from train import batchify, bf16_is_faster, evaluate, load_windows  # noqa: E402
+from train import (batchify, bf16_is_faster, bucketed_batches, evaluate, load_windows,  # noqa: E402
+                   param_groups, report, update)
 
 # MiniLM (all-MiniLM-L6-v2) geometry, the base of every shipped model.
 MINILM = dict(vocab_size=30522, hidden_size=384, num_attention_heads=12, intermediate_size=1536,
@@ -193,12 +194,7 @@ def main():
         print("student at start val", json.dumps(evaluate(model, val, win.pad, labels)), flush=True)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     model.train()
-    no_decay = ("bias", "LayerNorm.weight")
-    params = [
-        {"params": [p for n, p in model.named_parameters() if p.requires_grad and not any(x in n for x in no_decay)], "weight_decay": 0.01},
-        {"params": [p for n, p in model.named_parameters() if p.requires_grad and any(x in n for x in no_decay)], "weight_decay": 0.0},
-    ]
-    opt = torch.optim.AdamW(params, lr=a.lr)
+    opt = torch.optim.AdamW(param_groups(model), lr=a.lr)
     warm = max(1, a.steps // 15)
     t_start = time.time()
 
@@ -219,12 +215,7 @@ def main():
 
     while step < a.steps:
         if not order:
-            idx = list(range(len(train)))
-            rng.shuffle(idx)
-            chunks = [sorted(idx[i:i + a.bs * 16], key=lambda j: len(train[j][0]))
-                      for i in range(0, len(idx), a.bs * 16)]
-            order = [c[i:i + a.bs] for c in chunks for i in range(0, len(c), a.bs)]
-            rng.shuffle(order)
+            order = bucketed_batches(train, a.bs, rng)
         ids, mask, bb, lab = batchify([train[j] for j in order.pop()], win.pad)
         sel = lab != -100
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -241,16 +232,10 @@ def main():
         if a.hidden_weight > 0:
             real = mask.bool()
             loss = loss + a.hidden_weight * F.mse_loss(s_hidden.float()[real], t_hidden.float()[real])
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
+        update(model, opt, sched, loss)
         step += 1
         loss_ema = loss.item() if loss_ema is None else 0.95 * loss_ema + 0.05 * loss.item()
-        el = time.time() - t_start
-        if step % 25 == 0 or step == 1:
-            print(f"step {step}/{a.steps} loss {loss_ema:.4f} {el / step:.2f}s/step elapsed {el / 60:.1f}m", flush=True)
+        report(step, a.steps, loss_ema, t_start)
         if step % 100 == 0:
             save()
         if progress(step) >= 1.0:

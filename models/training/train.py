@@ -97,6 +97,41 @@ def evaluate(model, data, pad, labels, bs=16):
     return res
 
 
+def param_groups(model):
+    """AdamW groups: no weight decay on biases and LayerNorm weights; frozen tensors left out."""
+    no_decay = ("bias", "LayerNorm.weight")
+    live = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    return [
+        {"params": [p for n, p in live if not any(x in n for x in no_decay)], "weight_decay": 0.01},
+        {"params": [p for n, p in live if any(x in n for x in no_decay)], "weight_decay": 0.0},
+    ]
+
+
+def bucketed_batches(train, bs, rng):
+    """One epoch of batches: sorted by length inside random chunks (less padding), shuffled."""
+    idx = list(range(len(train)))
+    rng.shuffle(idx)
+    chunks = [sorted(idx[i:i + bs * 16], key=lambda j: len(train[j][0])) for i in range(0, len(idx), bs * 16)]
+    batches = [c[i:i + bs] for c in chunks for i in range(0, len(c), bs)]
+    rng.shuffle(batches)
+    return batches
+
+
+def update(model, opt, sched, loss):
+    """One optimiser step with gradient clipping."""
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+
+
+def report(step, steps, loss_ema, t_start):
+    el = time.time() - t_start
+    if step % 25 == 0 or step == 1:
+        print(f"step {step}/{steps} loss {loss_ema:.4f} {el / step:.2f}s/step elapsed {el / 60:.1f}m", flush=True)
+
+
 def bf16_is_faster():
     """bf16 autocast was 1.5x faster than fp32 on one machine of this kind and 1.7x slower on
     another (a different torch build), so measure: a layer-sized matmul, forward and backward."""
@@ -165,11 +200,7 @@ def main():
         # costs ~40 % of a step and fine-tuning it buys little for tagging.
         model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     model.train()
-    no_decay = ("bias", "LayerNorm.weight")
-    params = [
-        {"params": [p for n, p in model.named_parameters() if p.requires_grad and not any(x in n for x in no_decay)], "weight_decay": 0.01},
-        {"params": [p for n, p in model.named_parameters() if p.requires_grad and any(x in n for x in no_decay)], "weight_decay": 0.0},
-    ]
+    params = param_groups(model)
     lr = a.lr if a.init != "none" else max(a.lr, 5e-4)
     opt = torch.optim.AdamW(params, lr=lr)
     warm = max(1, a.steps // 15)
@@ -188,13 +219,7 @@ def main():
     loss_ema = None
     while step < a.steps:
         if not order:
-            idx = list(range(len(train)))
-            rng.shuffle(idx)
-            chunks = [sorted(idx[i:i + a.bs * 16], key=lambda j: len(train[j][0]))
-                      for i in range(0, len(idx), a.bs * 16)]
-            batches = [c[i:i + a.bs] for c in chunks for i in range(0, len(c), a.bs)]
-            rng.shuffle(batches)
-            order = batches
+            order = bucketed_batches(train, a.bs, rng)
         bidx = order.pop()
         ids, mask, bb, lab = batchify([train[j] for j in bidx], win.pad)
         # bf16 autocast: ~1.5x faster matmuls on CPUs with AVX512-BF16/AMX, fp32 master weights
@@ -203,16 +228,10 @@ def main():
         logits = logits.float()
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), lab.reshape(-1),
                                                  ignore_index=-100)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
+        update(model, opt, sched, loss)
         step += 1
         loss_ema = loss.item() if loss_ema is None else 0.95 * loss_ema + 0.05 * loss.item()
-        el = time.time() - t_start
-        if step % 25 == 0 or step == 1:
-            print(f"step {step}/{a.steps} loss {loss_ema:.4f} {el / step:.2f}s/step elapsed {el / 60:.1f}m", flush=True)
+        report(step, a.steps, loss_ema, t_start)
         if a.ckpt_every and step % a.ckpt_every == 0:
             os.makedirs(a.out, exist_ok=True)
             torch.save({"state": model.state_dict(), "config": cfg.to_dict(), "layers": a.layers,

@@ -304,26 +304,8 @@ fn postal_box_word(text: &str) -> bool {
     POSTAL_BOX_WORDS.contains(&normalise(text).as_str())
 }
 
-/// Is the value at `src` printed right after a tax or registration label on its line
-/// ("GSTIN/UIN : 27AADC…", "VAT No. GB123…")?
-fn after_tax_label(
-    tokens: &[Token<'_>],
-    layout: &Layout,
-    src: Option<&crate::domain::SourceSpan>,
-) -> bool {
-    after_label(tokens, layout, src, TAX_ID_LABELS)
-}
-
-/// Is the value at `src` a postal box's number ("PO BOX 281033")?
-fn after_postal_box(
-    tokens: &[Token<'_>],
-    layout: &Layout,
-    src: Option<&crate::domain::SourceSpan>,
-) -> bool {
-    after_label(tokens, layout, src, POSTAL_BOX_WORDS)
-}
-
-/// Is the value at `src` printed right after one of `labels` (normalised) on its line?
+/// Is the value at `src` printed right after one of `labels` (normalised) on its line: a tax
+/// or registration label ("GSTIN/UIN : 27AADC…", "VAT No. GB123…"), a postal box's word?
 fn after_label(
     tokens: &[Token<'_>],
     layout: &Layout,
@@ -631,8 +613,8 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
         // A tax or company registration number is never the PO number, whatever the model
         // made of it.
         (None, Some(m))
-            if after_tax_label(tokens, layout, m.source.as_ref())
-                || after_postal_box(tokens, layout, m.source.as_ref()) =>
+            if after_label(tokens, layout, m.source.as_ref(), TAX_ID_LABELS)
+                || after_label(tokens, layout, m.source.as_ref(), POSTAL_BOX_WORDS) =>
         {
             order.po_number = None
         }
