@@ -280,7 +280,12 @@ fn number_in(
                     words.push(j);
                 }
             }
-            if let Some(v) = parse_number(&text, locale) {
+            // "7,190.00/1,000": a price per thousand units, as printed.
+            let per = match text.split_once('/') {
+                Some((v, n)) if parse_number(n, locale).is_some_and(|n| n > 1.0) => v,
+                _ => text.as_str(),
+            };
+            if let Some(v) = parse_number(per, locale) {
                 let after = line.get(k + words.len()).copied();
                 return Some((v, words, after));
             }
@@ -697,6 +702,26 @@ fn item(
             .collect();
         li.uom = text_field(tokens, &words, part, join(tokens, &words), CELL_CONF);
     }
+    if li.quantity.is_none() {
+        // "504 Each" right-aligned against the unit's label: the quantity printed in the
+        // unit's band, right before the unit.
+        if let Some(c) = col(Role::Uom) {
+            let cell = &row.cells[c];
+            let count = cell
+                .iter()
+                .position(|&i| is_unit(tokens[i].text))
+                .and_then(|u| {
+                    let q = *cell.get(u.checked_sub(1)?)?;
+                    let same_line = row.cell_lines[c].get(u) == row.cell_lines[c].get(u - 1);
+                    let v = parse_number(tokens[q].text, locale)?;
+                    (same_line && v > 0.0).then_some((v, q))
+                });
+            if let Some((v, q)) = count {
+                let text = tokens[q].text;
+                li.quantity = Some(Field::new(v, CELL_CONF, span(tokens, &[q], part, text)));
+            }
+        }
+    }
     if li.uom.is_none() {
         if let Some((u, w)) = unit_after_qty {
             li.uom = text_field(tokens, &w, part, u, CELL_CONF);
@@ -980,6 +1005,36 @@ mod tests {
         // A price with more decimals narrows the allowance to half its last digit.
         assert!(!multiplies_out(&priced(1000.0, 0.1234, 123.90)));
         assert!(multiplies_out(&priced(1000.0, 0.1234, 123.44)));
+    }
+
+    #[test]
+    fn an_item_read_in_two_tiers_gives_every_field_and_its_suppliers_code() {
+        // SAP's form: the item's first line under "Item Material Description", its figures
+        // under "Order qty. Unit Price per unit Net value", the quantity right-aligned
+        // against the unit, a price per thousand, the vendor's code in a note.
+        let t = crate::layout::testing::sap_form();
+        let layout = Layout::build(&t);
+        let items = items(&t, &layout, 0, Locale::Us, false);
+        assert_eq!(items.len(), 2);
+        let text = |f: &Option<Field<String>>| f.as_ref().map(|f| f.value.clone());
+        let value = |f: &Option<Field<f64>>| f.as_ref().map(|f| f.value);
+        let a = &items[0];
+        assert_eq!(text(&a.sku).as_deref(), Some("4000056400"));
+        assert_eq!(
+            text(&a.customer_part).as_deref(),
+            Some("00000000700-101790")
+        );
+        assert_eq!(text(&a.description).as_deref(), Some("PALLET WOOD CHEP"));
+        assert_eq!(value(&a.quantity), Some(504.0));
+        assert_eq!(text(&a.uom).as_deref(), Some("Each"));
+        assert_eq!(value(&a.unit_price), Some(5.13));
+        assert_eq!(value(&a.amount), Some(2585.52));
+        let b = &items[1];
+        assert_eq!(text(&b.sku).as_deref(), Some("1979135"));
+        assert_eq!(text(&b.description).as_deref(), Some("BLUE PALLET"));
+        assert_eq!(value(&b.quantity), Some(130.0));
+        assert_eq!(value(&b.unit_price), Some(7190.0));
+        assert!(multiplies_out(b));
     }
 
     #[test]

@@ -817,6 +817,8 @@ pub fn ends_table(line_text: &str) -> bool {
         "total net",
         "total qty",
         "total quantity",
+        // SAP's "Tot.net item val. excl. tax" (the full stop goes in normalising).
+        "totnet",
     ];
     STARTS
         .iter()

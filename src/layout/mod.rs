@@ -9,6 +9,7 @@
 pub mod labels;
 pub mod lexicon;
 pub mod table;
+pub mod tiers;
 
 /// One word with its box, as every positioned input gives it.
 #[derive(Debug, Clone, Copy)]
@@ -180,6 +181,76 @@ pub fn lines(tokens: &[Token<'_>], settings: &Settings) -> Vec<Line> {
 #[cfg(test)]
 pub(crate) mod testing {
     use super::Token;
+
+    /// The labels of SAP's purchase order form, in two tiers.
+    pub(crate) const SAP_UPPER: &[(&str, f32)] =
+        &[("Item", 10.0), ("Material", 50.0), ("Description", 200.0)];
+    pub(crate) const SAP_LOWER: &[(&str, f32)] = &[
+        ("Order", 20.0),
+        ("qty.", 56.0),
+        ("Unit", 140.0),
+        ("Price", 260.0),
+        ("per", 294.0),
+        ("unit", 316.0),
+        ("Net", 420.0),
+        ("value", 442.0),
+    ];
+
+    /// SAP's form with two items, each on two lines: the first under the upper labels, its
+    /// figures under the lower ones (the quantity right-aligned against the unit, the second
+    /// price per thousand), and the vendor's code in a note under the first.
+    pub(crate) fn sap_form() -> Vec<Token<'static>> {
+        tokens(&[
+            (1, SAP_UPPER),
+            (2, SAP_LOWER),
+            (
+                4,
+                &[
+                    ("00010", 10.0),
+                    ("00000000700-101790", 50.0),
+                    ("PALLET", 200.0),
+                    ("WOOD", 242.0),
+                    ("CHEP", 270.0),
+                ],
+            ),
+            (
+                5,
+                &[
+                    ("504", 120.0),
+                    ("Each", 140.0),
+                    ("5.13", 290.0),
+                    ("2,585.52", 430.0),
+                ],
+            ),
+            (
+                6,
+                &[
+                    ("Your", 50.0),
+                    ("material", 80.0),
+                    ("number", 134.0),
+                    ("4000056400", 200.0),
+                ],
+            ),
+            (
+                8,
+                &[
+                    ("00020", 10.0),
+                    ("1979135", 50.0),
+                    ("BLUE", 200.0),
+                    ("PALLET", 230.0),
+                ],
+            ),
+            (
+                9,
+                &[
+                    ("130", 120.0),
+                    ("Unit", 140.0),
+                    ("7,190.00/1,000", 250.0),
+                    ("934.70", 436.0),
+                ],
+            ),
+        ])
+    }
 
     /// Tokens from rows of (text, x) at line `row` (12 units apart, 8 high), 6 units per char.
     pub(crate) fn tokens<'a>(rows: &[(u32, &[(&'a str, f32)])]) -> Vec<Token<'a>> {

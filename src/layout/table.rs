@@ -14,6 +14,7 @@
 //! 4. the cells: each token of a row in the band it falls in.
 
 use super::lexicon::{self, Role};
+use super::tiers::{self, Lower};
 use super::{Line, Settings, Stats, Token};
 
 /// One column: its role, the label as printed, and the label's horizontal extent.
@@ -43,6 +44,10 @@ pub struct Table {
     /// Boundaries between neighbouring columns (`columns.len() - 1`), left to right.
     pub bounds: Vec<f32>,
     pub rows: Vec<Row>,
+    /// A two-tier table ([`tiers`]): the lower tier's columns follow the upper tier's in
+    /// `columns`, and `bounds` are the upper tier's. `None`: every row reads against one
+    /// line of labels.
+    pub lower: Option<Lower>,
 }
 
 impl Table {
@@ -461,6 +466,8 @@ fn sentence_line(tokens: &[Token<'_>], line: &Line) -> bool {
 /// Find every item table of the document.
 pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Settings) -> Vec<Table> {
     let mut headers: Vec<(usize, Vec<usize>, Vec<Cell>)> = Vec::new();
+    // Headers of two label lines that may be two tiers, by their first line.
+    let mut splits: std::collections::HashMap<usize, [Vec<Cell>; 2]> = Default::default();
     let mut skip_until = 0;
     for (li, line) in lines.iter().enumerate() {
         if li < skip_until {
@@ -472,9 +479,15 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
             continue;
         }
         let first = header_cells(tokens, line, stats, s);
+        // Stacked label lines are measured in their own height: a page of fine print
+        // (terms on the back) pulls the document's median word height below the header's.
+        let stack_reach = |a: &Line, b: &Line| {
+            let own = (a.y1 - a.y0).min(b.y1 - b.y0);
+            s.header_stack * stats.height.max(own)
+        };
         let near = |o: usize| {
             lines[o].page == line.page
-                && (lines[o].y_mid() - line.y_mid()).abs() <= s.header_stack * stats.height
+                && (lines[o].y_mid() - line.y_mid()).abs() <= stack_reach(&lines[o], line)
                 && label_line(tokens, &lines[o])
         };
         let known_before = first.iter().filter(|c| c.role.is_some()).count();
@@ -497,7 +510,7 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
             let last = stack.last().map_or(li, |(l, _)| *l);
             let close = lines[next].page == line.page
                 && (lines[next].y_mid() - lines[last].y_mid()).abs()
-                    <= s.header_stack * stats.height
+                    <= stack_reach(&lines[next], &lines[last])
                 && label_line(tokens, &lines[next]);
             if !close {
                 break;
@@ -510,14 +523,21 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
             next += 1;
         }
         let header_lines: Vec<usize> = stack.iter().map(|(l, _)| *l).collect();
+        let split = tiers::split(&stack);
         let cells = merge_header_lines(tokens, stack, li);
         if is_header(tokens, &cells) {
             skip_until = header_lines.last().map_or(li + 1, |l| l + 1);
+            if let Some(split) = split {
+                splits.insert(li, split);
+            }
             headers.push((li, header_lines, cells));
         }
     }
     let skipped = nested_headers(tokens, lines, &mut headers, stats);
-    let mut tables = Vec::new();
+    // Each header's columns and body, and for a header that may be two tiers, its tiers'
+    // columns, the kind of each body line and what they show.
+    type Tiered = (Vec<Column>, Vec<Column>, Vec<tiers::Kind>, tiers::Evidence);
+    let mut read: Vec<(Vec<Column>, Vec<usize>, Option<Tiered>)> = Vec::new();
     for (k, (li, header_lines, cells)) in headers.iter().enumerate() {
         let page = lines[*li].page;
         let next_header = headers.get(k + 1).map_or(lines.len(), |h| h.1[0]);
@@ -546,6 +566,69 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
             page,
         };
         let body = body_lines(tokens, lines, span, &columns, cells, &skipped, stats, s);
+        let tiered = splits.get(li).map(|[upper, lower]| {
+            let upper = tiers::columns(tokens, upper);
+            let lower = tiers::columns(tokens, lower);
+            let kinds = tiers::kinds(tokens, lines, &body, &upper, stats.height);
+            let evidence = tiers::evidence(tokens, lines, &body, &kinds);
+            (upper, lower, kinds, evidence)
+        });
+        read.push((columns, body, tiered));
+    }
+    // Read in tiers: an item opened and its figures under it on the page, or its figures
+    // on the next page's table, or this page's table going on with the figures of an item
+    // read in tiers on the page before. No opening line may carry figures of its own.
+    let mut in_tiers = vec![false; read.len()];
+    for k in 0..read.len() {
+        let Some((_, _, _, e)) = &read[k].2 else {
+            continue;
+        };
+        let next_figures = read
+            .get(k + 1)
+            .and_then(|r| r.2.as_ref())
+            .is_some_and(|t| t.3.starts_with_figures);
+        let prev = k > 0 && in_tiers[k - 1];
+        in_tiers[k] = !e.flat
+            && (e.pairs >= 1 || e.ends_open && next_figures || e.starts_with_figures && prev);
+    }
+    let mut tables = Vec::new();
+    for (k, (columns, body, tiered)) in read.into_iter().enumerate() {
+        let (li, header_lines, _) = &headers[k];
+        let page = lines[*li].page;
+        if let Some((upper, lower, kinds, _)) = tiered.filter(|_| in_tiers[k]) {
+            let (bounds, lower_bounds) =
+                tiers::tier_bounds(tokens, lines, &body, &kinds, &upper, &lower);
+            let from = upper.len();
+            let mut table = Table {
+                page,
+                header_lines: header_lines.clone(),
+                columns: upper.into_iter().chain(lower).collect(),
+                bounds,
+                rows: vec![],
+                lower: Some(Lower {
+                    from,
+                    bounds: lower_bounds,
+                }),
+            };
+            // "Item" over "00010", "00020": the line number, as in one-tier tables.
+            let opening: Vec<usize> = body
+                .iter()
+                .zip(&kinds)
+                .filter(|(_, k)| **k == tiers::Kind::Opens)
+                .map(|(&l, _)| l)
+                .collect();
+            for c in 0..from {
+                if table.columns[c].role == Role::Sku
+                    && table.column(Role::LineNo).is_none()
+                    && counting(tokens, lines, &opening, &table, c)
+                {
+                    table.columns[c].role = Role::LineNo;
+                }
+            }
+            table.rows = tiers::rows(tokens, lines, &body, &kinds, &table);
+            tables.push(table);
+            continue;
+        }
         let body_refs: Vec<&Line> = body.iter().map(|&i| &lines[i]).collect();
         let bounds = bands(tokens, &columns, &body_refs);
         let mut table = Table {
@@ -554,11 +637,13 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
             columns,
             bounds,
             rows: vec![],
+            lower: None,
         };
         fix_roles(tokens, lines, &body, &mut table);
         table.rows = rows(tokens, lines, &body, &table, stats);
         tables.push(table);
     }
+    tiers::join_pages(&mut tables);
     tables
 }
 
@@ -1331,6 +1416,40 @@ mod tests {
         assert!(roles.contains(&Role::Quantity), "{roles:?}");
         assert!(roles.contains(&Role::Uom), "{roles:?}");
         assert!(roles.contains(&Role::Sku), "{roles:?}");
+    }
+
+    #[test]
+    fn a_stacked_header_is_measured_in_its_own_height_not_the_fine_prints() {
+        // Labels 10 high, 12 apart, on a document whose median word is 5 high (a page of
+        // terms in fine print): still one header of two lines.
+        let at = |text: &'static str, x: f32, y: f32, h: f32| Token {
+            text,
+            page: 1,
+            bbox: [x, y, x + 6.0 * text.len() as f32, y + h],
+        };
+        let mut t = vec![
+            at("Description", 10.0, 100.0, 10.0),
+            at("Unit", 200.0, 100.0, 10.0),
+            at("Qty", 120.0, 112.0, 10.0),
+            at("Price", 200.0, 112.0, 10.0),
+            at("Amount", 280.0, 112.0, 10.0),
+            at("Widget", 10.0, 130.0, 10.0),
+            at("2", 130.0, 130.0, 10.0),
+            at("1.50", 200.0, 130.0, 10.0),
+            at("3.00", 280.0, 130.0, 10.0),
+        ];
+        for k in 0..40 {
+            t.push(at("terms", 10.0, 300.0 + 6.0 * k as f32, 5.0));
+        }
+        let layout = Layout::build(&t);
+        assert!(layout.stats.height < 6.0);
+        let table = &layout.tables[0];
+        assert_eq!(table.header_lines.len(), 2);
+        assert!(
+            table.column(Role::UnitPrice).is_some(),
+            "{:?}",
+            table.columns
+        );
     }
 
     #[test]
