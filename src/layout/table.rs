@@ -1021,9 +1021,14 @@ fn rows(
             for p in between {
                 let l = &lines[body[p]];
                 let gap = l.y0 - prev_y1;
+                // The item's code for the supplier under it ("Supplier Item 4000287391")
+                // is the item's, a little farther down than wrapped text would be.
+                let words: Vec<&str> = l.words.iter().map(|&i| tokens[i].text).collect();
+                let code_note =
+                    gap <= 3.0 * pitch.max(1.0) && lexicon::supplier_code_label(&words).is_some();
                 // Farther than wrapped text, only text joins: a line with figures there is
                 // the totals block (freight, tax) under the last item.
-                if gap > reach || gap > close && numeric_line(body[p]) {
+                if !code_note && (gap > reach || gap > close && numeric_line(body[p])) {
                     break;
                 }
                 owner[p] = Some(k);
@@ -1416,6 +1421,40 @@ mod tests {
         assert!(roles.contains(&Role::Quantity), "{roles:?}");
         assert!(roles.contains(&Role::Uom), "{roles:?}");
         assert!(roles.contains(&Role::Sku), "{roles:?}");
+    }
+
+    #[test]
+    fn the_suppliers_code_a_little_under_the_last_row_is_the_rows() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Item", 10.0),
+                    ("Description", 80.0),
+                    ("Qty", 250.0),
+                    ("Price", 330.0),
+                    ("Amount", 380.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("S0208525-00", 10.0),
+                    ("PALLET", 80.0),
+                    ("566", 250.0),
+                    ("5.75", 330.0),
+                    ("3,254.50", 380.0),
+                ],
+            ),
+            (
+                4,
+                &[("Supplier", 80.0), ("Item", 134.0), ("4000287391", 164.0)],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        let table = &layout.tables[0];
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0].lines.len(), 2, "{:?}", table.rows);
     }
 
     #[test]
