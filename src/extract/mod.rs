@@ -14,6 +14,7 @@ pub mod header;
 pub mod model;
 pub mod normalize;
 pub mod party;
+mod prose;
 mod rows;
 mod stray;
 mod sums;
@@ -415,10 +416,23 @@ impl ModelExtractor {
     ) -> Result<Vec<Order>, ExtractError> {
         let mut flat = Vec::new();
         let mut inputs = Vec::new();
+        // Words of paragraphs of running text (terms and conditions) are not read by the
+        // model ([`prose`]); an e-mail's body may write its items as sentences.
+        let mut skipped = Vec::new();
         for page in &doc.pages {
             let (w, h) = (page.width.max(1.0), page.height.max(1.0));
             let scale = |v: f32, d: f32| ((v / d) * 1000.0).round().clamp(0.0, 1000.0) as i64;
-            for word in &page.words {
+            let prose = if body || self.ablate.off("prose") {
+                vec![false; page.words.len()]
+            } else {
+                prose::paragraph_words(&page.words)
+            };
+            for (word, skip) in page.words.iter().zip(prose) {
+                skipped.push(skip);
+                if skip {
+                    flat.push((page.number, word));
+                    continue;
+                }
                 let b = &word.bbox;
                 inputs.push(WordInput {
                     text: word.text.clone(),
@@ -432,14 +446,30 @@ impl ModelExtractor {
                 flat.push((page.number, word));
             }
         }
-        if inputs.is_empty() {
+        if flat.is_empty() {
             return Ok(vec![]);
         }
         let meta = &self.model.meta;
-        let batch = self.encoder.encode(&inputs, meta.max_len, meta.stride)?;
-        let n_labels = meta.labels.len();
-        let logits = self.run_windows(&batch, n_labels)?;
-        let labels = tokenize::word_labels(&batch, &logits, n_labels);
+        let read = if inputs.is_empty() {
+            Vec::new()
+        } else {
+            let batch = self.encoder.encode(&inputs, meta.max_len, meta.stride)?;
+            let n_labels = meta.labels.len();
+            let logits = self.run_windows(&batch, n_labels)?;
+            tokenize::word_labels(&batch, &logits, n_labels)
+        };
+        let no_field = meta.labels.iter().position(|l| l == "O").unwrap_or(0);
+        let mut read = read.into_iter();
+        let labels: Vec<(usize, f32)> = skipped
+            .iter()
+            .map(|&skip| {
+                if skip {
+                    (no_field, 1.0)
+                } else {
+                    read.next().unwrap_or((no_field, 0.0))
+                }
+            })
+            .collect();
         let words: Vec<LabeledWord<'_>> = flat
             .iter()
             .zip(labels.iter())
