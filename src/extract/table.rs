@@ -280,18 +280,27 @@ fn number_in(
                     words.push(j);
                 }
             }
-            // "7,190.00/1,000": a price per thousand units, as printed.
-            let per = match text.split_once('/') {
-                Some((v, n)) if parse_number(n, locale).is_some_and(|n| n > 1.0) => v,
-                _ => text.as_str(),
-            };
-            if let Some(v) = parse_number(per, locale) {
+            if let Some(v) = parse_number(per_units(&text, locale), locale) {
                 let after = line.get(k + words.len()).copied();
                 return Some((v, words, after));
             }
         }
     }
     None
+}
+
+/// The figure of a price per 10, 100 or 1,000 units as printed ("7,190.00/1,000" is
+/// 7,190.00); anything else whole ("1/2" is no quantity of one).
+fn per_units(text: &str, locale: Locale) -> &str {
+    match text.split_once('/') {
+        Some((v, n))
+            if parse_number(n, locale)
+                .is_some_and(|n| [10.0, 100.0, 1000.0, 10000.0].contains(&n)) =>
+        {
+            v
+        }
+        _ => text,
+    }
 }
 
 /// A description that opens with its code in brackets ("[26723] Flavour Drops", as Odoo and
@@ -1005,6 +1014,14 @@ mod tests {
         // A price with more decimals narrows the allowance to half its last digit.
         assert!(!multiplies_out(&priced(1000.0, 0.1234, 123.90)));
         assert!(multiplies_out(&priced(1000.0, 0.1234, 123.44)));
+    }
+
+    #[test]
+    fn a_price_per_thousand_is_its_printed_figure_and_a_fraction_stays_whole() {
+        assert_eq!(per_units("7,190.00/1,000", Locale::Us), "7,190.00");
+        assert_eq!(per_units("12,50/100", Locale::De), "12,50");
+        assert_eq!(per_units("1/2", Locale::Us), "1/2");
+        assert_eq!(per_units("5.00", Locale::Us), "5.00");
     }
 
     #[test]
