@@ -200,6 +200,8 @@ const TOTAL_LABELS: &[&str] = &[
     "total order",
     "total value",
     "total net value",
+    // SAP's "Tot.net item val. excl. tax" (the full stop goes in normalising).
+    "totnet item val",
     "gross value",
     "gross amount",
     "gross total",
@@ -796,6 +798,26 @@ mod tests {
         let mut order = Order::default();
         apply(&t, &layout, &mut order, 0, Locale::De);
         assert_eq!(order.total.map(|f| f.value), Some(104.0));
+    }
+
+    #[test]
+    fn sap_s_abbreviated_total_net_item_value_is_the_total() {
+        let t = tokens(&[(
+            9,
+            &[
+                ("Tot.net", 180.0),
+                ("item", 240.0),
+                ("val.", 276.0),
+                ("excl.", 312.0),
+                ("tax", 355.0),
+                ("USD", 384.0),
+                ("2,585.52", 490.0),
+            ],
+        )]);
+        let layout = Layout::build(&t);
+        let mut order = Order::default();
+        apply(&t, &layout, &mut order, 0, Locale::Us);
+        assert_eq!(order.total.map(|f| f.value), Some(2585.52));
     }
 
     #[test]
