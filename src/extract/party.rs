@@ -196,6 +196,8 @@ const SELLER_LABELS: &[&str] = &[
 ];
 
 /// How much each kind of evidence says "this is the buyer".
+/// A party the order's own terms define: 'Ventura Foods, LLC ("Buyer") hereby agrees'.
+const SCORE_DEFINED: f32 = 4.5;
 const SCORE_BUYER_LABEL: f32 = 4.0;
 const SCORE_ADDRESSEE: f32 = 3.5;
 const SCORE_PERSON_LABEL: f32 = 3.0;
@@ -238,6 +240,57 @@ struct Candidate {
     line: usize,
     /// Where it was found, for the trace.
     why: &'static str,
+}
+
+/// Which party a defined term in quotes names: '("Buyer")', '(the "Purchaser")'.
+fn defined_term(text: &str) -> Option<Issuer> {
+    let quoted = text.contains(['"', '“', '”', '\'']);
+    let core = text
+        .trim_matches(|c: char| !c.is_alphabetic())
+        .to_lowercase();
+    match core.as_str() {
+        _ if !quoted => None,
+        "buyer" | "purchaser" | "customer" => Some(Issuer::Buyer),
+        "seller" | "supplier" | "vendor" => Some(Issuer::Seller),
+        _ => None,
+    }
+}
+
+/// Parties defined in running text, each with the line it is on: the capitalised words
+/// right before '("Buyer")' or '(the "Supplier")' on the same line, back to the first word
+/// in lower case ("... between Acme Corp. ("Buyer") and ...").
+fn defined_parties(tokens: &[Token<'_>], layout: &Layout) -> Vec<(Issuer, usize, Vec<usize>)> {
+    let mut out = Vec::new();
+    for (li, line) in layout.lines.iter().enumerate() {
+        for (k, &i) in line.words.iter().enumerate() {
+            let t = tokens[i].text;
+            // '("Buyer")', or '(the' then '"Buyer")'.
+            let (term, before) = if t.starts_with('(') {
+                (defined_term(t), k)
+            } else if k >= 1 && tokens[line.words[k - 1]].text.eq_ignore_ascii_case("(the") {
+                (defined_term(t), k - 1)
+            } else {
+                (None, k)
+            };
+            let Some(who) = term else { continue };
+            let name: Vec<usize> = line.words[..before]
+                .iter()
+                .rev()
+                .take_while(|&&w| {
+                    let t = tokens[w].text;
+                    t.starts_with(|c: char| c.is_uppercase() || c == '&') || has_legal_form(t)
+                })
+                .copied()
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if name_like(&text_of(tokens, &name)) {
+                out.push((who, li, name));
+            }
+        }
+    }
+    out
 }
 
 /// The words of `line` cut into phrases at gaps wider than the phrase gap.
@@ -581,6 +634,17 @@ pub fn apply(tokens: &[Token<'_>], layout: &Layout, order: &mut Order, part: u32
             sellers.push(text_of(tokens, &words));
         }
     }
+    for (party, line, words) in defined_parties(tokens, layout) {
+        match party {
+            Issuer::Buyer => cands.push(Candidate {
+                words,
+                score: SCORE_DEFINED,
+                line,
+                why: "defined in the terms",
+            }),
+            Issuer::Seller => sellers.push(text_of(tokens, &words)),
+        }
+    }
 
     // The window address: a one-line sender ("Acme GmbH, Main St 1, 12345 Town") over the
     // addressee's name.
@@ -835,19 +899,20 @@ mod tests {
         order.buyer.map(|f| f.value)
     }
 
+    /// A line's words one space apart, from x = 50.
+    fn row(text: &str) -> Vec<(&str, f32)> {
+        let mut x = 50.0;
+        text.split(' ')
+            .map(|w| {
+                let at = x;
+                x += (w.chars().count() + 1) as f32 * 6.0;
+                (w, at)
+            })
+            .collect()
+    }
+
     #[test]
     fn a_name_split_apart_once_takes_the_spelling_printed_most_often() {
-        // Each line's words one space apart, from x = 50.
-        fn row(text: &str) -> Vec<(&str, f32)> {
-            let mut x = 50.0;
-            text.split(' ')
-                .map(|w| {
-                    let at = x;
-                    x += (w.chars().count() + 1) as f32 * 6.0;
-                    (w, at)
-                })
-                .collect()
-        }
         let (a, b, c) = (
             row("SARDA ENERGY & MINERALS LIMITED"),
             row("Sarda Energy & Mineral s Limited"),
@@ -889,6 +954,23 @@ mod tests {
             buyer_of(&t, Some("Bolt Supply LLC")).as_deref(),
             Some("Acme Widgets Inc.")
         );
+    }
+
+    #[test]
+    fn the_party_the_terms_define_as_buyer_is_the_buyer() {
+        // The letterhead names a division; the terms name the company, and the supplier.
+        let (a, b, c) = (
+            row("ACME FOODS - WEST DIVISION"),
+            row("PURCHASE ORDER"),
+            row("Acme Foods, LLC (\"Buyer\") hereby agrees to purchase from Bolt Supply Inc. (the \"Supplier\")"),
+        );
+        let t = tokens(&[(1, &a), (2, &b), (4, &c)]);
+        assert_eq!(
+            buyer_of(&t, Some("Bolt Supply Inc.")).as_deref(),
+            Some("Acme Foods, LLC")
+        );
+        assert_eq!(defined_term("(\"Buyer\")"), Some(Issuer::Buyer));
+        assert_eq!(defined_term("(Buyer)"), None);
     }
 
     #[test]
