@@ -83,6 +83,11 @@ const PO_LABELS: &[&str] = &[
     "po",
     "p o",
     "po nr",
+    // A master PO (apparel sourcing: "MPO-NO: HDM-UB-11-2025-0291").
+    "mpo no",
+    "mpo number",
+    "master po",
+    "master po no",
     "purchase order",
     "purchasing document",
     "pedido de compra no",
@@ -798,6 +803,28 @@ mod tests {
         let mut order = Order::default();
         apply(&t, &layout, &mut order, 0, Locale::De);
         assert_eq!(order.total.map(|f| f.value), Some(104.0));
+    }
+
+    #[test]
+    fn a_master_po_number_is_the_po_number() {
+        let t = tokens(&[(
+            5,
+            &[
+                ("-", 10.0),
+                ("MPO-NO:", 20.0),
+                ("HDM-UB-11-2025-0291", 70.0),
+                ("-", 200.0),
+                ("ISSUED", 210.0),
+                ("DATE:", 250.0),
+            ],
+        )]);
+        let layout = Layout::build(&t);
+        let mut order = Order::default();
+        apply(&t, &layout, &mut order, 0, Locale::Us);
+        assert_eq!(
+            order.po_number.map(|f| f.value).as_deref(),
+            Some("HDM-UB-11-2025-0291")
+        );
     }
 
     #[test]
