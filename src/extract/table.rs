@@ -348,7 +348,15 @@ fn tidy_code(code: &str) -> Option<String> {
             head
         };
     }
-    let t = t.trim_end_matches(['/', ',', ';']);
+    let mut t = t.trim_end_matches(['/', ',', ';']);
+    // "3002214990HSN": the tariff-code label of the line below glued on by the reading.
+    for label in ["HSN", "SAC"] {
+        if let Some(rest) = t.strip_suffix(label) {
+            if rest.len() >= 4 && rest.ends_with(|c: char| c.is_ascii_digit()) {
+                t = rest;
+            }
+        }
+    }
     (t != code && !t.is_empty()).then(|| t.to_string())
 }
 
@@ -962,6 +970,8 @@ mod tests {
     fn a_code_loses_a_hanging_separator_and_a_glued_label() {
         assert_eq!(tidy_code("CO38030012/").as_deref(), Some("CO38030012"));
         assert_eq!(tidy_code("CO38030021HSN:").as_deref(), Some("CO38030021"));
+        assert_eq!(tidy_code("3002214990HSN").as_deref(), Some("3002214990"));
+        assert_eq!(tidy_code("AB-HSN"), None);
         assert_eq!(tidy_code("AB-100,").as_deref(), Some("AB-100"));
         assert_eq!(tidy_code("Ref:").as_deref(), Some("Ref"));
         assert_eq!(tidy_code("AB-100"), None);
