@@ -33,8 +33,8 @@ from transformers import BertConfig
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from layout_model import LayoutTagger, Windower, label_set  # noqa: E402
-from train import (batchify, bf16_is_faster, bucketed_batches, evaluate, load_windows,  # noqa: E402
-                   param_groups, report, update)
+from train import (batchify, bf16_is_faster, bucketed_batches, evaluate, finish,  # noqa: E402
+                   load_windows, param_groups, report, update)
 
 # MiniLM (all-MiniLM-L6-v2) geometry, the base of every shipped model.
 MINILM = dict(vocab_size=30522, hidden_size=384, num_attention_heads=12, intermediate_size=1536,
@@ -243,11 +243,7 @@ def main():
             break
     minutes = (time.time() - t_start) / 60
     save({"train_minutes": minutes})
-    res = {"steps": step, "train_minutes": round(minutes, 1), "train_windows": len(train)}
-    if val:
-        res["val"] = evaluate(model, val, win.pad, labels)
-    print(json.dumps(res), flush=True)
-    json.dump(res, open(os.path.join(a.out, "train_result.json"), "w"), indent=1)
+    finish(a.out, step, minutes, len(train), model, val, win.pad, labels)
 
 
 if __name__ == "__main__":

@@ -132,6 +132,16 @@ def report(step, steps, loss_ema, t_start):
         print(f"step {step}/{steps} loss {loss_ema:.4f} {el / step:.2f}s/step elapsed {el / 60:.1f}m", flush=True)
 
 
+def finish(out, step, minutes, n_train, model, val, pad, labels):
+    """The run's summary (steps, minutes, held-out scores), printed and written to
+    OUT/train_result.json."""
+    res = {"steps": step, "train_minutes": round(minutes, 1), "train_windows": n_train}
+    if val:
+        res["val"] = evaluate(model, val, pad, labels)
+    print(json.dumps(res), flush=True)
+    json.dump(res, open(os.path.join(out, "train_result.json"), "w"), indent=1)
+
+
 def bf16_is_faster():
     """bf16 autocast was 1.5x faster than fp32 on one machine of this kind and 1.7x slower on
     another (a different torch build), so measure: a layer-sized matmul, forward and backward."""
@@ -245,11 +255,7 @@ def main():
     torch.save({"state": model.state_dict(), "config": cfg.to_dict(), "layers": a.layers,
                 "init": a.init, "steps": step, "max_len": a.max_len, "stride": a.stride,
                 "labels": labels, "train_minutes": train_min}, os.path.join(a.out, "model.pt"))
-    res = {"steps": step, "train_minutes": round(train_min, 1), "train_windows": len(train)}
-    if val:
-        res["val"] = evaluate(model, val, win.pad, labels)
-    print(json.dumps(res), flush=True)
-    json.dump(res, open(os.path.join(a.out, "train_result.json"), "w"), indent=1)
+    finish(a.out, step, train_min, len(train), model, val, win.pad, labels)
 
 
 if __name__ == "__main__":

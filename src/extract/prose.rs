@@ -48,21 +48,13 @@ fn running(words: &[&str]) -> bool {
 /// For each word of a page (in the page's order), whether it stands in a paragraph of
 /// running text.
 pub fn paragraph_words(words: &[Word]) -> Vec<bool> {
-    // Lines by their reading-order id, in order down the page.
-    let mut ids: Vec<u32> = words.iter().map(|w| w.line).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let is_running: Vec<bool> = ids
-        .iter()
-        .map(|&id| {
-            let texts: Vec<&str> = words
-                .iter()
-                .filter(|w| w.line == id)
-                .map(|w| w.text.as_str())
-                .collect();
-            running(&texts)
-        })
-        .collect();
+    // Each line's words by its reading-order id, in order down the page (one pass).
+    let mut by_line: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
+    for w in words {
+        by_line.entry(w.line).or_default().push(w.text.as_str());
+    }
+    let ids: Vec<u32> = by_line.keys().copied().collect();
+    let is_running: Vec<bool> = by_line.values().map(|t| running(t)).collect();
     let in_paragraph: Vec<bool> = (0..ids.len())
         .map(|k| {
             is_running[k]
