@@ -46,15 +46,30 @@ fn drop_unpriced_lines(lines: &mut Vec<LineItem>) {
     lines.retain(|l| priced(l) || coded(l) && l.quantity.is_some());
 }
 
+/// Nothing on the row says what is ordered: no code, no part number, no description, no
+/// quantity.
+fn nameless(l: &LineItem) -> bool {
+    l.sku.is_none() && l.customer_part.is_none() && l.description.is_none() && l.quantity.is_none()
+}
+
 /// A row without a unit price whose amount is the sum of the two or more item amounts
-/// above it (since the previous such row) is a group subtotal, not an item.
+/// above it (since the previous such row) is a group subtotal, not an item. So is a row that
+/// names nothing and repeats the sum of the items above, even of one ("Taxable Amount
+/// 2,60,236.00" with the tax "46,842.48" beside it, under a one-item table): a summary line.
 fn drop_subtotal_rows(lines: &mut Vec<LineItem>) {
     let mut keep = Vec::with_capacity(lines.len());
     let (mut sum, mut run) = (0.0f64, 0usize);
     for l in lines.drain(..) {
-        if let (None, Some(a)) = (&l.unit_price, &l.amount) {
+        if let Some(a) = &l.amount {
             let tol = 0.011f64.max(a.value.abs() * 0.0005);
-            if run >= 2 && (a.value - sum).abs() <= tol {
+            let needs = if nameless(&l) {
+                1
+            } else if l.unit_price.is_none() {
+                2
+            } else {
+                usize::MAX
+            };
+            if run >= needs && (a.value - sum).abs() <= tol {
                 tracing::debug!(target: "po_intake::table", "subtotal row dropped: {}", a.value);
                 (sum, run) = (0.0, 0);
                 continue;
@@ -215,6 +230,29 @@ mod tests {
         apply(std::slice::from_mut(&mut o));
         assert_eq!(o.lines.len(), 4);
         assert!(o.lines.iter().all(|l| l.unit_price.is_some()));
+    }
+
+    #[test]
+    fn a_nameless_row_repeating_the_items_sum_is_a_summary_line() {
+        let mut o = Order {
+            lines: vec![
+                line(Some("M-1"), Some(2.0), Some(130.0), Some(260.0)),
+                line(None, None, Some(46.8), Some(260.0)),
+            ],
+            ..Order::default()
+        };
+        apply(std::slice::from_mut(&mut o));
+        assert_eq!(skus(&o), vec![Some("M-1")]);
+        // A nameless row with an amount of its own is no sum: it stays for the reviewer.
+        let mut o = Order {
+            lines: vec![
+                line(Some("M-1"), Some(2.0), Some(130.0), Some(260.0)),
+                line(None, None, Some(46.8), Some(46.8)),
+            ],
+            ..Order::default()
+        };
+        apply(std::slice::from_mut(&mut o));
+        assert_eq!(o.lines.len(), 2);
     }
 
     #[test]
