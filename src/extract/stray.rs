@@ -53,12 +53,16 @@ fn nameless(l: &LineItem) -> bool {
 }
 
 /// A row without a unit price whose amount is the sum of the two or more item amounts
-/// above it (since the previous such row) is a group subtotal, not an item. So is a row that
-/// names nothing and repeats the sum of the items above, even of one ("Taxable Amount
-/// 2,60,236.00" with the tax "46,842.48" beside it, under a one-item table): a summary line.
+/// above it (since the previous such row) is a group subtotal, not an item; so is one whose
+/// amount is the sum of every item above it, across groups (the grand total printed as the
+/// table's last row, without a label). So is a row that names nothing and repeats the sum
+/// of the items above, even of one ("Taxable Amount 2,60,236.00" with the tax "46,842.48"
+/// beside it, under a one-item table): a summary line.
 fn drop_subtotal_rows(lines: &mut Vec<LineItem>) {
     let mut keep = Vec::with_capacity(lines.len());
+    // Since the previous subtotal, and over the whole table.
     let (mut sum, mut run) = (0.0f64, 0usize);
+    let (mut all, mut items) = (0.0f64, 0usize);
     for l in lines.drain(..) {
         if let Some(a) = &l.amount {
             let tol = 0.011f64.max(a.value.abs() * 0.0005);
@@ -69,15 +73,17 @@ fn drop_subtotal_rows(lines: &mut Vec<LineItem>) {
             } else {
                 usize::MAX
             };
-            if run >= needs && (a.value - sum).abs() <= tol {
+            let group = run >= needs && (a.value - sum).abs() <= tol;
+            let grand = items >= needs.max(2) && run < items && (a.value - all).abs() <= tol;
+            if group || grand {
                 tracing::debug!(target: "po_intake::table", "subtotal row dropped: {}", a.value);
                 (sum, run) = (0.0, 0);
                 continue;
             }
-        }
-        if let Some(a) = &l.amount {
             sum += a.value;
             run += 1;
+            all += a.value;
+            items += 1;
         }
         keep.push(l);
     }
@@ -253,6 +259,25 @@ mod tests {
         };
         apply(std::slice::from_mut(&mut o));
         assert_eq!(o.lines.len(), 2);
+    }
+
+    #[test]
+    fn the_grand_total_under_two_subtotalled_groups_goes() {
+        let mut o = Order {
+            lines: vec![
+                line(Some("A1"), Some(59.0), Some(0.63), Some(37.17)),
+                line(Some("A1"), Some(24.0), Some(0.63), Some(15.12)),
+                line(None, Some(83.0), None, Some(52.29)),
+                line(Some("B2"), Some(10.0), Some(1.0), Some(10.0)),
+                line(Some("B2"), Some(5.0), Some(1.0), Some(5.0)),
+                line(None, Some(15.0), None, Some(15.0)),
+                line(Some("B2"), Some(98.0), None, Some(67.29)),
+            ],
+            ..Order::default()
+        };
+        apply(std::slice::from_mut(&mut o));
+        assert_eq!(o.lines.len(), 4);
+        assert!(o.lines.iter().all(|l| l.unit_price.is_some()));
     }
 
     #[test]
