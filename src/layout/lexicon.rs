@@ -225,6 +225,12 @@ const DESCRIPTION: &[&str] = &[
     "item desc",
     "artikel bezeichnung",
     "article designation",
+    "produkt beschreibung",
+    "produktbeschreibung",
+    "artikelbeschreibung",
+    "artikel beschreibung",
+    "leistungsbeschreibung",
+    "produktbezeichnung",
 ];
 
 const QUANTITY: &[&str] = &[
@@ -866,6 +872,13 @@ mod tests {
             supplier_code_label(&["Supplier", "Item", "4000287391"]),
             Some(2)
         );
+    }
+
+    #[test]
+    fn a_german_product_description_header_is_one_description_label() {
+        for label in ["Produkt Beschreibung", "Produktbeschreibung", "Artikelbeschreibung"] {
+            assert_eq!(role_of(label), Some(Role::Description), "{label}");
+        }
     }
 
     #[test]
