@@ -876,7 +876,11 @@ mod tests {
 
     #[test]
     fn a_german_product_description_header_is_one_description_label() {
-        for label in ["Produkt Beschreibung", "Produktbeschreibung", "Artikelbeschreibung"] {
+        for label in [
+            "Produkt Beschreibung",
+            "Produktbeschreibung",
+            "Artikelbeschreibung",
+        ] {
             assert_eq!(role_of(label), Some(Role::Description), "{label}");
         }
     }

@@ -522,6 +522,23 @@ pub fn find_tables(tokens: &[Token<'_>], lines: &[Line], stats: Stats, s: &Setti
             stack.push((next, below));
             next += 1;
         }
+        // The line the search started from may be a line of "label value" pairs over the
+        // header ("VENDOR NO. 200111  SHIP VIA Prepaid  F.O.B."): with data in it, it joins
+        // only when it gives the columns itself.
+        if stack.len() > 1 && !label_line(tokens, line) {
+            let cells_of = |l: usize| {
+                stack
+                    .iter()
+                    .find(|(k, _)| *k == l)
+                    .map_or(0, |(_, c)| c.len())
+            };
+            if stack
+                .iter()
+                .any(|(k, c)| *k != li && c.len() > cells_of(li))
+            {
+                stack.retain(|(k, _)| *k != li);
+            }
+        }
         let header_lines: Vec<usize> = stack.iter().map(|(l, _)| *l).collect();
         let split = tiers::split(&stack);
         let cells = merge_header_lines(tokens, stack, li);
@@ -1421,6 +1438,63 @@ mod tests {
         assert!(roles.contains(&Role::Quantity), "{roles:?}");
         assert!(roles.contains(&Role::Uom), "{roles:?}");
         assert!(roles.contains(&Role::Sku), "{roles:?}");
+    }
+
+    #[test]
+    fn a_line_of_label_value_pairs_over_the_header_gives_no_columns() {
+        // "SHIP VIA Prepaid" over the gap between the code and description labels would
+        // make a column of its own and take the description's first words.
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("VENDOR", 26.0),
+                    ("NO.", 61.0),
+                    ("200111", 90.0),
+                    ("SHIP", 194.0),
+                    ("VIA", 213.0),
+                    ("Prepaid", 234.0),
+                    ("F.O.B.", 450.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("QUANTITY", 43.0),
+                    ("ITEM", 129.0),
+                    ("NO.", 151.0),
+                    ("DESCRIPTION", 286.0),
+                    ("U/M", 418.0),
+                    ("UNIT", 455.0),
+                    ("PRICE", 476.0),
+                    ("AMOUNT", 531.0),
+                ],
+            ),
+            (
+                4,
+                &[
+                    ("540", 58.0),
+                    ("S7PLT008A", 124.0),
+                    ("CHEP", 198.0),
+                    ("PALLET", 223.0),
+                    ("40x48", 259.0),
+                    ("HEAT", 284.0),
+                    ("TREATED", 310.0),
+                    ("EA", 420.0),
+                    ("9.0000", 460.0),
+                    ("4,860.00", 556.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        assert_eq!(layout.tables.len(), 1);
+        let table = &layout.tables[0];
+        let desc = table.column(Role::Description).unwrap_or(99);
+        let words: Vec<&str> = table.rows[0].cells[desc]
+            .iter()
+            .map(|&i| t[i].text)
+            .collect();
+        assert_eq!(words, vec!["CHEP", "PALLET", "40x48", "HEAT", "TREATED"]);
     }
 
     #[test]
