@@ -1105,8 +1105,26 @@ fn rows(
         let li = body[p];
         let row = &mut out[*k];
         row.lines.push(li);
+        let mut prev: Option<(usize, usize)> = None;
         for &i in &lines[li].words {
-            let c = col_of(i);
+            let mut c = col_of(i);
+            // A word one word space after a description's word, over a figure column but
+            // no figure ("PALLET, WOOD 48 X 40 CHEP" running past its band into the
+            // quantity's), is the description's.
+            if let Some((pi, pc)) = prev {
+                let space = tokens[i].bbox[0] - tokens[pi].bbox[2];
+                let height = (tokens[i].bbox[3] - tokens[i].bbox[1]).max(1.0);
+                if pc < c
+                    && table.columns.get(pc).map(|c| c.role) == Some(Role::Description)
+                    && role_at(i).is_some_and(Role::numeric)
+                    && !is_number(tokens[i].text)
+                    && tokens[i].text.chars().any(char::is_alphabetic)
+                    && space < 0.5 * height
+                {
+                    c = pc;
+                }
+            }
+            prev = Some((i, c));
             row.cells[c].push(i);
             row.cell_lines[c].push(li);
         }
@@ -1495,6 +1513,55 @@ mod tests {
             .map(|&i| t[i].text)
             .collect();
         assert_eq!(words, vec!["CHEP", "PALLET", "40x48", "HEAT", "TREATED"]);
+    }
+
+    #[test]
+    fn a_description_word_run_past_its_band_stays_the_descriptions() {
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("Item", 10.0),
+                    ("Description", 60.0),
+                    ("Qty", 200.0),
+                    ("UOM", 250.0),
+                    ("Price", 300.0),
+                    ("Amount", 360.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("10", 10.0),
+                    ("PALLET,", 60.0),
+                    ("WOOD", 105.0),
+                    ("450", 200.0),
+                    ("EA", 250.0),
+                    ("7.53", 300.0),
+                    ("3,388.50", 360.0),
+                ],
+            ),
+            (
+                3,
+                &[
+                    ("WOODEN", 60.0),
+                    ("PALLET", 99.0),
+                    ("STRAPPED", 138.0),
+                    ("CHEP", 189.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        let table = &layout.tables[0];
+        let cell = |role: Role| -> Vec<&str> {
+            let c = table.column(role).unwrap_or(99);
+            table.rows[0].cells[c].iter().map(|&i| t[i].text).collect()
+        };
+        assert_eq!(cell(Role::Quantity), vec!["450"]);
+        assert_eq!(
+            cell(Role::Description),
+            vec!["PALLET,", "WOOD", "WOODEN", "PALLET", "STRAPPED", "CHEP"]
+        );
     }
 
     #[test]
