@@ -301,8 +301,46 @@ fn trim_descriptions_to_cells(lines: &mut [LineItem], items: &[LineItem], header
         if inside {
             tracing::trace!(target: "po_intake::table", "description trimmed to its cell: {}", cell.value);
             line.description = Some(cell.clone());
+        } else if let Some(filled) = fill_gaps(&cell.value, &d) {
+            tracing::trace!(target: "po_intake::table", "description gaps filled from its cell: {filled}");
+            if let Some(f) = line.description.as_mut() {
+                f.value = filled;
+            }
         }
     }
+}
+
+/// The cell's words from the model's first description word to its last, when the model's
+/// words are those with one or two left out between them ("48 40" in "48 x 40", the "x"
+/// taken for no word of the item): a description is one run of the cell's text.
+fn fill_gaps(cell: &str, desc: &[String]) -> Option<String> {
+    let words: Vec<&str> = cell.split_whitespace().collect();
+    if desc.len() < 2 {
+        return None;
+    }
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    // Each start where the first word matches; the model's words in order from there.
+    for start in (0..lower.len()).filter(|&k| lower[k] == desc[0]) {
+        let mut at = start;
+        let mut ok = true;
+        for w in &desc[1..] {
+            match (at + 1..lower.len()).find(|&k| &lower[k] == w) {
+                Some(k) => at = k,
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        let left_out = (at + 1 - start).saturating_sub(desc.len());
+        if ok && (1..=2).contains(&left_out) {
+            return words.get(start..=at).map(|w| w.join(" "));
+        }
+        if ok {
+            return None;
+        }
+    }
+    None
 }
 
 /// The page a line was read on: where its first field with a source stands.
@@ -844,6 +882,23 @@ fn drop_cover_notes(orders: &mut Vec<Order>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_word_left_out_inside_a_description_comes_back_from_its_cell() {
+        let d = |s: &str| {
+            s.split_whitespace()
+                .map(str::to_lowercase)
+                .collect::<Vec<_>>()
+        };
+        let cell = "B4840A 48 x 40 BLOCK PALLETS";
+        assert_eq!(
+            fill_gaps(cell, &d("B4840A 48 40 BLOCK PALLETS")).as_deref(),
+            Some("B4840A 48 x 40 BLOCK PALLETS")
+        );
+        // Whole already, or more than two words apart: the model's reading stands.
+        assert_eq!(fill_gaps(cell, &d("B4840A 48 x 40 BLOCK PALLETS")), None);
+        assert_eq!(fill_gaps("A b c d e F", &d("A F")), None);
+    }
 
     fn row(desc: &str, q: f64, p: f64, a: f64) -> LineItem {
         LineItem {
