@@ -2422,6 +2422,24 @@ mod tests {
     }
 
     #[test]
+    fn a_labelled_value_under_the_code_is_no_rest_of_it() {
+        // "Line: 1000" under "329015": the figure is the label's, the code stays whole.
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("520", 1, 60.0, 12.0, "S-quantity"),
+            at_x("329015", 1, 96.0, 24.0, "S-sku"),
+            at_x("SKID,48X40,BLOCK", 1, 175.0, 70.0, "B-description"),
+            at_x("3.07", 1, 430.0, 16.0, "S-unit_price"),
+            at_x("1,596.40", 1, 520.0, 32.0, "S-amount"),
+            at_x("Line:", 2, 96.0, 18.0, "I-description"),
+            at_x("1000", 2, 116.0, 16.0, "I-description"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let sku = orders[0].lines[0].sku.as_ref().map(|f| f.value.as_str());
+        assert_eq!(sku, Some("329015"));
+    }
+
+    #[test]
     fn a_code_rest_stops_at_its_column_and_other_cells_leave_the_description() {
         // fpdf2 wraps the code, the description and the EAN in their cells; the model reads
         // the code's rest and the first description word of the second line as one code span,

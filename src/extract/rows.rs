@@ -853,6 +853,19 @@ pub(super) fn code_rests_in_description(words: &[LabeledWord<'_>], item: &[Span]
             })
         });
         let Some(rest) = rest else { continue };
+        // The rest opens its line in the code's column: after a word there ("Line: 1000"
+        // under "329015") it is that label's value.
+        let opens = words.get(rest).is_some_and(|r| {
+            !words.iter().any(|o| {
+                o.page == r.page
+                    && o.line == r.line
+                    && o.bbox[0] >= last.bbox[0] - 1.0
+                    && o.bbox[2] <= r.bbox[0]
+            })
+        });
+        if !opens {
+            continue;
+        }
         for s in out.iter_mut().filter(|s| s.field == "description") {
             s.words.retain(|&i| i != rest);
         }
