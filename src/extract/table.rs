@@ -468,12 +468,23 @@ fn code(
             }
         }
     }
-    let first = lines.iter().find(|l| !l.is_empty())?;
-    let mut words = first.clone();
+    let first_line = lines.iter().find(|l| !l.is_empty())?;
+    let first = first_line;
+    // A second field set apart in the cell ("CHEP PALLET      00": a revision) is no part of
+    // the code: the code is the first run of words one word space apart.
+    let run = first
+        .windows(2)
+        .position(|w| {
+            let (a, b) = (&tokens[w[0]].bbox, &tokens[w[1]].bbox);
+            b[0] - a[2] > (a[3] - a[1]).max(1.0)
+        })
+        .map_or(first.len(), |k| k + 1);
+    let first = &first[..run];
+    let mut words = first.to_vec();
     let mut text = join(tokens, first);
     // A code cut by its column's edge goes on, as one token, on the next line.
     let right = wrap_width(tokens, table, col);
-    if let Some(next) = lines.iter().skip_while(|l| *l != first).nth(1) {
+    if let Some(next) = lines.iter().skip_while(|l| *l != first_line).nth(1) {
         let one = next.len() == 1 && !tokens[next[0]].text.contains(':');
         if one && (text.ends_with('-') || wrapped(tokens, first, next, right)) && first.len() == 1 {
             text.push_str(&join(tokens, next));
@@ -808,6 +819,46 @@ fn item(
 mod tests {
     use super::*;
     use crate::layout::testing::tokens;
+
+    #[test]
+    fn a_stock_number_with_a_revision_set_apart_is_the_code_not_a_line_number() {
+        // "00" after the code counts no lines, and the revision it is stays out of the code.
+        let t = tokens(&[
+            (
+                1,
+                &[
+                    ("QUANTITY", 10.0),
+                    ("STOCK", 90.0),
+                    ("NUMBER", 126.0),
+                    ("DESCRIPTION", 230.0),
+                    ("PRICE", 390.0),
+                    ("UNIT", 450.0),
+                    ("TOTAL", 510.0),
+                ],
+            ),
+            (
+                2,
+                &[
+                    ("450", 30.0),
+                    ("CHEP", 70.0),
+                    ("PALLET", 98.0),
+                    ("00", 150.0),
+                    ("USE", 230.0),
+                    ("CHEP", 252.0),
+                    ("PALLET", 280.0),
+                    ("4.9501", 390.0),
+                    ("EA", 450.0),
+                    ("2,227.55", 500.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        assert_eq!(layout.tables[0].column(Role::LineNo), None);
+        let items = items(&t, &layout, 0, Locale::Us, false);
+        assert_eq!(items.len(), 1);
+        let sku = items[0].sku.as_ref().map(|f| f.value.as_str());
+        assert_eq!(sku, Some("CHEP PALLET"));
+    }
 
     #[test]
     fn of_two_price_columns_the_one_that_multiplies_out_is_the_price() {

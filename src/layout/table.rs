@@ -860,13 +860,16 @@ fn fix_roles(tokens: &[Token<'_>], lines: &[Line], body: &[usize], table: &mut T
 fn counting(tokens: &[Token<'_>], lines: &[Line], body: &[usize], table: &Table, c: usize) -> bool {
     let mut values = Vec::new();
     for &li in body {
+        let mut first = true;
         for &i in &lines[li].words {
             if table.column_at(tokens[i].x_mid()) == c {
+                let opens = std::mem::replace(&mut first, false);
                 let t = tokens[i].text.trim_end_matches(['.', ')']);
                 if !t.chars().any(|ch| ch.is_ascii_digit()) {
                     continue;
                 }
-                if t.len() > 5 || !t.chars().all(|ch| ch.is_ascii_digit()) {
+                // A line number opens its cell; "CHEP PALLET 00" is a code's.
+                if !opens || t.len() > 5 || !t.chars().all(|ch| ch.is_ascii_digit()) {
                     return false;
                 }
                 values.push(t.parse::<u32>().unwrap_or(0));
