@@ -124,7 +124,15 @@ const SKU: &[&str] = &[
     "supplier part",
     "supplier item",
     "mfr part",
+    "mfr part no",
+    "mfr part number",
+    "mfg part",
+    "mfg part no",
     "manufacturer part",
+    "manufacturer part no",
+    "manufacturer part number",
+    "catalog",
+    "catalogue",
     "your part",
     "your item",
     "your part no",
@@ -495,6 +503,9 @@ const OTHER: &[&str] = &[
     "gl",
     "project",
     "cost center",
+    "cost centre",
+    "cost code",
+    "cost element",
     "wbs",
     "dia",
     "size",
@@ -738,6 +749,18 @@ static LEXICON: std::sync::LazyLock<std::collections::HashMap<String, Role>> =
 
 /// The role of a whole header label, if it is one.
 pub fn role_of(label: &str) -> Option<Role> {
+    // "Price/Unit" is the price per unit; "Price Unit" (SAP) is what the price is per.
+    let squeezed: String = label
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if matches!(
+        squeezed.as_str(),
+        "price/unit" | "cost/unit" | "preis/einheit" | "prix/unité"
+    ) {
+        return Some(Role::UnitPrice);
+    }
     let n = normalise(label);
     if n.is_empty() {
         return None;
@@ -886,6 +909,22 @@ mod tests {
             "Artikelbeschreibung",
         ] {
             assert_eq!(role_of(label), Some(Role::Description), "{label}");
+        }
+    }
+
+    #[test]
+    fn a_price_per_unit_written_with_a_slash_is_the_unit_price() {
+        assert_eq!(role_of("Price/Unit"), Some(Role::UnitPrice));
+        assert_eq!(role_of("Price / unit"), Some(Role::UnitPrice));
+        assert_ne!(role_of("Price Unit"), Some(Role::UnitPrice));
+        // An accounting code beside the prices is no price.
+        assert_eq!(role_of("Cost Code"), Some(Role::Other));
+    }
+
+    #[test]
+    fn a_manufacturers_part_number_and_a_catalog_number_head_code_columns() {
+        for label in ["Mfr Part No.", "Manufacturer Part Number", "Catalog #"] {
+            assert_eq!(role_of(label), Some(Role::Sku), "{label}");
         }
     }
 
