@@ -558,7 +558,8 @@ fn totals(
                     .map(|v| (grouped(tokens, &after, k, locale).unwrap_or(v), after[k]))
             })
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .or_else(|| p.below.iter().find_map(|&i| number(i).map(|v| (v, i))));
+            .or_else(|| p.below.iter().find_map(|&i| number(i).map(|v| (v, i))))
+            .or_else(|| over_label(tokens, layout, p).and_then(|i| number(i).map(|v| (v, i))));
         if let Some((v, i)) = found {
             out.push(Field::new(
                 v,
@@ -568,6 +569,20 @@ fn totals(
         }
     }
     out
+}
+
+/// The amount printed alone on the line right over a label that has none beside or under
+/// it ("237,619.20" over "Total General / USD"), right of the label's start.
+fn over_label(tokens: &[Token<'_>], layout: &Layout, p: &Pair) -> Option<usize> {
+    let line = layout.lines.get(p.line)?;
+    let above = layout.lines.get(p.line.checked_sub(1)?)?;
+    let first = tokens.get(*p.label.first()?)?;
+    let height = (line.y1 - line.y0).max(1.0);
+    let [only] = above.words.as_slice() else {
+        return None;
+    };
+    let close = above.page == line.page && line.y0 - above.y1 <= height;
+    (close && tokens.get(*only)?.bbox[0] >= first.bbox[0]).then_some(*only)
 }
 
 /// Fill the order's header from labels. The model's value stands when a label vouches for it
@@ -803,6 +818,28 @@ mod tests {
         let mut order = Order::default();
         apply(&t, &layout, &mut order, 0, Locale::De);
         assert_eq!(order.total.map(|f| f.value), Some(104.0));
+    }
+
+    #[test]
+    fn a_total_printed_over_its_label_is_the_total() {
+        let t = tokens(&[
+            (9, &[("Sub-Total", 250.0), ("228,480.00", 330.0)]),
+            (10, &[("Total", 250.0), ("Ivu", 280.0), ("9,139.20", 330.0)]),
+            (11, &[("237,619.20", 330.0)]),
+            (
+                12,
+                &[
+                    ("Total", 230.0),
+                    ("General", 260.0),
+                    ("/", 306.0),
+                    ("USD", 314.0),
+                ],
+            ),
+        ]);
+        let layout = Layout::build(&t);
+        let mut order = Order::default();
+        apply(&t, &layout, &mut order, 0, Locale::Us);
+        assert_eq!(order.total.map(|f| f.value), Some(237_619.2));
     }
 
     #[test]
