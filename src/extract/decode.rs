@@ -510,6 +510,26 @@ fn buyer_name(words: &[LabeledWord<'_>], s: &Span) -> Span {
 }
 
 /// Indices of the words on one printed line, left to right.
+/// Is the span on a bank account's line ("IBAN GBP NL07INGB…", "Bank account (USD)")? The
+/// currency there is the account's, not the order's.
+fn on_bank_line(words: &[LabeledWord<'_>], s: &Span) -> bool {
+    let Some(w) = s.words.first().and_then(|&i| words.get(i)) else {
+        return false;
+    };
+    line_words(words, w.page, w.line).iter().any(|&i| {
+        words.get(i).is_some_and(|o| {
+            let t = o
+                .text
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            matches!(
+                t.as_str(),
+                "iban" | "swift" | "bic" | "bank" | "account" | "acct" | "a/c" | "konto" | "compte"
+            )
+        })
+    })
+}
+
 fn line_words(words: &[LabeledWord<'_>], page: u32, line: u32) -> Vec<usize> {
     let mut v: Vec<usize> = (0..words.len())
         .filter(|&i| {
@@ -1317,6 +1337,7 @@ fn build_order(
         .rev()
         .find_map(|s| num_field(words, s, part, locale));
     let currency = header("currency")
+        .filter(|s| !on_bank_line(words, s))
         .find_map(|s| {
             let text = span_text(words, s, " ");
             let code =
@@ -2419,6 +2440,22 @@ mod tests {
             (Some("A9F649-7BA39"), Some("Deep groove clearance"))
         );
         assert_eq!((cp(1), d(1)), (Some("KQ2590"), Some("Hex M4X30")));
+    }
+
+    #[test]
+    fn a_currency_on_the_bank_accounts_line_is_not_the_orders() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("IBAN", 1, 300.0, 20.0, "O"),
+            at_x("GBP", 1, 324.0, 16.0, "B-currency"),
+            at_x("NL07INGB0020262515", 1, 344.0, 80.0, "O"),
+            at_x("Total", 3, 300.0, 20.0, "O"),
+            at_x("EUR", 3, 324.0, 16.0, "B-currency"),
+            at_x("175.04", 3, 344.0, 24.0, "B-total"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let cur = orders[0].currency.as_ref().map(|f| f.value.as_str());
+        assert_eq!(cur, Some("EUR"));
     }
 
     #[test]

@@ -299,7 +299,22 @@ const TAX_ID_LABELS: &[&str] = &[
     "btw nr",
     "btw nummer",
     "kvk",
+    "kvk nr",
     "abn",
+    "eori",
+    "eori no",
+    "eori nr",
+    "eori number",
+    "vat number",
+    "vat nr",
+    "coc",
+    "company no",
+    "company number",
+    "company registration no",
+    "registration no",
+    "registration number",
+    "uid",
+    "uid nr",
 ];
 
 /// The word before a postal box's number, normalised ("PO BOX 281033", "P.O. Box 12",
@@ -787,6 +802,32 @@ mod tests {
             order.po_number.as_ref().map(|f| f.confidence),
             Some(LABEL_CONF)
         );
+    }
+
+    #[test]
+    fn an_eori_or_chamber_of_commerce_number_is_no_po_number() {
+        for label in [
+            &[("EORI", 10.0), ("number", 40.0)][..],
+            &[("CoC", 10.0)][..],
+        ] {
+            let mut line = label.to_vec();
+            line.push(("864371512", 90.0));
+            let t = tokens(&[(2, &line)]);
+            let layout = Layout::build(&t);
+            let i = t.len() - 1;
+            let src = crate::domain::SourceSpan {
+                part: 0,
+                page: 1,
+                bbox: t[i].bbox,
+                text: t[i].text.to_string(),
+            };
+            let mut order = Order {
+                po_number: Some(Field::new(t[i].text.to_string(), 0.95, Some(src))),
+                ..Order::default()
+            };
+            apply(&t, &layout, &mut order, 0, Locale::Uk);
+            assert_eq!(order.po_number, None, "{label:?}");
+        }
     }
 
     #[test]
