@@ -477,12 +477,13 @@ fn estimate_missing_widths(glyphs: &mut [FGlyph]) {
 }
 
 /// Characters NFKC would rewrite into something that reads differently on an order: "4mm²"
-/// is not "4mm2", "½" is not "1⁄2", "µF" is the micro sign as printed.
+/// is not "4mm2", "½" is not "1⁄2", "µF" is the micro sign as printed, "IFOS™" is a mark, not
+/// "IFOSTM".
 /// Spacing accents too: NFKC turns `¨` into a space and a combining mark, which would cut the
 /// word in two and leave a mark with nothing to sit on.
 fn keeps_printed_form(c: char) -> bool {
     matches!(c, '\u{00B2}' | '\u{00B3}' | '\u{00B9}' | '\u{00B5}' | '\u{00BC}'..='\u{00BE}'
-        | '\u{2070}'..='\u{209F}' | '\u{2150}'..='\u{215F}')
+        | '\u{2070}'..='\u{209F}' | '\u{2150}'..='\u{215F}' | '\u{2120}' | '\u{2122}')
         || (!c.is_ascii() && {
             let mut n = std::iter::once(c).nfkc();
             n.next() == Some(' ') && n.next().is_some()
@@ -816,6 +817,7 @@ mod tests {
         assert_eq!(words[0].text, "4mm\u{00B2}");
         assert_eq!(printed_text("\u{00BD}\u{00B5}F"), "\u{00BD}\u{00B5}F");
         assert_eq!(printed_text("\u{FF21}\u{FB02}"), "Afl");
+        assert_eq!(printed_text("IFOS\u{2122}"), "IFOS\u{2122}");
     }
 
     #[test]
