@@ -530,6 +530,51 @@ fn on_bank_line(words: &[LabeledWord<'_>], s: &Span) -> bool {
     })
 }
 
+/// A description line goes on to the words the model left unlabelled one word space after
+/// its last ("CHEP BLOCK" + "PALLET"): text runs on where nothing parts it.
+fn to_line_ends(words: &[LabeledWord<'_>], s: &Span, used: &HashSet<usize>) -> Span {
+    let mut out = s.clone();
+    let mut ends: Vec<usize> = Vec::new();
+    for &i in &s.words {
+        let Some(w) = words.get(i) else { continue };
+        match ends.iter_mut().find(|e| {
+            words
+                .get(**e)
+                .is_some_and(|o| (o.page, o.line) == (w.page, w.line))
+        }) {
+            Some(e) if words.get(*e).is_some_and(|o| o.bbox[0] < w.bbox[0]) => *e = i,
+            Some(_) => {}
+            None => ends.push(i),
+        }
+    }
+    for end in ends {
+        let Some(w) = words.get(end) else { continue };
+        let row = line_words(words, w.page, w.line);
+        let Some(pos) = row.iter().position(|&i| i == end) else {
+            continue;
+        };
+        let height = (w.bbox[3] - w.bbox[1]).max(1.0);
+        let mut last = end;
+        for &next in &row[pos + 1..] {
+            let (Some(l), Some(r)) = (words.get(last), words.get(next)) else {
+                break;
+            };
+            let free = r.label == "O"
+                && !used.contains(&next)
+                && !out.words.contains(&next)
+                && r.text.chars().any(char::is_alphabetic)
+                && !r.text.ends_with(':');
+            if !free || r.bbox[0] - l.bbox[2] > 0.6 * height {
+                break;
+            }
+            out.words.push(next);
+            last = next;
+        }
+    }
+    out.words.sort_unstable();
+    out
+}
+
 fn line_words(words: &[LabeledWord<'_>], page: u32, line: u32) -> Vec<usize> {
     let mut v: Vec<usize> = (0..words.len())
         .filter(|&i| {
@@ -1454,6 +1499,7 @@ fn build_order(
         // In reading order: a number absorbed from a stray item may sit between lines.
         let mut desc_spans: Vec<Span> = get("description")
             .map(|s| beyond_column_gap(words, s, hints))
+            .map(|s| to_line_ends(words, &s, &used))
             .filter(|s| !s.words.is_empty())
             .collect();
         desc_spans.sort_by_key(|s| s.words.first().copied().unwrap_or(usize::MAX));
@@ -2440,6 +2486,26 @@ mod tests {
             (Some("A9F649-7BA39"), Some("Deep groove clearance"))
         );
         assert_eq!((cp(1), d(1)), (Some("KQ2590"), Some("Hex M4X30")));
+    }
+
+    #[test]
+    fn a_description_runs_on_to_an_unlabelled_word_one_space_after_it() {
+        let words = vec![
+            w("PO-1", 0, "B-po_number"),
+            at_x("FL-CHEP", 1, 99.0, 30.0, "S-sku"),
+            at_x("CHEP", 1, 152.0, 22.0, "B-description"),
+            at_x("BLOCK", 1, 176.0, 24.0, "I-description"),
+            at_x("PALLET", 1, 202.0, 30.0, "O"),
+            at_x("540", 1, 380.0, 12.0, "S-quantity"),
+            at_x("4.61", 1, 440.0, 16.0, "S-unit_price"),
+            at_x("2,489.40", 1, 500.0, 32.0, "S-amount"),
+        ];
+        let orders = decode(&words, 0, Locale::Us);
+        let d = orders[0].lines[0]
+            .description
+            .as_ref()
+            .map(|f| f.value.as_str());
+        assert_eq!(d, Some("CHEP BLOCK PALLET"));
     }
 
     #[test]
