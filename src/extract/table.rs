@@ -331,6 +331,33 @@ pub fn tidy_codes(line: &mut LineItem) {
             f.value = t;
         }
     }
+    // A date read as a code ("20.07.2026", a delivery date) names no item.
+    for code in [&mut line.sku, &mut line.customer_part] {
+        if code.as_ref().is_some_and(|f| calendar_date(&f.value)) {
+            *code = None;
+        }
+    }
+}
+
+/// A whole calendar date with a four-digit year of this era: day.month.year in either order
+/// of day and month, or year-month-day. Part numbers with three groups of digits rarely pass
+/// all three tests.
+fn calendar_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split(['/', '.', '-']).collect();
+    let [a, b, c] = parts.as_slice() else {
+        return false;
+    };
+    let num = |p: &str| -> Option<u32> {
+        (!p.is_empty() && p.len() <= 4 && p.chars().all(|ch| ch.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let (Some(x), Some(y), Some(z)) = (num(a), num(b), num(c)) else {
+        return false;
+    };
+    let year = |p: &str, v: u32| p.len() == 4 && (1990..=2099).contains(&v);
+    let day_month = |d: u32, m: u32| (1..=31).contains(&d) && (1..=12).contains(&m);
+    (year(c, z) && (day_month(x, y) || day_month(y, x))) || (year(a, x) && day_month(z, y))
 }
 
 fn tidy_code(code: &str) -> Option<String> {
@@ -819,6 +846,22 @@ fn item(
 mod tests {
     use super::*;
     use crate::layout::testing::tokens;
+
+    #[test]
+    fn a_date_read_as_a_code_is_no_code() {
+        for date in ["20.07.2026", "07/20/2026", "2026-07-20"] {
+            assert!(calendar_date(date), "{date}");
+        }
+        for code in ["6202-2RS-C3", "100-20-3000", "3400-064-511", "12.5.8"] {
+            assert!(!calendar_date(code), "{code}");
+        }
+        let mut line = LineItem {
+            sku: Some(Field::certain("20.07.2026".to_string())),
+            ..LineItem::default()
+        };
+        tidy_codes(&mut line);
+        assert_eq!(line.sku, None);
+    }
 
     #[test]
     fn a_stock_number_with_a_revision_set_apart_is_the_code_not_a_line_number() {
